@@ -1,0 +1,163 @@
+//! W3C DID documents: the shape every resolver returns, and the look-ups the rest of the crate
+//! makes in them (which key may sign for a DID, which keys to encrypt to, where its mediator is).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::keys::PublicKey;
+
+pub const DID_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
+pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
+
+/// A DID document (DID Core 1.0), limited to what DIDComm parties use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DidDocument {
+    #[serde(rename = "@context")]
+    pub context: Vec<String>,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_known_as: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verification_method: Vec<VerificationMethod>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authentication: Vec<Relationship>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertion_method: Vec<Relationship>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_agreement: Vec<Relationship>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capability_invocation: Vec<Relationship>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capability_delegation: Vec<Relationship>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service: Vec<Service>,
+}
+
+/// A verification method in Multikey form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationMethod {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub method_type: String,
+    pub controller: String,
+    pub public_key_multibase: String,
+}
+
+/// An entry of a verification relationship: a reference to a method, or the method itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Relationship {
+    Reference(String),
+    Embedded(VerificationMethod),
+}
+
+/// A service entry. Kept close to JSON because did:peer:2 services may carry any members.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub service_type: Value,
+    pub service_endpoint: Value,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Where a party's DIDComm messages go: its mediator's URI and the keys that wrap `forward`s.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediatorEndpoint {
+    pub uri: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing_keys: Vec<String>,
+}
+
+impl DidDocument {
+    /// The Ed25519 key that `kid` names, provided it is listed under `authentication`.
+    ///
+    /// `kid` is a DID URL; it must belong to this document's DID (or to one of its
+    /// `alsoKnownAs` aliases) so that a key cannot sign in someone else's name.
+    pub fn authentication_key(&self, kid: &str) -> Result<PublicKey> {
+        let (did, fragment) =
+            split_did_url(kid).ok_or_else(|| Error::KeyNotAuthorized { kid: kid.to_owned(), did: self.id.clone() })?;
+        if did != self.id && !self.also_known_as.iter().any(|alias| alias == did) {
+            return Err(Error::SignerMismatch { kid: kid.to_owned(), from: self.id.clone() });
+        }
+        let method = self
+            .authentication
+            .iter()
+            .find_map(|entry| match entry {
+                Relationship::Reference(id) if self.same_fragment(id, fragment) => self.method(id),
+                Relationship::Embedded(method) if self.same_fragment(&method.id, fragment) => Some(method),
+                _ => None,
+            })
+            .ok_or_else(|| Error::KeyNotAuthorized { kid: kid.to_owned(), did: self.id.clone() })?;
+        let key = PublicKey::from_multikey(&method.public_key_multibase)?;
+        key.as_ed25519()?;
+        Ok(key)
+    }
+
+    /// All key-agreement keys with their absolute ids.
+    pub fn key_agreement_keys(&self) -> Result<Vec<(String, PublicKey)>> {
+        self.key_agreement
+            .iter()
+            .map(|entry| {
+                let method = match entry {
+                    Relationship::Reference(id) => self.method(id).ok_or_else(|| {
+                        Error::invalid_did(
+                            &self.id,
+                            format!("keyAgreement names `{id}` but no such verification method"),
+                        )
+                    })?,
+                    Relationship::Embedded(method) => method,
+                };
+                Ok((self.absolute(&method.id), PublicKey::from_multikey(&method.public_key_multibase)?))
+            })
+            .collect()
+    }
+
+    /// The first `DIDCommMessaging` service's endpoint, in either the DIDComm v2.1 object form
+    /// (`{"uri", "routingKeys"}`) or the older string form.
+    pub fn didcomm_endpoint(&self) -> Option<MediatorEndpoint> {
+        self.service.iter().find(|s| s.service_type == "DIDCommMessaging").and_then(|s| match &s.service_endpoint {
+            Value::String(uri) => {
+                Some(MediatorEndpoint { uri: uri.clone(), routing_keys: string_list(s.extra.get("routingKeys")) })
+            }
+            Value::Object(map) => Some(MediatorEndpoint {
+                uri: map.get("uri")?.as_str()?.to_owned(),
+                routing_keys: string_list(map.get("routingKeys")),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Makes a relative id (`#key-1`) absolute (`did:...#key-1`).
+    pub fn absolute(&self, id: &str) -> String {
+        if id.starts_with('#') { format!("{}{id}", self.id) } else { id.to_owned() }
+    }
+
+    fn method(&self, id: &str) -> Option<&VerificationMethod> {
+        let wanted = self.absolute(id);
+        self.verification_method.iter().find(|m| self.absolute(&m.id) == wanted)
+    }
+
+    fn same_fragment(&self, id: &str, fragment: &str) -> bool {
+        split_did_url(&self.absolute(id)).is_some_and(|(_, f)| f == fragment)
+    }
+}
+
+/// Splits `did:...#fragment` into the DID and the fragment.
+pub fn split_did_url(url: &str) -> Option<(&str, &str)> {
+    let (did, fragment) = url.split_once('#')?;
+    (did.starts_with("did:") && !fragment.is_empty()).then_some((did, fragment))
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}

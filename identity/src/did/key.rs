@@ -1,0 +1,79 @@
+//! did:key for Ed25519 keys (W3C CCG did:key v0.7).
+//!
+//! The DID is the multikey itself. As the spec prescribes for Ed25519, the document also carries
+//! an X25519 key-agreement key derived from the Ed25519 key, so a did:key party can receive
+//! encrypted DIDComm messages without a second key in its identifier.
+
+use ed25519_dalek::VerifyingKey;
+
+use super::document::{DID_CONTEXT, DidDocument, MULTIKEY_CONTEXT, Relationship, VerificationMethod};
+use crate::error::{Error, Result};
+use crate::keys::{PublicKey, x25519_from_ed25519_public};
+
+pub const PREFIX: &str = "did:key:";
+
+/// The did:key of an Ed25519 public key.
+pub fn encode(key: &VerifyingKey) -> String {
+    format!("{PREFIX}{}", PublicKey::Ed25519(*key).to_multikey())
+}
+
+/// Resolves a did:key to its document.
+pub fn resolve(did: &str) -> Result<DidDocument> {
+    let multikey = did.strip_prefix(PREFIX).ok_or_else(|| Error::invalid_did(did, "not a did:key"))?;
+    let key = match PublicKey::from_multikey(multikey) {
+        Ok(PublicKey::Ed25519(key)) => key,
+        Ok(PublicKey::X25519(_)) => {
+            return Err(Error::invalid_did(did, "an X25519 did:key cannot sign; only Ed25519 did:key is supported"));
+        }
+        Err(e) => return Err(Error::invalid_did(did, e.to_string())),
+    };
+    let signing_id = format!("{did}#{multikey}");
+    let agreement = PublicKey::X25519(x25519_from_ed25519_public(&key)).to_multikey();
+    let agreement_id = format!("{did}#{agreement}");
+    let method = |id: &str, key: String| VerificationMethod {
+        id: id.to_owned(),
+        method_type: "Multikey".to_owned(),
+        controller: did.to_owned(),
+        public_key_multibase: key,
+    };
+    let reference = || vec![Relationship::Reference(signing_id.clone())];
+    Ok(DidDocument {
+        context: vec![DID_CONTEXT.to_owned(), MULTIKEY_CONTEXT.to_owned()],
+        id: did.to_owned(),
+        also_known_as: Vec::new(),
+        verification_method: vec![method(&signing_id, multikey.to_owned()), method(&agreement_id, agreement)],
+        authentication: reference(),
+        assertion_method: reference(),
+        capability_invocation: reference(),
+        capability_delegation: reference(),
+        key_agreement: vec![Relationship::Reference(agreement_id)],
+        service: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The Ed25519 -> X25519 pair from the did:key spec's test vectors.
+    const SPEC_DID: &str = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+    const SPEC_X25519: &str = "z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW";
+
+    #[test]
+    fn resolves_the_spec_vector_with_derived_key_agreement() {
+        let doc = resolve(SPEC_DID).expect("resolve");
+        assert_eq!(doc.id, SPEC_DID);
+        let agreement = doc.key_agreement_keys().expect("keys");
+        assert_eq!(agreement.len(), 1);
+        assert_eq!(agreement[0].1.to_multikey(), SPEC_X25519);
+        let kid = format!("{SPEC_DID}#z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp");
+        assert!(doc.authentication_key(&kid).is_ok());
+    }
+
+    #[test]
+    fn refuses_x25519_and_garbage() {
+        assert!(resolve(&format!("{PREFIX}{SPEC_X25519}")).is_err());
+        assert!(resolve("did:key:zzzz").is_err());
+        assert!(resolve("did:key:").is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! The local keystore: the only place a party's secrets live.
+//!
+//! A directory (mode 0700) holds one file per named identity, `identities/<name>.json` (mode
+//! 0600): the public record in clear, so `list` and `show` need no passphrase, and the secret keys
+//! sealed under the passphrase. Files are written to a temporary name, flushed to disk, then
+//! linked into place, so a crash or a concurrent writer can never leave a half-written identity
+//! where a good one was, and two `new`s racing for one name cannot both win.
+
+mod sealed;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::did::{MediatorEndpoint, key as did_key, peer2};
+use crate::error::{Error, Result};
+use crate::keys::{PartyKeys, PublicKey};
+use sealed::{OpenError, Sealed};
+
+/// The file format tag; also part of the AEAD's associated data.
+const FORMAT: &str = "mpc-id-keystore/1";
+
+/// Which DID method an identity uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DidMethod {
+    /// `did:key`: the Ed25519 key alone; the X25519 key is derived from it.
+    Key,
+    /// `did:peer:2`: both keys and the mediator endpoint in the identifier.
+    Peer,
+}
+
+/// The public part of an identity: what `show` prints and what others may know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityRecord {
+    pub name: String,
+    pub did: String,
+    pub method: DidMethod,
+    /// Ed25519 public key, multikey.
+    pub authentication_key: String,
+    /// X25519 public key, multikey.
+    pub key_agreement_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mediator: Option<MediatorEndpoint>,
+    /// RFC 3339, UTC.
+    pub created: String,
+}
+
+impl IdentityRecord {
+    /// The DID URL of the key that signs for this identity.
+    pub fn signing_kid(&self) -> String {
+        match self.method {
+            DidMethod::Key => format!("{}#{}", self.did, self.authentication_key),
+            DidMethod::Peer => format!("{}#key-2", self.did),
+        }
+    }
+
+    /// Recomputes the DID from the keys and mediator, so an edited record is noticed.
+    fn expected_did(&self) -> Result<String> {
+        let ed = PublicKey::from_multikey(&self.authentication_key)?;
+        let x = PublicKey::from_multikey(&self.key_agreement_key)?;
+        match self.method {
+            DidMethod::Key => Ok(did_key::encode(ed.as_ed25519()?)),
+            DidMethod::Peer => peer2::for_party(ed, x, self.mediator.as_ref()),
+        }
+    }
+}
+
+/// An identity whose secret keys are unlocked in memory.
+#[derive(Debug)]
+pub struct UnlockedIdentity {
+    pub record: IdentityRecord,
+    pub keys: PartyKeys,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeystoreFile {
+    format: String,
+    identity: IdentityRecord,
+    sealed: Sealed,
+}
+
+/// A keystore directory.
+#[derive(Clone, Debug)]
+pub struct Keystore {
+    home: PathBuf,
+}
+
+impl Keystore {
+    /// `$MPC_ID_HOME`, or `mpc-id` under the user's data directory.
+    pub fn default_home() -> Option<PathBuf> {
+        std::env::var_os("MPC_ID_HOME").map(PathBuf::from).or_else(|| dirs::data_dir().map(|d| d.join("mpc-id")))
+    }
+
+    /// Opens (creating if needed) the keystore at `home`, tightening loose permissions.
+    pub fn open(home: impl Into<PathBuf>) -> Result<Self> {
+        let home = home.into();
+        for dir in [home.clone(), home.join("identities")] {
+            fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+            ensure_mode(&dir, 0o700)?;
+        }
+        Ok(Keystore { home })
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// Creates a new identity with fresh keys and stores it sealed under `passphrase`.
+    pub fn create(
+        &self,
+        name: &str,
+        method: DidMethod,
+        mediator: Option<MediatorEndpoint>,
+        passphrase: &str,
+    ) -> Result<UnlockedIdentity> {
+        validate_name(name)?;
+        if passphrase.is_empty() {
+            return Err(Error::EmptyPassphrase);
+        }
+        let path = self.path_of(name);
+        if path.exists() {
+            return Err(Error::IdentityExists { name: name.to_owned(), home: self.home.clone() });
+        }
+        let keys = match method {
+            DidMethod::Key => PartyKeys::generate_ed25519_derived()?,
+            DidMethod::Peer => PartyKeys::generate()?,
+        };
+        let ed = PublicKey::Ed25519(keys.verifying_key());
+        let x = PublicKey::X25519(keys.agreement_public());
+        let did = match method {
+            DidMethod::Key => did_key::encode(&keys.verifying_key()),
+            DidMethod::Peer => peer2::for_party(ed, x, mediator.as_ref())?,
+        };
+        let record = IdentityRecord {
+            name: name.to_owned(),
+            did,
+            method,
+            authentication_key: ed.to_multikey(),
+            key_agreement_key: x.to_multikey(),
+            mediator,
+            created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        };
+        let sealed = Sealed::seal(keys.secret_bytes().as_slice(), passphrase, &aad(&record.did))
+            .map_err(|reason| Error::CorruptKeystore { path: path.clone(), reason })?;
+        let file = KeystoreFile { format: FORMAT.to_owned(), identity: record.clone(), sealed };
+        let json = serde_json::to_vec_pretty(&file)
+            .map_err(|e| Error::CorruptKeystore { path: path.clone(), reason: e.to_string() })?;
+        self.write_new(name, &path, &json)?;
+        tracing::info!(name, did = %record.did, "created identity");
+        Ok(UnlockedIdentity { record, keys })
+    }
+
+    /// The public record of one identity.
+    pub fn load(&self, name: &str) -> Result<IdentityRecord> {
+        Ok(self.read(name)?.identity)
+    }
+
+    /// Decrypts an identity's keys and checks them against its public record.
+    pub fn unlock(&self, name: &str, passphrase: &str) -> Result<UnlockedIdentity> {
+        let file = self.read(name)?;
+        let path = self.path_of(name);
+        let secret = file.sealed.open(passphrase, &aad(&file.identity.did)).map_err(|e| match e {
+            OpenError::Rejected => Error::WrongPassphrase { name: name.to_owned() },
+            OpenError::Malformed(reason) => Error::CorruptKeystore { path: path.clone(), reason },
+        })?;
+        let (ed, x) = secret.split_at_checked(32).filter(|(_, x)| x.len() == 32).ok_or_else(|| {
+            Error::CorruptKeystore { path: path.clone(), reason: "sealed keys have the wrong length".to_owned() }
+        })?;
+        let ed: [u8; 32] =
+            ed.try_into().map_err(|_| Error::CorruptKeystore { path: path.clone(), reason: "bad key".into() })?;
+        let x: [u8; 32] =
+            x.try_into().map_err(|_| Error::CorruptKeystore { path: path.clone(), reason: "bad key".into() })?;
+        let keys = PartyKeys::from_secret_bytes(&ed, &x);
+        if PublicKey::Ed25519(keys.verifying_key()).to_multikey() != file.identity.authentication_key
+            || PublicKey::X25519(keys.agreement_public()).to_multikey() != file.identity.key_agreement_key
+        {
+            return Err(Error::CorruptKeystore {
+                path,
+                reason: "the public keys in the record do not belong to the sealed secret keys".to_owned(),
+            });
+        }
+        Ok(UnlockedIdentity { record: file.identity, keys })
+    }
+
+    /// Every identity's public record, sorted by name. A file that cannot be read is reported in
+    /// place and does not hide the others.
+    pub fn list(&self) -> Result<Vec<Result<IdentityRecord>>> {
+        let dir = self.home.join("identities");
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io("reading", &dir, e))?;
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| entry.file_name().to_str()?.strip_suffix(".json").map(str::to_owned))
+            .filter(|name| validate_name(name).is_ok())
+            .collect();
+        names.sort();
+        Ok(names.iter().map(|name| self.load(name)).collect())
+    }
+
+    fn path_of(&self, name: &str) -> PathBuf {
+        self.home.join("identities").join(format!("{name}.json"))
+    }
+
+    fn read(&self, name: &str) -> Result<KeystoreFile> {
+        validate_name(name)?;
+        let path = self.path_of(name);
+        if !path.exists() {
+            return Err(Error::UnknownIdentity { name: name.to_owned(), home: self.home.clone() });
+        }
+        ensure_mode(&path, 0o600)?;
+        let bytes = fs::read(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let file: KeystoreFile = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::CorruptKeystore { path: path.clone(), reason: e.to_string() })?;
+        if file.format != FORMAT {
+            return Err(Error::CorruptKeystore { path, reason: format!("unknown format `{}`", file.format) });
+        }
+        if file.identity.name != name {
+            return Err(Error::CorruptKeystore {
+                path,
+                reason: format!("file holds identity `{}`, not `{name}`", file.identity.name),
+            });
+        }
+        match file.identity.expected_did() {
+            Ok(did) if did == file.identity.did => Ok(file),
+            Ok(_) => {
+                Err(Error::CorruptKeystore { path, reason: "the DID does not match the keys in the record".to_owned() })
+            }
+            Err(e) => Err(Error::CorruptKeystore { path, reason: e.to_string() }),
+        }
+    }
+
+    /// Writes `bytes` as a new file at `path`: temp file, fsync, hard link (fails if `path`
+    /// exists, so the first of two racing writers wins), remove temp, fsync the directory.
+    fn write_new(&self, name: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+        let dir = path.parent().unwrap_or(&self.home);
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix).map_err(|e| Error::Rng(e.to_string()))?;
+        let tmp = dir.join(format!(".{name}.{}.tmp", u64::from_le_bytes(suffix)));
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(|e| Error::io("creating", &tmp, e))?;
+            file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+            file.sync_all().map_err(|e| Error::io("flushing", &tmp, e))?;
+            fs::hard_link(&tmp, path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    Error::IdentityExists { name: name.to_owned(), home: self.home.clone() }
+                }
+                _ => Error::io("linking", path, e),
+            })
+        })();
+        let _ = fs::remove_file(&tmp);
+        result?;
+        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("flushing", dir, e))
+    }
+}
+
+fn aad(did: &str) -> Vec<u8> {
+    format!("{FORMAT}\n{did}").into_bytes()
+}
+
+/// Identity names become file names: keep them boring.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(Error::InvalidName { name: name.to_owned() }) }
+}
+
+/// Secrets must not be readable by others: loose permissions are fixed, with a warning.
+fn ensure_mode(path: &Path, mode: u32) -> Result<()> {
+    let meta = fs::symlink_metadata(path).map_err(|e| Error::io("inspecting", path, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::CorruptKeystore {
+            path: path.to_owned(),
+            reason: "is a symbolic link; refusing to follow it".into(),
+        });
+    }
+    let current = meta.permissions().mode() & 0o777;
+    if current & !mode != 0 {
+        tracing::warn!(path = %path.display(), found = format!("{current:o}"), fixed = format!("{mode:o}"),
+            "keystore permissions were too open; tightened them");
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io("fixing permissions of", path, e))?;
+    }
+    Ok(())
+}
