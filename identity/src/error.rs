@@ -27,6 +27,10 @@ pub enum Error {
     #[error("the operating system's random number generator failed: {0}")]
     Rng(String),
 
+    /// A mediator URL that cannot be used as an endpoint.
+    #[error("invalid mediator URL `{url}`: {reason}")]
+    InvalidMediatorUrl { url: String, reason: String },
+
     // --- Keystore ----------------------------------------------------------------------------
     /// The passphrase does not open the sealed keys (or the file was altered).
     #[error("wrong passphrase for identity `{name}` (or its key file was altered): the keys could not be decrypted")]

@@ -1,1 +1,80 @@
-fn main() {}
+//! `mpc-id`: the command-line front end. Parses arguments, wires the library crates together
+//! and presents their results; all protocol logic lives in the libraries.
+
+mod cli;
+mod identity;
+mod invite;
+mod passphrase;
+mod resolve;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser};
+use mpc_identity::keystore::Keystore;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, the whole chain: the reason a script or a person can act on.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let keystore = || -> anyhow::Result<Keystore> {
+        let home =
+            cli.home.clone().or_else(Keystore::default_home).context(
+                "no keystore directory: set MPC_ID_HOME or --home (no data directory is known for this user)",
+            )?;
+        Ok(Keystore::open(home)?)
+    };
+    match &cli.command {
+        Command::New(args) => identity::new(&keystore()?, args),
+        Command::List(args) => identity::list(&keystore()?, args.json),
+        Command::Show(args) => identity::show(&keystore()?, args),
+        Command::Invite(args) => invite::invite(&keystore()?, args),
+        Command::Inspect(args) => invite::inspect(args),
+        Command::Resolve(args) => resolve::resolve(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "mpc-id", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Unix seconds as RFC 3339.
+fn format_time(unix: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix)).to_string()
+}

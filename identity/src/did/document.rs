@@ -75,6 +75,30 @@ pub struct MediatorEndpoint {
     pub routing_keys: Vec<String>,
 }
 
+impl MediatorEndpoint {
+    /// A mediator endpoint from a user-given URL: absolute `http(s)` or `ws(s)`, with a host.
+    pub fn from_url(text: &str) -> Result<Self> {
+        let url = url::Url::parse(text)
+            .map_err(|e| Error::InvalidMediatorUrl { url: text.to_owned(), reason: e.to_string() })?;
+        if !matches!(url.scheme(), "http" | "https" | "ws" | "wss") {
+            return Err(Error::InvalidMediatorUrl {
+                url: text.to_owned(),
+                reason: format!("scheme `{}` is not http, https, ws or wss", url.scheme()),
+            });
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::InvalidMediatorUrl { url: text.to_owned(), reason: "no host".to_owned() });
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::InvalidMediatorUrl {
+                url: text.to_owned(),
+                reason: "credentials do not belong in a public endpoint".to_owned(),
+            });
+        }
+        Ok(MediatorEndpoint { uri: url.to_string(), routing_keys: Vec::new() })
+    }
+}
+
 impl DidDocument {
     /// The Ed25519 key that `kid` names, provided it is listed under `authentication`.
     ///

@@ -10,7 +10,7 @@ mod sealed;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -102,7 +102,12 @@ impl Keystore {
     pub fn open(home: impl Into<PathBuf>) -> Result<Self> {
         let home = home.into();
         for dir in [home.clone(), home.join("identities")] {
-            fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+            // Created owner-only from the start; an existing one with looser bits is tightened.
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| Error::io("creating", &dir, e))?;
             ensure_mode(&dir, 0o700)?;
         }
         Ok(Keystore { home })

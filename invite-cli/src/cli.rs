@@ -1,0 +1,197 @@
+//! The command line: every subcommand, flag and help text. Nothing here does any work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Identities, signed invitations and connectivity for the parties of a multiparty computation.";
+
+const LONG_ABOUT: &str = "\
+Identities, signed invitations and connectivity for the parties of a multiparty computation.
+
+Each party creates an identity (a DID backed by an Ed25519 signing key and an X25519 encryption
+key, kept encrypted in a local keystore), shares a signed invitation as a QR code or URL, and
+verifies the invitations of the others. Nothing is trusted because of where it came from: every
+invitation is checked against the keys in its sender's DID.
+
+Secrets are encrypted with a passphrase, read from MPC_ID_PASSPHRASE or asked for at the terminal.";
+
+const EXAMPLES: &str = "\
+Examples:
+  Create an identity whose DID names your mediator:
+    mpc-id new --name alice --mediator https://mediator.example.org
+
+  Show an invitation as a QR code for a peer to scan, valid for 2 hours:
+    mpc-id invite --name alice --expires 2h
+
+  Check an invitation someone sent you (URL, JSON file, QR image, or - for stdin):
+    mpc-id inspect 'https://mediator.example.org/oob?_oob=eyJw...'
+
+  Look at the document behind a DID:
+    mpc-id resolve did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+
+#[derive(Debug, Parser)]
+#[command(name = "mpc-id", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The keystore directory [default: mpc-id under your data directory].
+    #[arg(long, global = true, env = "MPC_ID_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// More log output on stderr (-v: info, -vv: debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new identity: fresh keys, a DID, and an encrypted keystore entry.
+    #[command(after_help = "\
+Examples:
+  mpc-id new                                   # identity `default`, did:peer:2 without mediator
+  mpc-id new --name alice --mediator https://mediator.example.org
+  mpc-id new --name ci --method key            # did:key: the shortest DID, no mediator in it")]
+    New(NewArgs),
+
+    /// List the identities in the keystore.
+    List(JsonFlag),
+
+    /// Show one identity's DID, public keys and mediator.
+    #[command(after_help = "\
+Examples:
+  mpc-id show --name alice
+  mpc-id show --name alice --json | jq -r .did")]
+    Show(ShowArgs),
+
+    /// Print a signed invitation for peers: a QR code, a URL, PNG/SVG files, or JSON.
+    #[command(after_help = "\
+The invitation is a DIDComm Out-of-Band 2.0 message signed with your Ed25519 key. It carries your
+DID, your public keys and your mediator, so a peer can reach you. It expires (default 24h).
+
+Examples:
+  mpc-id invite --name alice                        # QR code in the terminal and the URL
+  mpc-id invite --name alice --png alice.png --svg alice.svg
+  mpc-id invite --name alice --url --expires 30m    # just the URL, for chat or email
+  mpc-id invite --name alice --json > alice.invitation.json")]
+    Invite(InviteArgs),
+
+    /// Verify an invitation and show what it says; exits non-zero with the reason if invalid.
+    #[command(after_help = "\
+INPUT is an invitation URL, a file holding the URL or the signed JSON, a PNG with its QR code,
+or - to read standard input. The signature is checked against the sender's DID, as are the
+expiry, the message type, the schema, and that the keys and mediator are the DID's own.
+
+Examples:
+  mpc-id inspect 'https://mediator.example.org/oob?_oob=eyJw...'
+  mpc-id inspect alice.png
+  mpc-id invite --name alice --url | mpc-id inspect -")]
+    Inspect(InspectArgs),
+
+    /// Resolve a DID (did:key, did:peer:2) to its DID document.
+    Resolve(ResolveArgs),
+
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  mpc-id completions bash > ~/.local/share/bash-completion/completions/mpc-id
+  mpc-id completions zsh > \"${fpath[1]}/_mpc-id\"")]
+    Completions {
+        /// The shell to generate for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityName {
+    /// The identity to use.
+    #[arg(long, short = 'n', env = "MPC_ID_IDENTITY", default_value = "default", value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    /// did:key: the Ed25519 key alone (no mediator in the DID).
+    Key,
+    /// did:peer:2: both keys and the mediator endpoint.
+    Peer,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The DID method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Peer)]
+    pub method: MethodArg,
+    /// Your mediator's URL; it goes into the DID (did:peer) and into your invitations.
+    #[arg(long, value_name = "URL")]
+    pub mediator: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// Print the DID document instead of the identity record.
+    #[arg(long)]
+    pub document: bool,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// What the invitation is for, in words for the peer.
+    #[arg(long)]
+    pub goal: Option<String>,
+    /// A machine-readable goal code.
+    #[arg(long, default_value = mpc_identity::invitation::DEFAULT_GOAL_CODE)]
+    pub goal_code: String,
+    /// How long the invitation stays valid (e.g. 30m, 24h, 7d).
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub expires: std::time::Duration,
+    /// Also write the QR code as a PNG image.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Also write the QR code as an SVG image.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Print only the invitation URL.
+    #[arg(long, conflicts_with = "json")]
+    pub url: bool,
+    /// Print only the signed invitation as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the terminal QR code for a light background.
+    #[arg(long)]
+    pub light: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// An invitation URL, a file (URL, JSON or PNG), or - for standard input.
+    pub input: String,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The DID to resolve.
+    pub did: String,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}

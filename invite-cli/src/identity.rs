@@ -1,0 +1,92 @@
+//! `mpc-id new`, `list` and `show`: creating identities and looking at them.
+
+use mpc_identity::did::{self, MediatorEndpoint};
+use mpc_identity::keystore::{DidMethod, IdentityRecord, Keystore};
+
+use crate::cli::{MethodArg, NewArgs, ShowArgs};
+use crate::passphrase;
+
+pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
+    let name = &args.identity.name;
+    mpc_identity::keystore::validate_name(name)?;
+    let mediator = args.mediator.as_deref().map(MediatorEndpoint::from_url).transpose()?;
+    let method = match args.method {
+        MethodArg::Key => DidMethod::Key,
+        MethodArg::Peer => DidMethod::Peer,
+    };
+    if method == DidMethod::Key && mediator.is_some() {
+        tracing::info!("did:key cannot name a mediator; it is kept in the keystore and put into invitations");
+    }
+    let passphrase = passphrase::for_new(name)?;
+    let identity = keystore.create(name, method, mediator, &passphrase)?;
+    if args.output.json {
+        return crate::print_json(&identity.record);
+    }
+    let record = &identity.record;
+    println!("Created identity `{}`", record.name);
+    print_record(record);
+    println!("  keystore  {} (encrypted, owner-only)", keystore.home().display());
+    println!();
+    println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
+    Ok(())
+}
+
+pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
+    let mut records = Vec::new();
+    for entry in keystore.list()? {
+        match entry {
+            Ok(record) => records.push(record),
+            // One damaged file must not hide the others; say which it is and go on.
+            Err(err) => tracing::warn!("{err}"),
+        }
+    }
+    if json {
+        return crate::print_json(&records);
+    }
+    if records.is_empty() {
+        println!("No identities in {}. Create one with `mpc-id new`.", keystore.home().display());
+    }
+    for record in &records {
+        let method = match record.method {
+            DidMethod::Key => "did:key",
+            DidMethod::Peer => "did:peer:2",
+        };
+        println!("{:<16} {:<11} {}", record.name, method, abbreviate(&record.did));
+    }
+    Ok(())
+}
+
+pub fn show(keystore: &Keystore, args: &ShowArgs) -> anyhow::Result<()> {
+    let record = keystore.load(&args.identity.name)?;
+    if args.document {
+        let document = did::resolve(&record.did)?;
+        return crate::print_json(&document);
+    }
+    if args.output.json {
+        return crate::print_json(&record);
+    }
+    println!("Identity `{}`", record.name);
+    print_record(&record);
+    Ok(())
+}
+
+fn print_record(record: &IdentityRecord) {
+    println!("  did       {}", record.did);
+    println!("  signing   {} (Ed25519)", record.authentication_key);
+    println!("  agreement {} (X25519)", record.key_agreement_key);
+    match &record.mediator {
+        Some(mediator) => println!("  mediator  {}", mediator.uri),
+        None => println!("  mediator  none"),
+    }
+    println!("  created   {}", record.created);
+}
+
+/// Long did:peer:2 DIDs shortened for one-line listings.
+fn abbreviate(did: &str) -> String {
+    if did.chars().count() <= 60 {
+        return did.to_owned();
+    }
+    let head: String = did.chars().take(40).collect();
+    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{head}...{tail}")
+}

@@ -1,0 +1,128 @@
+//! `mpc-id invite` and `mpc-id inspect`: making a signed invitation and checking one.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use mpc_identity::invitation::{Invitation, SignedInvitation};
+use mpc_identity::keystore::Keystore;
+use mpc_identity::qr::{self, InvitationQr, MAX_SCREEN_VERSION, TERMINAL_COLUMNS, TerminalTheme};
+use mpc_identity::unix_now;
+
+use crate::cli::{InspectArgs, InviteArgs};
+use crate::{format_time, passphrase};
+
+pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
+    let name = &args.identity.name;
+    let record = keystore.load(name)?;
+    let passphrase = passphrase::for_unlock(name)?;
+    let identity = keystore.unlock(name, &passphrase)?;
+    let now = unix_now();
+    let invitation = Invitation::new(&record, Some(&args.goal_code), args.goal.as_deref(), args.expires, now);
+    let signed = invitation.sign(&identity.keys, &record.signing_kid())?;
+    let url = signed.to_url(record.mediator.as_ref());
+
+    let qr = InvitationQr::new(&url)?;
+    if let Some(path) = &args.png {
+        qr.write_png(path)?;
+    }
+    if let Some(path) = &args.svg {
+        std::fs::write(path, qr.to_svg()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        return crate::print_json(&signed.to_value());
+    }
+    if args.url {
+        println!("{url}");
+        return Ok(());
+    }
+
+    // A code too dense to scan off a screen is not drawn: it would only fill the terminal.
+    if qr.screen_scannable() {
+        let theme = if args.light { TerminalTheme::Light } else { TerminalTheme::Dark };
+        print!("{}", qr.to_terminal(theme));
+        println!();
+    }
+    println!("Invitation from `{}`, valid until {}", record.name, format_time(invitation.expires_time));
+    println!("  did  {}", record.did);
+    println!(
+        "  QR   version {}, {}x{} modules, error correction {}",
+        qr.version(),
+        qr.modules(),
+        qr.modules(),
+        qr.level()
+    );
+    if !qr.screen_scannable() {
+        println!(
+            "  note: the invitation is {} bytes, too large for a QR code that scans reliably from a screen \
+             (version {} > {MAX_SCREEN_VERSION}), so none is drawn; print the --png, send the URL, \
+             or use a mediator's short link",
+            url.len(),
+            qr.version(),
+        );
+    } else if !qr.fits_terminal() {
+        println!("  note: the code is wider than {TERMINAL_COLUMNS} columns; widen the terminal or use --png");
+    }
+    for (flag, path) in [("png", &args.png), ("svg", &args.svg)] {
+        if let Some(path) = path {
+            println!("  {flag}  {}", path.display());
+        }
+    }
+    println!("  url  {url}");
+    Ok(())
+}
+
+pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
+    let text = read_input(&args.input)?;
+    let signed = SignedInvitation::parse(&text)?;
+    let invitation = signed.verify(unix_now()).context("invalid invitation")?;
+    if args.output.json {
+        return crate::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));
+    }
+    let body = &invitation.body;
+    println!("Valid invitation, signed by its sender");
+    println!("  from      {}", invitation.from);
+    println!("  id        {}", invitation.id);
+    match &body.goal {
+        Some(goal) => println!("  goal      {} ({goal})", body.goal_code),
+        None => println!("  goal      {}", body.goal_code),
+    }
+    println!("  created   {}", format_time(invitation.created_time));
+    println!("  expires   {}", format_time(invitation.expires_time));
+    println!("  signing   {} (Ed25519)", body.keys.authentication);
+    println!("  agreement {} (X25519)", body.keys.key_agreement);
+    match &body.mediator {
+        Some(m) => println!("  mediator  {} ({} routing keys)", m.uri, m.routing_keys.len()),
+        None => println!("  mediator  none"),
+    }
+    Ok(())
+}
+
+/// An invitation from a URL argument, a file (text or a PNG with a QR code), or stdin.
+fn read_input(input: &str) -> anyhow::Result<String> {
+    if input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(mpc_identity::invitation::MAX_INVITATION_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .context("reading the invitation from standard input")?;
+        return Ok(text);
+    }
+    if input.contains("://") || input.trim_start().starts_with('{') {
+        return Ok(input.to_owned());
+    }
+    let path = Path::new(input);
+    // An invitation is at most 64 KiB of text; a PNG of one well under this.
+    const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_FILE_BYTES
+    {
+        anyhow::bail!("{input} is {} bytes, too large to be an invitation", meta.len());
+    }
+    let bytes =
+        std::fs::read(path).with_context(|| format!("`{input}` is not a URL, and reading it as a file failed"))?;
+    if bytes.starts_with(b"\x89PNG") {
+        return Ok(qr::decode_image(path)?);
+    }
+    String::from_utf8(bytes).with_context(|| format!("{input} is neither text nor a PNG image"))
+}
