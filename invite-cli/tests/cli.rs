@@ -1,0 +1,274 @@
+//! Black-box tests of the `mpc-id` binary, each in its own temporary keystore.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mpc_identity::schema::Schema;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// `mpc-id` with `home` as its keystore and the passphrase in the environment.
+fn mpc_id(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("mpc-id").expect("binary");
+    cmd.env("MPC_ID_HOME", home)
+        .env("MPC_ID_PASSPHRASE", PASSPHRASE)
+        .env_remove("MPC_ID_IDENTITY")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf8")
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+/// An error exit (1, not a panic's 101) with a single-line reason containing `needle`.
+fn assert_refused(output: &Output, needle: &str) {
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let reason: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(reason.len(), 1, "one error line expected: {stderr}");
+    assert!(reason[0].contains(needle), "expected `{needle}` in: {stderr}");
+}
+
+fn new_identity(home: &Path, name: &str, extra: &[&str]) {
+    mpc_id(home).args(["new", "--name", name]).args(extra).assert().success();
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let home = tempfile::tempdir().expect("tempdir");
+    mpc_id(home.path()).arg("--help").assert().success().stdout(predicate::str::contains("Examples:"));
+    for command in ["new", "list", "show", "invite", "inspect", "resolve", "completions"] {
+        mpc_id(home.path()).args([command, "--help"]).assert().success().stdout(predicate::str::contains("Usage:"));
+    }
+    mpc_id(home.path()).arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn new_list_and_show_describe_the_identity() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let created = mpc_id(home.path())
+        .args(["new", "--name", "alice", "--mediator", "https://mediator.example.org", "--json"])
+        .output()
+        .expect("run");
+    assert!(created.status.success());
+    let record = json_of(&created);
+    Schema::Identity.validate(&record).expect("identity schema");
+    let did = record["did"].as_str().expect("did").to_owned();
+    assert!(did.starts_with("did:peer:2.Ez6LS"), "{did}");
+    assert_eq!(record["mediator"]["uri"], "https://mediator.example.org/");
+
+    new_identity(home.path(), "bob", &["--method", "key"]);
+    let listed = json_of(&mpc_id(home.path()).args(["list", "--json"]).output().expect("run"));
+    let names: Vec<&str> =
+        listed.as_array().expect("array").iter().map(|r| r["name"].as_str().expect("name")).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    for entry in listed.as_array().expect("array") {
+        Schema::Identity.validate(entry).expect("identity schema");
+    }
+    let text = stdout(&mpc_id(home.path()).arg("list").output().expect("run"));
+    assert!(text.contains("alice") && text.contains("did:key:z6Mk"), "{text}");
+
+    let shown = json_of(&mpc_id(home.path()).args(["show", "--name", "alice", "--json"]).output().expect("run"));
+    assert_eq!(shown, record);
+    let document = json_of(&mpc_id(home.path()).args(["show", "-n", "alice", "--document"]).output().expect("run"));
+    assert_eq!(document["id"], did.as_str());
+    assert_eq!(document["service"][0]["serviceEndpoint"]["uri"], "https://mediator.example.org/");
+    let text = stdout(&mpc_id(home.path()).args(["show", "-n", "bob"]).output().expect("run"));
+    assert!(text.contains("mediator  none"), "{text}");
+}
+
+#[test]
+fn new_refuses_what_it_cannot_do_well() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "alice", &[]);
+    assert_refused(&mpc_id(home.path()).args(["new", "--name", "alice"]).output().expect("run"), "already exists");
+    assert_refused(
+        &mpc_id(home.path()).args(["new", "--name", "x", "--mediator", "ftp://m"]).output().expect("run"),
+        "invalid mediator URL",
+    );
+    assert_refused(
+        &mpc_id(home.path()).args(["new", "--name", "../x"]).output().expect("run"),
+        "invalid identity name",
+    );
+    let no_passphrase = mpc_id(home.path()).env_remove("MPC_ID_PASSPHRASE").args(["new", "-n", "y"]).output();
+    assert_refused(&no_passphrase.expect("run"), "MPC_ID_PASSPHRASE");
+    assert_refused(&mpc_id(home.path()).args(["show", "-n", "nobody"]).output().expect("run"), "no identity named");
+}
+
+#[test]
+fn invitations_verify_and_their_json_matches_the_schemas() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "alice", &["--mediator", "https://mediator.example.org"]);
+    let output = mpc_id(home.path())
+        .args(["invite", "-n", "alice", "--json", "--goal", "tally the votes", "--expires", "2h"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let envelope = json_of(&output);
+    Schema::SignedMessage.validate(&envelope).expect("signed message schema");
+    let payload = URL_SAFE_NO_PAD.decode(envelope["payload"].as_str().expect("payload")).expect("b64");
+    let plaintext: Value = serde_json::from_slice(&payload).expect("json");
+    Schema::Invitation.validate(&plaintext).expect("invitation schema");
+    let ttl = plaintext["expires_time"].as_u64().expect("exp") - plaintext["created_time"].as_u64().expect("iat");
+    assert_eq!(ttl, 7200);
+
+    let file = home.path().join("alice.invitation.json");
+    fs::write(&file, envelope.to_string()).expect("write");
+    let inspected = mpc_id(home.path()).args(["inspect", "--json"]).arg(&file).output().expect("run");
+    assert!(inspected.status.success());
+    let inspected = json_of(&inspected);
+    assert_eq!(inspected["valid"], true);
+    assert_eq!(inspected["invitation"]["body"]["goal"], "tally the votes");
+    Schema::Invitation.validate(&inspected["invitation"]).expect("schema");
+
+    // The text form: QR note, URL, and an inspect of that URL from stdin.
+    let text = stdout(&mpc_id(home.path()).args(["invite", "-n", "alice"]).output().expect("run"));
+    assert!(text.contains("error correction"), "{text}");
+    let url = mpc_id(home.path()).args(["invite", "-n", "alice", "--url"]).output().expect("run");
+    assert!(stdout(&url).starts_with("https://mediator.example.org/oob?_oob="));
+    mpc_id(home.path())
+        .args(["inspect", "-"])
+        .write_stdin(url.stdout)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Valid invitation"));
+}
+
+#[test]
+fn the_png_qr_code_decodes_to_the_same_url_and_inspects() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "bob", &["--method", "key"]);
+    let png = home.path().join("bob.png");
+    let svg = home.path().join("bob.svg");
+    let output = mpc_id(home.path())
+        .args(["invite", "-n", "bob", "--url", "--png"])
+        .arg(&png)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let url = stdout(&output).trim().to_owned();
+    let decoded = mpc_identity::qr::decode_image(&png).expect("QR decodes");
+    assert_eq!(decoded, url);
+    assert!(fs::read_to_string(&svg).expect("svg").contains("<svg"));
+    mpc_id(home.path()).arg("inspect").arg(&png).assert().success().stdout(predicate::str::contains("did:key:z6Mk"));
+}
+
+#[test]
+fn inspect_refuses_tampered_and_malformed_input_with_one_line_each() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "alice", &[]);
+    let envelope = json_of(&mpc_id(home.path()).args(["invite", "-n", "alice", "--json"]).output().expect("run"));
+    let write = |name: &str, content: &str| {
+        let path = home.path().join(name);
+        fs::write(&path, content).expect("write");
+        path
+    };
+
+    let mut flipped = envelope.clone();
+    let sig = flipped["signatures"][0]["signature"].as_str().expect("sig");
+    let mut raw = URL_SAFE_NO_PAD.decode(sig).expect("b64");
+    raw[0] ^= 0x80;
+    flipped["signatures"][0]["signature"] = Value::String(URL_SAFE_NO_PAD.encode(raw));
+    let cases = [
+        (write("flipped.json", &flipped.to_string()), "bad signature"),
+        (write("garbage.json", "{\"hello\": "), "not valid JSON"),
+        (write("text.txt", "hello"), "neither signed JSON nor a URL"),
+        (write("cut.txt", "https://m.example/oob?_oob=eyJwYXlsb2FkIjoiZXlKMGVYQWlPaUpoY0"), "truncated"),
+        (home.path().join("missing.json"), "reading it as a file failed"),
+    ];
+    for (path, needle) in cases {
+        assert_refused(&mpc_id(home.path()).arg("inspect").arg(&path).output().expect("run"), needle);
+    }
+    assert_refused(&mpc_id(home.path()).args(["inspect", "-"]).write_stdin("").output().expect("run"), "URL");
+}
+
+#[test]
+fn an_invitation_past_its_expiry_is_refused() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "alice", &["--method", "key"]);
+    let url = mpc_id(home.path()).args(["invite", "-n", "alice", "--url", "--expires", "1s"]).output().expect("run");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let output = mpc_id(home.path()).args(["inspect", "-"]).write_stdin(url.stdout).output().expect("run");
+    assert_refused(&output, "expired at");
+}
+
+#[test]
+fn a_wrong_passphrase_cannot_sign() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "alice", &[]);
+    let output = mpc_id(home.path()).env("MPC_ID_PASSPHRASE", "nope").args(["invite", "-n", "alice"]).output();
+    assert_refused(&output.expect("run"), "wrong passphrase");
+}
+
+#[test]
+fn resolve_prints_documents_and_names_bad_dids() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let did = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+    let document = json_of(&mpc_id(home.path()).args(["resolve", did, "--json"]).output().expect("run"));
+    assert_eq!(document["id"], did);
+    assert_eq!(document["keyAgreement"][0], format!("{did}#z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW").as_str());
+    let text = stdout(&mpc_id(home.path()).args(["resolve", did]).output().expect("run"));
+    assert!(text.contains("authentication") && text.contains("keyAgreement"), "{text}");
+    assert_refused(&mpc_id(home.path()).args(["resolve", "did:web:example.org"]).output().expect("run"), "unsupported");
+    assert_refused(&mpc_id(home.path()).args(["resolve", "did:peer:2.Q"]).output().expect("run"), "invalid DID");
+    assert_refused(&mpc_id(home.path()).args(["resolve", "nonsense"]).output().expect("run"), "invalid DID");
+}
+
+#[test]
+fn loose_file_permissions_are_fixed_with_a_warning() {
+    let home = tempfile::tempdir().expect("tempdir");
+    new_identity(home.path(), "alice", &[]);
+    let file = home.path().join("identities/alice.json");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let output = mpc_id(home.path()).args(["show", "-n", "alice"]).output().expect("run");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("permissions were too open"));
+    assert_eq!(fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn concurrent_new_processes_do_not_corrupt_the_store() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let bin = assert_cmd::cargo::cargo_bin("mpc-id");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let name = if i < 4 { "shared".to_owned() } else { format!("p{i}") };
+            std::process::Command::new(&bin)
+                .args(["new", "--name", &name, "--json"])
+                .env("MPC_ID_HOME", home.path())
+                .env("MPC_ID_PASSPHRASE", PASSPHRASE)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+    assert_eq!(outputs[..4].iter().filter(|o| o.status.success()).count(), 1, "one winner for `shared`");
+    assert!(outputs[4..].iter().all(|o| o.status.success()));
+    let listed = json_of(&mpc_id(home.path()).args(["list", "--json"]).output().expect("run"));
+    assert_eq!(listed.as_array().expect("array").len(), 5);
+    mpc_id(home.path()).args(["invite", "-n", "shared", "--url"]).assert().success();
+}
+
+#[test]
+fn completions_are_generated() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish"] {
+        mpc_id(home.path()).args(["completions", shell]).assert().success().stdout(predicate::str::contains("inspect"));
+    }
+}
