@@ -1,1 +1,47 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the workspace's end-to-end and interop tests.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python interpreter of the interop virtual environment that `scripts/test` prepares.
+///
+/// # Panics
+/// When there is none: the interop tests are part of the suite and must not silently pass.
+pub fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("MPC_ID_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let venv = workspace_root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python interop environment: run `scripts/test` (it creates .venv with tests/python/requirements.txt) \
+         or set MPC_ID_PYTHON"
+    );
+    venv
+}
+
+/// Runs a script from `tests/python/` with `args`, feeding `stdin`, and parses its stdout as JSON.
+///
+/// # Panics
+/// When the script fails or prints something other than JSON, with its stderr.
+pub fn run_python(script: &str, args: &[&str], stdin: &str) -> serde_json::Value {
+    let mut child = Command::new(python())
+        .arg(workspace_root().join("tests/python").join(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    let output = child.wait_with_output().expect("python runs");
+    assert!(output.status.success(), "{script} failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("python prints JSON")
+}

@@ -133,13 +133,16 @@ pub fn resolve(did: &str) -> Result<DidDocument> {
         capability_delegation: Vec::new(),
         service: Vec::new(),
     };
+    // Services without an id are numbered among themselves: `#service`, `#service-1`, ...
+    let mut unnamed_services = 0;
     for (position, element) in elements.split('.').enumerate() {
         let mut chars = element.chars();
         let code = chars.next().ok_or_else(|| Error::invalid_did(did, format!("element {} is empty", position + 1)))?;
         let value = chars.as_str();
         if code == 'S' {
-            let service = decode_service(value, doc.service.len())
+            let (service, named) = decode_service(value, unnamed_services)
                 .map_err(|reason| Error::invalid_did(did, format!("service element {}: {reason}", position + 1)))?;
+            unnamed_services += usize::from(!named);
             doc.service.push(service);
             continue;
         }
@@ -175,7 +178,8 @@ pub fn peer3(did: &str) -> String {
     format!("did:peer:3z{}", bs58::encode(multihash).into_string())
 }
 
-fn decode_service(value: &str, unnamed_so_far: usize) -> Result<Service, String> {
+/// Decodes one service element; also says whether it carried its own id.
+fn decode_service(value: &str, unnamed_so_far: usize) -> Result<(Service, bool), String> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err("not unpadded base64url".to_owned());
     }
@@ -186,11 +190,13 @@ fn decode_service(value: &str, unnamed_so_far: usize) -> Result<Service, String>
     let Value::Object(mut service) = expand(json) else {
         return Err("not a JSON object".to_owned());
     };
-    if !service.contains_key("id") {
+    let named = service.contains_key("id");
+    if !named {
         let id = if unnamed_so_far == 0 { "#service".to_owned() } else { format!("#service-{unnamed_so_far}") };
         service.insert("id".to_owned(), Value::String(id));
     }
-    serde_json::from_value(Value::Object(service)).map_err(|e| format!("not a service entry: {e}"))
+    let service = serde_json::from_value(Value::Object(service)).map_err(|e| format!("not a service entry: {e}"))?;
+    Ok((service, named))
 }
 
 fn abbreviate(value: Value) -> Value {
