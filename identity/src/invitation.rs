@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::did::{self, DidDocument, MediatorEndpoint};
 use crate::envelope::{self, PLAIN_TYP, SignedMessage};
 use crate::error::{Error, Result};
-use crate::keys::{PartyKeys, PublicKey};
+use crate::keys::PartyKeys;
 use crate::keystore::IdentityRecord;
 use crate::schema::Schema;
 
@@ -172,14 +172,14 @@ impl SignedInvitation {
 /// peer acts on the body, so it must not be able to say anything the DID does not.
 fn check_body_matches_did(invitation: &Invitation, document: &DidDocument, kid: &str) -> Result<()> {
     let keys = &invitation.body.keys;
-    if document.authentication_key(kid)?.to_multikey() != keys.authentication {
+    // Multikeys are canonical encodings, so comparing the text compares the keys.
+    if document.authentication_method(kid)?.public_key_multibase != keys.authentication {
         return Err(Error::InconsistentInvitation(format!(
             "body.keys.authentication `{}` is not the key that signed",
             keys.authentication
         )));
     }
-    let agreement = PublicKey::from_multikey(&keys.key_agreement)?;
-    if !document.key_agreement_keys()?.iter().any(|(_, key)| *key == agreement) {
+    if !document.has_key_agreement_key(&keys.key_agreement) {
         return Err(Error::InconsistentInvitation(format!(
             "body.keys.keyAgreement `{}` is not a key-agreement key of {}",
             keys.key_agreement, invitation.from

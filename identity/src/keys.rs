@@ -5,7 +5,7 @@
 //! base58btc multibase (`z...`) over a multicodec-prefixed key, so `z6Mk...` is always an
 //! Ed25519 key and `z6LS...` always an X25519 key.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use zeroize::Zeroizing;
 
@@ -143,9 +143,10 @@ impl PartyKeys {
     }
 }
 
-/// Verifies an Ed25519 signature, rejecting non-canonical and small-order forms.
+/// Verifies an Ed25519 signature, rejecting non-canonical and small-order forms (so one message
+/// cannot carry two valid signatures under one key).
 pub(crate) fn verify_strict(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
-    key.verify_strict(message, signature).is_ok() && key.verify(message, signature).is_ok()
+    key.verify_strict(message, signature).is_ok()
 }
 
 fn random_32() -> Result<[u8; 32]> {

@@ -105,23 +105,35 @@ impl DidDocument {
     /// `kid` is a DID URL; it must belong to this document's DID (or to one of its
     /// `alsoKnownAs` aliases) so that a key cannot sign in someone else's name.
     pub fn authentication_key(&self, kid: &str) -> Result<PublicKey> {
+        let method = self.authentication_method(kid)?;
+        let key = PublicKey::from_multikey(&method.public_key_multibase)?;
+        key.as_ed25519()?;
+        Ok(key)
+    }
+
+    /// The verification method `kid` names, provided it is listed under `authentication`.
+    pub fn authentication_method(&self, kid: &str) -> Result<&VerificationMethod> {
         let (did, fragment) =
             split_did_url(kid).ok_or_else(|| Error::KeyNotAuthorized { kid: kid.to_owned(), did: self.id.clone() })?;
         if did != self.id && !self.also_known_as.iter().any(|alias| alias == did) {
             return Err(Error::SignerMismatch { kid: kid.to_owned(), from: self.id.clone() });
         }
-        let method = self
-            .authentication
+        self.authentication
             .iter()
             .find_map(|entry| match entry {
                 Relationship::Reference(id) if self.same_fragment(id, fragment) => self.method(id),
                 Relationship::Embedded(method) if self.same_fragment(&method.id, fragment) => Some(method),
                 _ => None,
             })
-            .ok_or_else(|| Error::KeyNotAuthorized { kid: kid.to_owned(), did: self.id.clone() })?;
-        let key = PublicKey::from_multikey(&method.public_key_multibase)?;
-        key.as_ed25519()?;
-        Ok(key)
+            .ok_or_else(|| Error::KeyNotAuthorized { kid: kid.to_owned(), did: self.id.clone() })
+    }
+
+    /// Whether `multikey` is one of this document's key-agreement keys.
+    pub fn has_key_agreement_key(&self, multikey: &str) -> bool {
+        self.key_agreement.iter().any(|entry| match entry {
+            Relationship::Reference(id) => self.method(id).is_some_and(|m| m.public_key_multibase == multikey),
+            Relationship::Embedded(method) => method.public_key_multibase == multikey,
+        })
     }
 
     /// All key-agreement keys with their absolute ids.
