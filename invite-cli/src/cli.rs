@@ -92,6 +92,9 @@ Examples:
     /// Resolve a DID (did:key, did:peer:2) to its DID document.
     Resolve(ResolveArgs),
 
+    /// Run the whole flow on this machine in a throwaway keystore, printing each step.
+    Demo(DemoArgs),
+
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -194,4 +197,11 @@ pub struct ResolveArgs {
     pub did: String,
     #[command(flatten)]
     pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo identities in this directory instead of a throwaway one.
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 //! and presents their results; all protocol logic lives in the libraries.
 
 mod cli;
+mod demo;
 mod identity;
 mod invite;
 mod passphrase;
@@ -43,6 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Invite(args) => invite::invite(&keystore()?, args),
         Command::Inspect(args) => invite::inspect(args),
         Command::Resolve(args) => resolve::resolve(args),
+        Command::Demo(args) => demo::demo(args),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "mpc-id", &mut std::io::stdout());
             Ok(())

@@ -49,7 +49,7 @@ fn new_identity(home: &Path, name: &str, extra: &[&str]) {
 fn help_teaches_with_examples() {
     let home = tempfile::tempdir().expect("tempdir");
     mpc_id(home.path()).arg("--help").assert().success().stdout(predicate::str::contains("Examples:"));
-    for command in ["new", "list", "show", "invite", "inspect", "resolve", "completions"] {
+    for command in ["new", "list", "show", "invite", "inspect", "resolve", "demo", "completions"] {
         mpc_id(home.path()).args([command, "--help"]).assert().success().stdout(predicate::str::contains("Usage:"));
     }
     mpc_id(home.path()).arg("frobnicate").assert().code(2);
@@ -263,6 +263,20 @@ fn concurrent_new_processes_do_not_corrupt_the_store() {
     let listed = json_of(&mpc_id(home.path()).args(["list", "--json"]).output().expect("run"));
     assert_eq!(listed.as_array().expect("array").len(), 5);
     mpc_id(home.path()).args(["invite", "-n", "shared", "--url"]).assert().success();
+}
+
+#[test]
+fn the_demo_walks_through_the_flow_and_refuses_the_forgery() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let keep = home.path().join("kept");
+    let output = mpc_id(home.path()).env_remove("MPC_ID_PASSPHRASE").args(["demo", "--home"]).arg(&keep).output();
+    let output = output.expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    assert!(text.contains("valid: from did:peer:2."), "{text}");
+    assert!(text.contains("refused: bad signature"), "{text}");
+    let listed = json_of(&mpc_id(&keep).args(["list", "--json"]).output().expect("run"));
+    assert_eq!(listed.as_array().expect("array").len(), 2);
 }
 
 #[test]
