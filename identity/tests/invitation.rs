@@ -43,6 +43,14 @@ fn envelope_of(s: &SignedInvitation) -> Value {
     s.to_value()
 }
 
+/// Edits the signed payload in place without re-signing, as an attacker on the wire would.
+fn edit_payload(envelope: &mut Value, edit: impl FnOnce(&mut Value)) {
+    let payload = URL_SAFE_NO_PAD.decode(envelope["payload"].as_str().expect("payload")).expect("b64");
+    let mut message: Value = serde_json::from_slice(&payload).expect("json");
+    edit(&mut message);
+    envelope["payload"] = json!(URL_SAFE_NO_PAD.encode(message.to_string()));
+}
+
 fn reparse(v: &Value) -> SignedInvitation {
     SignedInvitation::parse(&v.to_string()).expect("still parses")
 }
@@ -82,10 +90,7 @@ fn a_flipped_signature_byte_is_a_bad_signature() {
 fn an_edited_body_is_a_bad_signature() {
     let alice = party("alice", DidMethod::Peer);
     let mut v = envelope_of(&signed(&alice));
-    let payload = URL_SAFE_NO_PAD.decode(v["payload"].as_str().expect("payload")).expect("b64");
-    let mut message: Value = serde_json::from_slice(&payload).expect("json");
-    message["body"]["goal"] = json!("send me your inputs in clear");
-    v["payload"] = json!(URL_SAFE_NO_PAD.encode(message.to_string()));
+    edit_payload(&mut v, |message| message["body"]["goal"] = json!("send me your inputs in clear"));
     let err = reparse(&v).verify(unix_now()).expect_err("tampered");
     assert!(matches!(err, Error::BadSignature { .. }), "{err}");
 }
@@ -95,10 +100,7 @@ fn a_swapped_from_is_a_signer_mismatch() {
     let alice = party("alice", DidMethod::Peer);
     let mallory = party("mallory", DidMethod::Peer);
     let mut v = envelope_of(&signed(&alice));
-    let payload = URL_SAFE_NO_PAD.decode(v["payload"].as_str().expect("payload")).expect("b64");
-    let mut message: Value = serde_json::from_slice(&payload).expect("json");
-    message["from"] = json!(mallory.identity.record.did);
-    v["payload"] = json!(URL_SAFE_NO_PAD.encode(message.to_string()));
+    edit_payload(&mut v, |message| message["from"] = json!(mallory.identity.record.did));
     let err = reparse(&v).verify(unix_now()).expect_err("swapped");
     assert!(matches!(err, Error::SignerMismatch { .. }), "{err}");
     assert!(err.to_string().contains("signer mismatch"), "{err}");
