@@ -72,6 +72,14 @@ pub enum Error {
     #[error("not a signed DIDComm message: {0}")]
     NotSignedMessage(String),
 
+    /// An encrypted envelope that cannot be parsed, encrypted or decrypted.
+    #[error("encrypted message: {0}")]
+    Envelope(String),
+
+    /// An encrypted envelope addressed to keys we do not hold.
+    #[error("the message is not addressed to us (addressed to: {addressed})")]
+    NotForUs { addressed: String },
+
     /// A URL that carries no invitation, or whose payload is cut off.
     #[error("invalid invitation URL: {0}")]
     InvalidInvitationUrl(String),

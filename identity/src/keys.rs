@@ -132,6 +132,11 @@ impl PartyKeys {
         X25519Public::from(&self.agreement)
     }
 
+    /// The X25519 secret, for the envelope module. The buffer zeroizes itself.
+    pub(crate) fn agreement_secret(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.agreement.to_bytes())
+    }
+
     /// Signs `message` with the Ed25519 key.
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.signing.sign(message)

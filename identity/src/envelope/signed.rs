@@ -1,8 +1,12 @@
-//! DIDComm v2 envelopes. Today: signed messages (JWS General JSON, EdDSA), the form a party uses
-//! for anything others must be able to attribute to it without a shared key, such as invitations.
+//! Signed messages (JWS General JSON, EdDSA): what a party uses for anything others must be able
+//! to attribute to it without a shared key, such as invitations.
 //!
 //! The signer is always checked against the sender: the `kid` must be a DID URL of the message's
 //! `from` DID, listed under that DID's `authentication` in a document the caller resolved.
+//! Verification is strict Ed25519 (`verify_strict`: no small-order keys or points), which is why
+//! this is our own code rather than the DIDComm crate's, whose verification is the lenient kind.
+//! The `kid` is carried in the protected header, where it is covered by the signature, and in
+//! the unprotected one, where older verifiers read it; the two must agree.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,8 +20,6 @@ use crate::keys::{PartyKeys, verify_strict};
 
 /// Media type of a signed DIDComm message.
 pub const SIGNED_TYP: &str = "application/didcomm-signed+json";
-/// Media type of a plaintext DIDComm message.
-pub const PLAIN_TYP: &str = "application/didcomm-plain+json";
 
 /// A JWS in General JSON Serialization.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +46,9 @@ pub struct UnprotectedHeader {
 struct ProtectedHeader {
     typ: String,
     alg: String,
+    /// Absent in signatures made by tools that put `kid` only in the unprotected header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kid: Option<String>,
 }
 
 /// A signed message whose signature has been checked, with the plaintext it carried.
@@ -60,7 +65,8 @@ pub struct Verified {
 /// Signs a plaintext DIDComm message with `keys`, naming the key `kid`.
 pub fn sign(message: &Value, keys: &PartyKeys, kid: &str) -> Result<SignedMessage> {
     let payload = to_b64(message)?;
-    let protected = to_b64(&ProtectedHeader { typ: SIGNED_TYP.to_owned(), alg: "EdDSA".to_owned() })?;
+    let protected =
+        to_b64(&ProtectedHeader { typ: SIGNED_TYP.to_owned(), alg: "EdDSA".to_owned(), kid: Some(kid.to_owned()) })?;
     let signature = keys.sign(format!("{protected}.{payload}").as_bytes());
     Ok(SignedMessage {
         payload,
@@ -100,7 +106,16 @@ pub fn verify(signed: &SignedMessage, resolve: impl FnOnce(&str) -> Result<DidDo
         )));
     }
     let message: Value = decode_json("payload", &signed.payload)?;
-    let kid = signature.header.kid.clone();
+    let kid = match protected.kid {
+        Some(kid) if kid != signature.header.kid => {
+            return Err(Error::NotSignedMessage(format!(
+                "the protected `kid` ({kid}) and the unprotected one ({}) differ",
+                signature.header.kid
+            )));
+        }
+        Some(kid) => kid,
+        None => signature.header.kid.clone(),
+    };
     let from = message.get("from").and_then(Value::as_str).ok_or_else(|| {
         Error::NotSignedMessage("the payload has no `from`: a signed message must name its sender".into())
     })?;

@@ -1,0 +1,148 @@
+//! Encrypted messages (JWE, DIDComm v2.1): authcrypt (ECDH-1PU+A256KW with A256CBC-HS512) when
+//! the recipient must know who sent a message, anoncrypt (ECDH-ES+A256KW with A256CBC-HS512) when
+//! it must not, as for a `forward` to a mediator.
+//!
+//! The JOSE work is `affinidi-messaging-didcomm`'s (pinned: it changes its API between minor
+//! versions). This module feeds it keys from DID documents and adds the DIDComm rule it leaves to
+//! the caller: an authcrypt sender's key id must belong to the DID in the message's `from`.
+
+use affinidi_crypto::jose::key_agreement::{PrivateKeyAgreement, PublicKeyAgreement};
+use affinidi_messaging_didcomm::SenderKey;
+use affinidi_messaging_didcomm::jwe::{decrypt as jwe_decrypt, encrypt as jwe_encrypt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::did::{DidDocument, split_did_url};
+use crate::error::{Error, Result};
+use crate::keys::{PartyKeys, PublicKey};
+
+/// Envelopes larger than this are refused before any parsing.
+pub const MAX_ENVELOPE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One recipient key: its DID URL and its X25519 public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientKey {
+    pub kid: String,
+    pub key: x25519_dalek::PublicKey,
+}
+
+/// Every X25519 key-agreement key of a DID document, the keys a message to that DID is sealed to.
+pub fn recipient_keys(document: &DidDocument) -> Result<Vec<RecipientKey>> {
+    let keys: Vec<RecipientKey> = document
+        .key_agreement_keys()?
+        .into_iter()
+        .filter_map(|(kid, key)| match key {
+            PublicKey::X25519(key) => Some(RecipientKey { kid, key }),
+            PublicKey::Ed25519(_) => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return Err(Error::Envelope(format!("{} has no X25519 key-agreement key to encrypt to", document.id)));
+    }
+    Ok(keys)
+}
+
+/// Encrypts `message` from `sender` (whose key-agreement key is `sender_kid`) to `recipients`.
+pub fn authcrypt(message: &Value, sender: &PartyKeys, sender_kid: &str, recipients: &[RecipientKey]) -> Result<String> {
+    let plaintext = serde_json::to_vec(message).map_err(|e| Error::Envelope(e.to_string()))?;
+    let secret = PrivateKeyAgreement::X25519(*sender.agreement_secret());
+    with_recipients(recipients, |list| jwe_encrypt::authcrypt(&plaintext, sender_kid, &secret, list))
+}
+
+/// Encrypts `message` to `recipients` without saying who sent it.
+pub fn anoncrypt(message: &Value, recipients: &[RecipientKey]) -> Result<String> {
+    let plaintext = serde_json::to_vec(message).map_err(|e| Error::Envelope(e.to_string()))?;
+    with_recipients(recipients, |list| jwe_encrypt::anoncrypt(&plaintext, list))
+}
+
+/// A decrypted message and who it is from.
+#[derive(Clone, Debug)]
+pub struct Decrypted {
+    pub message: Value,
+    /// For authcrypt, the sender's key id, checked against the sender's DID document and `from`.
+    /// `None` for anoncrypt.
+    pub sender_kid: Option<String>,
+    /// Which of our keys it was encrypted to.
+    pub recipient_kid: String,
+}
+
+/// The key ids a JWE is addressed to, read without decrypting (a mediator routes on this).
+pub fn recipient_kids(jwe: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Header {
+        kid: String,
+    }
+    #[derive(Deserialize)]
+    struct Recipient {
+        header: Header,
+    }
+    #[derive(Deserialize)]
+    struct Envelope {
+        recipients: Vec<Recipient>,
+    }
+    check_size(jwe)?;
+    let envelope: Envelope =
+        serde_json::from_str(jwe).map_err(|e| Error::Envelope(format!("not a JWE in General JSON form ({e})")))?;
+    Ok(envelope.recipients.into_iter().map(|r| r.header.kid).collect())
+}
+
+/// Decrypts a JWE addressed to one of `own_kids` (the key ids of `keys`' X25519 key). For
+/// authcrypt, `resolve` is asked for the sender's DID document, and only that.
+pub fn decrypt(
+    jwe: &str,
+    keys: &PartyKeys,
+    own_kids: &[String],
+    resolve: impl FnOnce(&str) -> Result<DidDocument>,
+) -> Result<Decrypted> {
+    let addressed = recipient_kids(jwe)?;
+    let recipient_kid = own_kids
+        .iter()
+        .find(|kid| addressed.contains(kid))
+        .ok_or_else(|| Error::NotForUs { addressed: addressed.join(", ") })?;
+    let sender_kid = jwe_decrypt::authcrypt_sender_kid(jwe).map_err(|e| Error::Envelope(e.to_string()))?;
+    let sender_key = match &sender_kid {
+        Some(skid) => {
+            let (did, _) = split_did_url(skid)
+                .ok_or_else(|| Error::Envelope(format!("sender key id `{skid}` is not a DID URL")))?;
+            let document = resolve(did)?;
+            let key = recipient_keys(&document)?
+                .into_iter()
+                .find(|k| &k.kid == skid)
+                .ok_or_else(|| Error::KeyNotAuthorized { kid: skid.clone(), did: did.to_owned() })?;
+            Some(PublicKeyAgreement::X25519(key.key.to_bytes()))
+        }
+        None => None,
+    };
+    let secret = PrivateKeyAgreement::X25519(*keys.agreement_secret());
+    let sender = sender_kid.as_deref().zip(sender_key.as_ref()).map(|(kid, key)| SenderKey::new(kid, key));
+    let decrypted = jwe_decrypt::decrypt_bound(jwe, recipient_kid, &secret, sender)
+        .map_err(|e| Error::Envelope(format!("cannot decrypt: {e}")))?;
+    let message: Value = serde_json::from_slice(&decrypted.plaintext)
+        .map_err(|e| Error::Envelope(format!("decrypted content is not JSON ({e})")))?;
+    if let Some(skid) = &sender_kid {
+        let from = message.get("from").and_then(Value::as_str).unwrap_or("(none)");
+        if split_did_url(skid).map(|(did, _)| did) != Some(from) {
+            return Err(Error::SignerMismatch { kid: skid.clone(), from: from.to_owned() });
+        }
+    }
+    Ok(Decrypted { message, sender_kid, recipient_kid: recipient_kid.clone() })
+}
+
+fn check_size(jwe: &str) -> Result<()> {
+    if jwe.len() > MAX_ENVELOPE_BYTES {
+        return Err(Error::Envelope(format!("{} bytes; envelopes are at most {MAX_ENVELOPE_BYTES}", jwe.len())));
+    }
+    Ok(())
+}
+
+fn with_recipients(
+    recipients: &[RecipientKey],
+    encrypt: impl FnOnce(
+        &[(&str, &PublicKeyAgreement)],
+    ) -> std::result::Result<String, affinidi_messaging_didcomm::DIDCommError>,
+) -> Result<String> {
+    let keys: Vec<(&str, PublicKeyAgreement)> =
+        recipients.iter().map(|r| (r.kid.as_str(), PublicKeyAgreement::X25519(r.key.to_bytes()))).collect();
+    let list: Vec<(&str, &PublicKeyAgreement)> = keys.iter().map(|(kid, key)| (*kid, key)).collect();
+    encrypt(&list).map_err(|e| Error::Envelope(format!("cannot encrypt: {e}")))
+}
