@@ -32,6 +32,14 @@ pub fn python() -> PathBuf {
 /// # Panics
 /// When the script fails or prints something other than JSON, with its stderr.
 pub fn run_python(script: &str, args: &[&str], stdin: &str) -> serde_json::Value {
+    run_python_os(script, &args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(), stdin)
+}
+
+/// [`run_python`] with arguments that may be paths.
+///
+/// # Panics
+/// As [`run_python`].
+pub fn run_python_os(script: &str, args: &[&std::ffi::OsStr], stdin: &str) -> serde_json::Value {
     let mut child = Command::new(python())
         .arg(workspace_root().join("tests/python").join(script))
         .args(args)
