@@ -34,6 +34,8 @@ const NO_MEDIATOR_BASE: &str = "didcomm://invite";
 /// An Out-of-Band 2.0 invitation, in the plaintext form that gets signed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
+    /// Optional on the wire (DIDComm v2 plaintext `typ`); always sent by us.
+    #[serde(default = "plain_typ")]
     pub typ: String,
     #[serde(rename = "type")]
     pub message_type: String,
@@ -91,6 +93,10 @@ impl Invitation {
         let plaintext = serde_json::to_value(self).map_err(|e| Error::NotSignedMessage(e.to_string()))?;
         Ok(SignedInvitation { envelope: envelope::sign(&plaintext, keys, kid)? })
     }
+}
+
+fn plain_typ() -> String {
+    PLAIN_TYP.to_owned()
 }
 
 /// A signed invitation as it travels. Not yet trusted: call [`SignedInvitation::verify`].

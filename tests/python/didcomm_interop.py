@@ -3,7 +3,9 @@
   identity                 stdout: {"did", "secrets": [private JWKs with kid]}  (a party made here)
   pack IDENTITY TO MODE    stdin: message JSON; stdout: JWE from IDENTITY's DID to DID TO;
                            MODE is authcrypt or anoncrypt
-  unpack IDENTITY          stdin: JWE; stdout: {"message", "authenticated", "encrypted_from"}
+  unpack IDENTITY          stdin: JWE or JWS; stdout: {"message", "authenticated", "encrypted_from",
+                           "non_repudiation", "sign_from"}
+  sign IDENTITY            stdin: message JSON; stdout: JWS signed with IDENTITY's Ed25519 key
 
 IDENTITY is a file holding the output of `identity`. DIDs are did:peer:2 on both sides, resolved
 here by `did-peer-2` and adapted to the verification-method types `didcomm` understands.
@@ -25,6 +27,7 @@ from didcomm.common.resolvers import ResolversConfig  # noqa: E402
 from didcomm.did_doc.did_doc import DIDDoc  # noqa: E402
 from didcomm.did_doc.did_resolver import DIDResolver  # noqa: E402
 from didcomm.pack_encrypted import PackEncryptedConfig, pack_encrypted  # noqa: E402
+from didcomm.pack_signed import pack_signed  # noqa: E402
 from didcomm.secrets.secrets_resolver_in_memory import SecretsResolverInMemory  # noqa: E402
 from didcomm.secrets.secrets_util import (  # noqa: E402
     generate_ed25519_keys_as_jwk_dict,
@@ -100,7 +103,15 @@ async def unpack_message(identity_file):
         "message": result.message.as_dict(),
         "authenticated": result.metadata.authenticated,
         "encrypted_from": result.metadata.encrypted_from,
+        "non_repudiation": result.metadata.non_repudiation,
+        "sign_from": result.metadata.sign_from,
     }
+
+
+async def sign(identity_file):
+    me, config = resolvers(identity_file)
+    result = await pack_signed(resolvers_config=config, message=json.load(sys.stdin), sign_frm=me["did"])
+    return json.loads(result.packed_msg)
 
 
 def main():
@@ -109,6 +120,8 @@ def main():
         out = identity()
     elif command == ["pack"]:
         out = asyncio.run(pack(sys.argv[2], sys.argv[3], sys.argv[4]))
+    elif command == ["sign"]:
+        out = asyncio.run(sign(sys.argv[2]))
     elif command == ["unpack"]:
         out = asyncio.run(unpack_message(sys.argv[2]))
     else:

@@ -98,3 +98,42 @@ fn python_authcrypt_and_anoncrypt_open_here() {
         }
     }
 }
+
+#[test]
+fn signed_invitations_verify_on_the_other_side() {
+    use mpc_identity::invitation::{Invitation, SignedInvitation};
+    use mpc_identity::unix_now;
+
+    let sides = Sides::new();
+    let file = sides.identity_file();
+
+    // Ours, checked by sicpa's JWS verification.
+    let invitation = Invitation::new(&sides.rust.record, None, None, std::time::Duration::from_secs(600), unix_now());
+    let signed = invitation.sign(&sides.rust.keys, &sides.rust.record.signing_kid()).expect("sign");
+    let opened = run_python_os(SCRIPT, &[OsStr::new("unpack"), file.as_os_str()], &signed.to_json());
+    assert_eq!(opened["non_repudiation"], true);
+    assert_eq!(opened["sign_from"], sides.rust.record.signing_kid().as_str());
+    assert_eq!(opened["message"]["id"], invitation.id.as_str());
+
+    // Theirs: an invitation from the Python party, signed by sicpa, verified here.
+    let python_document = did::resolve(&sides.python_did).expect("resolve");
+    let keys: Vec<&str> = python_document.verification_method.iter().map(|m| m.public_key_multibase.as_str()).collect();
+    let now = unix_now();
+    let theirs = json!({
+        "id": uuid(), "type": "https://didcomm.org/out-of-band/2.0/invitation",
+        "from": sides.python_did, "created_time": now, "expires_time": now + 600,
+        "body": {"goal_code": "mpc-id.connect", "accept": ["didcomm/v2"],
+                 "keys": {"authentication": keys[1], "keyAgreement": keys[0]}}
+    });
+    let jws = run_python_os(SCRIPT, &[OsStr::new("sign"), file.as_os_str()], &theirs.to_string());
+    let verified = SignedInvitation::parse(&jws.to_string()).expect("parse").verify(now).expect("verify");
+    assert_eq!(verified.from, sides.python_did);
+    assert_eq!(verified.id, theirs["id"].as_str().expect("id"));
+
+    // And a byte changed in sicpa's signature is refused here.
+    let mut forged = jws.clone();
+    let signature = forged["signatures"][0]["signature"].as_str().expect("sig").to_owned();
+    let swapped = if signature.starts_with('A') { "B" } else { "A" };
+    forged["signatures"][0]["signature"] = json!(format!("{swapped}{}", &signature[1..]));
+    assert!(SignedInvitation::parse(&forged.to_string()).expect("parse").verify(now).is_err());
+}
