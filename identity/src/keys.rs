@@ -116,8 +116,9 @@ impl PartyKeys {
         Self { signing: SigningKey::from_bytes(ed25519_seed), agreement: StaticSecret::from(*x25519_secret) }
     }
 
-    /// The two secrets, concatenated, for sealing. The buffer zeroizes itself.
-    pub(crate) fn secret_bytes(&self) -> Zeroizing<[u8; 64]> {
+    /// The two secrets, concatenated (Ed25519 seed, then X25519 secret), for storing them; the
+    /// inverse of [`PartyKeys::from_secret_bytes`]. The buffer zeroizes itself.
+    pub fn secret_bytes(&self) -> Zeroizing<[u8; 64]> {
         let mut out = Zeroizing::new([0u8; 64]);
         out[..32].copy_from_slice(&self.signing.to_bytes());
         out[32..].copy_from_slice(self.agreement.as_bytes());

@@ -1,6 +1,109 @@
 //! The mpc-id mediator: a DIDComm v2 service that stores and forwards end-to-end encrypted
 //! messages for parties that are offline or behind NAT.
 //!
-//! Nothing lives here yet. The service (routing, coordinate mediation, pickup, live delivery,
-//! SQLite and PostgreSQL storage) is the next piece of work; see `docs/ARCHITECTURE.md`.
+//! It is trusted to be available, never to be honest: it sees envelopes and metadata (who has a
+//! queue here, sizes, times), never contents, and everything it says is checked by clients
+//! against keys they resolved themselves.
+//!
+//! - [`config`]: options, from flags and the environment.
+//! - [`identity`]: the mediator's keys and DIDs.
+//! - [`store`]: the storage trait and its databases.
+//! - [`protocol`]: forward, coordinate mediation, pickup, trust ping, discover features.
+//! - [`http`]: the HTTP API and the WebSocket endpoint.
 #![forbid(unsafe_code)]
+
+pub mod config;
+mod error;
+pub mod http;
+pub mod identity;
+mod live;
+mod metrics;
+pub mod protocol;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use config::MediatorConfig;
+pub use error::{Error, Result};
+use identity::MediatorIdentity;
+use live::LiveHub;
+use metrics::Metrics;
+use store::Store;
+
+/// A running mediator's shared state.
+#[derive(Debug)]
+pub struct Mediator {
+    pub config: MediatorConfig,
+    pub identity: MediatorIdentity,
+    store: Box<dyn Store>,
+    metrics: Metrics,
+    live: LiveHub,
+}
+
+/// A mediator listening on a socket, as returned by [`start`].
+#[derive(Debug)]
+pub struct RunningMediator {
+    pub address: SocketAddr,
+    pub state: Arc<Mediator>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl RunningMediator {
+    /// Stops accepting connections, finishes requests in flight, and waits for the server.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.map_err(|e| Error::Startup(format!("server task failed: {e}")))?
+    }
+}
+
+/// Opens storage and keys, binds the listener and starts serving in the background.
+pub async fn start(config: MediatorConfig) -> Result<RunningMediator> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Error::Startup(format!("cannot listen on {}: {e}", config.listen)))?;
+    let address = listener.local_addr().map_err(|e| Error::Startup(e.to_string()))?;
+    let state = Arc::new(Mediator::open(config, address).await?);
+    let (shutdown, stopped) = tokio::sync::oneshot::channel();
+    let server = http::serve(Arc::clone(&state), listener, async {
+        let _ = stopped.await;
+    });
+    let task = tokio::spawn(server);
+    Ok(RunningMediator { address, state, shutdown, task })
+}
+
+impl Mediator {
+    /// Opens the data directory, the database (migrating it) and the mediator's keys.
+    pub async fn open(config: MediatorConfig, bound: SocketAddr) -> Result<Self> {
+        let data_dir = config
+            .data_dir()
+            .ok_or_else(|| Error::Startup("no data directory: set --data-dir or MPC_MEDIATOR_DATA_DIR".to_owned()))?;
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| Error::Startup(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => url::Url::parse(&format!("http://{bound}/")).map_err(|e| Error::Startup(e.to_string()))?,
+        };
+        let identity = MediatorIdentity::load_or_create(&data_dir, &public_url)?;
+        let database_url = config.database_url.clone().unwrap_or_else(|| store::default_sqlite_url(&data_dir));
+        let store = store::open(&database_url).await?;
+        tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
+        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live: LiveHub::default() })
+    }
+
+    /// Deletes expired messages and old replay records; run periodically.
+    pub async fn sweep(&self) -> Result<u64> {
+        let now = now();
+        let expired = self.store.sweep(now, now.saturating_sub(self.config.message_ttl.as_secs())).await?;
+        if expired > 0 {
+            tracing::info!(expired, "dropped expired messages");
+        }
+        Ok(expired)
+    }
+}
+
+/// Unix seconds.
+pub(crate) fn now() -> u64 {
+    mpc_identity::unix_now()
+}

@@ -1,0 +1,82 @@
+//! The mediator's error type, and how each error is reported to the party that caused it.
+
+/// Everything that can go wrong serving a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request is not a DIDComm message we can open.
+    #[error("{0}")]
+    BadEnvelope(#[from] mpc_identity::Error),
+
+    /// The message is well-formed DIDComm but not what its type requires.
+    #[error("malformed {kind} message: {reason}")]
+    Malformed { kind: &'static str, reason: String },
+
+    /// A message type this mediator does not handle.
+    #[error("unsupported message type `{0}`")]
+    UnsupportedType(String),
+
+    /// The sender may not do this (not mediated, someone else's queue, anonymous).
+    #[error("not authorized: {0}")]
+    NotAuthorized(String),
+
+    /// A `forward` to a recipient nobody registered.
+    #[error("unknown recipient `{0}`: no party registered it with this mediator")]
+    UnknownRecipient(String),
+
+    /// The recipient's queue is full.
+    #[error("the queue of `{0}` is full; it must pick up messages before more can be stored")]
+    QueueFull(String),
+
+    /// A message id the sender already used.
+    #[error("replayed message id `{0}`")]
+    Replay(String),
+
+    /// A request that only makes sense on a WebSocket.
+    #[error("{0} needs a WebSocket connection")]
+    NeedsWebSocket(&'static str),
+
+    /// Storage failed; the request was not carried out.
+    #[error("storage error: {0}")]
+    Storage(#[from] sqlx::Error),
+
+    /// Migrations failed at start.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    /// Start-up failure (keys, data directory, listening socket).
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl Error {
+    /// The Problem Report 2.0 code for this error.
+    pub fn problem_code(&self) -> &'static str {
+        match self {
+            Error::BadEnvelope(_) => "e.p.msg.unreadable",
+            Error::Malformed { .. } => "e.p.msg.malformed",
+            Error::UnsupportedType(_) => "e.p.msg.unsupported",
+            Error::NotAuthorized(_) => "e.p.req.not-authorized",
+            Error::UnknownRecipient(_) => "e.p.xfer.unknown-recipient",
+            Error::QueueFull(_) => "w.p.xfer.queue-full",
+            Error::Replay(_) => "e.p.msg.replay",
+            Error::NeedsWebSocket(_) => "e.p.req.websocket-required",
+            Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => "e.p.me.internal",
+        }
+    }
+
+    /// The HTTP status for this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::BadEnvelope(_) | Error::Malformed { .. } | Error::UnsupportedType(_) => 400,
+            Error::NotAuthorized(_) => 403,
+            Error::UnknownRecipient(_) => 404,
+            Error::Replay(_) => 409,
+            Error::NeedsWebSocket(_) => 426,
+            Error::QueueFull(_) => 429,
+            Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => 500,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

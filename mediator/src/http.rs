@@ -1,0 +1,291 @@
+//! The HTTP face of the mediator: `POST /didcomm` and the WebSocket at `/ws` for DIDComm,
+//! `/.well-known/did.json` for its DID document, and `/healthz`, `/readyz`, `/metrics` for
+//! operators. Replies travel back on the same connection.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use crate::Mediator;
+use crate::error::{Error, Result};
+use crate::protocol::{Incoming, Outcome, Transport};
+
+const ENCRYPTED: &str = "application/didcomm-encrypted+json";
+const PLAIN: &str = "application/didcomm-plain+json";
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    mediator: Arc<Mediator>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let sweeper = tokio::spawn(sweep_forever(Arc::clone(&mediator)));
+    let result = axum::serve(listener, router(mediator))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::Startup(format!("server failed: {e}")));
+    sweeper.abort();
+    result
+}
+
+/// The routes, for embedding in another server.
+pub fn router(mediator: Arc<Mediator>) -> Router {
+    Router::new()
+        .route("/didcomm", post(didcomm))
+        .route("/ws", get(websocket))
+        .route("/.well-known/did.json", get(did_web_document))
+        .route("/.well-known/did-peer.json", get(did_peer_document))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(mediator)
+}
+
+async fn sweep_forever(mediator: Arc<Mediator>) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        if let Err(e) = mediator.sweep().await {
+            tracing::warn!(error = %e, "sweeping expired messages failed");
+        }
+    }
+}
+
+async fn didcomm(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
+    mediator.metrics.requests.inc();
+    let limit = mediator.config.max_message_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let error = Error::Malformed { kind: "request", reason: format!("larger than the {limit}-byte limit") };
+            return plain_problem(&mediator, &error, StatusCode::PAYLOAD_TOO_LARGE);
+        }
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        let error = Error::Malformed { kind: "request", reason: "not UTF-8 JSON".to_owned() };
+        return plain_problem(&mediator, &error, StatusCode::BAD_REQUEST);
+    };
+    let incoming = match mediator.open_envelope(text) {
+        Ok(incoming) => incoming,
+        Err(error) => return plain_problem(&mediator, &error, status_of(&error)),
+    };
+    match mediator.handle(&incoming, Transport::Http).await {
+        Ok(Outcome::Accepted) => StatusCode::ACCEPTED.into_response(),
+        Ok(Outcome::Reply(reply)) | Ok(Outcome::LiveDelivery(_, reply)) => {
+            sealed(&mediator, &reply, &incoming, StatusCode::OK)
+        }
+        Err(error) => problem(&mediator, &error, &incoming),
+    }
+}
+
+/// A problem report to the sender of `incoming`: sealed to it when it is known, in clear if not.
+fn problem(mediator: &Mediator, error: &Error, incoming: &Incoming) -> Response {
+    log_problem(mediator, error);
+    let report = mediator.problem_report(error, Some(incoming));
+    match &incoming.sender {
+        Some(_) => sealed(mediator, &report, incoming, status_of(error)),
+        None => json_response(status_of(error), PLAIN, report.to_string()),
+    }
+}
+
+/// A problem report for a request we could not open: in clear, naming no one.
+fn plain_problem(mediator: &Mediator, error: &Error, status: StatusCode) -> Response {
+    log_problem(mediator, error);
+    json_response(status, PLAIN, mediator.problem_report(error, None).to_string())
+}
+
+fn log_problem(mediator: &Mediator, error: &Error) {
+    mediator.metrics.problems.inc();
+    match error.http_status() {
+        500 => tracing::error!(error = %error, "request failed"),
+        _ => tracing::debug!(error = %error, "request refused"),
+    }
+}
+
+fn sealed(mediator: &Mediator, reply: &Value, incoming: &Incoming, status: StatusCode) -> Response {
+    let Some(to) = incoming.sender.as_deref() else {
+        return json_response(status, PLAIN, reply.to_string());
+    };
+    match mediator.seal(reply, to) {
+        Ok(jwe) => json_response(status, ENCRYPTED, jwe),
+        Err(error) => {
+            tracing::error!(error = %error, "cannot seal a reply");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn status_of(error: &Error) -> StatusCode {
+    StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn json_response(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+async fn did_web_document(State(mediator): State<Arc<Mediator>>) -> Response {
+    let document = serde_json::to_string(&mediator.identity.web_document()).unwrap_or_default();
+    json_response(StatusCode::OK, "application/did+json", document)
+}
+
+async fn did_peer_document(State(mediator): State<Arc<Mediator>>) -> Response {
+    let document = serde_json::to_string(mediator.identity.document()).unwrap_or_default();
+    json_response(StatusCode::OK, "application/did+json", document)
+}
+
+async fn ready(State(mediator): State<Arc<Mediator>>) -> Response {
+    match mediator.store.ready().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(mediator): State<Arc<Mediator>>) -> Response {
+    let mut response = mediator.metrics.render().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    response
+}
+
+async fn websocket(State(mediator): State<Arc<Mediator>>, upgrade: WebSocketUpgrade) -> Response {
+    let limit = mediator.config.max_message_bytes;
+    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| session(mediator, socket))
+}
+
+/// One WebSocket session. It belongs to the DID of the first message that authenticates on it;
+/// with live delivery on, new messages for that DID are pushed as they arrive. A message pushed
+/// stays queued until acknowledged, and is not pushed twice on the same session.
+async fn session(mediator: Arc<Mediator>, mut socket: WebSocket) {
+    mediator.metrics.websockets_open.inc();
+    let mut owner: Option<String> = None;
+    let mut live: Option<tokio::sync::broadcast::Receiver<()>> = None;
+    let mut pushed: HashSet<String> = HashSet::new();
+    loop {
+        let wake = async {
+            match live.as_mut() {
+                // A lagged receiver still means "there is news"; a closed one never wakes again.
+                Some(receiver) => match receiver.recv().await {
+                    Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            frame = socket.recv() => {
+                let text = match frame {
+                    Some(Ok(WsMessage::Text(text))) => text.to_string(),
+                    Some(Ok(WsMessage::Binary(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                };
+                mediator.metrics.requests.inc();
+                let reply = on_frame(&mediator, &text, &mut owner, &mut live, &mut pushed).await;
+                if let Some(reply) = reply
+                    && socket.send(WsMessage::Text(reply.into())).await.is_err()
+                {
+                    break;
+                }
+            }
+            _ = wake => {
+                if let Some(owner) = &owner
+                    && let Some(delivery) = push_pending(&mediator, owner, &mut pushed).await
+                    && socket.send(WsMessage::Text(delivery.into())).await.is_err()
+                {
+                    break;
+                }
+            }
+        }
+    }
+    mediator.metrics.websockets_closed.inc();
+}
+
+/// Handles one frame; returns what to send back.
+async fn on_frame(
+    mediator: &Mediator,
+    text: &str,
+    owner: &mut Option<String>,
+    live: &mut Option<tokio::sync::broadcast::Receiver<()>>,
+    pushed: &mut HashSet<String>,
+) -> Option<String> {
+    let incoming = match mediator.open_envelope(text) {
+        Ok(incoming) => incoming,
+        Err(error) => return Some(mediator.problem_report(&error, None).to_string()),
+    };
+    if let (Some(current), Some(sender)) = (owner.as_deref(), incoming.sender.as_deref())
+        && current != sender
+    {
+        let error = Error::NotAuthorized(format!("this WebSocket belongs to {current}; open another for {sender}"));
+        return seal_text(mediator, &mediator.problem_report(&error, Some(&incoming)), &incoming);
+    }
+    match mediator.handle(&incoming, Transport::WebSocket).await {
+        Ok(Outcome::Accepted) => None,
+        Ok(Outcome::Reply(reply)) => {
+            if owner.is_none() {
+                owner.clone_from(&incoming.sender);
+            }
+            if incoming.kind().ends_with("/messages-received") {
+                pushed.clear();
+            }
+            seal_text(mediator, &reply, &incoming)
+        }
+        Ok(Outcome::LiveDelivery(on, status)) => {
+            owner.clone_from(&incoming.sender);
+            *live = match (on, owner.as_deref()) {
+                (true, Some(did)) => {
+                    // Wake once at once, for whatever was queued before live delivery began.
+                    let receiver = mediator.live.subscribe(did);
+                    mediator.live.notify(did);
+                    Some(receiver)
+                }
+                _ => None,
+            };
+            seal_text(mediator, &status, &incoming)
+        }
+        Err(error) => {
+            mediator.metrics.problems.inc();
+            seal_text(mediator, &mediator.problem_report(&error, Some(&incoming)), &incoming)
+        }
+    }
+}
+
+fn seal_text(mediator: &Mediator, message: &Value, incoming: &Incoming) -> Option<String> {
+    match incoming.sender.as_deref() {
+        Some(to) => mediator.seal(message, to).map_err(|e| tracing::error!(error = %e, "cannot seal")).ok(),
+        None => Some(message.to_string()),
+    }
+}
+
+/// A sealed `delivery` of the queued messages not yet pushed on this session.
+async fn push_pending(mediator: &Mediator, owner: &str, pushed: &mut HashSet<String>) -> Option<String> {
+    let queued = match mediator.store.fetch(owner, None, crate::protocol::MAX_BATCH).await {
+        Ok(queued) => queued,
+        Err(e) => {
+            tracing::warn!(error = %e, "live delivery could not read the queue");
+            return None;
+        }
+    };
+    let fresh: Vec<_> = queued.into_iter().filter(|m| !pushed.contains(&m.id)).collect();
+    if fresh.is_empty() {
+        return None;
+    }
+    pushed.extend(fresh.iter().map(|m| m.id.clone()));
+    mediator.metrics.messages_delivered.add(fresh.len() as u64);
+    let mut delivery = mediator.message(crate::protocol::DELIVERY, serde_json::json!({}), Some(owner));
+    delivery["attachments"] = Value::Array(fresh.iter().map(crate::protocol::attachment).collect());
+    mediator.seal(&delivery, owner).map_err(|e| tracing::error!(error = %e, "cannot seal a delivery")).ok()
+}

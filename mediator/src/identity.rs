@@ -1,0 +1,124 @@
+//! The mediator's own identity: keys generated on first start and kept in the data directory,
+//! its did:peer:2 (self-certifying, what clients encrypt to), and the did:web document of its
+//! public URL that names the did:peer:2 as an alias.
+//!
+//! The key file is the mediator's one secret. Like a TLS key it is stored unencrypted (the service
+//! must start unattended) with mode 0600, written to a temporary file and renamed into place.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use mpc_identity::did::{self, DidDocument, MediatorEndpoint, peer2};
+use mpc_identity::keys::{PartyKeys, PublicKey};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+const KEY_FILE: &str = "mediator-keys.json";
+
+/// The mediator's keys and DIDs.
+#[derive(Debug)]
+pub struct MediatorIdentity {
+    pub keys: PartyKeys,
+    /// did:peer:2 with the mediator's keys and its DIDComm endpoint.
+    pub did: String,
+    /// The key id clients encrypt to (`did#key-1`, X25519).
+    pub agreement_kid: String,
+    /// did:web of the public URL.
+    pub web_did: String,
+    pub endpoint: String,
+    document: DidDocument,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyFile {
+    format: String,
+    secret: String,
+}
+
+impl MediatorIdentity {
+    /// Loads the keys from `data_dir`, generating and storing them on first start.
+    pub fn load_or_create(data_dir: &Path, public_url: &url::Url) -> Result<Self> {
+        let path = data_dir.join(KEY_FILE);
+        let keys = if path.exists() { read_keys(&path)? } else { create_keys(&path)? };
+        let endpoint = public_url.join("didcomm").map_err(|e| Error::Startup(e.to_string()))?.to_string();
+        let service = MediatorEndpoint { uri: endpoint.clone(), routing_keys: Vec::new() };
+        let did = peer2::for_party(
+            PublicKey::Ed25519(keys.verifying_key()),
+            PublicKey::X25519(keys.agreement_public()),
+            Some(&service),
+        )?;
+        let agreement_kid = format!("{did}#key-1");
+        let document = did::resolve(&did)?;
+        Ok(MediatorIdentity { keys, agreement_kid, web_did: web_did(public_url), did, endpoint, document })
+    }
+
+    /// The did:peer:2 document.
+    pub fn document(&self) -> &DidDocument {
+        &self.document
+    }
+
+    /// The did:web document served at `/.well-known/did.json`: the same keys and service under
+    /// the did:web identifier, with the did:peer:2 as `alsoKnownAs`.
+    pub fn web_document(&self) -> DidDocument {
+        let mut document = self.document.clone();
+        document.id = self.web_did.clone();
+        document.also_known_as = vec![self.did.clone()];
+        for method in &mut document.verification_method {
+            method.controller = self.web_did.clone();
+        }
+        document
+    }
+}
+
+/// `did:web:host%3Aport:path` of a URL, as the did:web spec derives it.
+pub fn web_did(url: &url::Url) -> String {
+    let mut did = format!("did:web:{}", url.host_str().unwrap_or("localhost"));
+    if let Some(port) = url.port() {
+        did.push_str(&format!("%3A{port}"));
+    }
+    for segment in url.path_segments().into_iter().flatten().filter(|s| !s.is_empty()) {
+        did.push(':');
+        did.push_str(segment);
+    }
+    did
+}
+
+fn read_keys(path: &Path) -> Result<PartyKeys> {
+    let fail = |reason: String| Error::Startup(format!("mediator key file {}: {reason}", path.display()));
+    let mode = fs::metadata(path).map_err(|e| fail(e.to_string()))?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "mediator key file was readable by others; set to 0600");
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| fail(e.to_string()))?;
+    }
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| fail(e.to_string()))?);
+    let file: KeyFile = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    if file.format != "mpc-mediator-keys/1" {
+        return Err(fail(format!("unknown format `{}`", file.format)));
+    }
+    let secret = Zeroizing::new(STANDARD.decode(&file.secret).map_err(|e| fail(e.to_string()))?);
+    let (ed, x) =
+        secret.split_at_checked(32).filter(|(_, x)| x.len() == 32).ok_or_else(|| fail("bad key length".into()))?;
+    let ed: [u8; 32] = ed.try_into().map_err(|_| fail("bad key".into()))?;
+    let x: [u8; 32] = x.try_into().map_err(|_| fail("bad key".into()))?;
+    Ok(PartyKeys::from_secret_bytes(&ed, &x))
+}
+
+fn create_keys(path: &Path) -> Result<PartyKeys> {
+    let fail = |e: std::io::Error| Error::Startup(format!("writing mediator key file {}: {e}", path.display()));
+    let keys = PartyKeys::generate()?;
+    let file = KeyFile { format: "mpc-mediator-keys/1".to_owned(), secret: STANDARD.encode(*keys.secret_bytes()) };
+    let text = Zeroizing::new(serde_json::to_string(&file).map_err(|e| Error::Startup(e.to_string()))?);
+    let tmp = path.with_extension("json.tmp");
+    let mut out = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(fail)?;
+    out.write_all(text.as_bytes()).map_err(fail)?;
+    out.sync_all().map_err(fail)?;
+    fs::rename(&tmp, path).map_err(fail)?;
+    tracing::info!(path = %path.display(), "generated the mediator's keys");
+    Ok(keys)
+}

@@ -1,0 +1,59 @@
+//! Counters for `/metrics`, in the Prometheus text format. A handful of atomics: a metrics
+//! library would add more than it gives here.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.add(1);
+    }
+
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub requests: Counter,
+    pub problems: Counter,
+    pub forwards_stored: Counter,
+    pub messages_delivered: Counter,
+    pub messages_acknowledged: Counter,
+    pub websockets_open: Counter,
+    pub websockets_closed: Counter,
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let counters = [
+            ("mpc_mediator_requests_total", "DIDComm requests received", &self.requests),
+            ("mpc_mediator_problem_reports_total", "requests answered with a problem report", &self.problems),
+            ("mpc_mediator_forwards_stored_total", "forwarded messages stored", &self.forwards_stored),
+            ("mpc_mediator_messages_delivered_total", "messages handed to their owner", &self.messages_delivered),
+            (
+                "mpc_mediator_messages_acknowledged_total",
+                "messages deleted after messages-received",
+                &self.messages_acknowledged,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", counter.get());
+        }
+        let open = self.websockets_open.get().saturating_sub(self.websockets_closed.get());
+        let _ = writeln!(
+            out,
+            "# HELP mpc_mediator_websockets WebSocket sessions open\n# TYPE mpc_mediator_websockets gauge\nmpc_mediator_websockets {open}"
+        );
+        out
+    }
+}

@@ -1,0 +1,89 @@
+//! Coordinate Mediation 3.0 (and the 2.0 names, which some clients still send): granting
+//! mediation and keeping each party's list of recipient DIDs.
+//!
+//! A party may register only its own DID or DID URLs under it. First come, first served would
+//! otherwise let anyone squat another party's DID and swallow its messages.
+
+use serde_json::{Value, json};
+
+use super::{Incoming, Outcome};
+use crate::Mediator;
+use crate::error::{Error, Result};
+use crate::store::UpdateResult;
+
+const V3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
+const V2: &str = "https://didcomm.org/coordinate-mediation/2.0/";
+
+pub fn handles(kind: &str) -> bool {
+    kind.starts_with(V3) || kind.starts_with(V2)
+}
+
+pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str) -> Result<Outcome> {
+    let kind = incoming.kind();
+    let (base, name) = if let Some(name) = kind.strip_prefix(V3) { (V3, name) } else { (V2, &kind[V2.len()..]) };
+    let v2 = base == V2;
+    match name {
+        "mediate-request" => {
+            mediator.store.grant(sender, crate::now()).await?;
+            tracing::info!(did = %sender, "granted mediation");
+            // 3.0 made routing_did a list; 2.0 clients expect a string.
+            let routing = if v2 { json!(mediator.identity.did) } else { json!([mediator.identity.did]) };
+            Ok(Outcome::Reply(mediator.reply(
+                incoming,
+                &format!("{base}mediate-grant"),
+                json!({ "routing_did": routing }),
+            )))
+        }
+        "recipient-update" | "keylist-update" => {
+            require_mediated(mediator, sender).await?;
+            let updates = incoming.body()["updates"].as_array().ok_or_else(|| Error::Malformed {
+                kind: "recipient-update",
+                reason: "`body.updates` must be a list".into(),
+            })?;
+            let mut updated = Vec::with_capacity(updates.len());
+            for update in updates {
+                updated.push(apply_update(mediator, sender, update).await?);
+            }
+            let reply = if v2 { "keylist-update-response" } else { "recipient-update-response" };
+            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}{reply}"), json!({ "updated": updated }))))
+        }
+        "recipient-query" | "keylist-query" => {
+            require_mediated(mediator, sender).await?;
+            let list: Vec<Value> =
+                mediator.store.recipients(sender).await?.into_iter().map(|r| json!({ "recipient_did": r })).collect();
+            let (reply, field) = if v2 { ("keylist", "keys") } else { ("recipient", "dids") };
+            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}{reply}"), json!({ field: list }))))
+        }
+        _ => Err(Error::UnsupportedType(kind.to_owned())),
+    }
+}
+
+async fn require_mediated(mediator: &Mediator, sender: &str) -> Result<()> {
+    if mediator.store.is_mediated(sender).await? {
+        Ok(())
+    } else {
+        Err(Error::NotAuthorized(format!("{sender} has not been granted mediation; send mediate-request first")))
+    }
+}
+
+async fn apply_update(mediator: &Mediator, sender: &str, update: &Value) -> Result<Value> {
+    let malformed = |reason: &str| Error::Malformed { kind: "recipient-update", reason: reason.to_owned() };
+    let recipient = update["recipient_did"].as_str().ok_or_else(|| malformed("each update needs `recipient_did`"))?;
+    let action = update["action"].as_str().ok_or_else(|| malformed("each update needs `action`"))?;
+    let own = recipient == sender || mpc_identity::did::split_did_url(recipient).is_some_and(|(did, _)| did == sender);
+    let result = if !own {
+        "client_error"
+    } else {
+        let outcome = match action {
+            "add" => mediator.store.add_recipient(sender, recipient).await?,
+            "remove" => mediator.store.remove_recipient(sender, recipient).await?,
+            _ => return Err(malformed("`action` must be `add` or `remove`")),
+        };
+        match outcome {
+            UpdateResult::Success => "success",
+            UpdateResult::NoChange => "no_change",
+            UpdateResult::Taken => "client_error",
+        }
+    };
+    Ok(json!({ "recipient_did": recipient, "action": action, "result": result }))
+}

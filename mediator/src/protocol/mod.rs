@@ -1,0 +1,215 @@
+//! What the mediator does with a DIDComm message: open it, check who may do what, dispatch on
+//! its type, and seal the reply to the sender.
+//!
+//! A request acts for the DID that authenticated it (the sender of an authcrypt envelope); the
+//! only thing an anonymous sender may do is `forward`.
+
+mod mediation;
+mod pickup;
+mod routing;
+
+pub use pickup::{DELIVERY, MAX_BATCH, STATUS, attachment};
+pub use routing::FORWARD;
+
+use serde_json::{Value, json};
+
+use crate::Mediator;
+use crate::error::{Error, Result};
+use mpc_identity::did;
+use mpc_identity::envelope::encrypted;
+
+pub const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
+pub const PING_RESPONSE: &str = "https://didcomm.org/trust-ping/2.0/ping-response";
+pub const DISCOVER_QUERIES: &str = "https://didcomm.org/discover-features/2.0/queries";
+pub const DISCOVER_DISCLOSE: &str = "https://didcomm.org/discover-features/2.0/disclose";
+pub const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
+
+/// The protocols this mediator speaks, for Discover Features.
+pub const PROTOCOLS: &[&str] = &[
+    "https://didcomm.org/routing/2.0",
+    "https://didcomm.org/coordinate-mediation/3.0",
+    "https://didcomm.org/coordinate-mediation/2.0",
+    "https://didcomm.org/messagepickup/3.0",
+    "https://didcomm.org/trust-ping/2.0",
+    "https://didcomm.org/discover-features/2.0",
+    "https://didcomm.org/report-problem/2.0",
+];
+
+/// How a message arrived, which decides what it may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    WebSocket,
+}
+
+/// An opened message and who sent it.
+#[derive(Debug)]
+pub struct Incoming {
+    pub message: Value,
+    /// The authenticated sender's DID; `None` for anoncrypt.
+    pub sender: Option<String>,
+}
+
+impl Incoming {
+    pub fn id(&self) -> &str {
+        self.message.get("id").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.message.get("type").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn body(&self) -> &Value {
+        self.message.get("body").unwrap_or(&Value::Null)
+    }
+
+    /// The sender, or an error for the anonymous: everything but `forward` needs one.
+    pub fn authenticated(&self) -> Result<&str> {
+        self.sender.as_deref().ok_or_else(|| {
+            Error::NotAuthorized(format!(
+                "`{}` must be authcrypted by its sender; only forward may be anonymous",
+                self.kind()
+            ))
+        })
+    }
+}
+
+/// What handling a message produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A plaintext reply for the sender.
+    Reply(Value),
+    /// Done; nothing to say.
+    Accepted,
+    /// Live delivery switched on or off (WebSocket only).
+    LiveDelivery(bool, Value),
+}
+
+impl Mediator {
+    /// Decrypts an envelope addressed to the mediator.
+    pub fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
+        let kids = [self.identity.agreement_kid.clone()];
+        let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, did::resolve)?;
+        let sender = opened.sender_kid.and_then(|kid| did::split_did_url(&kid).map(|(d, _)| d.to_owned()));
+        let message = opened.message;
+        if message.get("type").and_then(Value::as_str).is_none() || message.get("id").and_then(Value::as_str).is_none()
+        {
+            return Err(Error::Malformed {
+                kind: "DIDComm",
+                reason: "a message needs a string `id` and `type`".into(),
+            });
+        }
+        Ok(Incoming { message, sender })
+    }
+
+    /// Handles an opened message.
+    pub async fn handle(&self, incoming: &Incoming, transport: Transport) -> Result<Outcome> {
+        if let Some(sender) = &incoming.sender
+            && !self.store.remember(sender, incoming.id(), crate::now()).await?
+        {
+            return Err(Error::Replay(incoming.id().to_owned()));
+        }
+        let kind = incoming.kind();
+        if kind == routing::FORWARD {
+            return routing::forward(self, incoming).await;
+        }
+        let sender = incoming.authenticated()?;
+        match kind {
+            PING => Ok(if incoming.body()["response_requested"] == json!(false) {
+                Outcome::Accepted
+            } else {
+                Outcome::Reply(self.reply(incoming, PING_RESPONSE, json!({})))
+            }),
+            DISCOVER_QUERIES => Ok(Outcome::Reply(self.disclose(incoming))),
+            _ if mediation::handles(kind) => mediation::handle(self, incoming, sender).await,
+            _ if pickup::handles(kind) => pickup::handle(self, incoming, sender, transport).await,
+            other => Err(Error::UnsupportedType(other.to_owned())),
+        }
+    }
+
+    /// A reply to `incoming`, threaded to it.
+    pub fn reply(&self, incoming: &Incoming, kind: &str, body: Value) -> Value {
+        let mut reply = self.message(kind, body, incoming.sender.as_deref());
+        reply["thid"] = json!(incoming.message.get("thid").and_then(Value::as_str).unwrap_or(incoming.id()));
+        reply
+    }
+
+    /// A new message from the mediator.
+    pub fn message(&self, kind: &str, body: Value, to: Option<&str>) -> Value {
+        let mut message = json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "type": kind,
+            "from": self.identity.did,
+            "created_time": crate::now(),
+            "body": body,
+        });
+        if let Some(to) = to {
+            message["to"] = json!([to]);
+        }
+        message
+    }
+
+    /// A Problem Report 2.0 about `error`, threaded to the message that caused it when known.
+    pub fn problem_report(&self, error: &Error, cause: Option<&Incoming>) -> Value {
+        // Internal failures are logged in full; the sender learns only that one happened.
+        let comment = match error.http_status() {
+            500 => "the mediator failed to carry out the request; try again later".to_owned(),
+            _ => error.to_string(),
+        };
+        let body = json!({ "code": error.problem_code(), "comment": comment });
+        let mut report = self.message(PROBLEM_REPORT, body, cause.and_then(|c| c.sender.as_deref()));
+        if let Some(cause) = cause {
+            report["pthid"] = json!(cause.id());
+        }
+        report
+    }
+
+    /// Seals a plaintext message from the mediator to `to`'s key-agreement keys.
+    pub fn seal(&self, message: &Value, to: &str) -> Result<String> {
+        let document = did::resolve(to)?;
+        let recipients = encrypted::recipient_keys(&document)?;
+        Ok(encrypted::authcrypt(message, &self.identity.keys, &self.identity.agreement_kid, &recipients)?)
+    }
+
+    fn disclose(&self, incoming: &Incoming) -> Value {
+        let queries = incoming.body()["queries"].as_array().cloned().unwrap_or_default();
+        let disclosures: Vec<Value> = PROTOCOLS
+            .iter()
+            .filter(|protocol| {
+                queries.iter().any(|q| {
+                    q["feature-type"] == "protocol" && q["match"].as_str().is_some_and(|m| glob_match(m, protocol))
+                })
+            })
+            .map(|protocol| json!({ "feature-type": "protocol", "id": protocol }))
+            .collect();
+        self.reply(incoming, DISCOVER_DISCLOSE, json!({ "disclosures": disclosures }))
+    }
+}
+
+/// Discover Features matching: `*` matches any run of characters. Patterns come from outside,
+/// so their size is bounded before the (backtracking) match.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    if pattern.len() > 256 || pattern.matches('*').count() > 4 || !text.is_ascii() {
+        return false;
+    }
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            text.starts_with(head) && (0..=text.len() - head.len()).any(|i| glob_match(rest, &text[head.len() + i..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn discover_features_globs() {
+        assert!(glob_match("https://didcomm.org/*", "https://didcomm.org/routing/2.0"));
+        assert!(glob_match("*pickup*", "https://didcomm.org/messagepickup/3.0"));
+        assert!(glob_match("https://didcomm.org/trust-ping/2.0", "https://didcomm.org/trust-ping/2.0"));
+        assert!(!glob_match("https://didcomm.org/trust-ping/1.0", "https://didcomm.org/trust-ping/2.0"));
+        assert!(!glob_match("x*", "y"));
+    }
+}

@@ -1,0 +1,191 @@
+//! A DIDComm client for the tests, built from `mpc-identity` and plain HTTP: everything a party
+//! sends is sealed and opened with the same library parties use.
+#![allow(dead_code)]
+
+use mpc_identity::did;
+use mpc_identity::envelope::encrypted::{self, RecipientKey};
+use mpc_identity::keystore::{DidMethod, Keystore, UnlockedIdentity};
+use mpc_mediator::{MediatorConfig, RunningMediator};
+use serde_json::{Value, json};
+
+pub const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
+pub const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
+pub const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
+pub const CM2: &str = "https://didcomm.org/coordinate-mediation/2.0/";
+pub const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
+
+/// A mediator on loopback with its own data directory (SQLite inside).
+pub struct TestMediator {
+    pub dir: tempfile::TempDir,
+    pub running: Option<RunningMediator>,
+    pub base: String,
+}
+
+impl TestMediator {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut MediatorConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = MediatorConfig::local(dir.path().join("data"));
+        adjust(&mut config);
+        let running = mpc_mediator::start(config).await.expect("mediator starts");
+        let base = format!("http://{}", running.address);
+        TestMediator { dir, running: Some(running), base }
+    }
+
+    pub async fn restart(&mut self) {
+        let running = self.running.take().expect("running");
+        let listen = running.address;
+        running.stop().await.expect("stops cleanly");
+        let mut config = MediatorConfig::local(self.dir.path().join("data"));
+        config.listen = listen;
+        self.running = Some(mpc_mediator::start(config).await.expect("restarts"));
+    }
+
+    pub fn did(&self) -> String {
+        self.running.as_ref().expect("running").state.identity.did.clone()
+    }
+}
+
+/// A party with its keys and an HTTP client for one mediator.
+pub struct Party {
+    pub identity: UnlockedIdentity,
+    pub kids: Vec<String>,
+    pub http: reqwest::Client,
+    pub base: String,
+    pub mediator_keys: Vec<RecipientKey>,
+    _home: tempfile::TempDir,
+}
+
+/// What the mediator answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// The decrypted (or plaintext) reply, if any.
+    pub message: Option<Value>,
+}
+
+impl Answer {
+    pub fn kind(&self) -> &str {
+        self.message.as_ref().and_then(|m| m["type"].as_str()).unwrap_or("")
+    }
+
+    pub fn body(&self) -> &Value {
+        self.message.as_ref().map_or(&Value::Null, |m| &m["body"])
+    }
+
+    pub fn problem_code(&self) -> &str {
+        self.body()["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Party {
+    pub async fn new(name: &str, mediator: &TestMediator) -> Self {
+        let home = tempfile::tempdir().expect("tempdir");
+        let store = Keystore::open(home.path()).expect("keystore");
+        let identity = store.create(name, DidMethod::Peer, None, "pw").expect("create");
+        let document = did::resolve(&identity.record.did).expect("resolve");
+        let kids = encrypted::recipient_keys(&document).expect("keys").into_iter().map(|k| k.kid).collect();
+        let http = reqwest::Client::new();
+        let peer_doc: Value = http
+            .get(format!("{}/.well-known/did-peer.json", mediator.base))
+            .send()
+            .await
+            .expect("did-peer.json")
+            .json()
+            .await
+            .expect("json");
+        let mediator_doc = did::resolve(peer_doc["id"].as_str().expect("id")).expect("mediator DID resolves");
+        assert_eq!(serde_json::to_value(&mediator_doc).expect("json"), peer_doc, "served document is the DID's own");
+        let mediator_keys = encrypted::recipient_keys(&mediator_doc).expect("keys");
+        Party { identity, kids, http, base: mediator.base.clone(), mediator_keys, _home: home }
+    }
+
+    pub fn did(&self) -> &str {
+        &self.identity.record.did
+    }
+
+    /// A plaintext message from this party.
+    pub fn message(&self, kind: &str, body: Value) -> Value {
+        json!({ "id": uuid(), "type": kind, "from": self.did(), "body": body })
+    }
+
+    /// Seals `message` to the mediator (authcrypt), posts it, and opens the answer.
+    pub async fn send(&self, message: &Value) -> Answer {
+        let jwe = encrypted::authcrypt(message, &self.identity.keys, &self.kids[0], &self.mediator_keys).expect("seal");
+        self.post(jwe).await
+    }
+
+    /// Sends `kind` with `body` and returns the answer.
+    pub async fn ask(&self, kind: &str, body: Value) -> Answer {
+        self.send(&self.message(kind, body)).await
+    }
+
+    pub async fn post(&self, body: String) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}/didcomm", self.base))
+            .header("content-type", "application/didcomm-encrypted+json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        Answer { status, message: self.open(&text) }
+    }
+
+    /// Opens a reply: sealed to us, or plaintext.
+    pub fn open(&self, text: &str) -> Option<Value> {
+        if text.is_empty() {
+            return None;
+        }
+        let value: Value = serde_json::from_str(text).expect("reply is JSON");
+        if value.get("ciphertext").is_none() {
+            return Some(value);
+        }
+        let opened = encrypted::decrypt(text, &self.identity.keys, &self.kids, did::resolve).expect("reply opens");
+        Some(opened.message)
+    }
+
+    /// Mediation granted and this party's DID registered as a recipient.
+    pub async fn enroll(&self) {
+        let grant = self.ask(&format!("{CM3}mediate-request"), json!({})).await;
+        assert_eq!(grant.kind(), format!("{CM3}mediate-grant"), "{grant:?}");
+        let update = self
+            .ask(
+                &format!("{CM3}recipient-update"),
+                json!({"updates": [{"recipient_did": self.did(), "action": "add"}]}),
+            )
+            .await;
+        assert_eq!(update.body()["updated"][0]["result"], "success", "{update:?}");
+    }
+
+    /// An anoncrypted forward to `to` carrying `inner` (already sealed for `to`).
+    pub fn forward(&self, next: &str, inner: &str) -> String {
+        let inner: Value = serde_json::from_str(inner).expect("json");
+        let forward = json!({
+            "id": uuid(), "type": FORWARD, "body": {"next": next},
+            "attachments": [{"data": {"json": inner}}]
+        });
+        encrypted::anoncrypt(&forward, &self.mediator_keys).expect("anoncrypt")
+    }
+
+    /// A message from this party sealed for `recipient` (authcrypt).
+    pub fn seal_for(&self, recipient: &Party, body: Value) -> (Value, String) {
+        let message = json!({
+            "id": uuid(), "type": "https://example.org/mpc/1.0/hello",
+            "from": self.did(), "to": [recipient.did()], "body": body
+        });
+        let document = did::resolve(recipient.did()).expect("resolve");
+        let keys = encrypted::recipient_keys(&document).expect("keys");
+        let jwe = encrypted::authcrypt(&message, &self.identity.keys, &self.kids[0], &keys).expect("seal");
+        (message, jwe)
+    }
+}
+
+pub fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,271 @@
+//! Every protocol message, request and reply, against a mediator on loopback with SQLite.
+
+mod common;
+
+use common::*;
+use mpc_identity::did;
+use mpc_identity::envelope::encrypted;
+use serde_json::json;
+
+#[tokio::test]
+async fn publishes_its_dids_health_and_metrics() {
+    let mediator = TestMediator::start().await;
+    let http = reqwest::Client::new();
+    let web: serde_json::Value = http
+        .get(format!("{}/.well-known/did.json", mediator.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let port = mediator.running.as_ref().expect("running").address.port();
+    assert_eq!(web["id"], format!("did:web:127.0.0.1%3A{port}"));
+    assert_eq!(web["alsoKnownAs"][0], mediator.did().as_str());
+    assert_eq!(web["service"][0]["serviceEndpoint"]["uri"], format!("{}/didcomm", mediator.base));
+    let health = http.get(format!("{}/healthz", mediator.base)).send().await.expect("get");
+    assert_eq!(health.status(), 200);
+    assert_eq!(http.get(format!("{}/readyz", mediator.base)).send().await.expect("get").status(), 200);
+    let party = Party::new("alice", &mediator).await;
+    party.ask(PING, json!({"response_requested": true})).await;
+    let metrics = http.get(format!("{}/metrics", mediator.base)).send().await.expect("get").text().await.expect("text");
+    assert!(metrics.contains("mpc_mediator_requests_total 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn trust_ping_and_discover_features() {
+    let mediator = TestMediator::start().await;
+    let alice = Party::new("alice", &mediator).await;
+    let ping = alice.message(PING, json!({"response_requested": true}));
+    let answer = alice.send(&ping).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.kind(), "https://didcomm.org/trust-ping/2.0/ping-response");
+    let reply = answer.message.as_ref().expect("reply");
+    assert_eq!(reply["thid"], ping["id"]);
+    assert_eq!(reply["from"], mediator.did().as_str());
+    assert_eq!(alice.ask(PING, json!({"response_requested": false})).await.status, 202);
+
+    let disclose = alice
+        .ask(
+            "https://didcomm.org/discover-features/2.0/queries",
+            json!({"queries": [{"feature-type": "protocol", "match": "*pickup*"}]}),
+        )
+        .await;
+    assert_eq!(
+        disclose.body()["disclosures"],
+        json!([{"feature-type": "protocol", "id": "https://didcomm.org/messagepickup/3.0"}])
+    );
+    let all = alice
+        .ask(
+            "https://didcomm.org/discover-features/2.0/queries",
+            json!({"queries": [{"feature-type": "protocol", "match": "https://didcomm.org/*"}]}),
+        )
+        .await;
+    assert_eq!(all.body()["disclosures"].as_array().expect("list").len(), 7);
+}
+
+#[tokio::test]
+async fn coordinate_mediation_3_and_2() {
+    let mediator = TestMediator::start().await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+
+    let early = alice.ask(&format!("{CM3}recipient-query"), json!({})).await;
+    assert_eq!((early.status, early.problem_code()), (403, "e.p.req.not-authorized"));
+
+    let grant = alice.ask(&format!("{CM3}mediate-request"), json!({})).await;
+    assert_eq!(grant.kind(), format!("{CM3}mediate-grant"));
+    assert_eq!(grant.body()["routing_did"], json!([mediator.did()]));
+
+    let own_key = format!("{}#key-1", alice.did());
+    let update = alice
+        .ask(
+            &format!("{CM3}recipient-update"),
+            json!({"updates": [
+                {"recipient_did": alice.did(), "action": "add"},
+                {"recipient_did": own_key, "action": "add"},
+                {"recipient_did": bob.did(), "action": "add"},
+                {"recipient_did": alice.did(), "action": "add"},
+            ]}),
+        )
+        .await;
+    assert_eq!(update.kind(), format!("{CM3}recipient-update-response"));
+    let results: Vec<&str> =
+        update.body()["updated"].as_array().expect("list").iter().map(|u| u["result"].as_str().expect("r")).collect();
+    // Someone else's DID cannot be claimed: that would let anyone swallow another's messages.
+    assert_eq!(results, ["success", "success", "client_error", "no_change"]);
+
+    let query = alice.ask(&format!("{CM3}recipient-query"), json!({})).await;
+    assert_eq!(query.kind(), format!("{CM3}recipient"));
+    let mut listed: Vec<String> = query.body()["dids"]
+        .as_array()
+        .expect("dids")
+        .iter()
+        .map(|d| d["recipient_did"].as_str().expect("s").to_owned())
+        .collect();
+    listed.sort();
+    let mut expected = vec![alice.did().to_owned(), own_key.clone()];
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    let removed = alice
+        .ask(&format!("{CM3}recipient-update"), json!({"updates": [{"recipient_did": own_key, "action": "remove"}]}))
+        .await;
+    assert_eq!(removed.body()["updated"][0]["result"], "success");
+
+    // The 2.0 names, with 2.0 reply names and a string routing_did.
+    let grant = bob.ask(&format!("{CM2}mediate-request"), json!({})).await;
+    assert_eq!(grant.kind(), format!("{CM2}mediate-grant"));
+    assert_eq!(grant.body()["routing_did"], mediator.did().as_str());
+    let update = bob
+        .ask(&format!("{CM2}keylist-update"), json!({"updates": [{"recipient_did": bob.did(), "action": "add"}]}))
+        .await;
+    assert_eq!(update.kind(), format!("{CM2}keylist-update-response"));
+    assert_eq!(update.body()["updated"][0]["result"], "success");
+    let keys = bob.ask(&format!("{CM2}keylist-query"), json!({})).await;
+    assert_eq!(keys.kind(), format!("{CM2}keylist"));
+    assert_eq!(keys.body()["keys"], json!([{"recipient_did": bob.did()}]));
+}
+
+#[tokio::test]
+async fn forward_then_pickup_delivers_once_and_deletes_only_on_receipt() {
+    let mediator = TestMediator::start().await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+
+    let (sent, inner) = alice.seal_for(&bob, json!({"share": 42}));
+    let forward = alice.forward(bob.did(), &inner);
+    assert_eq!(alice.post(forward.clone()).await.status, 202);
+    // The same envelope again is a replay.
+    let replay = alice.post(forward).await;
+    assert_eq!((replay.status, replay.problem_code()), (409, "e.p.msg.replay"));
+    // `next` as a DID URL of a registered DID is matched by its DID.
+    let (_, second) = alice.seal_for(&bob, json!({"share": 43}));
+    assert_eq!(alice.post(alice.forward(&format!("{}#key-1", bob.did()), &second)).await.status, 202);
+
+    let status = bob.ask(&format!("{PICKUP}status-request"), json!({})).await;
+    assert_eq!(status.kind(), format!("{PICKUP}status"));
+    assert_eq!(status.body()["message_count"], 2);
+
+    let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 1})).await;
+    assert_eq!(delivery.kind(), format!("{PICKUP}delivery"));
+    let attachments = delivery.message.as_ref().expect("delivery")["attachments"].as_array().expect("list").clone();
+    assert_eq!(attachments.len(), 1);
+    let envelope = attachments[0]["data"]["json"].to_string();
+    let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, did::resolve).expect("bob opens it");
+    assert_eq!(opened.message, sent);
+    assert_eq!(opened.sender_kid.as_deref(), Some(alice.kids[0].as_str()));
+
+    // Delivery does not delete: asking again returns the same message.
+    let again = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 1})).await;
+    assert_eq!(again.message.as_ref().expect("d")["attachments"][0]["id"], attachments[0]["id"]);
+
+    let received =
+        bob.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": [attachments[0]["id"]]})).await;
+    assert_eq!(received.kind(), format!("{PICKUP}status"));
+    assert_eq!(received.body()["message_count"], 1);
+}
+
+#[tokio::test]
+async fn nobody_reads_or_manages_anothers_queue() {
+    let mediator = TestMediator::start().await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    let carol = Party::new("carol", &mediator).await;
+    bob.enroll().await;
+    let (_, inner) = alice.seal_for(&bob, json!({"secret": true}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+
+    // Not mediated: no queue.
+    let denied = carol.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 10})).await;
+    assert_eq!((denied.status, denied.problem_code()), (403, "e.p.req.not-authorized"));
+    // Mediated, but asking for bob's messages by recipient.
+    carol.enroll().await;
+    let denied = carol.ask(&format!("{PICKUP}delivery-request"), json!({"recipient_did": bob.did()})).await;
+    assert_eq!((denied.status, denied.problem_code()), (403, "e.p.req.not-authorized"));
+    // Carol's own queue is empty; bob's message is untouched.
+    let own = carol.ask(&format!("{PICKUP}delivery-request"), json!({})).await;
+    assert_eq!(own.body()["message_count"], 0);
+    let delivered = carol.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": ["x"]})).await;
+    assert_eq!(delivered.body()["message_count"], 0);
+    assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 1);
+
+    // Anonymous requests other than forward are refused in clear.
+    let status_request = alice.message(&format!("{PICKUP}status-request"), json!({}));
+    let anonymous = encrypted::anoncrypt(&status_request, &alice.mediator_keys).expect("anoncrypt");
+    let answer = alice.post(anonymous).await;
+    assert_eq!((answer.status, answer.problem_code()), (403, "e.p.req.not-authorized"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_right_refusal_and_the_service_goes_on() {
+    let mediator = TestMediator::start_with(|c| c.max_message_bytes = 16 * 1024).await;
+    let alice = Party::new("alice", &mediator).await;
+    alice.enroll().await;
+
+    let cases = [
+        ("{not json".to_owned(), 400, "e.p.msg.unreadable"),
+        ("{}".to_owned(), 400, "e.p.msg.unreadable"),
+        ("x".repeat(20_000), 413, "e.p.msg.malformed"),
+    ];
+    for (body, status, code) in cases {
+        let answer = alice.post(body).await;
+        assert_eq!((answer.status, answer.problem_code()), (status, code));
+    }
+    let unknown = alice.post(alice.forward("did:peer:2.Vz6MkunknownNobody", "{}")).await;
+    assert_eq!((unknown.status, unknown.problem_code()), (404, "e.p.xfer.unknown-recipient"));
+    let no_attachment = json!({"id": uuid(), "type": FORWARD, "body": {"next": alice.did()}});
+    let answer = alice.post(encrypted::anoncrypt(&no_attachment, &alice.mediator_keys).expect("seal")).await;
+    assert_eq!((answer.status, answer.problem_code()), (400, "e.p.msg.malformed"));
+
+    let ping = alice.message(PING, json!({}));
+    assert_eq!(alice.send(&ping).await.status, 200);
+    let replayed = alice.send(&ping).await;
+    assert_eq!((replayed.status, replayed.problem_code()), (409, "e.p.msg.replay"));
+    let live = alice.ask(&format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
+    assert_eq!((live.status, live.problem_code()), (426, "e.p.req.websocket-required"));
+    let unsupported = alice.ask("https://didcomm.org/basicmessage/2.0/message", json!({"content": "hi"})).await;
+    assert_eq!((unsupported.status, unsupported.problem_code()), (400, "e.p.msg.unsupported"));
+
+    // A JWE for someone else.
+    let bob = Party::new("bob", &mediator).await;
+    let (_, not_for_mediator) = alice.seal_for(&bob, json!({}));
+    assert_eq!(alice.post(not_for_mediator).await.status, 400);
+
+    assert_eq!(alice.ask(PING, json!({})).await.status, 200, "still serving");
+}
+
+#[tokio::test]
+async fn a_full_queue_refuses_more() {
+    let mediator = TestMediator::start_with(|c| c.queue_cap = 2).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    for expected in [202, 202, 429] {
+        let (_, inner) = alice.seal_for(&bob, json!({"n": expected}));
+        let answer = alice.post(alice.forward(bob.did(), &inner)).await;
+        assert_eq!(answer.status, expected);
+        if expected == 429 {
+            assert_eq!(answer.problem_code(), "w.p.xfer.queue-full");
+        }
+    }
+}
+
+#[tokio::test]
+async fn keys_and_queued_messages_survive_a_restart() {
+    let mut mediator = TestMediator::start().await;
+    let did_before = mediator.did();
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    let (sent, inner) = alice.seal_for(&bob, json!({"durable": true}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+
+    mediator.restart().await;
+    assert_eq!(mediator.did(), did_before, "same keys after restart");
+    let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({})).await;
+    let envelope = delivery.message.as_ref().expect("delivery")["attachments"][0]["data"]["json"].to_string();
+    let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, did::resolve).expect("opens");
+    assert_eq!(opened.message, sent);
+}
