@@ -1,0 +1,111 @@
+//! Live delivery over a real WebSocket: stored first, pushed at once, deleted only on receipt.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use mpc_identity::did;
+use mpc_identity::envelope::encrypted;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(mediator: &TestMediator) -> Socket {
+    let url = format!("{}/ws", mediator.base.replace("http://", "ws://"));
+    tokio_tungstenite::connect_async(url).await.expect("websocket").0
+}
+
+async fn send(socket: &mut Socket, party: &Party, kind: &str, body: Value) {
+    let message = party.message(kind, body);
+    let jwe = encrypted::authcrypt(&message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal");
+    socket.send(Message::text(jwe)).await.expect("send");
+}
+
+/// The next DIDComm message on the socket, opened; fails after 5 s.
+async fn next(socket: &mut Socket, party: &Party) -> Value {
+    let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("a message within 5 s")
+        .expect("socket open")
+        .expect("frame");
+    party.open(frame.to_text().expect("text")).expect("a message")
+}
+
+#[tokio::test]
+async fn messages_are_pushed_live_and_deleted_only_when_acknowledged() {
+    let mediator = TestMediator::start().await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+
+    // One message waits before bob goes live; it is pushed as soon as he does.
+    let (early, inner) = alice.seal_for(&bob, json!({"n": 1}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+
+    let mut socket = connect(&mediator).await;
+    send(&mut socket, &bob, &format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
+    let mut seen = Vec::new();
+    let mut ids = Vec::new();
+    let mut status_seen = false;
+    while seen.is_empty() || !status_seen {
+        let message = next(&mut socket, &bob).await;
+        match message["type"].as_str() {
+            Some(t) if t == format!("{PICKUP}status") => {
+                assert_eq!(message["body"]["live_delivery"], true);
+                status_seen = true;
+            }
+            Some(t) if t == format!("{PICKUP}delivery") => {
+                for attachment in message["attachments"].as_array().expect("attachments") {
+                    ids.push(attachment["id"].clone());
+                    let opened = encrypted::decrypt(
+                        &attachment["data"]["json"].to_string(),
+                        &bob.identity.keys,
+                        &bob.kids,
+                        did::resolve,
+                    )
+                    .expect("opens");
+                    seen.push(opened.message);
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen, vec![early]);
+
+    // A forward while live arrives at once.
+    let (live, inner) = alice.seal_for(&bob, json!({"n": 2}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    let delivery = next(&mut socket, &bob).await;
+    assert_eq!(delivery["type"], format!("{PICKUP}delivery"));
+    let attachment = &delivery["attachments"][0];
+    let opened =
+        encrypted::decrypt(&attachment["data"]["json"].to_string(), &bob.identity.keys, &bob.kids, did::resolve)
+            .expect("opens");
+    assert_eq!(opened.message, live);
+    ids.push(attachment["id"].clone());
+
+    // Pushed is not acknowledged: both still queued until messages-received.
+    assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 2);
+    send(&mut socket, &bob, &format!("{PICKUP}messages-received"), json!({"message_id_list": ids})).await;
+    let status = next(&mut socket, &bob).await;
+    assert_eq!(status["type"], format!("{PICKUP}status"));
+    assert_eq!(status["body"]["message_count"], 0);
+}
+
+#[tokio::test]
+async fn a_socket_belongs_to_one_did() {
+    let mediator = TestMediator::start().await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    alice.enroll().await;
+    bob.enroll().await;
+    let mut socket = connect(&mediator).await;
+    send(&mut socket, &bob, PING, json!({})).await;
+    assert_eq!(next(&mut socket, &bob).await["type"], "https://didcomm.org/trust-ping/2.0/ping-response");
+    send(&mut socket, &alice, &format!("{PICKUP}status-request"), json!({})).await;
+    let refused = next(&mut socket, &alice).await;
+    assert_eq!(refused["body"]["code"], "e.p.req.not-authorized");
+}
