@@ -92,6 +92,10 @@ Examples:
     /// Resolve a DID (did:key, did:peer:2) to its DID document.
     Resolve(ResolveArgs),
 
+    /// Run the mediator service (store-and-forward and live delivery for parties).
+    #[command(subcommand)]
+    Mediator(MediatorCommand),
+
     /// Run the whole flow on this machine in a throwaway keystore, printing each step.
     Demo(DemoArgs),
 
@@ -204,4 +208,15 @@ pub struct DemoArgs {
     /// Keep the demo identities in this directory instead of a throwaway one.
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediatorCommand {
+    /// Serve until SIGTERM or Ctrl-C. Every option can also come from the environment.
+    #[command(after_help = "\
+Examples:
+  mpc-id mediator serve                                  # loopback, SQLite in the data directory
+  mpc-id mediator serve --listen 0.0.0.0:7070 --public-url https://mediator.example.org
+  mpc-id mediator serve --database-url postgres://mediator@db/mediator --log-format json")]
+    Serve(mpc_mediator::MediatorConfig),
 }

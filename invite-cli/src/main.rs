@@ -18,7 +18,11 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    match &cli.command {
+        // A service logs at info, in the format asked for.
+        Command::Mediator(cli::MediatorCommand::Serve(config)) => mpc_mediator::init_logging(config.log_format),
+        _ => init_logging(cli.verbose),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -45,6 +49,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(args) => invite::inspect(args),
         Command::Resolve(args) => resolve::resolve(args),
         Command::Demo(args) => demo::demo(args),
+        Command::Mediator(cli::MediatorCommand::Serve(config)) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            Ok(runtime.block_on(mpc_mediator::serve_until_signal(config.clone()))?)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "mpc-id", &mut std::io::stdout());
             Ok(())

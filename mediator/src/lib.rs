@@ -73,6 +73,43 @@ pub async fn start(config: MediatorConfig) -> Result<RunningMediator> {
     Ok(RunningMediator { address, state, shutdown, task })
 }
 
+/// Runs a mediator until SIGTERM or Ctrl-C, then shuts down gracefully. What both
+/// `mpc-mediator` and `mpc-id mediator serve` do.
+pub async fn serve_until_signal(config: MediatorConfig) -> Result<()> {
+    let running = start(config).await?;
+    tracing::info!(address = %running.address, "listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    running.stop().await
+}
+
+/// Service logging: RUST_LOG or `info`, as text or JSON lines on stderr. For binaries to call.
+pub fn init_logging(format: config::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        config::LogFormat::Json => builder.json().init(),
+        config::LogFormat::Text => builder.init(),
+    }
+}
+
+/// SIGTERM (service managers) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
 impl Mediator {
     /// Opens the data directory, the database (migrating it) and the mediator's keys.
     pub async fn open(config: MediatorConfig, bound: SocketAddr) -> Result<Self> {
