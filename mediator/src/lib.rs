@@ -38,7 +38,7 @@ pub struct Mediator {
     pub identity: MediatorIdentity,
     store: Box<dyn Store>,
     metrics: Metrics,
-    live: LiveHub,
+    live: Arc<LiveHub>,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -125,8 +125,11 @@ impl Mediator {
         let identity = MediatorIdentity::load_or_create(&data_dir, &public_url)?;
         let database_url = config.database_url.clone().unwrap_or_else(|| store::default_sqlite_url(&data_dir));
         let store = store::open(&database_url).await?;
+        let live = Arc::new(LiveHub::default());
+        let hub = Arc::clone(&live);
+        store.watch(Arc::new(move |owner: &str| hub.notify(owner))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
-        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live: LiveHub::default() })
+        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live })
     }
 
     /// Deletes expired messages and old replay records; run periodically.

@@ -34,9 +34,8 @@ async fn next(socket: &mut Socket, party: &Party) -> Value {
     party.open(frame.to_text().expect("text")).expect("a message")
 }
 
-#[tokio::test]
-async fn messages_are_pushed_live_and_deleted_only_when_acknowledged() {
-    let mediator = TestMediator::start().await;
+async fn messages_are_pushed_live_and_deleted_only_when_acknowledged(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
     bob.enroll().await;
@@ -95,9 +94,8 @@ async fn messages_are_pushed_live_and_deleted_only_when_acknowledged() {
     assert_eq!(status["body"]["message_count"], 0);
 }
 
-#[tokio::test]
-async fn a_socket_belongs_to_one_did() {
-    let mediator = TestMediator::start().await;
+async fn a_socket_belongs_to_one_did(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
     alice.enroll().await;
@@ -108,4 +106,48 @@ async fn a_socket_belongs_to_one_did() {
     send(&mut socket, &alice, &format!("{PICKUP}status-request"), json!({})).await;
     let refused = next(&mut socket, &alice).await;
     assert_eq!(refused["body"]["code"], "e.p.req.not-authorized");
+}
+
+on_both_backends!(messages_are_pushed_live_and_deleted_only_when_acknowledged, a_socket_belongs_to_one_did,);
+
+/// Two instances behind one public URL on one PostgreSQL database act as one mediator.
+#[tokio::test]
+async fn instances_sharing_postgres_deliver_across_each_other() {
+    let database = fresh_postgres_database().await;
+    let a = TestMediator::start_on(Some(database.clone()), |_| {}).await;
+    let public = url::Url::parse(&format!("{}/", a.base)).expect("url");
+    let shared_data = a.dir.path().join("data");
+    let b = TestMediator::start_on(Some(database), |c| {
+        c.public_url = Some(public.clone());
+        c.data_dir = Some(shared_data.clone());
+    })
+    .await;
+    assert_eq!(a.did(), b.did(), "one mediator identity");
+
+    let alice = Party::new("alice", &a).await;
+    let bob = Party::new("bob", &b).await;
+    bob.enroll().await;
+    let mut socket = connect(&b).await;
+    send(&mut socket, &bob, &format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
+    assert_eq!(next(&mut socket, &bob).await["type"], format!("{PICKUP}status"));
+
+    // Through A, to a socket on B.
+    let (sent, inner) = alice.seal_for(&bob, json!({"via": "instance A"}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    let delivery = next(&mut socket, &bob).await;
+    assert_eq!(delivery["type"], format!("{PICKUP}delivery"));
+    let attachment = &delivery["attachments"][0];
+    let opened =
+        encrypted::decrypt(&attachment["data"]["json"].to_string(), &bob.identity.keys, &bob.kids, did::resolve)
+            .expect("opens");
+    assert_eq!(opened.message, sent);
+
+    // Pickup through either instance sees the same queue.
+    let mut bob_on_a = Party::new("bob-on-a", &a).await;
+    bob_on_a.identity = bob.identity_clone();
+    bob_on_a.kids.clone_from(&bob.kids);
+    assert_eq!(bob_on_a.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 1);
+    let ack = bob_on_a.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": [attachment["id"]]})).await;
+    assert_eq!(ack.body()["message_count"], 0);
+    assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 0);
 }

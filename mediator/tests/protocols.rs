@@ -7,9 +7,8 @@ use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
 use serde_json::json;
 
-#[tokio::test]
-async fn publishes_its_dids_health_and_metrics() {
-    let mediator = TestMediator::start().await;
+async fn publishes_its_dids_health_and_metrics(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let http = reqwest::Client::new();
     let web: serde_json::Value = http
         .get(format!("{}/.well-known/did.json", mediator.base))
@@ -32,9 +31,8 @@ async fn publishes_its_dids_health_and_metrics() {
     assert!(metrics.contains("mpc_mediator_requests_total 1"), "{metrics}");
 }
 
-#[tokio::test]
-async fn trust_ping_and_discover_features() {
-    let mediator = TestMediator::start().await;
+async fn trust_ping_and_discover_features(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let ping = alice.message(PING, json!({"response_requested": true}));
     let answer = alice.send(&ping).await;
@@ -64,9 +62,8 @@ async fn trust_ping_and_discover_features() {
     assert_eq!(all.body()["disclosures"].as_array().expect("list").len(), 7);
 }
 
-#[tokio::test]
-async fn coordinate_mediation_3_and_2() {
-    let mediator = TestMediator::start().await;
+async fn coordinate_mediation_3_and_2(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
 
@@ -127,9 +124,8 @@ async fn coordinate_mediation_3_and_2() {
     assert_eq!(keys.body()["keys"], json!([{"recipient_did": bob.did()}]));
 }
 
-#[tokio::test]
-async fn forward_then_pickup_delivers_once_and_deletes_only_on_receipt() {
-    let mediator = TestMediator::start().await;
+async fn forward_then_pickup_delivers_once_and_deletes_only_on_receipt(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
     bob.enroll().await;
@@ -167,9 +163,8 @@ async fn forward_then_pickup_delivers_once_and_deletes_only_on_receipt() {
     assert_eq!(received.body()["message_count"], 1);
 }
 
-#[tokio::test]
-async fn nobody_reads_or_manages_anothers_queue() {
-    let mediator = TestMediator::start().await;
+async fn nobody_reads_or_manages_anothers_queue(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
     let carol = Party::new("carol", &mediator).await;
@@ -198,9 +193,8 @@ async fn nobody_reads_or_manages_anothers_queue() {
     assert_eq!((answer.status, answer.problem_code()), (403, "e.p.req.not-authorized"));
 }
 
-#[tokio::test]
-async fn bad_input_gets_the_right_refusal_and_the_service_goes_on() {
-    let mediator = TestMediator::start_with(|c| c.max_message_bytes = 16 * 1024).await;
+async fn bad_input_gets_the_right_refusal_and_the_service_goes_on(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| c.max_message_bytes = 16 * 1024).await;
     let alice = Party::new("alice", &mediator).await;
     alice.enroll().await;
 
@@ -236,9 +230,8 @@ async fn bad_input_gets_the_right_refusal_and_the_service_goes_on() {
     assert_eq!(alice.ask(PING, json!({})).await.status, 200, "still serving");
 }
 
-#[tokio::test]
-async fn a_full_queue_refuses_more() {
-    let mediator = TestMediator::start_with(|c| c.queue_cap = 2).await;
+async fn a_full_queue_refuses_more(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| c.queue_cap = 2).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
     bob.enroll().await;
@@ -252,9 +245,8 @@ async fn a_full_queue_refuses_more() {
     }
 }
 
-#[tokio::test]
-async fn keys_and_queued_messages_survive_a_restart() {
-    let mut mediator = TestMediator::start().await;
+async fn keys_and_queued_messages_survive_a_restart(backend: Backend) {
+    let mut mediator = TestMediator::start(backend).await;
     let did_before = mediator.did();
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
@@ -269,3 +261,14 @@ async fn keys_and_queued_messages_survive_a_restart() {
     let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, did::resolve).expect("opens");
     assert_eq!(opened.message, sent);
 }
+
+on_both_backends!(
+    publishes_its_dids_health_and_metrics,
+    trust_ping_and_discover_features,
+    coordinate_mediation_3_and_2,
+    forward_then_pickup_delivers_once_and_deletes_only_on_receipt,
+    nobody_reads_or_manages_anothers_queue,
+    bad_input_gets_the_right_refusal_and_the_service_goes_on,
+    a_full_queue_refuses_more,
+    keys_and_queued_messages_survive_a_restart,
+);

@@ -14,25 +14,72 @@ pub const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
 pub const CM2: &str = "https://didcomm.org/coordinate-mediation/2.0/";
 pub const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
 
-/// A mediator on loopback with its own data directory (SQLite inside).
+/// Which database a test mediator uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` as two tests, `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
+        }
+    };
+}
+
+/// A fresh database on the test PostgreSQL server (`scripts/test` starts one).
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let admin = std::env::var("MPC_ID_TEST_POSTGRES_URL").expect(
+        "MPC_ID_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts a PostgreSQL server \
+         (or set it to a server where databases may be created)",
+    );
+    let name = format!("mpc_test_{}", uuid().replace('-', ""));
+    let mut connection = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL server");
+    // The name is ours (hex digits), not input: safe to splice.
+    let create = sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"));
+    sqlx::query(create).execute(&mut connection).await.expect("create database");
+    let (base, _) = admin.rsplit_once('/').expect("URL has a database");
+    format!("{base}/{name}")
+}
+
+/// A mediator on loopback with its own data directory and database.
 pub struct TestMediator {
     pub dir: tempfile::TempDir,
     pub running: Option<RunningMediator>,
     pub base: String,
+    pub database_url: Option<String>,
 }
 
 impl TestMediator {
-    pub async fn start() -> Self {
-        Self::start_with(|_| {}).await
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
     }
 
-    pub async fn start_with(adjust: impl FnOnce(&mut MediatorConfig)) -> Self {
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut MediatorConfig)) -> Self {
+        let database_url = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(fresh_postgres_database().await),
+        };
+        Self::start_on(database_url, adjust).await
+    }
+
+    /// A mediator on a given database (several may share one PostgreSQL database).
+    pub async fn start_on(database_url: Option<String>, adjust: impl FnOnce(&mut MediatorConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = MediatorConfig::local(dir.path().join("data"));
+        config.database_url.clone_from(&database_url);
         adjust(&mut config);
         let running = mpc_mediator::start(config).await.expect("mediator starts");
         let base = format!("http://{}", running.address);
-        TestMediator { dir, running: Some(running), base }
+        TestMediator { dir, running: Some(running), base, database_url }
     }
 
     pub async fn restart(&mut self) {
@@ -41,6 +88,7 @@ impl TestMediator {
         running.stop().await.expect("stops cleanly");
         let mut config = MediatorConfig::local(self.dir.path().join("data"));
         config.listen = listen;
+        config.database_url.clone_from(&self.database_url);
         self.running = Some(mpc_mediator::start(config).await.expect("restarts"));
     }
 
@@ -105,6 +153,17 @@ impl Party {
 
     pub fn did(&self) -> &str {
         &self.identity.record.did
+    }
+
+    /// The same identity, for acting as this party through another mediator instance.
+    pub fn identity_clone(&self) -> UnlockedIdentity {
+        let secret = self.identity.keys.secret_bytes();
+        let (ed, x) = secret.split_at(32);
+        let keys = mpc_identity::keys::PartyKeys::from_secret_bytes(
+            ed.try_into().expect("32 bytes"),
+            x.try_into().expect("32 bytes"),
+        );
+        UnlockedIdentity { record: self.identity.record.clone(), keys }
     }
 
     /// A plaintext message from this party.

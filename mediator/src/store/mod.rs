@@ -1,0 +1,270 @@
+//! Storage: one trait, implemented over SQLite and PostgreSQL by one body of portable SQL.
+//!
+//! Messages are opaque encrypted envelopes. A message is stored before the forward that carried
+//! it is acknowledged, and deleted only when its owner says it was received, so a crash between
+//! the two never loses one. The SQL is plain text checked by the tests, not at compile time, so
+//! building needs no database.
+
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Called with the owner of each newly queued message, from whichever instance queued it.
+pub type Wake = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub owner: &'a str,
+    pub recipient: &'a str,
+    pub body: &'a str,
+    pub received_at: u64,
+    pub expires_at: u64,
+}
+
+/// A queued message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: String,
+    pub recipient: String,
+    pub body: String,
+    pub received_at: u64,
+}
+
+/// What a recipient update did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateResult {
+    Success,
+    NoChange,
+    /// Another party registered that recipient first.
+    Taken,
+}
+
+/// Everything the mediator keeps.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Whether the database answers.
+    async fn ready(&self) -> Result<()>;
+    /// Records that `did` may use this mediator.
+    async fn grant(&self, did: &str, now: u64) -> Result<()>;
+    async fn is_mediated(&self, did: &str) -> Result<bool>;
+    async fn add_recipient(&self, owner: &str, recipient: &str) -> Result<UpdateResult>;
+    async fn remove_recipient(&self, owner: &str, recipient: &str) -> Result<UpdateResult>;
+    async fn recipients(&self, owner: &str) -> Result<Vec<String>>;
+    /// The party a recipient DID (or DID URL) was registered by.
+    async fn owner_of(&self, recipient: &str) -> Result<Option<String>>;
+    /// Queues a message unless its owner already has `cap` waiting; `false` when full.
+    async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool>;
+    async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
+    /// The oldest `limit` messages of `owner` (for one recipient, if given).
+    async fn fetch(&self, owner: &str, recipient: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>>;
+    /// Deletes acknowledged messages; ids of other owners are ignored. Returns how many went.
+    async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64>;
+    /// Records a message id from a sender; `false` if it was seen before (a replay).
+    async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool>;
+    /// Drops expired messages and replay records older than `seen_before`.
+    async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64>;
+    /// Calls `wake` for messages queued by other instances sharing this database. A database
+    /// only one process uses has none, and needs no watching.
+    async fn watch(&self, _wake: Wake) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens the store a database URL names, running its migrations.
+pub async fn open(database_url: &str) -> Result<Box<dyn Store>> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Box::new(SqliteStore::open(database_url).await?))
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        Ok(Box::new(PostgresStore::open(database_url).await?))
+    } else {
+        Err(Error::Startup(format!("unsupported database URL `{database_url}` (use sqlite://FILE or postgres://...)")))
+    }
+}
+
+/// The default database of a data directory.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("mediator.sqlite3").display())
+}
+
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// `impl Store for $store` with the methods both databases share (the type has a `pool` field
+/// and an `after_enqueue` method), plus any methods given in braces. The SQL is the subset both
+/// speak: `$n` parameters, `ON CONFLICT`, `CAST`.
+macro_rules! impl_store {
+    ($store:ty, { $($extra:tt)* }) => {
+        #[async_trait::async_trait]
+        impl crate::store::Store for $store {
+        $($extra)*
+
+        async fn ready(&self) -> Result<()> {
+            sqlx::query("SELECT 1").execute(&self.pool).await?;
+            Ok(())
+        }
+
+        async fn grant(&self, did: &str, now: u64) -> Result<()> {
+            sqlx::query("INSERT INTO mediated (did, granted_at) VALUES ($1, $2) ON CONFLICT (did) DO NOTHING")
+                .bind(did)
+                .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn is_mediated(&self, did: &str) -> Result<bool> {
+            let row = sqlx::query("SELECT 1 FROM mediated WHERE did = $1").bind(did).fetch_optional(&self.pool).await?;
+            Ok(row.is_some())
+        }
+
+        async fn add_recipient(&self, owner: &str, recipient: &str) -> Result<UpdateResult> {
+            let inserted =
+                sqlx::query("INSERT INTO recipients (recipient, owner) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(recipient)
+                    .bind(owner)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            if inserted == 1 {
+                return Ok(UpdateResult::Success);
+            }
+            Ok(match self.owner_of(recipient).await?.as_deref() {
+                Some(current) if current == owner => UpdateResult::NoChange,
+                _ => UpdateResult::Taken,
+            })
+        }
+
+        async fn remove_recipient(&self, owner: &str, recipient: &str) -> Result<UpdateResult> {
+            let removed = sqlx::query("DELETE FROM recipients WHERE recipient = $1 AND owner = $2")
+                .bind(recipient)
+                .bind(owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            Ok(if removed == 1 { UpdateResult::Success } else { UpdateResult::NoChange })
+        }
+
+        async fn recipients(&self, owner: &str) -> Result<Vec<String>> {
+            Ok(sqlx::query_scalar("SELECT recipient FROM recipients WHERE owner = $1 ORDER BY recipient")
+                .bind(owner)
+                .fetch_all(&self.pool)
+                .await?)
+        }
+
+        async fn owner_of(&self, recipient: &str) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar("SELECT owner FROM recipients WHERE recipient = $1")
+                .bind(recipient)
+                .fetch_optional(&self.pool)
+                .await?)
+        }
+
+        async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
+            // One statement, so the cap holds under concurrent forwards.
+            let inserted = sqlx::query(
+                "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at) \
+                 SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), \
+                        CAST($5 AS BIGINT), CAST($6 AS BIGINT) \
+                 WHERE (SELECT COUNT(*) FROM messages WHERE owner = $2) < $7",
+            )
+            .bind(message.id)
+            .bind(message.owner)
+            .bind(message.recipient)
+            .bind(message.body)
+            .bind(crate::store::to_i64(message.received_at))
+            .bind(crate::store::to_i64(message.expires_at))
+            .bind(crate::store::to_i64(cap))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                self.after_enqueue(message.owner).await?;
+            }
+            Ok(inserted == 1)
+        }
+
+        async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64> {
+            let count: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM messages WHERE owner = $1 AND (CAST($2 AS TEXT) IS NULL OR recipient = $2)",
+            )
+            .bind(owner)
+            .bind(recipient)
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        }
+
+        async fn fetch(&self, owner: &str, recipient: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>> {
+            let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+                "SELECT id, recipient, body, received_at FROM messages \
+                 WHERE owner = $1 AND (CAST($2 AS TEXT) IS NULL OR recipient = $2) ORDER BY seq LIMIT $3",
+            )
+            .bind(owner)
+            .bind(recipient)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, recipient, body, received_at)| StoredMessage {
+                    id,
+                    recipient,
+                    body,
+                    received_at: u64::try_from(received_at).unwrap_or(0),
+                })
+                .collect())
+        }
+
+        async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64> {
+            let mut transaction = self.pool.begin().await?;
+            let mut deleted = 0;
+            for id in ids {
+                deleted += sqlx::query("DELETE FROM messages WHERE id = $1 AND owner = $2")
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+            }
+            transaction.commit().await?;
+            Ok(deleted)
+        }
+
+        async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool> {
+            let inserted =
+                sqlx::query("INSERT INTO seen_messages (sender, id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(sender)
+                    .bind(id)
+                    .bind(crate::store::to_i64(now))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            Ok(inserted == 1)
+        }
+
+        async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64> {
+            let expired = sqlx::query("DELETE FROM messages WHERE expires_at <= $1")
+                .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM seen_messages WHERE seen_at < $1")
+                .bind(crate::store::to_i64(seen_before))
+                .execute(&self.pool)
+                .await?;
+            Ok(expired)
+        }
+        }
+    };
+}
+pub(crate) use impl_store;
