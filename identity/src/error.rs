@@ -80,6 +80,14 @@ pub enum Error {
     #[error("the message is not addressed to us (addressed to: {addressed})")]
     NotForUs { addressed: String },
 
+    /// A mediator could not be reached or answered with something that is not DIDComm.
+    #[error("mediator at {url}: {reason}")]
+    Transport { url: String, reason: String },
+
+    /// The mediator refused a request with a Problem Report.
+    #[error("the mediator refused: {comment} ({code})")]
+    Problem { code: String, comment: String },
+
     /// A URL that carries no invitation, or whose payload is cut off.
     #[error("invalid invitation URL: {0}")]
     InvalidInvitationUrl(String),

@@ -95,6 +95,12 @@ impl Invitation {
     }
 }
 
+/// The `_oobid` of an invitation's bytes: unpadded base64url of their SHA-256.
+pub fn content_address(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    URL_SAFE_NO_PAD.encode(Sha256::digest(bytes))
+}
+
 fn plain_typ() -> String {
     PLAIN_TYP.to_owned()
 }
@@ -211,7 +217,8 @@ fn decode_url(input: &str) -> Result<Vec<u8>> {
             "_oob" => oob = Some(value.into_owned()),
             "_oobid" => {
                 return Err(Error::InvalidInvitationUrl(
-                    "a short `_oobid` URL must be fetched from its mediator, which this build cannot do yet".into(),
+                    "a short `_oobid` URL must be fetched first (client::fetch_invitation; `mpc-id inspect` does)"
+                        .into(),
                 ));
             }
             _ => {}

@@ -5,10 +5,12 @@
 //! (DIDComm Out-of-Band 2.0) that peers verify against its resolved [`did`] document, and which
 //! travels as JSON, a URL, or a [`qr`] code.
 //!
-//! This crate does no networking. Everything that arrives from outside (invitations, DIDs,
-//! envelopes) is parsed here and checked against keys the caller resolved itself.
+//! The only networking is the [`client`] of a mediator. Everything that arrives from outside
+//! (invitations, DIDs, envelopes, mediator replies) is parsed here and checked against keys the
+//! caller resolved itself.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod did;
 pub mod envelope;
 mod error;

@@ -96,6 +96,26 @@ Examples:
     #[command(subcommand)]
     Mediator(MediatorCommand),
 
+    /// Send a message to a peer's DID, through the peer's mediator.
+    #[command(after_help = "\
+MESSAGE is text (sent as a basic message) or a DIDComm plaintext message as JSON with a `type`.
+
+Examples:
+  mpc-id send --name alice did:peer:2.Ez6LS...  'ready when you are'
+  mpc-id send --name alice did:peer:2.Ez6LS...  '{\"type\": \"https://example.org/mpc/1.0/go\", \"body\": {}}'")]
+    Send(SendArgs),
+
+    /// Pick up the messages waiting at your mediator (and acknowledge them).
+    #[command(after_help = "\
+Examples:
+  mpc-id inbox --name bob
+  mpc-id inbox --name bob --watch          # keep picking up; answer trust pings
+  mpc-id inbox --name bob --json --keep    # machine-readable, leave them queued")]
+    Inbox(InboxArgs),
+
+    /// Ping your mediator, or a peer's DID (its inbox must be watching to answer).
+    Ping(PingArgs),
+
     /// Run the whole flow on this machine in a throwaway keystore, printing each step.
     Demo(DemoArgs),
 
@@ -139,7 +159,8 @@ pub struct NewArgs {
     /// The DID method.
     #[arg(long, value_enum, default_value_t = MethodArg::Peer)]
     pub method: MethodArg,
-    /// Your mediator's URL; it goes into the DID (did:peer) and into your invitations.
+    /// Your mediator's URL: it is contacted, you are enrolled, and its endpoint goes into your
+    /// DID (did:peer) and your invitations.
     #[arg(long, value_name = "URL")]
     pub mediator: Option<String>,
     #[command(flatten)]
@@ -185,6 +206,10 @@ pub struct InviteArgs {
     /// Draw the terminal QR code for a light background.
     #[arg(long)]
     pub light: bool,
+    /// Put the whole invitation in the URL instead of publishing it at your mediator for a
+    /// short link.
+    #[arg(long)]
+    pub long: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +237,9 @@ pub struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MediatorCommand {
+    /// Ask a mediator for mediation and register your DID with it.
+    Enroll(EnrollArgs),
+
     /// Serve until SIGTERM or Ctrl-C. Every option can also come from the environment.
     #[command(after_help = "\
 Examples:
@@ -219,4 +247,48 @@ Examples:
   mpc-id mediator serve --listen 0.0.0.0:7070 --public-url https://mediator.example.org
   mpc-id mediator serve --database-url postgres://mediator@db/mediator --log-format json")]
     Serve(mpc_mediator::MediatorConfig),
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The mediator's URL [default: the one in your DID].
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The recipient's DID.
+    pub to: String,
+    /// Text, or a DIDComm message as JSON.
+    pub message: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// Keep picking up new messages until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Leave the messages queued instead of acknowledging them.
+    #[arg(long)]
+    pub keep: bool,
+    /// One JSON object per message.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// A peer's DID; without one, your mediator is pinged.
+    pub did: Option<String>,
+    /// How long to wait for a peer's answer.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }

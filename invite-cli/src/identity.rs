@@ -1,15 +1,23 @@
 //! `mpc-id new`, `list` and `show`: creating identities and looking at them.
 
+use anyhow::Context;
+use mpc_identity::client::MediatorClient;
 use mpc_identity::did::{self, MediatorEndpoint};
 use mpc_identity::keystore::{DidMethod, IdentityRecord, Keystore};
 
 use crate::cli::{MethodArg, NewArgs, ShowArgs};
+use crate::messaging::block_on;
 use crate::passphrase;
 
 pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
     let name = &args.identity.name;
     mpc_identity::keystore::validate_name(name)?;
-    let mediator = args.mediator.as_deref().map(MediatorEndpoint::from_url).transpose()?;
+    // Fail fast, before any key exists: a bad URL, then an unreachable or dishonest mediator.
+    if let Some(url) = &args.mediator {
+        MediatorEndpoint::from_url(url)?;
+    }
+    let mediator =
+        args.mediator.as_deref().map(|url| block_on(MediatorClient::connect(url))).transpose()?.transpose()?;
     let method = match args.method {
         MethodArg::Key => DidMethod::Key,
         MethodArg::Peer => DidMethod::Peer,
@@ -18,7 +26,13 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
         tracing::info!("did:key cannot name a mediator; it is kept in the keystore and put into invitations");
     }
     let passphrase = passphrase::for_new(name)?;
-    let identity = keystore.create(name, method, mediator, &passphrase)?;
+    let endpoint = mediator.as_ref().map(MediatorClient::routing_endpoint);
+    let identity = keystore.create(name, method, endpoint, &passphrase)?;
+    if let Some(mediator) = &mediator {
+        block_on(mediator.enroll(&identity))?.with_context(|| {
+            format!("identity `{name}` was created but not enrolled; retry with `mpc-id mediator enroll --name {name}`")
+        })?;
+    }
     if args.output.json {
         return crate::print_json(&identity.record);
     }

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
+use mpc_identity::client;
 use mpc_identity::invitation::{Invitation, SignedInvitation};
 use mpc_identity::keystore::Keystore;
 use mpc_identity::qr::{self, InvitationQr, MAX_SCREEN_VERSION, TERMINAL_COLUMNS, TerminalTheme};
@@ -20,14 +21,25 @@ pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
     let now = unix_now();
     let invitation = Invitation::new(&record, Some(&args.goal_code), args.goal.as_deref(), args.expires, now);
     let signed = invitation.sign(&identity.keys, &record.signing_kid())?;
-    let url = signed.to_url(record.mediator.as_ref());
-
-    let qr = InvitationQr::new(&url)?;
-    if let Some(path) = &args.png {
-        qr.write_png(path)?;
+    let mut url = signed.to_url(record.mediator.as_ref());
+    // With a mediator, the QR code carries a short link to the invitation it stores.
+    if let (Some(mediator), false) = (&record.mediator, args.long) {
+        match crate::messaging::block_on(client::publish_invitation(&mediator.uri, &signed))? {
+            Ok(short) => url = short,
+            Err(e) => tracing::warn!(error = %e, "could not publish a short link; using the full invitation URL"),
+        }
     }
-    if let Some(path) = &args.svg {
-        std::fs::write(path, qr.to_svg()).with_context(|| format!("writing {}", path.display()))?;
+
+    // No QR code is needed for JSON or the URL alone; images asked for are.
+    let qr = InvitationQr::new(&url);
+    if args.png.is_some() || args.svg.is_some() {
+        let qr = qr.as_ref().map_err(|e| anyhow::anyhow!("{e}; send the URL or the JSON instead"))?;
+        if let Some(path) = &args.png {
+            qr.write_png(path)?;
+        }
+        if let Some(path) = &args.svg {
+            std::fs::write(path, qr.to_svg()).with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if args.json {
         return crate::print_json(&signed.to_value());
@@ -36,6 +48,15 @@ pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
         println!("{url}");
         return Ok(());
     }
+    let qr = match qr {
+        Ok(qr) => qr,
+        Err(e) => {
+            println!("Invitation from `{}`, valid until {}", record.name, format_time(invitation.expires_time));
+            println!("  note: no QR code: {e}; send the URL");
+            println!("  url  {url}");
+            return Ok(());
+        }
+    };
 
     // A code too dense to scan off a screen is not drawn: it would only fill the terminal.
     if qr.screen_scannable() {
@@ -74,7 +95,10 @@ pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
 
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let text = read_input(&args.input)?;
-    let signed = SignedInvitation::parse(&text)?;
+    let signed = match client::oobid_of(text.trim()) {
+        Some(_) => crate::messaging::block_on(client::fetch_invitation(text.trim()))??,
+        None => SignedInvitation::parse(&text)?,
+    };
     let invitation = signed.verify(unix_now()).context("invalid invitation")?;
     if args.output.json {
         return crate::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));

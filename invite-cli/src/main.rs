@@ -5,6 +5,7 @@ mod cli;
 mod demo;
 mod identity;
 mod invite;
+mod messaging;
 mod passphrase;
 mod resolve;
 
@@ -49,6 +50,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(args) => invite::inspect(args),
         Command::Resolve(args) => resolve::resolve(args),
         Command::Demo(args) => demo::demo(args),
+        Command::Send(args) => messaging::send(&keystore()?, args),
+        Command::Inbox(args) => messaging::inbox(&keystore()?, args),
+        Command::Ping(args) => messaging::ping(&keystore()?, args),
+        Command::Mediator(cli::MediatorCommand::Enroll(args)) => messaging::enroll(&keystore()?, args),
         Command::Mediator(cli::MediatorCommand::Serve(config)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             Ok(runtime.block_on(mpc_mediator::serve_until_signal(config.clone()))?)

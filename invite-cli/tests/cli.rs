@@ -41,6 +41,30 @@ fn assert_refused(output: &Output, needle: &str) {
     assert!(reason[0].contains(needle), "expected `{needle}` in: {stderr}");
 }
 
+/// A real mediator on loopback for the commands that talk to one; it stops when dropped.
+struct Mediator {
+    url: String,
+    _data: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn mediator() -> Mediator {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let data = tempfile::tempdir().expect("tempdir");
+    let running = runtime
+        .block_on(mpc_mediator::start(mpc_mediator::MediatorConfig::local(data.path())))
+        .expect("mediator starts");
+    let url = format!("http://{}", running.address);
+    // The server task lives as long as the runtime.
+    std::mem::forget(running);
+    Mediator { url, _data: data, _runtime: runtime }
+}
+
+fn did_of(home: &Path, name: &str) -> String {
+    let record = json_of(&mpc_id(home).args(["show", "-n", name, "--json"]).output().expect("run"));
+    record["did"].as_str().expect("did").to_owned()
+}
+
 fn new_identity(home: &Path, name: &str, extra: &[&str]) {
     mpc_id(home).args(["new", "--name", name]).args(extra).assert().success();
 }
@@ -49,7 +73,9 @@ fn new_identity(home: &Path, name: &str, extra: &[&str]) {
 fn help_teaches_with_examples() {
     let home = tempfile::tempdir().expect("tempdir");
     mpc_id(home.path()).arg("--help").assert().success().stdout(predicate::str::contains("Examples:"));
-    for command in ["new", "list", "show", "invite", "inspect", "resolve", "demo", "completions"] {
+    for command in
+        ["new", "list", "show", "invite", "inspect", "resolve", "send", "inbox", "ping", "demo", "completions"]
+    {
         mpc_id(home.path()).args([command, "--help"]).assert().success().stdout(predicate::str::contains("Usage:"));
     }
     mpc_id(home.path()).arg("frobnicate").assert().code(2);
@@ -58,16 +84,20 @@ fn help_teaches_with_examples() {
 #[test]
 fn new_list_and_show_describe_the_identity() {
     let home = tempfile::tempdir().expect("tempdir");
+    let mediator = mediator();
     let created = mpc_id(home.path())
-        .args(["new", "--name", "alice", "--mediator", "https://mediator.example.org", "--json"])
+        .args(["new", "--name", "alice", "--mediator", &mediator.url, "--json"])
         .output()
         .expect("run");
-    assert!(created.status.success());
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let record = json_of(&created);
     Schema::Identity.validate(&record).expect("identity schema");
     let did = record["did"].as_str().expect("did").to_owned();
     assert!(did.starts_with("did:peer:2.Ez6LS"), "{did}");
-    assert_eq!(record["mediator"]["uri"], "https://mediator.example.org/");
+    let endpoint = format!("{}/didcomm", mediator.url);
+    assert_eq!(record["mediator"]["uri"], endpoint.as_str());
+    let routing_key = record["mediator"]["routingKeys"][0].as_str().expect("a routing key");
+    assert!(routing_key.starts_with("did:key:z6LS") && routing_key.contains("#z6LS"), "{routing_key}");
 
     new_identity(home.path(), "bob", &["--method", "key"]);
     let listed = json_of(&mpc_id(home.path()).args(["list", "--json"]).output().expect("run"));
@@ -84,7 +114,7 @@ fn new_list_and_show_describe_the_identity() {
     assert_eq!(shown, record);
     let document = json_of(&mpc_id(home.path()).args(["show", "-n", "alice", "--document"]).output().expect("run"));
     assert_eq!(document["id"], did.as_str());
-    assert_eq!(document["service"][0]["serviceEndpoint"]["uri"], "https://mediator.example.org/");
+    assert_eq!(document["service"][0]["serviceEndpoint"]["uri"], endpoint.as_str());
     let text = stdout(&mpc_id(home.path()).args(["show", "-n", "bob"]).output().expect("run"));
     assert!(text.contains("mediator  none"), "{text}");
 }
@@ -110,7 +140,8 @@ fn new_refuses_what_it_cannot_do_well() {
 #[test]
 fn invitations_verify_and_their_json_matches_the_schemas() {
     let home = tempfile::tempdir().expect("tempdir");
-    new_identity(home.path(), "alice", &["--mediator", "https://mediator.example.org"]);
+    let mediator = mediator();
+    new_identity(home.path(), "alice", &["--mediator", &mediator.url]);
     let output = mpc_id(home.path())
         .args(["invite", "-n", "alice", "--json", "--goal", "tally the votes", "--expires", "2h"])
         .output()
@@ -133,17 +164,23 @@ fn invitations_verify_and_their_json_matches_the_schemas() {
     assert_eq!(inspected["invitation"]["body"]["goal"], "tally the votes");
     Schema::Invitation.validate(&inspected["invitation"]).expect("schema");
 
-    // The text form: QR note, URL, and an inspect of that URL from stdin.
+    // The text form: a short link the mediator stores, small enough to draw in 80 columns.
     let text = stdout(&mpc_id(home.path()).args(["invite", "-n", "alice"]).output().expect("run"));
-    assert!(text.contains("error correction"), "{text}");
+    assert!(text.contains("error correction") && !text.contains("note:"), "{text}");
+    let widest = text.lines().take_while(|l| l.contains('█')).map(|l| l.chars().count()).max().expect("a QR code");
+    assert!(widest <= 80, "QR code {widest} columns wide");
     let url = mpc_id(home.path()).args(["invite", "-n", "alice", "--url"]).output().expect("run");
-    assert!(stdout(&url).starts_with("https://mediator.example.org/oob?_oob="));
+    assert!(stdout(&url).starts_with(&format!("{}/oob?_oobid=", mediator.url)), "{}", stdout(&url));
     mpc_id(home.path())
         .args(["inspect", "-"])
         .write_stdin(url.stdout)
         .assert()
         .success()
         .stdout(predicate::str::contains("Valid invitation"));
+    // --long puts the whole invitation in the URL.
+    let long = stdout(&mpc_id(home.path()).args(["invite", "-n", "alice", "--url", "--long"]).output().expect("run"));
+    assert!(long.starts_with(&format!("{}/oob?_oob=", mediator.url)), "{long}");
+    mpc_id(home.path()).args(["inspect", long.trim()]).assert().success();
 }
 
 #[test]
@@ -277,6 +314,58 @@ fn the_demo_walks_through_the_flow_and_refuses_the_forgery() {
     assert!(text.contains("refused: bad signature"), "{text}");
     let listed = json_of(&mpc_id(&keep).args(["list", "--json"]).output().expect("run"));
     assert_eq!(listed.as_array().expect("array").len(), 2);
+}
+
+#[test]
+fn parties_enroll_ping_and_message_each_other_through_a_mediator() {
+    let mediator = mediator();
+    let (alice, bob) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    new_identity(alice.path(), "alice", &["--mediator", &mediator.url]);
+    new_identity(bob.path(), "bob", &["--mediator", &mediator.url]);
+    let bob_did = did_of(bob.path(), "bob");
+
+    mpc_id(alice.path()).args(["ping", "-n", "alice"]).assert().success().stdout(predicate::str::contains("answered"));
+    mpc_id(bob.path()).args(["inbox", "-n", "bob"]).assert().success().stdout(predicate::str::contains("no messages"));
+
+    // A watching inbox answers pings; a message sent meanwhile shows up in it.
+    let mut watch = std::process::Command::new(assert_cmd::cargo::cargo_bin("mpc-id"))
+        .args(["inbox", "-n", "bob", "--watch", "--json"])
+        .env("MPC_ID_HOME", bob.path())
+        .env("MPC_ID_PASSPHRASE", PASSPHRASE)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    mpc_id(alice.path())
+        .args(["ping", "-n", "alice", &bob_did])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("answered in"));
+    mpc_id(alice.path()).args(["send", "-n", "alice", &bob_did, "the inputs are ready"]).assert().success();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    watch.kill().expect("kill");
+    let seen = String::from_utf8(watch.wait_with_output().expect("output").stdout).expect("utf8");
+    let contents: Vec<Value> = seen.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert!(contents.iter().any(|m| m["message"]["body"]["content"] == "the inputs are ready"), "{seen}");
+    assert!(
+        contents
+            .iter()
+            .all(|m| m["sender_kid"].as_str().is_some_and(|k| k.starts_with(&did_of(alice.path(), "alice"))))
+    );
+
+    // Acknowledged: nothing left.
+    mpc_id(bob.path()).args(["inbox", "-n", "bob"]).assert().success().stdout(predicate::str::contains("no messages"));
+    // Refusals are one line each.
+    assert_refused(
+        &mpc_id(alice.path())
+            .args(["send", "-n", "alice", "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp", "x"])
+            .output()
+            .expect("run"),
+        "no DIDCommMessaging service",
+    );
+    assert_refused(
+        &mpc_id(alice.path()).args(["new", "-n", "z", "--mediator", "http://127.0.0.1:1"]).output().expect("run"),
+        "mediator at",
+    );
 }
 
 #[test]

@@ -43,6 +43,7 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
     Router::new()
         .route("/didcomm", post(didcomm))
         .route("/ws", get(websocket))
+        .route("/oob", post(publish_invitation).get(fetch_invitation))
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -133,6 +134,43 @@ fn json_response(status: StatusCode, content_type: &'static str, body: String) -
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
+    let limit = mpc_identity::invitation::MAX_INVITATION_BYTES;
+    let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
+        Ok(Ok(text)) => text,
+        _ => {
+            let error =
+                Error::Malformed { kind: "invitation", reason: format!("not UTF-8 text of at most {limit} bytes") };
+            return plain_problem(&mediator, &error, status_of(&error));
+        }
+    };
+    match mediator.publish_invitation(&text).await {
+        Ok(id) => {
+            let url = format!("{}?_oobid={id}", mediator.identity.oob_base());
+            json_response(
+                StatusCode::CREATED,
+                "application/json",
+                serde_json::json!({ "_oobid": id, "url": url }).to_string(),
+            )
+        }
+        Err(error) => plain_problem(&mediator, &error, status_of(&error)),
+    }
+}
+
+async fn fetch_invitation(
+    State(mediator): State<Arc<Mediator>>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(id) = query.get("_oobid") else {
+        return (StatusCode::BAD_REQUEST, "give `_oobid`\n").into_response();
+    };
+    match mediator.published_invitation(id).await {
+        Ok(Some(body)) => json_response(StatusCode::OK, "application/didcomm-signed+json", body),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such invitation, or it expired\n").into_response(),
+        Err(error) => plain_problem(&mediator, &error, status_of(&error)),
+    }
 }
 
 async fn did_web_document(State(mediator): State<Arc<Mediator>>) -> Response {

@@ -29,6 +29,8 @@ pub struct MediatorIdentity {
     pub did: String,
     /// The key id clients encrypt to (`did#key-1`, X25519).
     pub agreement_kid: String,
+    /// The same key as a did:key URL, which parties use as their routing key.
+    pub routing_kid: String,
     /// did:web of the public URL.
     pub web_did: String,
     pub endpoint: String,
@@ -55,7 +57,15 @@ impl MediatorIdentity {
         )?;
         let agreement_kid = format!("{did}#key-1");
         let document = did::resolve(&did)?;
-        Ok(MediatorIdentity { keys, agreement_kid, web_did: web_did(public_url), did, endpoint, document })
+        let routing_kid = did::key::x25519_key_url(&keys.agreement_public());
+        Ok(MediatorIdentity { keys, agreement_kid, routing_kid, web_did: web_did(public_url), did, endpoint, document })
+    }
+
+    /// Where invitation links point: `<public origin>/oob`.
+    pub fn oob_base(&self) -> String {
+        url::Url::parse(&self.endpoint)
+            .map(|u| format!("{}/oob", u.origin().ascii_serialization()))
+            .unwrap_or_else(|_| "/oob".to_owned())
     }
 
     /// The did:peer:2 document.

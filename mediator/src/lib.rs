@@ -9,6 +9,7 @@
 //! - [`identity`]: the mediator's keys and DIDs.
 //! - [`store`]: the storage trait and its databases.
 //! - [`protocol`]: forward, coordinate mediation, pickup, trust ping, discover features.
+//! - [`oob`]: short `_oobid` links for signed invitations.
 //! - [`http`]: the HTTP API and the WebSocket endpoint.
 #![forbid(unsafe_code)]
 
@@ -18,6 +19,7 @@ pub mod http;
 pub mod identity;
 mod live;
 mod metrics;
+pub mod oob;
 pub mod protocol;
 pub mod store;
 

@@ -88,7 +88,7 @@ pub enum Outcome {
 impl Mediator {
     /// Decrypts an envelope addressed to the mediator.
     pub fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
-        let kids = [self.identity.agreement_kid.clone()];
+        let kids = [self.identity.agreement_kid.clone(), self.identity.routing_kid.clone()];
         let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, did::resolve)?;
         let sender = opened.sender_kid.and_then(|kid| did::split_did_url(&kid).map(|(d, _)| d.to_owned()));
         let message = opened.message;

@@ -71,7 +71,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64>;
     /// Records a message id from a sender; `false` if it was seen before (a replay).
     async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool>;
-    /// Drops expired messages and replay records older than `seen_before`.
+    /// Publishes a signed invitation under its content hash; publishing it again changes nothing.
+    async fn put_invitation(&self, id: &str, body: &str, inviter: &str, expires_at: u64) -> Result<()>;
+    /// A published invitation that has not expired.
+    async fn invitation(&self, id: &str, now: u64) -> Result<Option<String>>;
+    /// Drops expired messages and invitations, and replay records older than `seen_before`.
     async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64>;
     /// Calls `wake` for messages queued by other instances sharing this database. A database
     /// only one process uses has none, and needs no watching.
@@ -252,7 +256,32 @@ macro_rules! impl_store {
             Ok(inserted == 1)
         }
 
+        async fn put_invitation(&self, id: &str, body: &str, inviter: &str, expires_at: u64) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO invitations (id, body, inviter, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(body)
+            .bind(inviter)
+            .bind(crate::store::to_i64(expires_at))
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn invitation(&self, id: &str, now: u64) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar("SELECT body FROM invitations WHERE id = $1 AND expires_at > $2")
+                .bind(id)
+                .bind(crate::store::to_i64(now))
+                .fetch_optional(&self.pool)
+                .await?)
+        }
+
         async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64> {
+            sqlx::query("DELETE FROM invitations WHERE expires_at <= $1")
+                .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?;
             let expired = sqlx::query("DELETE FROM messages WHERE expires_at <= $1")
                 .bind(crate::store::to_i64(now))
                 .execute(&self.pool)

@@ -142,9 +142,10 @@ impl Party {
             .send()
             .await
             .expect("did-peer.json")
-            .json()
+            .text()
             .await
-            .expect("json");
+            .map(|text| serde_json::from_str(&text).expect("json"))
+            .expect("body");
         let mediator_doc = did::resolve(peer_doc["id"].as_str().expect("id")).expect("mediator DID resolves");
         assert_eq!(serde_json::to_value(&mediator_doc).expect("json"), peer_doc, "served document is the DID's own");
         let mediator_keys = encrypted::recipient_keys(&mediator_doc).expect("keys");

@@ -1,0 +1,307 @@
+//! The party's side of a mediator: enroll, send to a peer through the peer's mediator, pick up,
+//! acknowledge, ping.
+//!
+//! A mediator is found by URL, but trusted by DID: its did:peer:2 document is fetched from
+//! `/.well-known/did-peer.json` and must be exactly what that self-certifying DID resolves to, so
+//! the server cannot hand out keys that are not its DID's. Everything sent is sealed to keys from
+//! resolved DID documents; everything received is opened and its sender checked by the envelope
+//! module.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::did::{self, DidDocument, MediatorEndpoint, split_did_url};
+use crate::envelope::encrypted::{self, RecipientKey};
+use crate::error::{Error, Result};
+use crate::invitation::SignedInvitation;
+use crate::keystore::UnlockedIdentity;
+
+const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
+const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
+const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
+const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
+const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
+
+/// A party acting through a mediator.
+#[derive(Debug)]
+pub struct MediatorClient {
+    http: reqwest::Client,
+    /// The mediator's DIDComm endpoint (`.../didcomm`).
+    pub endpoint: String,
+    /// The mediator's did:peer:2.
+    pub did: String,
+    keys: Vec<RecipientKey>,
+}
+
+/// A message picked up from the queue, opened.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The queue id, for acknowledging.
+    pub id: String,
+    pub message: Value,
+    /// The sender's key id; `None` if it was sent anonymously.
+    pub sender_kid: Option<String>,
+}
+
+impl MediatorClient {
+    /// Connects to the mediator at `url` (its base URL) and checks its DID document.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let base = url::Url::parse(url).map_err(|e| transport(url, e))?;
+        let http =
+            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(url, e))?;
+        let document_url = base.join("/.well-known/did-peer.json").map_err(|e| transport(url, e))?;
+        let served: Value = http
+            .get(document_url.clone())
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| transport(url, e))?
+            .text()
+            .await
+            .map_err(|e| transport(url, e))
+            .and_then(|text| {
+                serde_json::from_str(&text).map_err(|e| transport(url, format!("its DID document is not JSON ({e})")))
+            })?;
+        let claimed = served["id"].as_str().ok_or_else(|| transport(url, "its DID document has no `id`"))?;
+        let document = did::resolve(claimed)?;
+        if serde_json::to_value(&document).ok().as_ref() != Some(&served) {
+            return Err(transport(url, format!("the document it serves is not what {claimed} resolves to")));
+        }
+        let endpoint = document
+            .didcomm_endpoint()
+            .ok_or_else(|| transport(url, "its DID names no DIDCommMessaging endpoint"))?
+            .uri;
+        Ok(MediatorClient { http, endpoint, did: document.id.clone(), keys: encrypted::recipient_keys(&document)? })
+    }
+
+    /// The endpoint a party behind this mediator puts in its DID: the mediator's URI, with the
+    /// mediator's key as the routing key that senders wrap `forward`s for. The key is named by
+    /// its did:key URL, a fifth the length of the did:peer:2 one: it goes into every DID and
+    /// invitation of every party here, and invitations must fit QR codes.
+    pub fn routing_endpoint(&self) -> MediatorEndpoint {
+        MediatorEndpoint {
+            uri: self.endpoint.clone(),
+            routing_keys: self.keys.iter().map(|k| did::key::x25519_key_url(&k.key)).collect(),
+        }
+    }
+
+    /// Sends `message` to the mediator as `me` and returns its reply, if any. A problem report
+    /// becomes [`Error::Problem`].
+    pub async fn request(&self, me: &UnlockedIdentity, message: &Value) -> Result<Option<Value>> {
+        let kid = own_agreement_kid(me)?;
+        let jwe = encrypted::authcrypt(message, &me.keys, &kid, &self.keys)?;
+        let text = self.post(jwe).await?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let reply = if text.contains("\"ciphertext\"") {
+            let opened = encrypted::decrypt(&text, &me.keys, &[kid], did::resolve)?;
+            if opened.sender_kid.as_deref().and_then(|k| split_did_url(k).map(|(d, _)| d)) != Some(self.did.as_str()) {
+                return Err(transport(&self.endpoint, "the reply was not sealed by the mediator"));
+            }
+            opened.message
+        } else {
+            serde_json::from_str(&text).map_err(|e| transport(&self.endpoint, format!("reply is not JSON ({e})")))?
+        };
+        if reply["type"] == PROBLEM_REPORT {
+            return Err(Error::Problem {
+                code: reply["body"]["code"].as_str().unwrap_or("").to_owned(),
+                comment: reply["body"]["comment"].as_str().unwrap_or("").to_owned(),
+            });
+        }
+        Ok(Some(reply))
+    }
+
+    /// Asks for mediation and registers `me`'s DID as a recipient.
+    pub async fn enroll(&self, me: &UnlockedIdentity) -> Result<()> {
+        let grant = self.expect_reply(me, &format!("{CM3}mediate-request"), json!({})).await?;
+        if grant["type"] != format!("{CM3}mediate-grant") {
+            return Err(transport(&self.endpoint, format!("expected mediate-grant, got {}", grant["type"])));
+        }
+        let body = json!({ "updates": [{ "recipient_did": me.record.did, "action": "add" }] });
+        let updated = self.expect_reply(me, &format!("{CM3}recipient-update"), body).await?;
+        match updated["body"]["updated"][0]["result"].as_str() {
+            Some("success" | "no_change") => Ok(()),
+            other => Err(Error::Problem {
+                code: "recipient-update".into(),
+                comment: format!("registering {} returned {other:?}", me.record.did),
+            }),
+        }
+    }
+
+    /// A trust ping; returns once the mediator answered.
+    pub async fn ping(&self, me: &UnlockedIdentity) -> Result<()> {
+        self.expect_reply(me, PING, json!({ "response_requested": true })).await.map(|_| ())
+    }
+
+    /// How many messages wait for `me`.
+    pub async fn status(&self, me: &UnlockedIdentity) -> Result<u64> {
+        let status = self.expect_reply(me, &format!("{PICKUP}status-request"), json!({})).await?;
+        Ok(status["body"]["message_count"].as_u64().unwrap_or(0))
+    }
+
+    /// Takes up to `limit` waiting messages and opens them. They stay queued until acknowledged.
+    pub async fn pickup(&self, me: &UnlockedIdentity, limit: u32) -> Result<Vec<Received>> {
+        let reply = self.expect_reply(me, &format!("{PICKUP}delivery-request"), json!({ "limit": limit })).await?;
+        let kids = vec![own_agreement_kid(me)?];
+        let mut received = Vec::new();
+        for attachment in reply["attachments"].as_array().into_iter().flatten() {
+            let id = attachment["id"].as_str().unwrap_or_default().to_owned();
+            let envelope = attachment["data"]["json"].to_string();
+            match encrypted::decrypt(&envelope, &me.keys, &kids, did::resolve) {
+                Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
+                // A message we cannot open is reported and left for acknowledgement by hand.
+                Err(e) => tracing::warn!(id = %id, error = %e, "a queued message could not be opened"),
+            }
+        }
+        Ok(received)
+    }
+
+    /// Deletes acknowledged messages from the queue; returns how many still wait.
+    pub async fn acknowledge(&self, me: &UnlockedIdentity, ids: &[String]) -> Result<u64> {
+        let status =
+            self.expect_reply(me, &format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await?;
+        Ok(status["body"]["message_count"].as_u64().unwrap_or(0))
+    }
+
+    async fn expect_reply(&self, me: &UnlockedIdentity, kind: &str, body: Value) -> Result<Value> {
+        let message = new_message(kind, &me.record.did, body);
+        self.request(me, &message).await?.ok_or_else(|| transport(&self.endpoint, format!("no reply to {kind}")))
+    }
+
+    async fn post(&self, body: String) -> Result<String> {
+        post(&self.http, &self.endpoint, body).await
+    }
+}
+
+/// Sends `message` from `me` to the DID `to`: sealed to `to`'s keys, then wrapped in a `forward`
+/// for each routing key of `to`'s DIDComm service (innermost first), and posted to its endpoint.
+pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()> {
+    let document = did::resolve(to)?;
+    let endpoint = document
+        .didcomm_endpoint()
+        .ok_or_else(|| Error::invalid_did(to, "names no DIDCommMessaging service to send to"))?;
+    let kid = own_agreement_kid(me)?;
+    let mut envelope = encrypted::authcrypt(message, &me.keys, &kid, &encrypted::recipient_keys(&document)?)?;
+    let mut next = to.to_owned();
+    for routing_key in endpoint.routing_keys.iter().rev() {
+        let forward = json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "type": FORWARD,
+            "body": { "next": next },
+            "attachments": [{ "data": { "json": serde_json::from_str::<Value>(&envelope).map_err(|e| Error::Envelope(e.to_string()))? } }],
+        });
+        envelope = encrypted::anoncrypt(&forward, &keys_of(routing_key)?)?;
+        next.clone_from(routing_key);
+    }
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(&endpoint.uri, e))?;
+    post(&http, &endpoint.uri, envelope).await.map(|_| ())
+}
+
+/// Publishes a signed invitation at the mediator whose endpoint is `mediator_uri`; returns the
+/// short `_oobid` URL that now stands for it.
+pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -> Result<String> {
+    let base = url::Url::parse(mediator_uri).map_err(|e| transport(mediator_uri, e))?;
+    let url = base.join("/oob").map_err(|e| transport(mediator_uri, e))?;
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(mediator_uri, e))?;
+    let json = signed.to_json();
+    let text = post(&http, url.as_str(), json.clone()).await?;
+    let answer: Value =
+        serde_json::from_str(&text).map_err(|e| transport(url.as_str(), format!("answer is not JSON ({e})")))?;
+    let short = answer["url"].as_str().ok_or_else(|| transport(url.as_str(), "answer has no `url`"))?;
+    // The store must name exactly these bytes.
+    if oobid_of(short).as_deref() != Some(crate::invitation::content_address(json.as_bytes()).as_str()) {
+        return Err(transport(url.as_str(), "the short link it returned does not name this invitation"));
+    }
+    Ok(short.to_owned())
+}
+
+/// Fetches the invitation a short `_oobid` URL names, and checks that its bytes hash to the id:
+/// the host can serve it or not, but never serve another.
+pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
+    let id = oobid_of(short_url).ok_or_else(|| Error::InvalidInvitationUrl("no `_oobid` parameter".into()))?;
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(short_url, e))?;
+    let response = http.get(short_url).send().await.map_err(|e| transport(short_url, e))?;
+    if !response.status().is_success() {
+        return Err(transport(short_url, format!("HTTP {} (unknown or expired invitation)", response.status())));
+    }
+    let body = response.bytes().await.map_err(|e| transport(short_url, e))?;
+    if body.len() > crate::invitation::MAX_INVITATION_BYTES {
+        return Err(transport(short_url, "the invitation it served is too large"));
+    }
+    if crate::invitation::content_address(&body) != id {
+        return Err(Error::InvalidInvitationUrl(format!(
+            "{short_url} served bytes that do not hash to its `_oobid`: the host altered or swapped the invitation"
+        )));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| Error::NotSignedMessage("not UTF-8".into()))?;
+    SignedInvitation::parse(text)
+}
+
+/// The `_oobid` of a short invitation URL.
+pub fn oobid_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == "_oobid").map(|(_, v)| v.into_owned())
+}
+
+/// A new plaintext message from `from`.
+pub fn new_message(kind: &str, from: &str, body: Value) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "type": kind,
+        "from": from,
+        "created_time": crate::unix_now(),
+        "body": body,
+    })
+}
+
+/// The keys a routing key names: one key for a DID URL, every key-agreement key for a DID.
+fn keys_of(routing_key: &str) -> Result<Vec<RecipientKey>> {
+    let did = split_did_url(routing_key).map_or(routing_key, |(did, _)| did);
+    let keys = encrypted::recipient_keys(&did::resolve(did)?)?;
+    if routing_key.contains('#') {
+        let chosen: Vec<RecipientKey> = keys.into_iter().filter(|k| k.kid == routing_key).collect();
+        if chosen.is_empty() {
+            return Err(Error::KeyNotAuthorized { kid: routing_key.to_owned(), did: did.to_owned() });
+        }
+        return Ok(chosen);
+    }
+    Ok(keys)
+}
+
+/// `me`'s first X25519 key id.
+fn own_agreement_kid(me: &UnlockedIdentity) -> Result<String> {
+    let document: DidDocument = did::resolve(&me.record.did)?;
+    Ok(encrypted::recipient_keys(&document)?.remove(0).kid)
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String> {
+    let response = http
+        .post(url)
+        .header("content-type", "application/didcomm-encrypted+json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| transport(url, e))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| transport(url, e))?;
+    if status.is_success() || text.contains("\"ciphertext\"") {
+        // A sealed refusal is opened and turned into an error by the caller.
+        return Ok(text);
+    }
+    // A refusal in clear (to an anonymous or unreadable request), or no DIDComm at all.
+    match serde_json::from_str::<Value>(&text) {
+        Ok(report) if report["type"] == PROBLEM_REPORT => Err(Error::Problem {
+            code: report["body"]["code"].as_str().unwrap_or("").to_owned(),
+            comment: report["body"]["comment"].as_str().unwrap_or("").to_owned(),
+        }),
+        _ => Err(transport(url, format!("HTTP {status}"))),
+    }
+}
+
+fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Transport { url: url.to_owned(), reason: reason.to_string() }
+}

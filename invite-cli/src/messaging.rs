@@ -1,0 +1,160 @@
+//! `mpc-id mediator enroll`, `send`, `inbox` and `ping`: talking to peers through mediators.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use mpc_identity::client::{self, MediatorClient};
+use mpc_identity::keystore::{Keystore, UnlockedIdentity};
+use serde_json::{Value, json};
+
+use crate::cli::{EnrollArgs, InboxArgs, PingArgs, SendArgs};
+use crate::passphrase;
+
+const BASIC_MESSAGE: &str = "https://didcomm.org/basicmessage/2.0/message";
+const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
+const PING_RESPONSE: &str = "https://didcomm.org/trust-ping/2.0/ping-response";
+
+/// Runs async work from a synchronous command.
+pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
+    Ok(runtime.block_on(future))
+}
+
+fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
+    let passphrase = passphrase::for_unlock(name)?;
+    Ok(keystore.unlock(name, &passphrase)?)
+}
+
+/// The mediator an identity uses: the one given, else the one in its record.
+async fn mediator_of(identity: &UnlockedIdentity, url: Option<&str>) -> anyhow::Result<MediatorClient> {
+    let url = match (url, &identity.record.mediator) {
+        (Some(url), _) => url.to_owned(),
+        (None, Some(mediator)) => mediator.uri.clone(),
+        (None, None) => bail!("identity `{}` has no mediator; give its URL", identity.record.name),
+    };
+    Ok(MediatorClient::connect(&url).await?)
+}
+
+pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    block_on(async {
+        let mediator = mediator_of(&me, args.url.as_deref()).await?;
+        mediator.enroll(&me).await?;
+        println!("`{}` is enrolled with mediator {}", me.record.name, mediator.did);
+        println!("  endpoint  {}", mediator.endpoint);
+        anyhow::Ok(())
+    })?
+}
+
+pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    let message = match serde_json::from_str::<Value>(&args.message) {
+        Ok(Value::Object(mut message)) if message.contains_key("type") => {
+            message.entry("id").or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
+            message.insert("from".into(), json!(me.record.did));
+            message.entry("body").or_insert_with(|| json!({}));
+            Value::Object(message)
+        }
+        _ => client::new_message(BASIC_MESSAGE, &me.record.did, json!({ "content": args.message })),
+    };
+    let mut message = message;
+    message["to"] = json!([args.to]);
+    block_on(client::send(&me, &args.to, &message))??;
+    println!("sent {} to {}", message["id"].as_str().unwrap_or_default(), args.to);
+    Ok(())
+}
+
+pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    block_on(async {
+        let mediator = mediator_of(&me, None).await?;
+        loop {
+            let received = mediator.pickup(&me, 100).await?;
+            for message in &received {
+                show(message, args.json)?;
+                // A watching inbox answers trust pings, so peers can check it is reachable.
+                if args.watch {
+                    answer_ping(&me, &message.message).await;
+                }
+            }
+            if !args.keep && !received.is_empty() {
+                let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
+                mediator.acknowledge(&me, &ids).await?;
+            }
+            if !args.watch {
+                if received.is_empty() && !args.json {
+                    println!("no messages");
+                }
+                return anyhow::Ok(());
+            }
+            if received.is_empty() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    })?
+}
+
+/// Answers `message` if it is a trust ping that asks for a response.
+async fn answer_ping(me: &UnlockedIdentity, message: &Value) {
+    let wants_answer = message["type"] == PING && message["body"]["response_requested"] != json!(false);
+    let Some(from) = message["from"].as_str().filter(|_| wants_answer) else { return };
+    let mut response = client::new_message(PING_RESPONSE, &me.record.did, json!({}));
+    response["thid"] = message["id"].clone();
+    response["to"] = json!([from]);
+    if let Err(e) = client::send(me, from, &response).await {
+        tracing::warn!(error = %e, to = from, "could not answer a ping");
+    }
+}
+
+fn show(received: &client::Received, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(
+                &json!({ "id": received.id, "sender_kid": received.sender_kid, "message": received.message })
+            )?
+        );
+        return Ok(());
+    }
+    let message = &received.message;
+    let from = message["from"].as_str().unwrap_or("(anonymous)");
+    let kind = message["type"].as_str().unwrap_or("?");
+    match message["body"]["content"].as_str() {
+        Some(content) if kind == BASIC_MESSAGE => println!("{from}: {content}"),
+        _ => println!("{from}: {kind} {}", message["body"]),
+    }
+    Ok(())
+}
+
+pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    block_on(async {
+        let mediator = mediator_of(&me, None).await?;
+        let started = Instant::now();
+        let Some(peer) = &args.did else {
+            mediator.ping(&me).await?;
+            println!("mediator {} answered in {} ms", mediator.did, started.elapsed().as_millis());
+            return anyhow::Ok(());
+        };
+        let ping = {
+            let mut ping = client::new_message(PING, &me.record.did, json!({ "response_requested": true }));
+            ping["to"] = json!([peer]);
+            ping
+        };
+        client::send(&me, peer, &ping).await?;
+        let deadline = started + args.timeout;
+        while Instant::now() < deadline {
+            for received in mediator.pickup(&me, 100).await? {
+                if received.message["type"] == PING_RESPONSE && received.message["thid"] == ping["id"] {
+                    mediator.acknowledge(&me, &[received.id]).await?;
+                    println!("{peer} answered in {} ms", started.elapsed().as_millis());
+                    return anyhow::Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bail!("{peer} did not answer within {} s (is its inbox watching?)", args.timeout.as_secs())
+    })?
+}

@@ -1,0 +1,8 @@
+-- Signed invitations published for short `_oobid` links, by the hash of their bytes.
+CREATE TABLE invitations (
+    id          TEXT PRIMARY KEY NOT NULL,
+    body        TEXT NOT NULL,
+    inviter     TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX invitations_expiry ON invitations(expires_at);
