@@ -131,6 +131,11 @@ impl Answer {
 
 impl Party {
     pub async fn new(name: &str, mediator: &TestMediator) -> Self {
+        Self::at(name, &mediator.base).await
+    }
+
+    /// A party of the mediator at `base` (a URL).
+    pub async fn at(name: &str, base: &str) -> Self {
         let home = tempfile::tempdir().expect("tempdir");
         let store = Keystore::open(home.path()).expect("keystore");
         let identity = store.create(name, DidMethod::Peer, None, "pw").expect("create");
@@ -138,7 +143,7 @@ impl Party {
         let kids = encrypted::recipient_keys(&document).expect("keys").into_iter().map(|k| k.kid).collect();
         let http = reqwest::Client::new();
         let peer_doc: Value = http
-            .get(format!("{}/.well-known/did-peer.json", mediator.base))
+            .get(format!("{base}/.well-known/did-peer.json"))
             .send()
             .await
             .expect("did-peer.json")
@@ -149,7 +154,7 @@ impl Party {
         let mediator_doc = did::resolve(peer_doc["id"].as_str().expect("id")).expect("mediator DID resolves");
         assert_eq!(serde_json::to_value(&mediator_doc).expect("json"), peer_doc, "served document is the DID's own");
         let mediator_keys = encrypted::recipient_keys(&mediator_doc).expect("keys");
-        Party { identity, kids, http, base: mediator.base.clone(), mediator_keys, _home: home }
+        Party { identity, kids, http, base: base.to_owned(), mediator_keys, _home: home }
     }
 
     pub fn did(&self) -> &str {
