@@ -40,6 +40,14 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_MESSAGE_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     pub message_ttl: Duration,
 
+    /// Requests a second one client address may make (0: no limit).
+    #[arg(long, env = "MPC_MEDIATOR_RATE_LIMIT_IP", default_value_t = 200)]
+    pub rate_limit_ip: u32,
+
+    /// Requests a second one authenticated DID may make (0: no limit).
+    #[arg(long, env = "MPC_MEDIATOR_RATE_LIMIT_DID", default_value_t = 100)]
+    pub rate_limit_did: u32,
+
     /// Log format on stderr.
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -52,7 +60,8 @@ pub enum LogFormat {
 }
 
 impl MediatorConfig {
-    /// A configuration for tests and embedding: loopback on an ephemeral port, data in `data_dir`.
+    /// A configuration for tests and embedding: loopback on an ephemeral port, data in `data_dir`,
+    /// no rate limits.
     pub fn local(data_dir: impl Into<PathBuf>) -> Self {
         MediatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -62,6 +71,8 @@ impl MediatorConfig {
             max_message_bytes: 256 * 1024,
             queue_cap: 10_000,
             message_ttl: Duration::from_secs(7 * 24 * 3600),
+            rate_limit_ip: 0,
+            rate_limit_did: 0,
             log_format: LogFormat::Text,
         }
     }

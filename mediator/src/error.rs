@@ -28,6 +28,10 @@ pub enum Error {
     #[error("the queue of `{0}` is full; it must pick up messages before more can be stored")]
     QueueFull(String),
 
+    /// Too many requests from one address or DID.
+    #[error("rate limit exceeded for {0}; slow down and retry")]
+    RateLimited(String),
+
     /// A message id the sender already used.
     #[error("replayed message id `{0}`")]
     Replay(String),
@@ -59,6 +63,7 @@ impl Error {
             Error::NotAuthorized(_) => "e.p.req.not-authorized",
             Error::UnknownRecipient(_) => "e.p.xfer.unknown-recipient",
             Error::QueueFull(_) => "w.p.xfer.queue-full",
+            Error::RateLimited(_) => "w.p.req.rate-limited",
             Error::Replay(_) => "e.p.msg.replay",
             Error::NeedsWebSocket(_) => "e.p.req.websocket-required",
             Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => "e.p.me.internal",
@@ -73,7 +78,7 @@ impl Error {
             Error::UnknownRecipient(_) => 404,
             Error::Replay(_) => 409,
             Error::NeedsWebSocket(_) => 426,
-            Error::QueueFull(_) => 429,
+            Error::QueueFull(_) | Error::RateLimited(_) => 429,
             Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => 500,
         }
     }

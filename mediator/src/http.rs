@@ -4,13 +4,14 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,7 +31,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let sweeper = tokio::spawn(sweep_forever(Arc::clone(&mediator)));
-    let result = axum::serve(listener, router(mediator))
+    let service = router(mediator).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| Error::Startup(format!("server failed: {e}")));
@@ -62,8 +64,15 @@ async fn sweep_forever(mediator: Arc<Mediator>) {
     }
 }
 
-async fn didcomm(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
+async fn didcomm(
+    State(mediator): State<Arc<Mediator>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Body,
+) -> Response {
     mediator.metrics.requests.inc();
+    if let Err(error) = mediator.admit(client.ip()) {
+        return plain_problem(&mediator, &error, status_of(&error));
+    }
     let limit = mediator.config.max_message_bytes;
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
@@ -136,7 +145,14 @@ fn json_response(status: StatusCode, content_type: &'static str, body: String) -
     response
 }
 
-async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
+async fn publish_invitation(
+    State(mediator): State<Arc<Mediator>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Body,
+) -> Response {
+    if let Err(error) = mediator.admit(client.ip()) {
+        return plain_problem(&mediator, &error, status_of(&error));
+    }
     let limit = mpc_identity::invitation::MAX_INVITATION_BYTES;
     let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
         Ok(Ok(text)) => text,
@@ -199,15 +215,22 @@ async fn metrics(State(mediator): State<Arc<Mediator>>) -> Response {
     response
 }
 
-async fn websocket(State(mediator): State<Arc<Mediator>>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(mediator): State<Arc<Mediator>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(error) = mediator.admit(client.ip()) {
+        return plain_problem(&mediator, &error, status_of(&error));
+    }
     let limit = mediator.config.max_message_bytes;
-    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| session(mediator, socket))
+    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| session(mediator, socket, client))
 }
 
 /// One WebSocket session. It belongs to the DID of the first message that authenticates on it;
 /// with live delivery on, new messages for that DID are pushed as they arrive. A message pushed
 /// stays queued until acknowledged, and is not pushed twice on the same session.
-async fn session(mediator: Arc<Mediator>, mut socket: WebSocket) {
+async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketAddr) {
     mediator.metrics.websockets_open.inc();
     let mut owner: Option<String> = None;
     let mut live: Option<tokio::sync::broadcast::Receiver<()>> = None;
@@ -232,6 +255,13 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket) {
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
                 };
                 mediator.metrics.requests.inc();
+                if let Err(error) = mediator.admit(client.ip()) {
+                    let report = mediator.problem_report(&error, None).to_string();
+                    if socket.send(WsMessage::Text(report.into())).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 let reply = on_frame(&mediator, &text, &mut owner, &mut live, &mut pushed).await;
                 if let Some(reply) = reply
                     && socket.send(WsMessage::Text(reply.into())).await.is_err()

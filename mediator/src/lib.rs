@@ -17,6 +17,7 @@ pub mod config;
 mod error;
 pub mod http;
 pub mod identity;
+mod limits;
 mod live;
 mod metrics;
 pub mod oob;
@@ -41,6 +42,7 @@ pub struct Mediator {
     store: Box<dyn Store>,
     metrics: Metrics,
     live: Arc<LiveHub>,
+    limits: limits::Limits,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -131,11 +133,13 @@ impl Mediator {
         let hub = Arc::clone(&live);
         store.watch(Arc::new(move |owner: &str| hub.notify(owner))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
-        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live })
+        let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did);
+        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live, limits })
     }
 
     /// Deletes expired messages and old replay records; run periodically.
     pub async fn sweep(&self) -> Result<u64> {
+        self.limits.forget_idle();
         let now = now();
         let expired = self.store.sweep(now, now.saturating_sub(self.config.message_ttl.as_secs())).await?;
         if expired > 0 {

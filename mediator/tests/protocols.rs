@@ -262,7 +262,59 @@ async fn keys_and_queued_messages_survive_a_restart(backend: Backend) {
     assert_eq!(opened.message, sent);
 }
 
+async fn rate_limits_per_did_and_per_address_refuse_then_recover(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| {
+        c.rate_limit_did = 5;
+        c.rate_limit_ip = 40;
+    })
+    .await;
+    let alice = Party::new("alice", &mediator).await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let answer = alice.ask(PING, json!({})).await;
+        if answer.status == 429 {
+            assert_eq!(answer.problem_code(), "w.p.req.rate-limited");
+        }
+        statuses.push(answer.status);
+    }
+    assert_eq!(&statuses[..5], &[200; 5], "a burst of one second's worth passes");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // Another DID is not held back by alice's limit.
+    let bob = Party::new("bob", &mediator).await;
+    assert_eq!(bob.ask(PING, json!({})).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(alice.ask(PING, json!({})).await.status, 200, "the bucket refills");
+
+    // The address limit applies before anything is decrypted.
+    let mut limited = false;
+    for _ in 0..60 {
+        let answer = alice.post("{}".to_owned()).await;
+        if answer.status == 429 {
+            assert_eq!(answer.problem_code(), "w.p.req.rate-limited");
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the per-address limit never applied");
+}
+
+async fn unpicked_messages_expire(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| c.message_ttl = std::time::Duration::from_secs(1)).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    let (_, inner) = alice.seal_for(&bob, json!({"short-lived": true}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    let state = &mediator.running.as_ref().expect("running").state;
+    assert_eq!(state.sweep().await.expect("sweep"), 0, "not expired yet");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(state.sweep().await.expect("sweep"), 1);
+    assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 0);
+}
+
 on_both_backends!(
+    unpicked_messages_expire,
+    rate_limits_per_did_and_per_address_refuse_then_recover,
     publishes_its_dids_health_and_metrics,
     trust_ping_and_discover_features,
     coordinate_mediation_3_and_2,

@@ -86,6 +86,11 @@ pub enum Outcome {
 }
 
 impl Mediator {
+    /// Refuses a client address over its rate limit, before any work is spent on it.
+    pub fn admit(&self, ip: std::net::IpAddr) -> Result<()> {
+        self.limits.check_ip(ip)
+    }
+
     /// Decrypts an envelope addressed to the mediator.
     pub fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
         let kids = [self.identity.agreement_kid.clone(), self.identity.routing_kid.clone()];
@@ -104,6 +109,9 @@ impl Mediator {
 
     /// Handles an opened message.
     pub async fn handle(&self, incoming: &Incoming, transport: Transport) -> Result<Outcome> {
+        if let Some(sender) = &incoming.sender {
+            self.limits.check_did(sender)?;
+        }
         if let Some(sender) = &incoming.sender
             && !self.store.remember(sender, incoming.id(), crate::now()).await?
         {

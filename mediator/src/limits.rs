@@ -1,0 +1,51 @@
+//! Rate limits per client address and per authenticated DID, as token buckets: a burst of a
+//! second's worth, refilled at the configured rate. A client over its limit gets a problem report,
+//! and the mediator spends nothing more on it.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug)]
+pub struct Limits {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_did: Option<DefaultKeyedRateLimiter<String>>,
+}
+
+impl Limits {
+    /// Limits of `per_ip` and `per_did` requests a second; 0 turns one off.
+    pub fn new(per_ip: u32, per_did: u32) -> Self {
+        Limits { per_ip: keyed(per_ip), per_did: keyed(per_did) }
+    }
+
+    pub fn check_ip(&self, ip: IpAddr) -> Result<()> {
+        match &self.per_ip {
+            Some(limiter) if limiter.check_key(&ip).is_err() => Err(Error::RateLimited(format!("address {ip}"))),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn check_did(&self, did: &str) -> Result<()> {
+        match &self.per_did {
+            Some(limiter) if limiter.check_key(&did.to_owned()).is_err() => Err(Error::RateLimited(did.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets clients whose buckets are full again, so memory follows active clients only.
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.per_ip {
+            limiter.retain_recent();
+        }
+        if let Some(limiter) = &self.per_did {
+            limiter.retain_recent();
+        }
+    }
+}
+
+fn keyed<K: std::hash::Hash + Eq + Clone>(rate: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    NonZeroU32::new(rate).map(|rate| RateLimiter::keyed(Quota::per_second(rate)))
+}
