@@ -2,7 +2,6 @@
 //! `/.well-known/did.json` for its DID document, and `/healthz`, `/readyz`, `/metrics` for
 //! operators. Replies travel back on the same connection.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -229,12 +228,13 @@ async fn websocket(
 
 /// One WebSocket session. It belongs to the DID of the first message that authenticates on it;
 /// with live delivery on, new messages for that DID are pushed as they arrive. A message pushed
-/// stays queued until acknowledged, and is not pushed twice on the same session.
+/// stays queued until acknowledged; the session keeps a cursor (the last queue position pushed),
+/// so nothing is pushed twice on it however long acknowledgements take.
 async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketAddr) {
     mediator.metrics.websockets_open.inc();
     let mut owner: Option<String> = None;
     let mut live: Option<tokio::sync::broadcast::Receiver<()>> = None;
-    let mut pushed: HashSet<String> = HashSet::new();
+    let mut cursor: u64 = 0;
     loop {
         let wake = async {
             match live.as_mut() {
@@ -262,7 +262,7 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
                     }
                     continue;
                 }
-                let reply = on_frame(&mediator, &text, &mut owner, &mut live, &mut pushed).await;
+                let reply = on_frame(&mediator, &text, &mut owner, &mut live, &mut cursor).await;
                 if let Some(reply) = reply
                     && socket.send(WsMessage::Text(reply.into())).await.is_err()
                 {
@@ -271,7 +271,7 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
             }
             _ = wake => {
                 if let Some(owner) = &owner
-                    && let Some(delivery) = push_pending(&mediator, owner, &mut pushed).await
+                    && let Some(delivery) = push_pending(&mediator, owner, &mut cursor).await
                     && socket.send(WsMessage::Text(delivery.into())).await.is_err()
                 {
                     break;
@@ -288,7 +288,7 @@ async fn on_frame(
     text: &str,
     owner: &mut Option<String>,
     live: &mut Option<tokio::sync::broadcast::Receiver<()>>,
-    pushed: &mut HashSet<String>,
+    cursor: &mut u64,
 ) -> Option<String> {
     let incoming = match mediator.open_envelope(text) {
         Ok(incoming) => incoming,
@@ -306,16 +306,14 @@ async fn on_frame(
             if owner.is_none() {
                 owner.clone_from(&incoming.sender);
             }
-            if incoming.kind().ends_with("/messages-received") {
-                pushed.clear();
-            }
             seal_text(mediator, &reply, &incoming)
         }
         Ok(Outcome::LiveDelivery(on, status)) => {
             owner.clone_from(&incoming.sender);
             *live = match (on, owner.as_deref()) {
                 (true, Some(did)) => {
-                    // Wake once at once, for whatever was queued before live delivery began.
+                    // Push everything still queued, then new arrivals: wake once at once.
+                    *cursor = 0;
                     let receiver = mediator.live.subscribe(did);
                     mediator.live.notify(did);
                     Some(receiver)
@@ -338,20 +336,21 @@ fn seal_text(mediator: &Mediator, message: &Value, incoming: &Incoming) -> Optio
     }
 }
 
-/// A sealed `delivery` of the queued messages not yet pushed on this session.
-async fn push_pending(mediator: &Mediator, owner: &str, pushed: &mut HashSet<String>) -> Option<String> {
-    let queued = match mediator.store.fetch(owner, None, crate::protocol::MAX_BATCH).await {
-        Ok(queued) => queued,
+/// A sealed `delivery` of the queued messages after `cursor`, which moves past them.
+async fn push_pending(mediator: &Mediator, owner: &str, cursor: &mut u64) -> Option<String> {
+    let fresh = match mediator.store.fetch(owner, None, *cursor, crate::protocol::MAX_BATCH).await {
+        Ok(fresh) => fresh,
         Err(e) => {
             tracing::warn!(error = %e, "live delivery could not read the queue");
             return None;
         }
     };
-    let fresh: Vec<_> = queued.into_iter().filter(|m| !pushed.contains(&m.id)).collect();
-    if fresh.is_empty() {
-        return None;
+    let last = fresh.last()?.seq;
+    *cursor = last;
+    if fresh.len() == crate::protocol::MAX_BATCH as usize {
+        // More may wait behind this batch: look again after sending it.
+        mediator.live.notify(owner);
     }
-    pushed.extend(fresh.iter().map(|m| m.id.clone()));
     mediator.metrics.messages_delivered.add(fresh.len() as u64);
     let mut delivery = mediator.message(crate::protocol::DELIVERY, serde_json::json!({}), Some(owner));
     delivery["attachments"] = Value::Array(fresh.iter().map(crate::protocol::attachment).collect());

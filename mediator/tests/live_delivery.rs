@@ -108,7 +108,36 @@ async fn a_socket_belongs_to_one_did(backend: Backend) {
     assert_eq!(refused["body"]["code"], "e.p.req.not-authorized");
 }
 
-on_both_backends!(messages_are_pushed_live_and_deleted_only_when_acknowledged, a_socket_belongs_to_one_did,);
+async fn a_backlog_larger_than_a_batch_is_pushed_whole_and_once(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    for n in 0..250 {
+        let (_, inner) = alice.seal_for(&bob, json!({"n": n}));
+        assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    }
+    let mut socket = connect(&mediator).await;
+    send(&mut socket, &bob, &format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
+    let mut ids = std::collections::HashSet::new();
+    let mut pushed = 0;
+    while pushed < 250 {
+        let message = next(&mut socket, &bob).await;
+        for attachment in message["attachments"].as_array().into_iter().flatten() {
+            assert!(ids.insert(attachment["id"].as_str().expect("id").to_owned()), "pushed twice");
+            pushed += 1;
+        }
+    }
+    // And nothing more arrives: no message is pushed twice while unacknowledged.
+    let extra = tokio::time::timeout(Duration::from_millis(500), socket.next()).await;
+    assert!(extra.is_err(), "unexpected push: {extra:?}");
+}
+
+on_both_backends!(
+    a_backlog_larger_than_a_batch_is_pushed_whole_and_once,
+    messages_are_pushed_live_and_deleted_only_when_acknowledged,
+    a_socket_belongs_to_one_did,
+);
 
 /// Two instances behind one public URL on one PostgreSQL database act as one mediator.
 #[tokio::test]

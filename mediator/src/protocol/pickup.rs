@@ -28,7 +28,7 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, tran
         "status-request" => Ok(Outcome::Reply(mediator.status(incoming, sender, recipient).await?)),
         "delivery-request" => {
             let limit = body["limit"].as_u64().map_or(MAX_BATCH, |l| l.clamp(1, u64::from(MAX_BATCH)) as u32);
-            let messages = mediator.store.fetch(sender, recipient, limit).await?;
+            let messages = mediator.store.fetch(sender, recipient, 0, limit).await?;
             if messages.is_empty() {
                 return Ok(Outcome::Reply(mediator.status(incoming, sender, recipient).await?));
             }

@@ -34,6 +34,8 @@ pub struct NewMessage<'a> {
 /// A queued message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredMessage {
+    /// Position in the queue: later messages have larger numbers.
+    pub seq: u64,
     pub id: String,
     pub recipient: String,
     pub body: String,
@@ -65,8 +67,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Queues a message unless its owner already has `cap` waiting; `false` when full.
     async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool>;
     async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
-    /// The oldest `limit` messages of `owner` (for one recipient, if given).
-    async fn fetch(&self, owner: &str, recipient: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>>;
+    /// The oldest `limit` messages of `owner` (for one recipient, if given) after position `after`.
+    async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>>;
     /// Deletes acknowledged messages; ids of other owners are ignored. Returns how many went.
     async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64>;
     /// Records a message id from a sender; `false` if it was seen before (a replay).
@@ -208,19 +210,21 @@ macro_rules! impl_store {
             Ok(u64::try_from(count).unwrap_or(0))
         }
 
-        async fn fetch(&self, owner: &str, recipient: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>> {
-            let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-                "SELECT id, recipient, body, received_at FROM messages \
-                 WHERE owner = $1 AND (CAST($2 AS TEXT) IS NULL OR recipient = $2) ORDER BY seq LIMIT $3",
+        async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>> {
+            let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+                "SELECT seq, id, recipient, body, received_at FROM messages \
+                 WHERE owner = $1 AND (CAST($2 AS TEXT) IS NULL OR recipient = $2) AND seq > $3 ORDER BY seq LIMIT $4",
             )
             .bind(owner)
             .bind(recipient)
+            .bind(crate::store::to_i64(after))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
             Ok(rows
                 .into_iter()
-                .map(|(id, recipient, body, received_at)| StoredMessage {
+                .map(|(seq, id, recipient, body, received_at)| StoredMessage {
+                    seq: u64::try_from(seq).unwrap_or(0),
                     id,
                     recipient,
                     body,
