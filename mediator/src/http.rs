@@ -223,7 +223,14 @@ async fn websocket(
         return plain_problem(&mediator, &error, status_of(&error));
     }
     let limit = mediator.config.max_message_bytes;
-    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| session(mediator, socket, client))
+    // Small buffers: most sessions sit idle waiting for live deliveries, and the defaults
+    // (128 KiB to read) would cost that much per open socket.
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| session(mediator, socket, client))
 }
 
 /// One WebSocket session. It belongs to the DID of the first message that authenticates on it;

@@ -106,8 +106,29 @@ pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// Queues a message unless its owner has `$cap` waiting: one statement, so the cap holds under
+/// concurrent forwards. `$message` is a [`NewMessage`].
+macro_rules! enqueue_query {
+    ($message:expr, $cap:expr) => {
+        sqlx::query(
+            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at) \
+             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), \
+                    CAST($5 AS BIGINT), CAST($6 AS BIGINT) \
+             WHERE (SELECT COUNT(*) FROM messages WHERE owner = $2) < $7",
+        )
+        .bind($message.id)
+        .bind($message.owner)
+        .bind($message.recipient)
+        .bind($message.body)
+        .bind(crate::store::to_i64($message.received_at))
+        .bind(crate::store::to_i64($message.expires_at))
+        .bind(crate::store::to_i64($cap))
+    };
+}
+pub(crate) use enqueue_query;
+
 /// `impl Store for $store` with the methods both databases share (the type has a `pool` field
-/// and an `after_enqueue` method), plus any methods given in braces. The SQL is the subset both
+/// and `insert_in_order` and `after_enqueue` methods), plus any methods given in braces. The SQL is the subset both
 /// speak: `$n` parameters, `ON CONFLICT`, `CAST`.
 macro_rules! impl_store {
     ($store:ty, { $($extra:tt)* }) => {
@@ -176,27 +197,11 @@ macro_rules! impl_store {
         }
 
         async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
-            // One statement, so the cap holds under concurrent forwards.
-            let inserted = sqlx::query(
-                "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at) \
-                 SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), \
-                        CAST($5 AS BIGINT), CAST($6 AS BIGINT) \
-                 WHERE (SELECT COUNT(*) FROM messages WHERE owner = $2) < $7",
-            )
-            .bind(message.id)
-            .bind(message.owner)
-            .bind(message.recipient)
-            .bind(message.body)
-            .bind(crate::store::to_i64(message.received_at))
-            .bind(crate::store::to_i64(message.expires_at))
-            .bind(crate::store::to_i64(cap))
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
+            let inserted = self.insert_in_order(message, cap).await?;
+            if inserted {
                 self.after_enqueue(message.owner).await?;
             }
-            Ok(inserted == 1)
+            Ok(inserted)
         }
 
         async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64> {

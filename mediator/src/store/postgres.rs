@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
-use super::{NewMessage, StoredMessage, UpdateResult, Wake, impl_store};
+use super::{NewMessage, StoredMessage, UpdateResult, Wake, enqueue_query, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -25,6 +25,20 @@ impl PostgresStore {
         // an advisory lock around them.
         MIGRATIONS.run(&pool).await?;
         Ok(PostgresStore { pool })
+    }
+
+    /// Concurrent inserts commit in any order, so a live session's cursor could pass a message
+    /// that commits later. One owner's inserts are serialized by a lock held until commit, so its
+    /// queue positions grow in commit order; different owners do not wait for each other.
+    async fn insert_in_order(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(message.owner)
+            .execute(&mut *transaction)
+            .await?;
+        let inserted = enqueue_query!(message, cap).execute(&mut *transaction).await?.rows_affected();
+        transaction.commit().await?;
+        Ok(inserted == 1)
     }
 
     async fn after_enqueue(&self, owner: &str) -> Result<()> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{NewMessage, StoredMessage, UpdateResult, impl_store};
+use super::{NewMessage, StoredMessage, UpdateResult, enqueue_query, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -27,6 +27,12 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATIONS.run(&pool).await?;
         Ok(SqliteStore { pool })
+    }
+
+    /// SQLite has one writer at a time, so queue positions are handed out in commit order
+    /// already, and the insert needs no transaction of its own.
+    async fn insert_in_order(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
+        Ok(enqueue_query!(message, cap).execute(&self.pool).await?.rows_affected() == 1)
     }
 
     /// One process owns a SQLite file: the caller wakes its own sessions.
