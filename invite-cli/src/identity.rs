@@ -65,7 +65,7 @@ pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
             DidMethod::Key => "did:key",
             DidMethod::Peer => "did:peer:2",
         };
-        println!("{:<16} {:<11} {}", record.name, method, abbreviate(&record.did));
+        println!("{:<16} {:<11} {}", record.name, method, crate::abbreviate_did(&record.did));
     }
     Ok(())
 }
@@ -93,14 +93,4 @@ fn print_record(record: &IdentityRecord) {
         None => println!("  mediator  none"),
     }
     println!("  created   {}", record.created);
-}
-
-/// Long did:peer:2 DIDs shortened for one-line listings.
-fn abbreviate(did: &str) -> String {
-    if did.chars().count() <= 60 {
-        return did.to_owned();
-    }
-    let head: String = did.chars().take(40).collect();
-    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("{head}...{tail}")
 }

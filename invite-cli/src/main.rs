@@ -93,3 +93,13 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 fn format_time(unix: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix)).to_string()
 }
+
+/// Long did:peer:2 DIDs shortened for one-line output; `--json` always has them whole.
+fn abbreviate_did(did: &str) -> String {
+    if did.chars().count() <= 60 {
+        return did.to_owned();
+    }
+    let head: String = did.chars().take(40).collect();
+    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{head}...{tail}")
+}

@@ -42,7 +42,7 @@ pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
     block_on(async {
         let mediator = mediator_of(&me, args.url.as_deref()).await?;
         mediator.enroll(&me).await?;
-        println!("`{}` is enrolled with mediator {}", me.record.name, mediator.did);
+        println!("`{}` is enrolled with mediator {}", me.record.name, crate::abbreviate_did(&mediator.did));
         println!("  endpoint  {}", mediator.endpoint);
         anyhow::Ok(())
     })?
@@ -62,7 +62,7 @@ pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
     let mut message = message;
     message["to"] = json!([args.to]);
     block_on(client::send(&me, &args.to, &message))??;
-    println!("sent {} to {}", message["id"].as_str().unwrap_or_default(), args.to);
+    println!("sent {} to {}", message["id"].as_str().unwrap_or_default(), crate::abbreviate_did(&args.to));
     Ok(())
 }
 
@@ -119,7 +119,7 @@ fn show(received: &client::Received, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let message = &received.message;
-    let from = message["from"].as_str().unwrap_or("(anonymous)");
+    let from = message["from"].as_str().map_or_else(|| "(anonymous)".to_owned(), crate::abbreviate_did);
     let kind = message["type"].as_str().unwrap_or("?");
     match message["body"]["content"].as_str() {
         Some(content) if kind == BASIC_MESSAGE => println!("{from}: {content}"),
@@ -135,7 +135,11 @@ pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
         let started = Instant::now();
         let Some(peer) = &args.did else {
             mediator.ping(&me).await?;
-            println!("mediator {} answered in {} ms", mediator.did, started.elapsed().as_millis());
+            println!(
+                "mediator {} answered in {} ms",
+                crate::abbreviate_did(&mediator.did),
+                started.elapsed().as_millis()
+            );
             return anyhow::Ok(());
         };
         let ping = {
@@ -149,7 +153,7 @@ pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
             for received in mediator.pickup(&me, 100).await? {
                 if received.message["type"] == PING_RESPONSE && received.message["thid"] == ping["id"] {
                     mediator.acknowledge(&me, &[received.id]).await?;
-                    println!("{peer} answered in {} ms", started.elapsed().as_millis());
+                    println!("{} answered in {} ms", crate::abbreviate_did(peer), started.elapsed().as_millis());
                     return anyhow::Ok(());
                 }
             }
