@@ -10,11 +10,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Party, fresh_postgres_database};
+use common::{KillOnDrop, Party, fresh_postgres_database};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
@@ -42,7 +42,7 @@ async fn run() {
         let data = tempfile::tempdir().expect("tempdir");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut child = spawn(port, data.path(), database_url.as_deref());
+        let child = spawn(port, data.path(), database_url.as_deref());
         wait_ready(&base).await;
         let at_rest = rss_kib(child.id());
 
@@ -64,8 +64,7 @@ async fn run() {
         let with_sockets = rss_kib(child.id());
         drop(sockets);
         memory.push((name, at_rest, with_sockets));
-        child.kill().expect("stop");
-        child.wait().expect("reaped");
+        drop(child);
     }
     println!();
     println!("| database | RSS at rest | RSS with 1,000 WebSockets |");
@@ -176,7 +175,7 @@ fn seal(party: &Party, message: &Value) -> String {
     encrypted::authcrypt(message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal")
 }
 
-fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> Child {
+fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> KillOnDrop {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
     command
         .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
@@ -187,7 +186,7 @@ fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> Child
     if let Some(url) = database_url {
         command.args(["--database-url", url]);
     }
-    command.spawn().expect("mpc-mediator starts")
+    KillOnDrop(command.spawn().expect("mpc-mediator starts"))
 }
 
 async fn wait_ready(base: &str) {

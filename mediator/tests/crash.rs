@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,13 +18,13 @@ fn free_port() -> u16 {
 }
 
 /// `mpc-mediator` as its own process.
-fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> Child {
+fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> KillOnDrop {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
     command.args(["--listen", &format!("127.0.0.1:{port}")]).arg("--data-dir").arg(data).env("RUST_LOG", "warn");
     if let Some(url) = database_url {
         command.args(["--database-url", url]);
     }
-    command.spawn().expect("mpc-mediator starts")
+    KillOnDrop(command.spawn().expect("mpc-mediator starts"))
 }
 
 async fn wait_ready(base: &str) {
@@ -86,15 +86,15 @@ async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
     while acknowledged.lock().expect("lock").len() < 50 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().expect("reaped");
     for sender in senders {
         let _ = sender.await;
     }
     let acknowledged: Vec<String> = acknowledged.lock().expect("lock").clone();
     assert!(acknowledged.len() >= 50, "load was running when it died ({} acknowledged)", acknowledged.len());
 
-    let mut child = spawn(port, data.path(), database_url.as_deref());
+    let _restarted = spawn(port, data.path(), database_url.as_deref());
     wait_ready(&base).await;
     let mut delivered = Vec::new();
     loop {
@@ -111,9 +111,6 @@ async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
         }
         bob.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": ids})).await;
     }
-    child.kill().expect("stop");
-    child.wait().expect("reaped");
-
     let unique: HashSet<&String> = delivered.iter().collect();
     assert_eq!(unique.len(), delivered.len(), "a message was delivered twice after acknowledgement");
     let missing: Vec<&String> = acknowledged.iter().filter(|id| !unique.contains(id)).collect();
@@ -131,5 +128,28 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn every_acknowledged_forward_survives_sigkill() {
         super::every_acknowledged_forward_survives_sigkill(super::Backend::Postgres).await
+    }
+}
+
+/// SIGTERM: requests in flight finish, and the process exits 0.
+#[tokio::test]
+async fn sigterm_shuts_down_cleanly() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn(port, data.path(), None);
+    wait_ready(&base).await;
+    let alice = Party::at("alice", &base).await;
+    assert_eq!(alice.ask(PING, json!({})).await.status, 200);
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
