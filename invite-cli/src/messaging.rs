@@ -70,29 +70,34 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
     let me = unlock(keystore, &args.identity.name)?;
     block_on(async {
         let mediator = mediator_of(&me, None).await?;
-        loop {
-            let received = mediator.pickup(&me, 100).await?;
-            for message in &received {
-                show(message, args.json)?;
-                // A watching inbox answers trust pings, so peers can check it is reachable.
-                if args.watch {
+        if args.watch {
+            // Live: the mediator pushes everything queued, then each message as it arrives.
+            let mut live = mediator.live(&me).await?;
+            loop {
+                let received = live.next(&me).await?;
+                for message in &received {
+                    show(message, args.json)?;
+                    // A watching inbox answers trust pings, so peers can check it is reachable.
                     answer_ping(&me, &message.message).await;
                 }
-            }
-            if !args.keep && !received.is_empty() {
-                let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
-                mediator.acknowledge(&me, &ids).await?;
-            }
-            if !args.watch {
-                if received.is_empty() && !args.json {
-                    println!("no messages");
+                if !args.keep {
+                    let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
+                    live.acknowledge(&me, &ids).await?;
                 }
-                return anyhow::Ok(());
-            }
-            if received.is_empty() {
-                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
+        let received = mediator.pickup(&me, 100).await?;
+        for message in &received {
+            show(message, args.json)?;
+        }
+        if received.is_empty() && !args.json {
+            println!("no messages");
+        }
+        if !args.keep && !received.is_empty() {
+            let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
+            mediator.acknowledge(&me, &ids).await?;
+        }
+        anyhow::Ok(())
     })?
 }
 

@@ -7,6 +7,8 @@
 //! resolved DID documents; everything received is opened and its sender checked by the envelope
 //! module.
 
+mod live;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,12 +18,13 @@ use crate::envelope::encrypted::{self, RecipientKey};
 use crate::error::{Error, Result};
 use crate::invitation::SignedInvitation;
 use crate::keystore::UnlockedIdentity;
+pub use live::LiveInbox;
 
 const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
-const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
+pub(crate) const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
 const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
 const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
-const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
+pub(crate) const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
 
 /// A party acting through a mediator.
 #[derive(Debug)]
@@ -31,7 +34,7 @@ pub struct MediatorClient {
     pub endpoint: String,
     /// The mediator's did:peer:2.
     pub did: String,
-    keys: Vec<RecipientKey>,
+    pub(crate) keys: Vec<RecipientKey>,
 }
 
 /// A message picked up from the queue, opened.
@@ -273,7 +276,7 @@ fn keys_of(routing_key: &str) -> Result<Vec<RecipientKey>> {
 }
 
 /// `me`'s first X25519 key id.
-fn own_agreement_kid(me: &UnlockedIdentity) -> Result<String> {
+pub(crate) fn own_agreement_kid(me: &UnlockedIdentity) -> Result<String> {
     let document: DidDocument = did::resolve(&me.record.did)?;
     Ok(encrypted::recipient_keys(&document)?.remove(0).kid)
 }
@@ -302,6 +305,6 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
     }
 }
 
-fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
+pub(crate) fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
     Error::Transport { url: url.to_owned(), reason: reason.to_string() }
 }

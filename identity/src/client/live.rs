@@ -1,0 +1,112 @@
+//! Live delivery: one WebSocket to the mediator, on which it pushes each message for us as it
+//! arrives (Message Pickup 3.0 live mode). Pushed messages stay queued until acknowledged, so a
+//! connection that drops loses nothing: the next session is pushed whatever is still queued.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{MediatorClient, PICKUP, PROBLEM_REPORT, Received, new_message, own_agreement_kid, transport};
+use crate::did;
+use crate::envelope::encrypted::{self, RecipientKey};
+use crate::error::{Error, Result};
+use crate::keystore::UnlockedIdentity;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A live session with a mediator.
+#[derive(Debug)]
+pub struct LiveInbox {
+    socket: Socket,
+    url: String,
+    mediator_did: String,
+    mediator_keys: Vec<RecipientKey>,
+    kid: String,
+}
+
+impl MediatorClient {
+    /// Opens a WebSocket to the mediator and turns on live delivery for `me`.
+    pub async fn live(&self, me: &UnlockedIdentity) -> Result<LiveInbox> {
+        let mut url = url::Url::parse(&self.endpoint).map_err(|e| transport(&self.endpoint, e))?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme).map_err(|()| transport(&self.endpoint, "cannot derive a WebSocket URL"))?;
+        url.set_path("/ws");
+        let (socket, _) =
+            tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| transport(url.as_str(), e))?;
+        let mut inbox = LiveInbox {
+            socket,
+            url: url.to_string(),
+            mediator_did: self.did.clone(),
+            mediator_keys: self.keys.clone(),
+            kid: own_agreement_kid(me)?,
+        };
+        inbox.send(me, &format!("{PICKUP}live-delivery-change"), json!({ "live_delivery": true })).await?;
+        Ok(inbox)
+    }
+}
+
+impl LiveInbox {
+    /// Waits for the next messages the mediator pushes, and opens them.
+    pub async fn next(&mut self, me: &UnlockedIdentity) -> Result<Vec<Received>> {
+        loop {
+            let frame = match self.socket.next().await {
+                Some(Ok(frame)) => frame,
+                Some(Err(e)) => return Err(transport(&self.url, e)),
+                None => return Err(transport(&self.url, "the mediator closed the connection")),
+            };
+            let Ok(text) = frame.to_text() else { continue };
+            if text.is_empty() {
+                continue;
+            }
+            let message = self.open(me, text)?;
+            match message["type"].as_str() {
+                Some(PROBLEM_REPORT) => {
+                    return Err(Error::Problem {
+                        code: message["body"]["code"].as_str().unwrap_or("").to_owned(),
+                        comment: message["body"]["comment"].as_str().unwrap_or("").to_owned(),
+                    });
+                }
+                Some(kind) if kind == format!("{PICKUP}delivery") => return Ok(self.open_delivery(me, &message)),
+                // Status replies to our requests carry nothing to hand out.
+                _ => continue,
+            }
+        }
+    }
+
+    /// Acknowledges messages: the mediator deletes them.
+    pub async fn acknowledge(&mut self, me: &UnlockedIdentity, ids: &[String]) -> Result<()> {
+        self.send(me, &format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await
+    }
+
+    async fn send(&mut self, me: &UnlockedIdentity, kind: &str, body: Value) -> Result<()> {
+        let message = new_message(kind, &me.record.did, body);
+        let sealed = encrypted::authcrypt(&message, &me.keys, &self.kid, &self.mediator_keys)?;
+        self.socket.send(Message::text(sealed)).await.map_err(|e| transport(&self.url, e))
+    }
+
+    /// Opens a frame: sealed to us by the mediator (or a problem report in clear).
+    fn open(&self, me: &UnlockedIdentity, text: &str) -> Result<Value> {
+        if !text.contains("\"ciphertext\"") {
+            return serde_json::from_str(text).map_err(|e| transport(&self.url, format!("not JSON ({e})")));
+        }
+        let opened = encrypted::decrypt(text, &me.keys, std::slice::from_ref(&self.kid), did::resolve)?;
+        let sender = opened.sender_kid.as_deref().and_then(|k| did::split_did_url(k).map(|(d, _)| d.to_owned()));
+        if sender.as_deref() != Some(self.mediator_did.as_str()) {
+            return Err(transport(&self.url, "a pushed message was not sealed by the mediator"));
+        }
+        Ok(opened.message)
+    }
+
+    fn open_delivery(&self, me: &UnlockedIdentity, delivery: &Value) -> Vec<Received> {
+        let mut received = Vec::new();
+        for attachment in delivery["attachments"].as_array().into_iter().flatten() {
+            let id = attachment["id"].as_str().unwrap_or_default().to_owned();
+            let envelope = attachment["data"]["json"].to_string();
+            match encrypted::decrypt(&envelope, &me.keys, std::slice::from_ref(&self.kid), did::resolve) {
+                Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
+                Err(e) => tracing::warn!(id = %id, error = %e, "a pushed message could not be opened"),
+            }
+        }
+        received
+    }
+}
