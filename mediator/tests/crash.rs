@@ -9,8 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mpc_identity::did;
-use mpc_identity::envelope::encrypted;
 use serde_json::json;
 
 fn free_port() -> u16 {
@@ -104,9 +102,7 @@ async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
         };
         let mut ids = Vec::new();
         for attachment in &attachments {
-            let envelope = attachment["data"]["json"].to_string();
-            let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, did::resolve).expect("opens");
-            delivered.push(opened.message["id"].as_str().expect("id").to_owned());
+            delivered.push(bob.open_attachment(attachment).0["id"].as_str().expect("id").to_owned());
             ids.push(attachment["id"].clone());
         }
         bob.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": ids})).await;

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -59,14 +58,7 @@ async fn messages_are_pushed_live_and_deleted_only_when_acknowledged(backend: Ba
             Some(t) if t == format!("{PICKUP}delivery") => {
                 for attachment in message["attachments"].as_array().expect("attachments") {
                     ids.push(attachment["id"].clone());
-                    let opened = encrypted::decrypt(
-                        &attachment["data"]["json"].to_string(),
-                        &bob.identity.keys,
-                        &bob.kids,
-                        did::resolve,
-                    )
-                    .expect("opens");
-                    seen.push(opened.message);
+                    seen.push(bob.open_attachment(attachment).0);
                 }
             }
             other => panic!("unexpected {other:?}"),
@@ -80,10 +72,7 @@ async fn messages_are_pushed_live_and_deleted_only_when_acknowledged(backend: Ba
     let delivery = next(&mut socket, &bob).await;
     assert_eq!(delivery["type"], format!("{PICKUP}delivery"));
     let attachment = &delivery["attachments"][0];
-    let opened =
-        encrypted::decrypt(&attachment["data"]["json"].to_string(), &bob.identity.keys, &bob.kids, did::resolve)
-            .expect("opens");
-    assert_eq!(opened.message, live);
+    assert_eq!(bob.open_attachment(attachment).0, live);
     ids.push(attachment["id"].clone());
 
     // Pushed is not acknowledged: both still queued until messages-received.
@@ -166,10 +155,7 @@ async fn instances_sharing_postgres_deliver_across_each_other() {
     let delivery = next(&mut socket, &bob).await;
     assert_eq!(delivery["type"], format!("{PICKUP}delivery"));
     let attachment = &delivery["attachments"][0];
-    let opened =
-        encrypted::decrypt(&attachment["data"]["json"].to_string(), &bob.identity.keys, &bob.kids, did::resolve)
-            .expect("opens");
-    assert_eq!(opened.message, sent);
+    assert_eq!(bob.open_attachment(attachment).0, sent);
 
     // Pickup through either instance sees the same queue.
     let mut bob_on_a = Party::new("bob-on-a", &a).await;

@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
 use serde_json::json;
 
@@ -148,10 +147,9 @@ async fn forward_then_pickup_delivers_once_and_deletes_only_on_receipt(backend: 
     assert_eq!(delivery.kind(), format!("{PICKUP}delivery"));
     let attachments = delivery.message.as_ref().expect("delivery")["attachments"].as_array().expect("list").clone();
     assert_eq!(attachments.len(), 1);
-    let envelope = attachments[0]["data"]["json"].to_string();
-    let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, did::resolve).expect("bob opens it");
-    assert_eq!(opened.message, sent);
-    assert_eq!(opened.sender_kid.as_deref(), Some(alice.kids[0].as_str()));
+    let (opened, sender_kid) = bob.open_attachment(&attachments[0]);
+    assert_eq!(opened, sent);
+    assert_eq!(sender_kid.as_deref(), Some(alice.kids[0].as_str()));
 
     // Delivery does not delete: asking again returns the same message.
     let again = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 1})).await;
@@ -257,9 +255,7 @@ async fn keys_and_queued_messages_survive_a_restart(backend: Backend) {
     mediator.restart().await;
     assert_eq!(mediator.did(), did_before, "same keys after restart");
     let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({})).await;
-    let envelope = delivery.message.as_ref().expect("delivery")["attachments"][0]["data"]["json"].to_string();
-    let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, did::resolve).expect("opens");
-    assert_eq!(opened.message, sent);
+    assert_eq!(bob.open_attachment(&delivery.message.as_ref().expect("delivery")["attachments"][0]).0, sent);
 }
 
 async fn rate_limits_per_did_and_per_address_refuse_then_recover(backend: Backend) {

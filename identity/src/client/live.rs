@@ -6,10 +6,10 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{MediatorClient, PICKUP, PROBLEM_REPORT, Received, new_message, own_agreement_kid, transport};
+use super::{MediatorClient, PICKUP, Received, new_message, open_delivery, own_agreement_kid, problem_of, transport};
 use crate::did;
 use crate::envelope::encrypted::{self, RecipientKey};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::keystore::UnlockedIdentity;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -59,17 +59,13 @@ impl LiveInbox {
                 continue;
             }
             let message = self.open(me, text)?;
-            match message["type"].as_str() {
-                Some(PROBLEM_REPORT) => {
-                    return Err(Error::Problem {
-                        code: message["body"]["code"].as_str().unwrap_or("").to_owned(),
-                        comment: message["body"]["comment"].as_str().unwrap_or("").to_owned(),
-                    });
-                }
-                Some(kind) if kind == format!("{PICKUP}delivery") => return Ok(self.open_delivery(me, &message)),
-                // Status replies to our requests carry nothing to hand out.
-                _ => continue,
+            if let Some(problem) = problem_of(&message) {
+                return Err(problem);
             }
+            if message["type"] == format!("{PICKUP}delivery") {
+                return Ok(open_delivery(me, &self.kid, &message));
+            }
+            // Status replies to our requests carry nothing to hand out.
         }
     }
 
@@ -95,18 +91,5 @@ impl LiveInbox {
             return Err(transport(&self.url, "a pushed message was not sealed by the mediator"));
         }
         Ok(opened.message)
-    }
-
-    fn open_delivery(&self, me: &UnlockedIdentity, delivery: &Value) -> Vec<Received> {
-        let mut received = Vec::new();
-        for attachment in delivery["attachments"].as_array().into_iter().flatten() {
-            let id = attachment["id"].as_str().unwrap_or_default().to_owned();
-            let envelope = attachment["data"]["json"].to_string();
-            match encrypted::decrypt(&envelope, &me.keys, std::slice::from_ref(&self.kid), did::resolve) {
-                Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
-                Err(e) => tracing::warn!(id = %id, error = %e, "a pushed message could not be opened"),
-            }
-        }
-        received
     }
 }

@@ -24,7 +24,7 @@ const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
 pub(crate) const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
 const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
 const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
-pub(crate) const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
+const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
 
 /// A party acting through a mediator.
 #[derive(Debug)]
@@ -107,13 +107,10 @@ impl MediatorClient {
         } else {
             serde_json::from_str(&text).map_err(|e| transport(&self.endpoint, format!("reply is not JSON ({e})")))?
         };
-        if reply["type"] == PROBLEM_REPORT {
-            return Err(Error::Problem {
-                code: reply["body"]["code"].as_str().unwrap_or("").to_owned(),
-                comment: reply["body"]["comment"].as_str().unwrap_or("").to_owned(),
-            });
+        match problem_of(&reply) {
+            Some(problem) => Err(problem),
+            None => Ok(Some(reply)),
         }
-        Ok(Some(reply))
     }
 
     /// Asks for mediation and registers `me`'s DID as a recipient.
@@ -147,18 +144,7 @@ impl MediatorClient {
     /// Takes up to `limit` waiting messages and opens them. They stay queued until acknowledged.
     pub async fn pickup(&self, me: &UnlockedIdentity, limit: u32) -> Result<Vec<Received>> {
         let reply = self.expect_reply(me, &format!("{PICKUP}delivery-request"), json!({ "limit": limit })).await?;
-        let kids = vec![own_agreement_kid(me)?];
-        let mut received = Vec::new();
-        for attachment in reply["attachments"].as_array().into_iter().flatten() {
-            let id = attachment["id"].as_str().unwrap_or_default().to_owned();
-            let envelope = attachment["data"]["json"].to_string();
-            match encrypted::decrypt(&envelope, &me.keys, &kids, did::resolve) {
-                Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
-                // A message we cannot open is reported and left for acknowledgement by hand.
-                Err(e) => tracing::warn!(id = %id, error = %e, "a queued message could not be opened"),
-            }
-        }
-        Ok(received)
+        Ok(open_delivery(me, &own_agreement_kid(me)?, &reply))
     }
 
     /// Deletes acknowledged messages from the queue; returns how many still wait.
@@ -250,6 +236,29 @@ pub fn oobid_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == "_oobid").map(|(_, v)| v.into_owned())
 }
 
+/// Opens the attachments of a `delivery` sealed to `kid`; one that cannot be opened is logged
+/// and left queued for acknowledgement by hand.
+pub(crate) fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &Value) -> Vec<Received> {
+    let mut received = Vec::new();
+    for attachment in delivery["attachments"].as_array().into_iter().flatten() {
+        let id = attachment["id"].as_str().unwrap_or_default().to_owned();
+        let envelope = attachment["data"]["json"].to_string();
+        match encrypted::decrypt(&envelope, &me.keys, &[kid.to_owned()], did::resolve) {
+            Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
+            Err(e) => tracing::warn!(id = %id, error = %e, "a queued message could not be opened"),
+        }
+    }
+    received
+}
+
+/// The error a Problem Report stands for, if `message` is one.
+pub(crate) fn problem_of(message: &Value) -> Option<Error> {
+    (message["type"] == PROBLEM_REPORT).then(|| Error::Problem {
+        code: message["body"]["code"].as_str().unwrap_or("").to_owned(),
+        comment: message["body"]["comment"].as_str().unwrap_or("").to_owned(),
+    })
+}
+
 /// A new plaintext message from `from`.
 pub fn new_message(kind: &str, from: &str, body: Value) -> Value {
     json!({
@@ -296,13 +305,8 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
         return Ok(text);
     }
     // A refusal in clear (to an anonymous or unreadable request), or no DIDComm at all.
-    match serde_json::from_str::<Value>(&text) {
-        Ok(report) if report["type"] == PROBLEM_REPORT => Err(Error::Problem {
-            code: report["body"]["code"].as_str().unwrap_or("").to_owned(),
-            comment: report["body"]["comment"].as_str().unwrap_or("").to_owned(),
-        }),
-        _ => Err(transport(url, format!("HTTP {status}"))),
-    }
+    let problem = serde_json::from_str::<Value>(&text).ok().as_ref().and_then(problem_of);
+    Err(problem.unwrap_or_else(|| transport(url, format!("HTTP {status}"))))
 }
 
 pub(crate) fn transport(url: &str, reason: impl std::fmt::Display) -> Error {

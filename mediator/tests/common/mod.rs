@@ -215,6 +215,14 @@ impl Party {
         Some(opened.message)
     }
 
+    /// Opens a delivery attachment sealed to this party: the message and who sealed it.
+    pub fn open_attachment(&self, attachment: &Value) -> (Value, Option<String>) {
+        let envelope = attachment["data"]["json"].to_string();
+        let opened =
+            encrypted::decrypt(&envelope, &self.identity.keys, &self.kids, did::resolve).expect("attachment opens");
+        (opened.message, opened.sender_kid)
+    }
+
     /// Mediation granted and this party's DID registered as a recipient.
     pub async fn enroll(&self) {
         let grant = self.ask(&format!("{CM3}mediate-request"), json!({})).await;
