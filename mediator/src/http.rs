@@ -41,10 +41,14 @@ pub async fn serve(
 
 /// The routes, for embedding in another server.
 pub fn router(mediator: Arc<Mediator>) -> Router {
-    Router::new()
+    // Everything a client sends goes through the per-address rate limit first.
+    let client_facing = Router::new()
         .route("/didcomm", post(didcomm))
         .route("/ws", get(websocket))
         .route("/oob", post(publish_invitation).get(fetch_invitation))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
+    Router::new()
+        .merge(client_facing)
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -63,15 +67,21 @@ async fn sweep_forever(mediator: Arc<Mediator>) {
     }
 }
 
-async fn didcomm(
+/// Refuses a client address over its rate limit before any work is spent on the request.
+async fn admit(
     State(mediator): State<Arc<Mediator>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    body: Body,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> Response {
-    mediator.metrics.requests.inc();
-    if let Err(error) = mediator.admit(client.ip()) {
-        return plain_problem(&mediator, &error, status_of(&error));
+    match mediator.admit(client.ip()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => plain_problem(&mediator, &error, status_of(&error)),
     }
+}
+
+async fn didcomm(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
+    mediator.metrics.requests.inc();
     let limit = mediator.config.max_message_bytes;
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
@@ -144,14 +154,7 @@ fn json_response(status: StatusCode, content_type: &'static str, body: String) -
     response
 }
 
-async fn publish_invitation(
-    State(mediator): State<Arc<Mediator>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    body: Body,
-) -> Response {
-    if let Err(error) = mediator.admit(client.ip()) {
-        return plain_problem(&mediator, &error, status_of(&error));
-    }
+async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
     let limit = mpc_identity::invitation::MAX_INVITATION_BYTES;
     let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
         Ok(Ok(text)) => text,
@@ -219,9 +222,6 @@ async fn websocket(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(error) = mediator.admit(client.ip()) {
-        return plain_problem(&mediator, &error, status_of(&error));
-    }
     let limit = mediator.config.max_message_bytes;
     // Small buffers: most sessions sit idle waiting for live deliveries, and the defaults
     // (128 KiB to read) would cost that much per open socket.
