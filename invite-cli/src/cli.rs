@@ -255,6 +255,8 @@ pub struct EnrollArgs {
     pub identity: IdentityName,
     /// The mediator's URL [default: the one in your DID].
     pub url: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +267,8 @@ pub struct SendArgs {
     pub to: String,
     /// Text, or a DIDComm message as JSON.
     pub message: String,
+    #[command(flatten)]
+    pub output: JsonFlag,
 }
 
 #[derive(Debug, Args)]
@@ -291,4 +295,6 @@ pub struct PingArgs {
     /// How long to wait for a peer's answer.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub output: JsonFlag,
 }

@@ -42,6 +42,11 @@ pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
     block_on(async {
         let mediator = mediator_of(&me, args.url.as_deref()).await?;
         mediator.enroll(&me).await?;
+        if args.output.json {
+            return crate::print_json(
+                &json!({ "did": me.record.did, "mediator": mediator.did, "endpoint": mediator.endpoint }),
+            );
+        }
         println!("`{}` is enrolled with mediator {}", me.record.name, crate::abbreviate_did(&mediator.did));
         println!("  endpoint  {}", mediator.endpoint);
         anyhow::Ok(())
@@ -62,6 +67,9 @@ pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
     let mut message = message;
     message["to"] = json!([args.to]);
     block_on(client::send(&me, &args.to, &message))??;
+    if args.output.json {
+        return crate::print_json(&json!({ "id": message["id"], "to": args.to }));
+    }
     println!("sent {} to {}", message["id"].as_str().unwrap_or_default(), crate::abbreviate_did(&args.to));
     Ok(())
 }
@@ -140,12 +148,7 @@ pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
         let started = Instant::now();
         let Some(peer) = &args.did else {
             mediator.ping(&me).await?;
-            println!(
-                "mediator {} answered in {} ms",
-                crate::abbreviate_did(&mediator.did),
-                started.elapsed().as_millis()
-            );
-            return anyhow::Ok(());
+            return report_ping("mediator ", &mediator.did, started.elapsed(), args.output.json);
         };
         let ping = {
             let mut ping = client::new_message(PING, &me.record.did, json!({ "response_requested": true }));
@@ -158,12 +161,19 @@ pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
             for received in mediator.pickup(&me, 100).await? {
                 if received.message["type"] == PING_RESPONSE && received.message["thid"] == ping["id"] {
                     mediator.acknowledge(&me, &[received.id]).await?;
-                    println!("{} answered in {} ms", crate::abbreviate_did(peer), started.elapsed().as_millis());
-                    return anyhow::Ok(());
+                    return report_ping("", peer, started.elapsed(), args.output.json);
                 }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         bail!("{peer} did not answer within {} s (is its inbox watching?)", args.timeout.as_secs())
     })?
+}
+
+fn report_ping(what: &str, did: &str, round_trip: Duration, json: bool) -> anyhow::Result<()> {
+    if json {
+        return crate::print_json(&json!({ "did": did, "round_trip_ms": round_trip.as_secs_f64() * 1000.0 }));
+    }
+    println!("{what}{} answered in {} ms", crate::abbreviate_did(did), round_trip.as_millis());
+    Ok(())
 }

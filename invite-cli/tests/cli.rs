@@ -325,6 +325,11 @@ fn parties_enroll_ping_and_message_each_other_through_a_mediator() {
     let bob_did = did_of(bob.path(), "bob");
 
     mpc_id(alice.path()).args(["ping", "-n", "alice"]).assert().success().stdout(predicate::str::contains("answered"));
+    let pinged = json_of(&mpc_id(alice.path()).args(["ping", "-n", "alice", "--json"]).output().expect("run"));
+    assert!(pinged["round_trip_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{pinged}");
+    let enrolled =
+        json_of(&mpc_id(bob.path()).args(["mediator", "enroll", "-n", "bob", "--json"]).output().expect("run"));
+    assert_eq!(enrolled["did"], bob_did.as_str(), "enrolling again is harmless");
     mpc_id(bob.path()).args(["inbox", "-n", "bob"]).assert().success().stdout(predicate::str::contains("no messages"));
 
     // A watching inbox answers pings; a message sent meanwhile shows up in it.
@@ -340,7 +345,13 @@ fn parties_enroll_ping_and_message_each_other_through_a_mediator() {
         .assert()
         .success()
         .stdout(predicate::str::contains("answered in"));
-    mpc_id(alice.path()).args(["send", "-n", "alice", &bob_did, "the inputs are ready"]).assert().success();
+    let sent = json_of(
+        &mpc_id(alice.path())
+            .args(["send", "-n", "alice", &bob_did, "the inputs are ready", "--json"])
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(sent["to"], bob_did.as_str());
     std::thread::sleep(std::time::Duration::from_millis(1500));
     watch.kill().expect("kill");
     let seen = String::from_utf8(watch.wait_with_output().expect("output").stdout).expect("utf8");
