@@ -21,6 +21,7 @@ mod limits;
 mod live;
 mod metrics;
 pub mod oob;
+mod owners;
 pub mod protocol;
 pub mod store;
 
@@ -43,6 +44,7 @@ pub struct Mediator {
     metrics: Metrics,
     live: Arc<LiveHub>,
     limits: limits::Limits,
+    owners: owners::OwnerCache,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -134,7 +136,7 @@ impl Mediator {
         store.watch(Arc::new(move |owner: &str| hub.notify(owner))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
         let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did);
-        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live, limits })
+        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live, limits, owners: Default::default() })
     }
 
     /// Deletes expired messages and old replay records; run periodically.
@@ -146,6 +148,20 @@ impl Mediator {
             tracing::info!(expired, "dropped expired messages");
         }
         Ok(expired)
+    }
+}
+
+impl Mediator {
+    /// The party that registered `recipient`, if any.
+    pub(crate) async fn owner_of(&self, recipient: &str) -> Result<Option<String>> {
+        if let Some(owner) = self.owners.get(recipient) {
+            return Ok(Some(owner));
+        }
+        let owner = self.store.owner_of(recipient).await?;
+        if let Some(owner) = &owner {
+            self.owners.put(recipient, owner);
+        }
+        Ok(owner)
     }
 }
 

@@ -308,7 +308,24 @@ async fn unpicked_messages_expire(backend: Backend) {
     assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 0);
 }
 
+async fn a_removed_recipient_receives_no_more_forwards(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    let (_, inner) = alice.seal_for(&bob, json!({"n": 1}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    let removed = bob
+        .ask(&format!("{CM3}recipient-update"), json!({"updates": [{"recipient_did": bob.did(), "action": "remove"}]}))
+        .await;
+    assert_eq!(removed.body()["updated"][0]["result"], "success");
+    let (_, inner) = alice.seal_for(&bob, json!({"n": 2}));
+    let refused = alice.post(alice.forward(bob.did(), &inner)).await;
+    assert_eq!((refused.status, refused.problem_code()), (404, "e.p.xfer.unknown-recipient"));
+}
+
 on_both_backends!(
+    a_removed_recipient_receives_no_more_forwards,
     unpicked_messages_expire,
     rate_limits_per_did_and_per_address_refuse_then_recover,
     publishes_its_dids_health_and_metrics,

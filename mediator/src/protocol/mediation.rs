@@ -76,7 +76,10 @@ async fn apply_update(mediator: &Mediator, sender: &str, update: &Value) -> Resu
     } else {
         let outcome = match action {
             "add" => mediator.store.add_recipient(sender, recipient).await?,
-            "remove" => mediator.store.remove_recipient(sender, recipient).await?,
+            "remove" => {
+                mediator.owners.forget(recipient);
+                mediator.store.remove_recipient(sender, recipient).await?
+            }
             _ => return Err(malformed("`action` must be `add` or `remove`")),
         };
         match outcome {

@@ -25,10 +25,10 @@ pub async fn forward(mediator: &Mediator, incoming: &Incoming) -> Result<Outcome
 
     // A DID URL in `next` is matched as given, then by its DID: senders disagree on which to use,
     // and a silent drop is the worst outcome.
-    let owner = match mediator.store.owner_of(next).await? {
+    let owner = match mediator.owner_of(next).await? {
         Some(owner) => Some(owner),
         None => match mpc_identity::did::split_did_url(next) {
-            Some((did, _)) => mediator.store.owner_of(did).await?,
+            Some((did, _)) => mediator.owner_of(did).await?,
             None => None,
         },
     };

@@ -239,17 +239,18 @@ macro_rules! impl_store {
         }
 
         async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64> {
-            let mut transaction = self.pool.begin().await?;
+            // One statement per chunk of ids, not one per id: acknowledgements come in batches.
             let mut deleted = 0;
-            for id in ids {
-                deleted += sqlx::query("DELETE FROM messages WHERE id = $1 AND owner = $2")
-                    .bind(id)
-                    .bind(owner)
-                    .execute(&mut *transaction)
-                    .await?
-                    .rows_affected();
+            for chunk in ids.chunks(500) {
+                let mut query = sqlx::QueryBuilder::new("DELETE FROM messages WHERE owner = ");
+                query.push_bind(owner).push(" AND id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(id);
+                }
+                query.push(")");
+                deleted += query.build().execute(&self.pool).await?.rows_affected();
             }
-            transaction.commit().await?;
             Ok(deleted)
         }
 
