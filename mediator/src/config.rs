@@ -48,6 +48,10 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_RATE_LIMIT_DID", default_value_t = 100)]
     pub rate_limit_did: u32,
 
+    /// How long a WebSocket may stay open without an authenticated message before it is closed.
+    #[arg(long, env = "MPC_MEDIATOR_WS_AUTH_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub ws_auth_timeout: Duration,
+
     /// Log format on stderr.
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -73,6 +77,7 @@ impl MediatorConfig {
             message_ttl: Duration::from_secs(7 * 24 * 3600),
             rate_limit_ip: 0,
             rate_limit_did: 0,
+            ws_auth_timeout: Duration::from_secs(30),
             log_format: LogFormat::Text,
         }
     }

@@ -242,7 +242,16 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
     let mut owner: Option<String> = None;
     let mut live: Option<tokio::sync::broadcast::Receiver<()>> = None;
     let mut cursor: u64 = 0;
+    // A socket nobody authenticates on is closed: it would otherwise hold a session for free.
+    let unauthenticated_deadline = tokio::time::Instant::now() + mediator.config.ws_auth_timeout;
     loop {
+        let deadline = async {
+            if owner.is_none() {
+                tokio::time::sleep_until(unauthenticated_deadline).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         let wake = async {
             match live.as_mut() {
                 // A lagged receiver still means "there is news"; a closed one never wakes again.
@@ -276,6 +285,11 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
                     break;
                 }
             }
+            () = deadline => {
+                tracing::debug!(%client, "closing a WebSocket that never authenticated");
+                let _ = socket.send(WsMessage::Close(None)).await;
+                break;
+            }
             _ = wake => {
                 if let Some(owner) = &owner
                     && let Some(delivery) = push_pending(&mediator, owner, &mut cursor).await
@@ -307,14 +321,13 @@ async fn on_frame(
         let error = Error::NotAuthorized(format!("this WebSocket belongs to {current}; open another for {sender}"));
         return seal_text(mediator, &mediator.problem_report(&error, Some(&incoming)), &incoming);
     }
-    match mediator.handle(&incoming, Transport::WebSocket).await {
+    let outcome = mediator.handle(&incoming, Transport::WebSocket).await;
+    if outcome.is_ok() && owner.is_none() {
+        owner.clone_from(&incoming.sender);
+    }
+    match outcome {
         Ok(Outcome::Accepted) => None,
-        Ok(Outcome::Reply(reply)) => {
-            if owner.is_none() {
-                owner.clone_from(&incoming.sender);
-            }
-            seal_text(mediator, &reply, &incoming)
-        }
+        Ok(Outcome::Reply(reply)) => seal_text(mediator, &reply, &incoming),
         Ok(Outcome::LiveDelivery(on, status)) => {
             owner.clone_from(&incoming.sender);
             *live = match (on, owner.as_deref()) {

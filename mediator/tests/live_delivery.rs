@@ -122,7 +122,32 @@ async fn a_backlog_larger_than_a_batch_is_pushed_whole_and_once(backend: Backend
     assert!(extra.is_err(), "unexpected push: {extra:?}");
 }
 
+async fn a_socket_that_never_authenticates_is_closed(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| c.ws_auth_timeout = Duration::from_millis(300)).await;
+    let mut idle = connect(&mediator).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match idle.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "an unauthenticated socket stayed open");
+
+    // One that authenticates in time stays open past the deadline.
+    let bob = Party::new("bob", &mediator).await;
+    let mut socket = connect(&mediator).await;
+    send(&mut socket, &bob, PING, json!({})).await;
+    assert_eq!(next(&mut socket, &bob).await["type"], "https://didcomm.org/trust-ping/2.0/ping-response");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    send(&mut socket, &bob, PING, json!({})).await;
+    assert_eq!(next(&mut socket, &bob).await["type"], "https://didcomm.org/trust-ping/2.0/ping-response");
+}
+
 on_both_backends!(
+    a_socket_that_never_authenticates_is_closed,
     a_backlog_larger_than_a_batch_is_pushed_whole_and_once,
     messages_are_pushed_live_and_deleted_only_when_acknowledged,
     a_socket_belongs_to_one_did,
