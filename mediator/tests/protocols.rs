@@ -211,6 +211,10 @@ async fn bad_input_gets_the_right_refusal_and_the_service_goes_on(backend: Backe
     let answer = alice.post(encrypted::anoncrypt(&no_attachment, &alice.mediator_keys).expect("seal")).await;
     assert_eq!((answer.status, answer.problem_code()), (400, "e.p.msg.malformed"));
 
+    let mut long_id = alice.message(PING, json!({}));
+    long_id["id"] = json!("i".repeat(300));
+    let refused = alice.send(&long_id).await;
+    assert_eq!((refused.status, refused.problem_code()), (400, "e.p.msg.malformed"));
     let ping = alice.message(PING, json!({}));
     assert_eq!(alice.send(&ping).await.status, 200);
     let replayed = alice.send(&ping).await;

@@ -24,6 +24,9 @@ pub const DISCOVER_QUERIES: &str = "https://didcomm.org/discover-features/2.0/qu
 pub const DISCOVER_DISCLOSE: &str = "https://didcomm.org/discover-features/2.0/disclose";
 pub const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
 
+/// Longest message id accepted.
+pub const MAX_ID_BYTES: usize = 256;
+
 /// The protocols this mediator speaks, for Discover Features.
 pub const PROTOCOLS: &[&str] = &[
     "https://didcomm.org/routing/2.0",
@@ -97,11 +100,18 @@ impl Mediator {
         let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, did::resolve)?;
         let sender = opened.sender_kid.and_then(|kid| did::split_did_url(&kid).map(|(d, _)| d.to_owned()));
         let message = opened.message;
-        if message.get("type").and_then(Value::as_str).is_none() || message.get("id").and_then(Value::as_str).is_none()
-        {
+        let id = message.get("id").and_then(Value::as_str);
+        if message.get("type").and_then(Value::as_str).is_none() || id.is_none() {
             return Err(Error::Malformed {
                 kind: "DIDComm",
                 reason: "a message needs a string `id` and `type`".into(),
+            });
+        }
+        // Ids are remembered to refuse replays: they must not be a way to fill the database.
+        if id.is_some_and(|id| id.len() > MAX_ID_BYTES) {
+            return Err(Error::Malformed {
+                kind: "DIDComm",
+                reason: format!("`id` is longer than {MAX_ID_BYTES} bytes"),
             });
         }
         Ok(Incoming { message, sender })
@@ -111,11 +121,9 @@ impl Mediator {
     pub async fn handle(&self, incoming: &Incoming, transport: Transport) -> Result<Outcome> {
         if let Some(sender) = &incoming.sender {
             self.limits.check_did(sender)?;
-        }
-        if let Some(sender) = &incoming.sender
-            && !self.store.remember(sender, incoming.id(), crate::now()).await?
-        {
-            return Err(Error::Replay(incoming.id().to_owned()));
+            if !self.store.remember(sender, incoming.id(), crate::now()).await? {
+                return Err(Error::Replay(incoming.id().to_owned()));
+            }
         }
         let kind = incoming.kind();
         if kind == routing::FORWARD {
