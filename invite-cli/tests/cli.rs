@@ -312,6 +312,8 @@ fn the_demo_walks_through_the_flow_and_refuses_the_forgery() {
     let text = stdout(&output);
     assert!(text.contains("valid: from did:peer:2."), "{text}");
     assert!(text.contains("refused: bad signature"), "{text}");
+    assert!(text.contains("/oob?_oobid=") && text.contains("level H"), "{text}");
+    assert!(text.contains("bob got: \"hello bob, ready to compute?\""), "{text}");
     let listed = json_of(&mpc_id(&keep).args(["list", "--json"]).output().expect("run"));
     assert_eq!(listed.as_array().expect("array").len(), 2);
 }
