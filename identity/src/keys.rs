@@ -116,8 +116,14 @@ impl PartyKeys {
         Self { signing: SigningKey::from_bytes(ed25519_seed), agreement: StaticSecret::from(*x25519_secret) }
     }
 
+    /// Keys from the 64 bytes [`PartyKeys::secret_bytes`] produced; `None` for any other length.
+    pub fn from_secret_slice(secret: &[u8]) -> Option<Self> {
+        let (ed, x) = secret.split_at_checked(32)?;
+        Some(Self::from_secret_bytes(ed.try_into().ok()?, x.try_into().ok()?))
+    }
+
     /// The two secrets, concatenated (Ed25519 seed, then X25519 secret), for storing them; the
-    /// inverse of [`PartyKeys::from_secret_bytes`]. The buffer zeroizes itself.
+    /// inverse of [`PartyKeys::from_secret_slice`]. The buffer zeroizes itself.
     pub fn secret_bytes(&self) -> Zeroizing<[u8; 64]> {
         let mut out = Zeroizing::new([0u8; 64]);
         out[..32].copy_from_slice(&self.signing.to_bytes());

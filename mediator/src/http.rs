@@ -132,15 +132,10 @@ fn log_problem(mediator: &Mediator, error: &Error) {
 }
 
 fn sealed(mediator: &Mediator, reply: &Value, incoming: &Incoming, status: StatusCode) -> Response {
-    let Some(to) = incoming.sender.as_deref() else {
-        return json_response(status, PLAIN, reply.to_string());
-    };
-    match mediator.seal(reply, to) {
-        Ok(jwe) => json_response(status, ENCRYPTED, jwe),
-        Err(error) => {
-            tracing::error!(error = %error, "cannot seal a reply");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+    let content_type = if incoming.sender.is_some() { ENCRYPTED } else { PLAIN };
+    match seal_text(mediator, reply, incoming) {
+        Some(body) => json_response(status, content_type, body),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
@@ -349,6 +344,8 @@ async fn on_frame(
     }
 }
 
+/// `message` sealed to the sender of `incoming`, or in clear when it was anonymous; `None` (logged)
+/// if sealing fails.
 fn seal_text(mediator: &Mediator, message: &Value, incoming: &Incoming) -> Option<String> {
     match incoming.sender.as_deref() {
         Some(to) => mediator.seal(message, to).map_err(|e| tracing::error!(error = %e, "cannot seal")).ok(),

@@ -112,11 +112,7 @@ fn read_keys(path: &Path) -> Result<PartyKeys> {
         return Err(fail(format!("unknown format `{}`", file.format)));
     }
     let secret = Zeroizing::new(STANDARD.decode(&file.secret).map_err(|e| fail(e.to_string()))?);
-    let (ed, x) =
-        secret.split_at_checked(32).filter(|(_, x)| x.len() == 32).ok_or_else(|| fail("bad key length".into()))?;
-    let ed: [u8; 32] = ed.try_into().map_err(|_| fail("bad key".into()))?;
-    let x: [u8; 32] = x.try_into().map_err(|_| fail("bad key".into()))?;
-    Ok(PartyKeys::from_secret_bytes(&ed, &x))
+    PartyKeys::from_secret_slice(&secret).ok_or_else(|| fail("bad key length".into()))
 }
 
 fn create_keys(path: &Path) -> Result<PartyKeys> {

@@ -51,8 +51,7 @@ impl MediatorClient {
     /// Connects to the mediator at `url` (its base URL) and checks its DID document.
     pub async fn connect(url: &str) -> Result<Self> {
         let base = url::Url::parse(url).map_err(|e| transport(url, e))?;
-        let http =
-            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(url, e))?;
+        let http = http_client(url)?;
         let document_url = base.join("/.well-known/did-peer.json").map_err(|e| transport(url, e))?;
         let served: Value = http
             .get(document_url.clone())
@@ -184,8 +183,7 @@ pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()
         envelope = encrypted::anoncrypt(&forward, &keys_of(routing_key)?)?;
         next.clone_from(routing_key);
     }
-    let http =
-        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(&endpoint.uri, e))?;
+    let http = http_client(&endpoint.uri)?;
     post(&http, &endpoint.uri, envelope).await.map(|_| ())
 }
 
@@ -194,8 +192,7 @@ pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()
 pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -> Result<String> {
     let base = url::Url::parse(mediator_uri).map_err(|e| transport(mediator_uri, e))?;
     let url = base.join("/oob").map_err(|e| transport(mediator_uri, e))?;
-    let http =
-        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(mediator_uri, e))?;
+    let http = http_client(mediator_uri)?;
     let json = signed.to_json();
     let text = post(&http, url.as_str(), json.clone()).await?;
     let answer: Value =
@@ -212,8 +209,7 @@ pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -
 /// the host can serve it or not, but never serve another.
 pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
     let id = oobid_of(short_url).ok_or_else(|| Error::InvalidInvitationUrl("no `_oobid` parameter".into()))?;
-    let http =
-        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(short_url, e))?;
+    let http = http_client(short_url)?;
     let response = http.get(short_url).send().await.map_err(|e| transport(short_url, e))?;
     if !response.status().is_success() {
         return Err(transport(short_url, format!("HTTP {} (unknown or expired invitation)", response.status())));
@@ -307,6 +303,11 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
     // A refusal in clear (to an anonymous or unreadable request), or no DIDComm at all.
     let problem = serde_json::from_str::<Value>(&text).ok().as_ref().and_then(problem_of);
     Err(problem.unwrap_or_else(|| transport(url, format!("HTTP {status}"))))
+}
+
+/// The HTTP client every request to a mediator uses.
+fn http_client(url: &str) -> Result<reqwest::Client> {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(url, e))
 }
 
 pub(crate) fn transport(url: &str, reason: impl std::fmt::Display) -> Error {

@@ -175,14 +175,10 @@ impl Keystore {
             OpenError::Rejected => Error::WrongPassphrase { name: name.to_owned() },
             OpenError::Malformed(reason) => Error::CorruptKeystore { path: path.clone(), reason },
         })?;
-        let (ed, x) = secret.split_at_checked(32).filter(|(_, x)| x.len() == 32).ok_or_else(|| {
-            Error::CorruptKeystore { path: path.clone(), reason: "sealed keys have the wrong length".to_owned() }
+        let keys = PartyKeys::from_secret_slice(&secret).ok_or_else(|| Error::CorruptKeystore {
+            path: path.clone(),
+            reason: "sealed keys have the wrong length".to_owned(),
         })?;
-        let ed: [u8; 32] =
-            ed.try_into().map_err(|_| Error::CorruptKeystore { path: path.clone(), reason: "bad key".into() })?;
-        let x: [u8; 32] =
-            x.try_into().map_err(|_| Error::CorruptKeystore { path: path.clone(), reason: "bad key".into() })?;
-        let keys = PartyKeys::from_secret_bytes(&ed, &x);
         if PublicKey::Ed25519(keys.verifying_key()).to_multikey() != file.identity.authentication_key
             || PublicKey::X25519(keys.agreement_public()).to_multikey() != file.identity.key_agreement_key
         {

@@ -163,12 +163,8 @@ impl Party {
 
     /// The same identity, for acting as this party through another mediator instance.
     pub fn identity_clone(&self) -> UnlockedIdentity {
-        let secret = self.identity.keys.secret_bytes();
-        let (ed, x) = secret.split_at(32);
-        let keys = mpc_identity::keys::PartyKeys::from_secret_bytes(
-            ed.try_into().expect("32 bytes"),
-            x.try_into().expect("32 bytes"),
-        );
+        let keys =
+            mpc_identity::keys::PartyKeys::from_secret_slice(&*self.identity.keys.secret_bytes()).expect("64 bytes");
         UnlockedIdentity { record: self.identity.record.clone(), keys }
     }
 
