@@ -16,7 +16,7 @@ pub enum Error {
     InvalidDid { did: String, reason: String },
 
     /// A well-formed DID of a method this build does not resolve.
-    #[error("unsupported DID method `{method}` (supported: did:key, did:peer:2)")]
+    #[error("unsupported DID method `{method}` (supported: did:key, did:peer:2, did:webvh, did:web, did:jwk)")]
     UnsupportedMethod { method: String },
 
     /// A multibase/multicodec key that is malformed or of a type we do not use.
@@ -30,6 +30,36 @@ pub enum Error {
     /// A mediator URL that cannot be used as an endpoint.
     #[error("invalid mediator URL `{url}`: {reason}")]
     InvalidMediatorUrl { url: String, reason: String },
+
+    // --- DID ledger (did:webvh) -------------------------------------------------------------
+    /// A did:webvh log that does not verify: an edited or reordered entry, a bad proof, a key
+    /// that was not authorized, a broken pre-rotation commitment, missing witness proofs.
+    #[error("the did:webvh log of `{did}` does not verify: {reason}")]
+    LedgerInvalid { did: String, reason: String },
+
+    /// The host served the log of a different DID than the one asked for.
+    #[error("the host served the log of `{served}`, not of `{requested}`")]
+    LedgerWrongDid { requested: String, served: String },
+
+    /// The log is shorter than one verified before: entries were dropped (rollback).
+    #[error(
+        "rollback detected for `{did}`: the host serves {served} entries but version {pinned} was verified before; refusing the older state"
+    )]
+    LedgerRollback { did: String, pinned: u32, served: u32 },
+
+    /// The log contains a different entry where one was verified before (fork).
+    #[error(
+        "fork detected for `{did}`: version {version} is now `{served}`, but `{pinned}` was verified before; the host serves a different history"
+    )]
+    LedgerFork { did: String, version: u32, pinned: String, served: String },
+
+    /// The DID was deactivated by its controller: its keys must not be used.
+    #[error("`{did}` is deactivated: its controller ended it, so its keys must not be trusted")]
+    Deactivated { did: String },
+
+    /// A ledger host refused a new log or an update.
+    #[error("the ledger at {url} refused the log: {reason}")]
+    PublishRefused { url: String, reason: String },
 
     // --- Keystore ----------------------------------------------------------------------------
     /// The passphrase does not open the sealed keys (or the file was altered).

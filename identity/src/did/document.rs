@@ -14,8 +14,9 @@ pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DidDocument {
-    #[serde(rename = "@context")]
-    pub context: Vec<String>,
+    /// Usually an array of URLs; a single string, and JSON-LD objects, also occur.
+    #[serde(rename = "@context", deserialize_with = "one_or_many")]
+    pub context: Vec<Value>,
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_known_as: Vec<String>,
@@ -43,7 +44,11 @@ pub struct VerificationMethod {
     #[serde(rename = "type")]
     pub method_type: String,
     pub controller: String,
+    /// Empty when the method gives only a JWK that is not an Ed25519/X25519 key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub public_key_multibase: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_jwk: Option<Value>,
 }
 
 /// An entry of a verification relationship: a reference to a method, or the method itself.
@@ -183,6 +188,13 @@ impl DidDocument {
     fn same_fragment(&self, id: &str, fragment: &str) -> bool {
         split_did_url(&self.absolute(id)).is_some_and(|(_, f)| f == fragment)
     }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Value>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Array(items) => items,
+        other => vec![other],
+    })
 }
 
 /// Splits `did:...#fragment` into the DID and the fragment.

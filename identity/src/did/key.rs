@@ -34,13 +34,14 @@ pub fn resolve(did: &str) -> Result<DidDocument> {
         method_type: "Multikey".to_owned(),
         controller: did.to_owned(),
         public_key_multibase: key,
+        public_key_jwk: None,
     };
     let key = match PublicKey::from_multikey(multikey) {
         Ok(PublicKey::Ed25519(key)) => key,
         Ok(PublicKey::X25519(_)) => {
             let id = format!("{did}#{multikey}");
             return Ok(DidDocument {
-                context: vec![DID_CONTEXT.to_owned(), MULTIKEY_CONTEXT.to_owned()],
+                context: vec![DID_CONTEXT.into(), MULTIKEY_CONTEXT.into()],
                 id: did.to_owned(),
                 also_known_as: Vec::new(),
                 verification_method: vec![method(&id, multikey.to_owned())],
@@ -59,7 +60,7 @@ pub fn resolve(did: &str) -> Result<DidDocument> {
     let agreement_id = format!("{did}#{agreement}");
     let reference = || vec![Relationship::Reference(signing_id.clone())];
     Ok(DidDocument {
-        context: vec![DID_CONTEXT.to_owned(), MULTIKEY_CONTEXT.to_owned()],
+        context: vec![DID_CONTEXT.into(), MULTIKEY_CONTEXT.into()],
         id: did.to_owned(),
         also_known_as: Vec::new(),
         verification_method: vec![method(&signing_id, multikey.to_owned()), method(&agreement_id, agreement)],

@@ -6,6 +6,7 @@
 mod document;
 pub mod key;
 pub mod peer2;
+pub mod webvh;
 
 pub use document::{DidDocument, MediatorEndpoint, Relationship, Service, VerificationMethod, split_did_url};
 

@@ -122,7 +122,7 @@ pub fn resolve(did: &str) -> Result<DidDocument> {
         rest.strip_prefix('.').ok_or_else(|| Error::invalid_did(did, "no keys or services after `did:peer:2`"))?;
 
     let mut doc = DidDocument {
-        context: vec![DID_CONTEXT.to_owned(), MULTIKEY_CONTEXT.to_owned()],
+        context: vec![DID_CONTEXT.into(), MULTIKEY_CONTEXT.into()],
         id: did.to_owned(),
         also_known_as: vec![peer3(did)],
         verification_method: Vec::new(),
@@ -157,6 +157,7 @@ pub fn resolve(did: &str) -> Result<DidDocument> {
             method_type: "Multikey".to_owned(),
             controller: did.to_owned(),
             public_key_multibase: value.to_owned(),
+            public_key_jwk: None,
         });
         let relationship = match purpose {
             Purpose::Assertion => &mut doc.assertion_method,

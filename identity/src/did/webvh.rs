@@ -1,0 +1,374 @@
+//! did:webvh 1.0: a DID whose history is a hash-chained, signed log (`did.jsonl`) kept on a web
+//! host. The host only stores the log; every reader verifies all of it (SCID, entry hashes,
+//! `eddsa-jcs-2022` proofs by authorized update keys, pre-rotation commitments, witnesses), so a
+//! host can refuse service but cannot forge or edit a party's keys.
+//!
+//! The log logic is `didwebvh-rs` (pinned); this module keeps it behind a small API: verify a
+//! log, and write the entries a party needs (genesis, update, deactivation). What the library
+//! cannot see, a log that is *shorter* than one seen before (rollback) or a different history
+//! (fork), is caught by the peer book, which remembers the last entry it verified.
+//!
+//! The library's functions are `async` but do no I/O when given the log as text, so they are
+//! driven to completion here with a single poll; this module stays synchronous.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Timelike, Utc};
+use didwebvh_rs::log_entry::LogEntryMethods;
+use didwebvh_rs::prelude::{DIDWebVHError, DIDWebVHState, Multibase, Parameters, Secret, Witnesses};
+use didwebvh_rs::{create::CreateDIDConfig, update::UpdateDIDConfig};
+use ed25519_dalek::SigningKey;
+use futures_util::FutureExt;
+use serde_json::{Value, json};
+
+use super::{DidDocument, MediatorEndpoint, document::DID_CONTEXT, document::MULTIKEY_CONTEXT};
+use crate::error::{Error, Result};
+use crate::keys::PublicKey;
+
+pub const PREFIX: &str = "did:webvh:";
+pub const LOG_FILE: &str = "did.jsonl";
+pub const WITNESS_FILE: &str = "did-witness.json";
+
+/// A log larger than this is refused before parsing (a party's log is a few KiB per entry).
+pub const MAX_LOG_BYTES: usize = 4 * 1024 * 1024;
+
+/// A log verified from its first entry to its last, and the document it yields.
+#[derive(Clone, Debug)]
+pub struct VerifiedLog {
+    pub did: String,
+    /// The document at the requested version (the latest unless the DID URL asked otherwise).
+    pub document: DidDocument,
+    /// The document exactly as the log holds it, for display.
+    pub document_json: Value,
+    pub version_id: String,
+    pub version_number: u32,
+    pub version_time: String,
+    /// `versionId` of every entry, oldest first: what rollback and fork checks compare.
+    pub version_ids: Vec<String>,
+    pub deactivated: bool,
+    /// Witness DIDs (`did:key:...`) the latest parameters require, with the threshold.
+    pub witnesses: Vec<String>,
+    pub witness_threshold: u32,
+}
+
+impl VerifiedLog {
+    pub fn latest_version_id(&self) -> &str {
+        self.version_ids.last().map(String::as_str).unwrap_or_default()
+    }
+}
+
+/// The public keys and endpoint a party publishes in its document.
+#[derive(Clone, Debug)]
+pub struct PartyDocument {
+    pub authentication: PublicKey,
+    pub key_agreement: PublicKey,
+    pub mediator: Option<MediatorEndpoint>,
+}
+
+/// What a new log entry changes.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Publish a new document (new keys, new endpoint, or both).
+    Document(Box<PartyDocument>),
+    /// End the DID: no key can update it again, and resolvers report it deactivated.
+    Deactivate,
+}
+
+/// The HTTP(S) location of a did:webvh DID's log or witness file. `localhost` is fetched over
+/// plain HTTP (as the method's implementations agree, for development); every other host over
+/// HTTPS.
+pub fn file_url(did: &str, file: &str) -> Result<url::Url> {
+    let parsed = didwebvh_rs::url::WebVHURL::parse_did_url(did).map_err(|e| Error::invalid_did(did, e.to_string()))?;
+    parsed.get_http_url(Some(file)).map_err(|e| Error::invalid_did(did, e.to_string()))
+}
+
+/// The SCID of a did:webvh DID (its first method-specific segment).
+pub fn scid_of(did: &str) -> Result<&str> {
+    let rest = did.strip_prefix(PREFIX).ok_or_else(|| Error::invalid_did(did, "not a did:webvh DID"))?;
+    let scid = rest.split([':', '?', '#']).next().unwrap_or_default();
+    if scid.is_empty() {
+        return Err(Error::invalid_did(did, "no SCID"));
+    }
+    Ok(scid)
+}
+
+/// The DID a host address and path turn into, with `{SCID}` where the SCID will go:
+/// `http://localhost:8080/parties/alice` -> `did:webvh:{SCID}:localhost%3A8080:parties:alice`.
+pub fn address_of(base: &url::Url, path_segments: &[&str]) -> Result<String> {
+    let host = base
+        .host_str()
+        .ok_or_else(|| Error::InvalidMediatorUrl { url: base.to_string(), reason: "no host".to_owned() })?;
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return Err(Error::InvalidMediatorUrl {
+            url: base.to_string(),
+            reason: "did:webvh needs a host name, not an IP address (use `localhost` on this machine)".to_owned(),
+        });
+    }
+    let mut did = format!("{PREFIX}{{SCID}}:{host}");
+    if let Some(port) = base.port() {
+        did.push_str(&format!("%3A{port}"));
+    }
+    for segment in
+        base.path_segments().into_iter().flatten().filter(|s| !s.is_empty()).chain(path_segments.iter().copied())
+    {
+        did.push(':');
+        did.push_str(segment);
+    }
+    Ok(did)
+}
+
+/// Verifies a whole log for `did` (which may carry `?versionId=` / `?versionNumber=` /
+/// `?versionTime=`), with the witness proofs if the log requires witnesses.
+pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedLog> {
+    if jsonl.len() > MAX_LOG_BYTES {
+        return Err(ledger(did, format!("the log is {} bytes, more than the {MAX_LOG_BYTES} accepted", jsonl.len())));
+    }
+    let base_did = did.split(['?', '#']).next().unwrap_or(did);
+    let requested_scid = scid_of(base_did)?;
+    // Which DID the log is for, before any proof is checked, so that a host serving the wrong
+    // log gets an error that says so rather than a signature failure.
+    let first: Value = jsonl
+        .lines()
+        .next()
+        .filter(|line| !line.trim().is_empty())
+        .ok_or_else(|| ledger(did, "the log is empty"))
+        .and_then(|line| serde_json::from_str(line).map_err(|e| ledger(did, format!("entry 1 is not JSON: {e}"))))?;
+    let served_scid = first.pointer("/parameters/scid").and_then(Value::as_str).unwrap_or_default();
+    if served_scid != requested_scid {
+        let served_did = first.pointer("/state/id").and_then(Value::as_str).unwrap_or("(no id)");
+        return Err(Error::LedgerWrongDid { requested: base_did.to_owned(), served: served_did.to_owned() });
+    }
+
+    let mut state = DIDWebVHState::default();
+    let (entry, meta) = poll_once(state.resolve_log(did, jsonl, witness)).map_err(|e| ledger(did, describe(&e)))?;
+    let document_json = entry.get_state().clone();
+    let (entry_version_id, _) = (entry.get_version_id().to_owned(), ());
+    let version_ids = state.log_entries().iter().map(|e| e.get_version_id().to_owned()).collect();
+    let document: DidDocument = serde_json::from_value(document_json.clone())
+        .map_err(|e| ledger(did, format!("the document at {entry_version_id} is not a DID document: {e}")))?;
+    let (witnesses, witness_threshold) = match meta.witness.as_ref() {
+        Some(w) => (
+            w.witnesses().unwrap_or_default().iter().map(|w| format!("did:key:{}", w.id.as_str())).collect(),
+            w.threshold().unwrap_or(0),
+        ),
+        None => (Vec::new(), 0),
+    };
+    Ok(VerifiedLog {
+        did: base_did.to_owned(),
+        document,
+        document_json,
+        version_id: meta.version_id,
+        version_number: meta.version_number,
+        version_time: meta.version_time,
+        version_ids,
+        deactivated: meta.deactivated,
+        witnesses,
+        witness_threshold,
+    })
+}
+
+/// The genesis entry of a new DID at `address` (from [`address_of`]).
+///
+/// `update_key` signs it and may sign the next entry only if pre-rotation is off; with
+/// `next_update_key` given, the log commits to that key's hash and only it can sign the next
+/// entry (pre-rotation). `witness` asks the named `did:key` witnesses (threshold 1) to co-sign.
+pub fn create(
+    address: &str,
+    party: &PartyDocument,
+    update_key: &SigningKey,
+    next_update_key: Option<&SigningKey>,
+    witness: Option<&str>,
+    at: Option<DateTime<FixedOffset>>,
+) -> Result<(String, String)> {
+    let signer = secret_of(update_key);
+    let mut parameters = Parameters {
+        update_keys: Some(Arc::new(vec![Multibase::new(multikey(update_key))])),
+        portable: Some(false),
+        ..Default::default()
+    };
+    if let Some(next) = next_update_key {
+        parameters.next_key_hashes = Some(Arc::new(vec![Multibase::new(next_key_hash(next)?)]));
+    }
+    if let Some(witness_did) = witness {
+        parameters.witness = Some(Arc::new(witnesses(witness_did)?));
+    }
+    let mut config = CreateDIDConfig::builder()
+        .address(address)
+        .authorization_key(signer)
+        .did_document(document_template(party))
+        .parameters(parameters);
+    if let Some(at) = at {
+        config = config.version_time(at);
+    }
+    let config = config.build().map_err(|e| ledger(address, describe(&e)))?;
+    let created = poll_once(didwebvh_rs::create::create_did(config)).map_err(|e| ledger(address, describe(&e)))?;
+    let line = serde_json::to_string(created.log_entry()).map_err(|e| ledger(address, e.to_string()))?;
+    Ok((created.did().to_owned(), format!("{line}\n")))
+}
+
+/// Appends one change to a verified log, signed by `signer`: the current update key, or (with
+/// pre-rotation) the committed next key. Returns the whole new log.
+///
+/// With `next_update_key`, the new entry makes `signer` the update key and commits to the next
+/// one (pre-rotation continues); without, the new entry keeps the current update keys.
+pub fn append(
+    did: &str,
+    jsonl: &str,
+    change: &Change,
+    signer: &SigningKey,
+    next_update_key: Option<&SigningKey>,
+    at: Option<DateTime<FixedOffset>>,
+) -> Result<String> {
+    let base_did = did.split(['?', '#']).next().unwrap_or(did);
+    let state = verified_state(base_did, jsonl)?;
+    let last = state.log_entries().last().ok_or_else(|| ledger(did, "the log is empty"))?;
+    let last_time = last.log_entry.get_version_time();
+    let pre_rotation = last.validated_parameters.pre_rotation_active;
+    let config = UpdateDIDConfig::builder().state(state).signing_key(secret_of(signer));
+    let config = match change {
+        Change::Document(party) => {
+            let mut config = config.document(replace_placeholder(document_template(party), base_did));
+            if let Some(next) = next_update_key {
+                config = config
+                    .update_keys(vec![Multibase::new(multikey(signer))])
+                    .next_key_hashes(vec![Multibase::new(next_key_hash(next)?)]);
+            }
+            config.version_time(at.unwrap_or_else(|| next_version_time(Some(last_time))))
+        }
+        Change::Deactivate if pre_rotation => {
+            // The library would write the pre-rotation teardown and the deactivation within
+            // the same second, which its own verifier then rejects (times must increase).
+            // Write the teardown as an ordinary entry, then deactivate in the next second.
+            let teardown = config
+                .update_keys(vec![Multibase::new(multikey(signer))])
+                .next_key_hashes(Vec::new())
+                .version_time(at.unwrap_or_else(|| next_version_time(Some(last_time))));
+            let torn_down = run_update(did, teardown)?;
+            return append(did, &torn_down, change, signer, None, None);
+        }
+        Change::Deactivate => {
+            // Deactivation stamps its entry with the current time: step past the last entry's.
+            next_version_time(Some(last_time));
+            config.deactivate(true)
+        }
+    };
+    run_update(did, config)
+}
+
+fn verified_state(did: &str, jsonl: &str) -> Result<DIDWebVHState> {
+    let mut state = DIDWebVHState::default();
+    poll_once(state.resolve_log(did, jsonl, None)).map_err(|e| ledger(did, describe(&e)))?;
+    Ok(state)
+}
+
+fn run_update(did: &str, config: didwebvh_rs::update::UpdateDIDConfigBuilder) -> Result<String> {
+    let config = config.build().map_err(|e| ledger(did, describe(&e)))?;
+    let updated = poll_once(didwebvh_rs::update::update_did(config)).map_err(|e| ledger(did, describe(&e)))?;
+    let mut out = String::new();
+    for entry in updated.state().log_entries() {
+        out.push_str(&serde_json::to_string(&entry.log_entry).map_err(|e| ledger(did, e.to_string()))?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The `nextKeyHashes` entry committing to `key` (base58btc multihash of its multikey).
+pub fn next_key_hash(key: &SigningKey) -> Result<String> {
+    secret_of(key).get_public_keymultibase_hash().map_err(|e| Error::invalid_key(&multikey(key), e.to_string()))
+}
+
+/// The `did:key` DID of an Ed25519 key: how update keys and witnesses are named in proofs.
+pub fn did_key_of(key: &SigningKey) -> String {
+    format!("did:key:{}", multikey(key))
+}
+
+/// The document a party publishes; `{DID}` is replaced by the DID once the SCID is known.
+fn document_template(party: &PartyDocument) -> Value {
+    let mut document = json!({
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
+        "id": "{DID}",
+        "verificationMethod": [
+            { "id": "{DID}#key-1", "type": "Multikey", "controller": "{DID}",
+              "publicKeyMultibase": party.authentication.to_multikey() },
+            { "id": "{DID}#key-2", "type": "Multikey", "controller": "{DID}",
+              "publicKeyMultibase": party.key_agreement.to_multikey() },
+        ],
+        "authentication": ["{DID}#key-1"],
+        "assertionMethod": ["{DID}#key-1"],
+        "keyAgreement": ["{DID}#key-2"],
+    });
+    if let Some(mediator) = &party.mediator {
+        document["service"] = json!([{
+            "id": "{DID}#didcomm",
+            "type": "DIDCommMessaging",
+            "serviceEndpoint": { "uri": mediator.uri, "accept": ["didcomm/v2"], "routingKeys": mediator.routing_keys },
+        }]);
+    }
+    document
+}
+
+fn replace_placeholder(value: Value, did: &str) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.replace("{DID}", did)),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| replace_placeholder(v, did)).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, replace_placeholder(v, did))).collect()),
+        other => other,
+    }
+}
+
+fn witnesses(witness_did: &str) -> Result<Witnesses> {
+    let key = witness_did
+        .strip_prefix("did:key:")
+        .ok_or_else(|| Error::invalid_did(witness_did, "a did:webvh witness must be a did:key"))?;
+    PublicKey::from_multikey(key)?.as_ed25519()?;
+    Witnesses::builder()
+        .threshold(1)
+        .witness(Multibase::new(key.to_owned()))
+        .build()
+        .map_err(|e| Error::invalid_did(witness_did, describe(&e)))
+}
+
+/// A time for the next entry: now (whole seconds), but never at or before the previous entry.
+/// Sleeps up to a second when two entries are written within one.
+fn next_version_time(previous: Option<DateTime<FixedOffset>>) -> DateTime<FixedOffset> {
+    loop {
+        let now = Utc::now();
+        let now = now.with_nanosecond(0).unwrap_or(now).fixed_offset();
+        match previous {
+            Some(previous) if now <= previous => {
+                std::thread::sleep(Duration::from_millis(1000 - u64::from(Utc::now().timestamp_subsec_millis())));
+            }
+            _ => return now,
+        }
+    }
+}
+
+/// Our Ed25519 key in the form the did:webvh library signs with.
+pub(crate) fn secret_of(key: &SigningKey) -> Secret {
+    let multikey = multikey(key);
+    Secret::generate_ed25519(Some(&format!("did:key:{multikey}#{multikey}")), Some(&key.to_bytes()))
+}
+
+fn multikey(key: &SigningKey) -> String {
+    PublicKey::Ed25519(key.verifying_key()).to_multikey()
+}
+
+fn poll_once<T>(future: impl std::future::Future<Output = Result<T, DIDWebVHError>>) -> Result<T, DIDWebVHError> {
+    future.now_or_never().unwrap_or_else(|| {
+        Err(DIDWebVHError::ServerError("the did:webvh library waited on I/O where none was expected".to_owned()))
+    })
+}
+
+fn ledger(did: &str, reason: impl Into<String>) -> Error {
+    Error::LedgerInvalid { did: did.to_owned(), reason: reason.into() }
+}
+
+/// The library's messages start with its variant name (`ValidationError: ...`); keep the rest.
+fn describe(error: &DIDWebVHError) -> String {
+    let text = error.to_string();
+    match text.split_once(": ") {
+        Some((head, rest)) if !head.contains(' ') => rest.to_owned(),
+        _ => text,
+    }
+}
