@@ -84,6 +84,10 @@ pub enum Error {
     #[error("corrupt keystore file {path}: {reason}")]
     CorruptKeystore { path: PathBuf, reason: String },
 
+    /// The peer book exists but cannot be understood.
+    #[error("corrupt peer book {path}: {reason}")]
+    CorruptPeerBook { path: PathBuf, reason: String },
+
     /// An empty passphrase would leave the keys effectively unencrypted.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,

@@ -17,7 +17,9 @@ mod error;
 pub mod invitation;
 pub mod keys;
 pub mod keystore;
+pub mod peerbook;
 pub mod qr;
+pub mod resolver;
 pub mod schema;
 
 pub use error::{Error, Result};

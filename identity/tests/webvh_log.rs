@@ -46,12 +46,14 @@ fn lifecycle() -> Lifecycle {
     let (_, doc1) = party("http://localhost:8080/didcomm");
     let (did, log1) = webvh::create(ADDRESS, &doc1, &update, Some(&next1), None, minutes_ago(10)).expect("create");
     let (_, doc2) = party("http://localhost:8080/didcomm");
-    let log2 = webvh::append(&did, &log1, &Change::Document(Box::new(doc2.clone())), &next1, Some(&next2), minutes_ago(9))
-        .expect("rotate keys");
+    let log2 =
+        webvh::append(&did, &log1, &Change::Document(Box::new(doc2.clone())), &next1, Some(&next2), minutes_ago(9))
+            .expect("rotate keys");
     let mut doc3 = doc2.clone();
     doc3.mediator = Some(MediatorEndpoint { uri: "http://localhost:9090/didcomm".into(), routing_keys: vec![] });
-    let log3 = webvh::append(&did, &log2, &Change::Document(Box::new(doc3.clone())), &next2, Some(&next3), minutes_ago(8))
-        .expect("change endpoint");
+    let log3 =
+        webvh::append(&did, &log2, &Change::Document(Box::new(doc3.clone())), &next2, Some(&next3), minutes_ago(8))
+            .expect("change endpoint");
     Lifecycle { did, logs: vec![log1, log2, log3], next: next3, documents: vec![doc1, doc2, doc3] }
 }
 
@@ -85,7 +87,8 @@ fn create_update_twice_deactivate_and_resolve_every_version() {
     // The genesis key may no longer sign: pre-rotation committed to another key.
     let (_, doc) = party("http://localhost:8080/didcomm");
     let stale = key();
-    let err = webvh::append(&life.did, log3, &Change::Document(Box::new(doc)), &stale, Some(&key()), None).expect_err("stale");
+    let err = webvh::append(&life.did, log3, &Change::Document(Box::new(doc)), &stale, Some(&key()), None)
+        .expect_err("stale");
     assert!(matches!(err, Error::LedgerInvalid { .. }), "{err}");
 
     let log4 = webvh::append(&life.did, log3, &Change::Deactivate, &life.next, None, None).expect("deactivate");

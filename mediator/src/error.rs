@@ -36,6 +36,10 @@ pub enum Error {
     #[error("replayed message id `{0}`")]
     Replay(String),
 
+    /// The request contradicts what is stored (a taken name, a rewritten log).
+    #[error("conflict: {0}")]
+    Conflict(String),
+
     /// A request that only makes sense on a WebSocket.
     #[error("{0} needs a WebSocket connection")]
     NeedsWebSocket(&'static str),
@@ -65,6 +69,7 @@ impl Error {
             Error::QueueFull(_) => "w.p.xfer.queue-full",
             Error::RateLimited(_) => "w.p.req.rate-limited",
             Error::Replay(_) => "e.p.msg.replay",
+            Error::Conflict(_) => "e.p.req.conflict",
             Error::NeedsWebSocket(_) => "e.p.req.websocket-required",
             Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => "e.p.me.internal",
         }
@@ -76,7 +81,7 @@ impl Error {
             Error::BadEnvelope(_) | Error::Malformed { .. } | Error::UnsupportedType(_) => 400,
             Error::NotAuthorized(_) => 403,
             Error::UnknownRecipient(_) => 404,
-            Error::Replay(_) => 409,
+            Error::Replay(_) | Error::Conflict(_) => 409,
             Error::NeedsWebSocket(_) => 426,
             Error::QueueFull(_) | Error::RateLimited(_) => 429,
             Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => 500,

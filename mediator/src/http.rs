@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::Mediator;
 use crate::error::{Error, Result};
 use crate::protocol::{Incoming, Outcome, Transport};
+use crate::store::HostedLog;
 
 const ENCRYPTED: &str = "application/didcomm-encrypted+json";
 const PLAIN: &str = "application/didcomm-plain+json";
@@ -46,6 +47,8 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
         .route("/didcomm", post(didcomm))
         .route("/ws", get(websocket))
         .route("/oob", post(publish_invitation).get(fetch_invitation))
+        .route("/parties/{name}/did.jsonl", get(hosted_log).put(publish_log))
+        .route("/parties/{name}/did-witness.json", get(hosted_witness))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
     Router::new()
         .merge(client_facing)
@@ -169,6 +172,65 @@ async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -
             )
         }
         Err(error) => plain_problem(&mediator, &error, status_of(&error)),
+    }
+}
+
+async fn publish_log(
+    State(mediator): State<Arc<Mediator>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: Body,
+) -> Response {
+    let limit = mpc_identity::did::webvh::MAX_LOG_BYTES;
+    let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
+        Ok(Ok(text)) => text,
+        _ => {
+            let error =
+                Error::Malformed { kind: "DID log", reason: format!("not UTF-8 text of at most {limit} bytes") };
+            return ledger_error(&error);
+        }
+    };
+    match mediator.publish_log(&name, &text).await {
+        Ok(published) => {
+            let status = if published.changed { StatusCode::CREATED } else { StatusCode::OK };
+            let reply = serde_json::json!({ "did": published.did, "entries": published.entries });
+            json_response(status, "application/json", reply.to_string())
+        }
+        Err(error) => ledger_error(&error),
+    }
+}
+
+/// Ledger errors as `{"error", "code"}`: the publisher is a plain HTTP client, not a DIDComm one.
+fn ledger_error(error: &Error) -> Response {
+    match error.http_status() {
+        500 => tracing::error!(error = %error, "publishing a DID log failed"),
+        _ => tracing::debug!(error = %error, "DID log refused"),
+    }
+    let status = status_of(error);
+    let body = serde_json::json!({ "error": error.to_string(), "code": error.problem_code() });
+    json_response(status, "application/json", body.to_string())
+}
+
+async fn hosted_log(
+    State(mediator): State<Arc<Mediator>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    match mediator.hosted_log(&name).await {
+        Ok(Some(hosted)) => json_response(StatusCode::OK, "application/jsonl", hosted.log),
+        Ok(None) => (StatusCode::NOT_FOUND, "no DID log of that name here\n").into_response(),
+        Err(error) => ledger_error(&error),
+    }
+}
+
+async fn hosted_witness(
+    State(mediator): State<Arc<Mediator>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    match mediator.hosted_log(&name).await {
+        Ok(Some(HostedLog { witness: Some(witness), .. })) => {
+            json_response(StatusCode::OK, "application/json", witness)
+        }
+        Ok(_) => (StatusCode::NOT_FOUND, "no witness proofs of that name here\n").into_response(),
+        Err(error) => ledger_error(&error),
     }
 }
 

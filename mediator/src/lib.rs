@@ -9,6 +9,7 @@
 //! - [`identity`]: the mediator's keys and DIDs.
 //! - [`store`]: the storage trait and its databases.
 //! - [`protocol`]: forward, coordinate mediation, pickup, trust ping, discover features.
+//! - [`ledger`]: the did:webvh logs it hosts.
 //! - [`oob`]: short `_oobid` links for signed invitations.
 //! - [`http`]: the HTTP API and the WebSocket endpoint.
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod config;
 mod error;
 pub mod http;
 pub mod identity;
+pub mod ledger;
 mod limits;
 mod live;
 mod metrics;
@@ -45,6 +47,8 @@ pub struct Mediator {
     live: Arc<LiveHub>,
     limits: limits::Limits,
     owners: owners::OwnerCache,
+    /// Where hosted did:webvh DIDs live: the public URL, if it has a host name.
+    ledger_base: Option<url::Url>,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -136,7 +140,17 @@ impl Mediator {
         store.watch(Arc::new(move |owner: &str| hub.notify(owner))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
         let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did);
-        Ok(Mediator { config, identity, store, metrics: Metrics::default(), live, limits, owners: Default::default() })
+        let ledger_base = ledger_base(&public_url, config.public_url.is_some());
+        Ok(Mediator {
+            config,
+            identity,
+            store,
+            metrics: Metrics::default(),
+            live,
+            limits,
+            owners: Default::default(),
+            ledger_base,
+        })
     }
 
     /// Deletes expired messages and old replay records; run periodically.
@@ -162,6 +176,20 @@ impl Mediator {
             self.owners.put(recipient, owner);
         }
         Ok(owner)
+    }
+}
+
+/// did:webvh names hosts, not addresses: a public URL on an IP has no ledger, except that a
+/// mediator left on its default loopback address hosts DIDs as `localhost` (for development).
+fn ledger_base(public_url: &url::Url, explicit: bool) -> Option<url::Url> {
+    match public_url.host() {
+        Some(url::Host::Domain(_)) => Some(public_url.clone()),
+        Some(url::Host::Ipv4(ip)) if !explicit && ip.is_loopback() => {
+            let mut base = public_url.clone();
+            base.set_host(Some("localhost")).ok()?;
+            Some(base)
+        }
+        _ => None,
     }
 }
 

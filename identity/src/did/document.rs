@@ -105,6 +105,34 @@ impl MediatorEndpoint {
 }
 
 impl DidDocument {
+    /// A document from another implementation (ssi's did:web and did:jwk). Ed25519 and X25519
+    /// keys given only as JWKs (`OKP`) get their multikey form too, so they can be used here.
+    pub fn from_foreign_json(value: &Value) -> Result<Self> {
+        let mut document: DidDocument = serde_json::from_value(value.clone())
+            .map_err(|e| Error::invalid_did(value["id"].as_str().unwrap_or("(no id)"), e.to_string()))?;
+        let embedded = [
+            &mut document.authentication,
+            &mut document.assertion_method,
+            &mut document.key_agreement,
+            &mut document.capability_invocation,
+            &mut document.capability_delegation,
+        ]
+        .into_iter()
+        .flat_map(|list| list.iter_mut())
+        .filter_map(|entry| match entry {
+            Relationship::Embedded(method) => Some(method),
+            Relationship::Reference(_) => None,
+        });
+        for method in document.verification_method.iter_mut().chain(embedded) {
+            if method.public_key_multibase.is_empty()
+                && let Some(key) = method.public_key_jwk.as_ref().and_then(okp_multikey)
+            {
+                method.public_key_multibase = key;
+            }
+        }
+        Ok(document)
+    }
+
     /// The Ed25519 key that `kid` names, provided it is listed under `authentication`.
     ///
     /// `kid` is a DID URL; it must belong to this document's DID (or to one of its
@@ -188,6 +216,22 @@ impl DidDocument {
     fn same_fragment(&self, id: &str, fragment: &str) -> bool {
         split_did_url(&self.absolute(id)).is_some_and(|(_, f)| f == fragment)
     }
+}
+
+/// The multikey of an `OKP` JWK on Ed25519 or X25519, if it is one.
+fn okp_multikey(jwk: &Value) -> Option<String> {
+    use base64::Engine;
+    if jwk.get("kty")?.as_str()? != "OKP" {
+        return None;
+    }
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(jwk.get("x")?.as_str()?).ok()?;
+    let bytes: [u8; 32] = x.try_into().ok()?;
+    let key = match jwk.get("crv")?.as_str()? {
+        "Ed25519" => PublicKey::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?),
+        "X25519" => PublicKey::X25519(x25519_dalek::PublicKey::from(bytes)),
+        _ => return None,
+    };
+    Some(key.to_multikey())
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Value>, D::Error> {

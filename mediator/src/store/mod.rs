@@ -42,6 +42,15 @@ pub struct StoredMessage {
     pub received_at: u64,
 }
 
+/// A did:webvh log as hosted: verified before it was stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostedLog {
+    pub did: String,
+    pub log: String,
+    pub witness: Option<String>,
+    pub entries: u32,
+}
+
 /// What a recipient update did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpdateResult {
@@ -77,6 +86,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn put_invitation(&self, id: &str, body: &str, inviter: &str, expires_at: u64) -> Result<()>;
     /// A published invitation that has not expired.
     async fn invitation(&self, id: &str, now: u64) -> Result<Option<String>>;
+    /// A hosted did:webvh log by name.
+    async fn ledger_log(&self, name: &str) -> Result<Option<HostedLog>>;
+    /// Stores a log under `name`: as a new name when `extends` is `None` (`false` if the name
+    /// was taken meanwhile), else replacing the log of `extends` entries (`false` if it changed
+    /// meanwhile).
+    async fn put_ledger_log(&self, name: &str, log: &HostedLog, extends: Option<u32>, now: u64) -> Result<bool>;
     /// Drops expired messages and invitations, and replay records older than `seen_before`.
     async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64>;
     /// Calls `wake` for messages queued by other instances sharing this database. A database
@@ -285,6 +300,59 @@ macro_rules! impl_store {
                 .bind(crate::store::to_i64(now))
                 .fetch_optional(&self.pool)
                 .await?)
+        }
+
+        async fn ledger_log(&self, name: &str) -> Result<Option<crate::store::HostedLog>> {
+            let row: Option<(String, String, Option<String>, i64)> =
+                sqlx::query_as("SELECT did, log, witness, entries FROM ledger_logs WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            Ok(row.map(|(did, log, witness, entries)| crate::store::HostedLog {
+                did,
+                log,
+                witness,
+                entries: u32::try_from(entries).unwrap_or(0),
+            }))
+        }
+
+        async fn put_ledger_log(
+            &self,
+            name: &str,
+            log: &crate::store::HostedLog,
+            extends: Option<u32>,
+            now: u64,
+        ) -> Result<bool> {
+            let done = match extends {
+                None => sqlx::query(
+                    "INSERT INTO ledger_logs (name, did, log, witness, entries, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(name)
+                .bind(&log.did)
+                .bind(&log.log)
+                .bind(&log.witness)
+                .bind(i64::from(log.entries))
+                .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+                Some(previous) => sqlx::query(
+                    "UPDATE ledger_logs SET log = $1, witness = $2, entries = $3, updated_at = $4 \
+                     WHERE name = $5 AND did = $6 AND entries = $7",
+                )
+                .bind(&log.log)
+                .bind(&log.witness)
+                .bind(i64::from(log.entries))
+                .bind(crate::store::to_i64(now))
+                .bind(name)
+                .bind(&log.did)
+                .bind(i64::from(previous))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+            };
+            Ok(done == 1)
         }
 
         async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64> {

@@ -1,0 +1,189 @@
+//! One resolver for every DID method a party may meet.
+//!
+//! - did:key and did:peer:2 are self-certifying: computed from the identifier, no network.
+//! - did:webvh: the log is fetched from the host the DID names and verified here entry by entry
+//!   ([`did::webvh`]); with a [`PeerBook`], the last verified entry is pinned so a later
+//!   rollback or fork is refused.
+//! - did:web and did:jwk go through ssi's method resolvers (did:web trusts its host and TLS,
+//!   as that method does; did:jwk is self-certifying).
+//!
+//! It is also the ledger client: publishing a did:webvh log to the host that serves it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use ssi_dids_core::{DID, DIDResolver};
+
+use crate::did::{self, DidDocument, webvh};
+use crate::error::{Error, Result};
+use crate::peerbook::{Peer, PeerBook};
+
+/// What a resolution found, beyond the document.
+#[derive(Clone, Debug)]
+pub struct Resolution {
+    pub document: DidDocument,
+    /// The document as the method returned it.
+    pub document_json: Value,
+    /// did:webvh only: the verified log.
+    pub log: Option<webvh::VerifiedLog>,
+}
+
+/// Resolves DIDs; see the module documentation for what each method trusts.
+#[derive(Clone, Debug)]
+pub struct Resolver {
+    http: reqwest::Client,
+    peers: Option<PeerBook>,
+}
+
+impl Resolver {
+    /// A resolver that remembers did:webvh pins in `peers` (recommended), or not at all.
+    pub fn new(peers: Option<PeerBook>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            // A log host must answer at the DID's own address; redirects could move trust.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Transport { url: "(resolver)".into(), reason: e.to_string() })?;
+        Ok(Resolver { http, peers })
+    }
+
+    pub fn peer_book(&self) -> Option<&PeerBook> {
+        self.peers.as_ref()
+    }
+
+    /// Resolves `did` (a DID, or for did:webvh a DID URL with `?versionId=` / `?versionNumber=`).
+    pub async fn resolve(&self, did: &str) -> Result<Resolution> {
+        match did::method_of(did)? {
+            "key" | "peer" => {
+                let document = did::resolve(did)?;
+                let document_json = serde_json::to_value(&document).unwrap_or(Value::Null);
+                Ok(Resolution { document, document_json, log: None })
+            }
+            "webvh" => self.resolve_webvh(did).await,
+            "web" => self.resolve_ssi(did, &did_web::DIDWeb).await,
+            "jwk" => self.resolve_ssi(did, &did_jwk::DIDJWK).await,
+            other => Err(Error::UnsupportedMethod { method: other.to_owned() }),
+        }
+    }
+
+    /// Resolves a DID whose keys are about to be used: a deactivated DID is an error.
+    pub async fn resolve_for_use(&self, did: &str) -> Result<Resolution> {
+        let resolution = self.resolve(did).await?;
+        if resolution.log.as_ref().is_some_and(|log| log.deactivated) {
+            return Err(Error::Deactivated { did: did.to_owned() });
+        }
+        Ok(resolution)
+    }
+
+    async fn resolve_webvh(&self, did: &str) -> Result<Resolution> {
+        let log_url = webvh::file_url(did, webvh::LOG_FILE)?;
+        let witness_url = webvh::file_url(did, webvh::WITNESS_FILE)?;
+        let jsonl = self.fetch(log_url.as_str(), true).await?.unwrap_or_default();
+        let witness = self.fetch(witness_url.as_str(), false).await?;
+        let log = webvh::verify(did, &jsonl, witness.as_deref())?;
+        if let Some(peers) = &self.peers {
+            // Check before recording so a rollback leaves the pin where it was.
+            peers.check(&log)?;
+            let latest = if log.version_number as usize == log.version_ids.len() {
+                log.document.clone()
+            } else {
+                webvh::verify(&log.did, &jsonl, witness.as_deref())?.document
+            };
+            peers.record(peer_from(&log.did, &latest), Some(&log))?;
+        }
+        Ok(Resolution { document: log.document.clone(), document_json: log.document_json.clone(), log: Some(log) })
+    }
+
+    async fn resolve_ssi<R: DIDResolver>(&self, did: &str, resolver: &R) -> Result<Resolution> {
+        let parsed = DID::new(did).map_err(|e| Error::invalid_did(did, e.to_string()))?;
+        let output = resolver
+            .resolve(parsed)
+            .await
+            .map_err(|e| Error::Transport { url: did.to_owned(), reason: format!("resolution failed: {e}") })?;
+        let document_json =
+            serde_json::to_value(output.document.document()).map_err(|e| Error::invalid_did(did, e.to_string()))?;
+        let document = DidDocument::from_foreign_json(&document_json)
+            .map_err(|e| Error::invalid_did(did, format!("its document is not usable: {e}")))?;
+        if document.id != did {
+            return Err(Error::invalid_did(did, format!("the document served is for `{}`", document.id)));
+        }
+        Ok(Resolution { document, document_json, log: None })
+    }
+
+    /// Fetches a ledger file, refusing oversized bodies. A missing optional file is `None`.
+    async fn fetch(&self, url: &str, required: bool) -> Result<Option<String>> {
+        let mut response = self.http.get(url).send().await.map_err(|e| transport(url, e))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND && !required {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            let what = if response.status() == reqwest::StatusCode::NOT_FOUND { " (no such DID here)" } else { "" };
+            return Err(transport(url, format!("HTTP {}{what}", response.status())));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport(url, e))? {
+            if body.len() + chunk.len() > webvh::MAX_LOG_BYTES {
+                return Err(transport(url, format!("the response is larger than {} bytes", webvh::MAX_LOG_BYTES)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map(Some).map_err(|_| transport(url, "the response is not UTF-8"))
+    }
+
+    /// Publishes a whole log to the host its DID names. The host verifies it too, and accepts
+    /// it only as the first log for that name or as an extension of the log it holds.
+    pub async fn publish(&self, did: &str, jsonl: &str) -> Result<()> {
+        let url = webvh::file_url(did, webvh::LOG_FILE)?;
+        let response = self
+            .http
+            .put(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/jsonl")
+            .body(jsonl.to_owned())
+            .send()
+            .await
+            .map_err(|e| transport(url.as_str(), e))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let reason = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        Err(Error::PublishRefused { url: url.to_string(), reason })
+    }
+}
+
+/// The peer-book entry for a DID's (latest) document.
+pub fn peer_from(did: &str, document: &DidDocument) -> Peer {
+    let authentication_key = document
+        .authentication
+        .first()
+        .and_then(|entry| match entry {
+            did::Relationship::Reference(id) => {
+                document.verification_method.iter().find(|m| document.absolute(&m.id) == document.absolute(id))
+            }
+            did::Relationship::Embedded(method) => Some(method),
+        })
+        .map(|m| m.public_key_multibase.clone())
+        .filter(|k| !k.is_empty());
+    let key_agreement_key =
+        document.key_agreement_keys().ok().and_then(|keys| keys.first().map(|(_, k)| k.to_multikey()));
+    Peer {
+        did: did.to_owned(),
+        label: None,
+        authentication_key,
+        key_agreement_key,
+        mediator: document.didcomm_endpoint(),
+        log_entries: None,
+        log_version_id: None,
+        deactivated: false,
+        added: String::new(),
+        verified: String::new(),
+    }
+}
+
+fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Transport { url: url.to_owned(), reason: reason.to_string() }
+}

@@ -1,0 +1,117 @@
+//! The DID ledger host: did:webvh logs of parties, at the paths their DIDs name
+//! (`did:webvh:{SCID}:{host}:parties:{name}` is served at `/parties/{name}/did.jsonl`).
+//!
+//! Hosting is not trusting: every reader verifies the whole log itself. The host's own checks
+//! keep its store clean and its names honest. A log is accepted only if it verifies from its
+//! first entry, names this host and path, and is either the first log for that name (first come,
+//! first served) or extends the log already held, entry for entry. The signatures on the new
+//! entries are the proof that the requester controls the DID's update key; nothing else about
+//! the requester matters. The host never drops or rewrites an entry.
+
+use mpc_identity::did::webvh;
+use mpc_identity::keystore::validate_name;
+
+use crate::Mediator;
+use crate::error::{Error, Result};
+use crate::store::HostedLog;
+
+/// What a publication did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Published {
+    pub did: String,
+    pub entries: u32,
+    /// `false` when the log was already stored exactly as sent.
+    pub changed: bool,
+}
+
+impl Mediator {
+    /// The DID a name here would have, with `{SCID}` for its SCID; `None` if this mediator's
+    /// public address has no host name (did:webvh cannot name an IP address).
+    pub fn ledger_address(&self, name: &str) -> Option<String> {
+        let base = self.ledger_base.as_ref()?;
+        webvh::address_of(base, &["parties", name]).ok()
+    }
+
+    /// Stores a log published for `name`; see the module documentation for what is accepted.
+    pub async fn publish_log(&self, name: &str, jsonl: &str) -> Result<Published> {
+        validate_name(name).map_err(|e| Error::Malformed { kind: "DID log", reason: e.to_string() })?;
+        let address = self.ledger_address(name).ok_or_else(|| {
+            Error::NotAuthorized(
+                "this mediator has no host name in its public URL, so it cannot host did:webvh logs \
+                 (start it with --public-url http(s)://NAME:PORT/)"
+                    .to_owned(),
+            )
+        })?;
+        let did = claimed_did(jsonl)?;
+        let expected_tail = address.split_once("{SCID}").map(|(_, tail)| tail).unwrap_or_default();
+        if !did.starts_with(webvh::PREFIX) || !did.ends_with(expected_tail) || webvh::scid_of(&did)?.contains(':') {
+            return Err(Error::NotAuthorized(format!("the log is for `{did}`, but this path hosts only `{address}`")));
+        }
+        let verified = webvh::verify(&did, jsonl, None)?;
+        let entries = verified.version_ids.len() as u32;
+        let existing = self.store.ledger_log(name).await?;
+        let extends = match &existing {
+            None => None,
+            Some(held) if held.did != did => {
+                return Err(Error::Conflict(format!("the name `{name}` is taken by `{}`", held.did)));
+            }
+            Some(held) => {
+                check_extends(&held.log, jsonl, held.entries)?;
+                if held.entries == entries {
+                    return Ok(Published { did, entries, changed: false });
+                }
+                Some(held.entries)
+            }
+        };
+        let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness: None, entries };
+        if !self.store.put_ledger_log(name, &log, extends, crate::now()).await? {
+            return Err(Error::Conflict(format!(
+                "the log of `{name}` changed while this update was checked; fetch it and retry"
+            )));
+        }
+        tracing::info!(name, did = %did, entries, "hosted DID log updated");
+        Ok(Published { did, entries, changed: true })
+    }
+
+    /// A hosted log, as stored.
+    pub async fn hosted_log(&self, name: &str) -> Result<Option<HostedLog>> {
+        if validate_name(name).is_err() {
+            return Ok(None);
+        }
+        self.store.ledger_log(name).await
+    }
+}
+
+/// The DID the log's first entry names (before anything is verified, to route the checks).
+fn claimed_did(jsonl: &str) -> Result<String> {
+    let first = jsonl.lines().next().unwrap_or_default();
+    let entry: serde_json::Value = serde_json::from_str(first)
+        .map_err(|e| Error::Malformed { kind: "DID log", reason: format!("the first entry is not JSON: {e}") })?;
+    entry
+        .pointer("/state/id")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Malformed { kind: "DID log", reason: "the first entry has no `state.id`".to_owned() })
+}
+
+/// A new log must hold every entry of the stored one, unchanged and in order.
+fn check_extends(held: &str, new: &str, held_entries: u32) -> Result<()> {
+    let mut new_lines = new.lines();
+    for (i, held_line) in held.lines().enumerate() {
+        match new_lines.next() {
+            Some(line) if line == held_line => {}
+            Some(_) => {
+                return Err(Error::Conflict(format!(
+                    "entry {} differs from the one hosted here: a log can only be extended, never rewritten",
+                    i + 1
+                )));
+            }
+            None => {
+                return Err(Error::Conflict(format!(
+                    "the log has fewer entries than the {held_entries} hosted here: entries can't be removed"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

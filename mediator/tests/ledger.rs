@@ -1,0 +1,222 @@
+//! The mediator as a did:webvh ledger host, over real HTTP on loopback: publication rules on
+//! SQLite and PostgreSQL, and a compromised host (its database edited behind its back) caught
+//! by the client's verification and peer book, each way with its own error.
+
+mod common;
+
+use common::*;
+use ed25519_dalek::SigningKey;
+use mpc_identity::Error;
+use mpc_identity::did::MediatorEndpoint;
+use mpc_identity::did::webvh::{self, Change, PartyDocument};
+use mpc_identity::keys::{PartyKeys, PublicKey};
+use mpc_identity::peerbook::PeerBook;
+use mpc_identity::resolver::Resolver;
+
+fn key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("rng");
+    SigningKey::from_bytes(&seed)
+}
+
+fn party_document(mediator: &TestMediator) -> PartyDocument {
+    let keys = PartyKeys::generate().expect("keys");
+    PartyDocument {
+        authentication: PublicKey::Ed25519(keys.verifying_key()),
+        key_agreement: PublicKey::X25519(keys.agreement_public()),
+        mediator: Some(MediatorEndpoint { uri: format!("{}/didcomm", mediator.base), routing_keys: vec![] }),
+    }
+}
+
+/// A party's DID on `mediator` under `name`, with the keys to extend it.
+struct LedgerParty {
+    did: String,
+    log: String,
+    signer: SigningKey,
+    next: SigningKey,
+}
+
+impl LedgerParty {
+    fn create(mediator: &TestMediator, name: &str) -> Self {
+        let address = mediator.state().ledger_address(name).expect("ledger on loopback");
+        let (update, next) = (key(), key());
+        let back = chrono::Utc::now() - chrono::Duration::minutes(5);
+        let (did, log) =
+            webvh::create(&address, &party_document(mediator), &update, Some(&next), None, Some(back.fixed_offset()))
+                .expect("create");
+        LedgerParty { did, log, signer: update, next }
+    }
+
+    /// Appends a new document (pre-rotation moves on one key).
+    fn update(&mut self, mediator: &TestMediator) -> String {
+        let after = key();
+        let change = Change::Document(Box::new(party_document(mediator)));
+        self.log = webvh::append(&self.did, &self.log, &change, &self.next, Some(&after), None).expect("append");
+        self.signer = std::mem::replace(&mut self.next, after);
+        self.log.clone()
+    }
+}
+
+impl TestMediator {
+    fn state(&self) -> &mpc_mediator::Mediator {
+        &self.running.as_ref().expect("running").state
+    }
+}
+
+fn resolver(dir: &std::path::Path) -> Resolver {
+    Resolver::new(Some(PeerBook::open(dir))).expect("resolver")
+}
+
+async fn logs_are_published_extended_and_resolved(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let home = tempfile::tempdir().expect("home");
+    let resolver = resolver(home.path());
+    let mut alice = LedgerParty::create(&mediator, "alice");
+    resolver.publish(&alice.did, &alice.log).await.expect("genesis accepted");
+    let first = resolver.resolve(&alice.did).await.expect("resolves");
+    assert_eq!(first.log.as_ref().map(|l| l.version_number), Some(1));
+
+    for version in 2..=3 {
+        let log = alice.update(&mediator);
+        resolver.publish(&alice.did, &log).await.expect("update accepted");
+        let resolved = resolver.resolve(&alice.did).await.expect("resolves");
+        assert_eq!(resolved.log.as_ref().map(|l| l.version_number), Some(version));
+    }
+    // Publishing the same log again changes nothing; an older version stays resolvable.
+    resolver.publish(&alice.did, &alice.log).await.expect("idempotent");
+    let v1 = resolver.resolve(&format!("{}?versionNumber=1", alice.did)).await.expect("v1");
+    assert_eq!(v1.document.id, alice.did);
+
+    let pinned = resolver.peer_book().expect("book").get(&alice.did).expect("read").expect("pinned");
+    assert_eq!(pinned.log_entries, Some(3));
+
+    // Deactivation: the log still resolves, but its keys are not for use.
+    let deactivated = webvh::append(&alice.did, &alice.log, &Change::Deactivate, &alice.next, None, None).expect("end");
+    resolver.publish(&alice.did, &deactivated).await.expect("deactivation accepted");
+    assert!(resolver.resolve(&alice.did).await.expect("resolves").log.expect("log").deactivated);
+    assert!(matches!(resolver.resolve_for_use(&alice.did).await, Err(Error::Deactivated { .. })));
+}
+
+async fn the_host_refuses_what_would_rewrite_history(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let home = tempfile::tempdir().expect("home");
+    let resolver = resolver(home.path());
+    let mut alice = LedgerParty::create(&mediator, "alice");
+    resolver.publish(&alice.did, &alice.log).await.expect("genesis");
+    let genesis = alice.log.clone();
+    let two = alice.update(&mediator);
+    resolver.publish(&alice.did, &two).await.expect("v2");
+
+    // First come, first served: another DID cannot take the name.
+    let mallory = LedgerParty::create(&mediator, "alice");
+    let err = resolver.publish(&mallory.did, &mallory.log).await.expect_err("name taken");
+    assert!(err.to_string().contains("taken"), "{err}");
+
+    // A shorter log (dropping entry 2) is refused, and so is a different entry 2.
+    let err = resolver.publish(&alice.did, &genesis).await.expect_err("rollback");
+    assert!(err.to_string().contains("fewer entries"), "{err}");
+    let forked = webvh::append(
+        &alice.did,
+        &genesis,
+        &Change::Document(Box::new(party_document(&mediator))),
+        &alice.signer,
+        Some(&key()),
+        None,
+    )
+    .expect("fork entry");
+    let err = resolver.publish(&alice.did, &forked).await.expect_err("fork");
+    assert!(err.to_string().contains("differs"), "{err}");
+
+    // A log that does not verify, or that names another path, is refused.
+    let tampered = two.replacen("\"versionTime\":\"", "\"versionTime\":\"1", 1);
+    let err = resolver.publish(&alice.did, &tampered).await.expect_err("tampered");
+    assert!(matches!(err, Error::PublishRefused { .. }), "{err}");
+    let bob = LedgerParty::create(&mediator, "bob");
+    let response = reqwest::Client::new()
+        .put(format!("{}/parties/carol/did.jsonl", mediator.base))
+        .body(bob.log.clone())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status().as_u16(), 403);
+    let response = reqwest::Client::new()
+        .put(format!("{}/parties/carol/did.jsonl", mediator.base))
+        .body("{not json")
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status().as_u16(), 400);
+
+    // What was stored survived all of it.
+    let resolved = resolver.resolve(&alice.did).await.expect("resolves");
+    assert_eq!(resolved.log.expect("log").version_ids.len(), 2);
+}
+
+on_both_backends!(logs_are_published_extended_and_resolved, the_host_refuses_what_would_rewrite_history);
+
+/// Edits the hosted log of `name` directly in the mediator's SQLite database: a compromised host.
+async fn tamper(mediator: &TestMediator, name: &str, log: &str) {
+    let url = mpc_mediator::store::default_sqlite_url(&mediator.dir.path().join("data"));
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("open the mediator's database");
+    sqlx::query("UPDATE ledger_logs SET log = $1 WHERE name = $2")
+        .bind(log)
+        .bind(name)
+        .execute(&pool)
+        .await
+        .expect("tamper");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_compromised_host_is_caught_each_way() {
+    let mediator = TestMediator::start(Backend::Sqlite).await;
+    let home = tempfile::tempdir().expect("home");
+    let resolver = resolver(home.path());
+    let mut alice = LedgerParty::create(&mediator, "alice");
+    resolver.publish(&alice.did, &alice.log).await.expect("genesis");
+    let genesis = alice.log.clone();
+    let two = alice.update(&mediator);
+    resolver.publish(&alice.did, &two).await.expect("v2");
+    let bob = LedgerParty::create(&mediator, "bob");
+    resolver.publish(&bob.did, &bob.log).await.expect("bob");
+    resolver.resolve(&alice.did).await.expect("pins version 2");
+
+    // An edited past entry: the host swaps alice's first key for its own.
+    let original_key = serde_json::from_str::<serde_json::Value>(genesis.lines().next().expect("line")).expect("json")
+        ["state"]["verificationMethod"][0]["publicKeyMultibase"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let evil = PublicKey::Ed25519(key().verifying_key()).to_multikey();
+    tamper(&mediator, "alice", &two.replacen(&original_key, &evil, 1)).await;
+    let err = resolver.resolve(&alice.did).await.expect_err("edited");
+    assert!(matches!(err, Error::LedgerInvalid { .. }), "{err}");
+
+    // The last entry dropped: valid on its own, but older than what was verified.
+    tamper(&mediator, "alice", &genesis).await;
+    let err = resolver.resolve(&alice.did).await.expect_err("rollback");
+    assert!(matches!(err, Error::LedgerRollback { pinned: 2, served: 1, .. }), "{err}");
+
+    // A fork: a different, validly signed entry 2 (the host holds a leaked update key).
+    let forked = webvh::append(
+        &alice.did,
+        &genesis,
+        &Change::Document(Box::new(party_document(&mediator))),
+        &alice.signer,
+        Some(&key()),
+        None,
+    )
+    .expect("fork");
+    tamper(&mediator, "alice", &forked).await;
+    let err = resolver.resolve(&alice.did).await.expect_err("fork");
+    assert!(matches!(err, Error::LedgerFork { version: 2, .. }), "{err}");
+
+    // Another DID's log at alice's address.
+    tamper(&mediator, "alice", &bob.log).await;
+    let err = resolver.resolve(&alice.did).await.expect_err("other DID");
+    assert!(matches!(err, Error::LedgerWrongDid { .. }), "{err}");
+
+    // The honest log again: the pin was never moved by any of the above.
+    tamper(&mediator, "alice", &two).await;
+    assert_eq!(resolver.resolve(&alice.did).await.expect("honest").log.expect("log").version_number, 2);
+}
