@@ -88,6 +88,10 @@ pub enum Error {
     #[error("corrupt peer book {path}: {reason}")]
     CorruptPeerBook { path: PathBuf, reason: String },
 
+    /// A ledger operation on an identity that is not a did:webvh one.
+    #[error("identity `{name}` is not a did:webvh identity; only those have a log to publish")]
+    NotWebvh { name: String },
+
     /// An empty passphrase would leave the keys effectively unencrypted.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,

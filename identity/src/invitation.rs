@@ -130,6 +130,21 @@ impl SignedInvitation {
         Ok(SignedInvitation { envelope })
     }
 
+    /// The sender the payload claims, unverified: which DID to resolve before [`Self::verify_with`].
+    pub fn claimed_from(&self) -> Result<String> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&self.envelope.payload)
+            .map_err(|e| Error::NotSignedMessage(format!("payload is not base64url ({e})")))?;
+        let payload: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::NotSignedMessage(format!("payload is not JSON ({e})")))?;
+        payload
+            .get("from")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::NotSignedMessage("the payload has no `from`".to_owned()))
+    }
+
     /// The signed message as compact JSON.
     pub fn to_json(&self) -> String {
         // A struct of strings always serializes.

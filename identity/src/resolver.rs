@@ -16,6 +16,7 @@ use ssi_dids_core::{DID, DIDResolver};
 
 use crate::did::{self, DidDocument, webvh};
 use crate::error::{Error, Result};
+use crate::invitation::{Invitation, SignedInvitation};
 use crate::peerbook::{Peer, PeerBook};
 
 /// What a resolution found, beyond the document.
@@ -73,6 +74,22 @@ impl Resolver {
             return Err(Error::Deactivated { did: did.to_owned() });
         }
         Ok(resolution)
+    }
+
+    /// Verifies an invitation against its sender's DID, resolved (and for did:webvh, fetched and
+    /// verified) here first. Returns the invitation and the resolution it was checked against.
+    pub async fn verify_invitation(&self, signed: &SignedInvitation, now: u64) -> Result<(Invitation, Resolution)> {
+        let from = signed.claimed_from()?;
+        let resolution = self.resolve_for_use(&from).await?;
+        let document = resolution.document.clone();
+        let invitation = signed.verify_with(now, |did| {
+            if did == from {
+                Ok(document)
+            } else {
+                Err(Error::SignerMismatch { kid: did.to_owned(), from: from.clone() })
+            }
+        })?;
+        Ok((invitation, resolution))
     }
 
     async fn resolve_webvh(&self, did: &str) -> Result<Resolution> {

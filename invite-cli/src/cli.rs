@@ -52,8 +52,28 @@ pub enum Command {
 Examples:
   mpc-id new                                   # identity `default`, did:peer:2 without mediator
   mpc-id new --name alice --mediator https://mediator.example.org
-  mpc-id new --name ci --method key            # did:key: the shortest DID, no mediator in it")]
+  mpc-id new --name ci --method key            # did:key: the shortest DID, no mediator in it
+  mpc-id new --name alice --method webvh --mediator https://mediator.example.org
+                                               # did:webvh: a verifiable log on the mediator;
+                                               # keys and endpoint can change later (`publish`)")]
     New(NewArgs),
+
+    /// Append to your did:webvh log and publish it: rotate keys, change mediator, or deactivate.
+    #[command(after_help = "\
+Every entry is signed with the key the previous entry committed to (pre-rotation), so a stolen
+current key cannot rewrite your DID. The keystore is updated first; if the host cannot be reached,
+run `mpc-id publish` again to send what was saved.
+
+Examples:
+  mpc-id publish --name alice --rotate-keys
+  mpc-id publish --name alice --mediator https://other-mediator.example.org
+  mpc-id publish --name alice                  # re-send the saved log (e.g. after an outage)
+  mpc-id publish --name alice --deactivate     # end the DID for good")]
+    Publish(PublishArgs),
+
+    /// The peers you have verified: add one by DID or invitation, or list them.
+    #[command(subcommand)]
+    Peers(PeersCommand),
 
     /// List the identities in the keystore.
     List(JsonFlag),
@@ -89,7 +109,17 @@ Examples:
   mpc-id invite --name alice --url | mpc-id inspect -")]
     Inspect(InspectArgs),
 
-    /// Resolve a DID (did:key, did:peer:2) to its DID document.
+    /// Resolve a DID to its document, verifying what the method allows.
+    #[command(after_help = "\
+did:key, did:peer:2 and did:jwk are computed from the DID itself. did:webvh logs are fetched from
+the host the DID names and verified entry by entry; the last verified entry is remembered in your
+peer book, so a host that later serves an older or different history is refused. did:web trusts
+its host (and TLS), as that method does.
+
+Examples:
+  mpc-id resolve did:webvh:QmSCID...:mediator.example.org:parties:alice
+  mpc-id resolve 'did:webvh:QmSCID...:mediator.example.org:parties:alice?versionNumber=1'
+  mpc-id resolve did:web:example.org --json")]
     Resolve(ResolveArgs),
 
     /// Run the mediator service (store-and-forward and live delivery for parties).
@@ -150,6 +180,48 @@ pub enum MethodArg {
     Key,
     /// did:peer:2: both keys and the mediator endpoint.
     Peer,
+    /// did:webvh: a signed log hosted by your mediator (needs --mediator).
+    Webvh,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// New signing and encryption keys.
+    #[arg(long)]
+    pub rotate_keys: bool,
+    /// Publish this mediator as your DIDComm endpoint.
+    #[arg(long, value_name = "URL", conflicts_with = "deactivate")]
+    pub mediator: Option<String>,
+    /// Deactivate the DID: nobody, you included, can update it again.
+    #[arg(long, conflicts_with = "rotate_keys")]
+    pub deactivate: bool,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeersCommand {
+    /// Verify a peer (a DID, or an invitation URL/file) and remember it.
+    #[command(after_help = "\
+Examples:
+  mpc-id peers add did:webvh:QmSCID...:mediator.example.org:parties:bob --label bob
+  mpc-id peers add 'https://mediator.example.org/oob?_oobid=...'")]
+    Add(PeersAddArgs),
+    /// List the peers you have verified.
+    List(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct PeersAddArgs {
+    /// A DID, or an invitation (URL, file, or - for stdin).
+    pub peer: String,
+    /// A name for the peer, for your own reference.
+    #[arg(long)]
+    pub label: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
 }
 
 #[derive(Debug, Args)]
@@ -160,7 +232,7 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = MethodArg::Peer)]
     pub method: MethodArg,
     /// Your mediator's URL: it is contacted, you are enrolled, and its endpoint goes into your
-    /// DID (did:peer) and your invitations.
+    /// DID (did:peer, did:webvh) and your invitations. With did:webvh it also hosts your log.
     #[arg(long, value_name = "URL")]
     pub mediator: Option<String>,
     #[command(flatten)]

@@ -21,7 +21,15 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
     let method = match args.method {
         MethodArg::Key => DidMethod::Key,
         MethodArg::Peer => DidMethod::Peer,
+        MethodArg::Webvh => DidMethod::Webvh,
     };
+    if method == DidMethod::Webvh {
+        let mediator = mediator
+            .as_ref()
+            .zip(args.mediator.as_deref())
+            .context("did:webvh needs --mediator URL: the mediator hosts your DID's log and is named in it")?;
+        return crate::ledger::new_webvh(keystore, name, mediator, args.output.json);
+    }
     if method == DidMethod::Key && mediator.is_some() {
         tracing::info!("did:key cannot name a mediator; it is kept in the keystore and put into invitations");
     }
@@ -36,12 +44,7 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
     if args.output.json {
         return crate::print_json(&identity.record);
     }
-    let record = &identity.record;
-    println!("Created identity `{}`", record.name);
-    print_record(record);
-    println!("  keystore  {} (encrypted, owner-only)", keystore.home().display());
-    println!();
-    println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
+    print_created(keystore, &identity.record);
     Ok(())
 }
 
@@ -64,16 +67,29 @@ pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
         let method = match record.method {
             DidMethod::Key => "did:key",
             DidMethod::Peer => "did:peer:2",
+            DidMethod::Webvh => "did:webvh",
         };
         println!("{:<16} {:<11} {}", record.name, method, crate::abbreviate_did(&record.did));
     }
     Ok(())
 }
 
+pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord) {
+    println!("Created identity `{}`", record.name);
+    print_record(record);
+    println!("  keystore  {} (encrypted, owner-only)", keystore.home().display());
+    println!();
+    println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
+}
+
 pub fn show(keystore: &Keystore, args: &ShowArgs) -> anyhow::Result<()> {
     let record = keystore.load(&args.identity.name)?;
     if args.document {
-        let document = did::resolve(&record.did)?;
+        // A did:webvh identity shows its own log's latest document, verified.
+        let document = match keystore.log_of(&record.name)? {
+            Some(log) => did::webvh::verify(&record.did, &log, None)?.document_json,
+            None => serde_json::to_value(did::resolve(&record.did)?)?,
+        };
         return crate::print_json(&document);
     }
     if args.output.json {

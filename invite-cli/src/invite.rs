@@ -99,7 +99,9 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
         Some(_) => crate::messaging::block_on(client::fetch_invitation(text.trim()))??,
         None => SignedInvitation::parse(&text)?,
     };
-    let invitation = signed.verify(unix_now()).context("invalid invitation")?;
+    let resolver = mpc_identity::resolver::Resolver::new(None)?;
+    let (invitation, _) =
+        crate::messaging::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
     if args.output.json {
         return crate::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));
     }
@@ -123,7 +125,7 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
 }
 
 /// An invitation from a URL argument, a file (text or a PNG with a QR code), or stdin.
-fn read_input(input: &str) -> anyhow::Result<String> {
+pub(crate) fn read_input(input: &str) -> anyhow::Result<String> {
     if input == "-" {
         let mut text = String::new();
         std::io::stdin()

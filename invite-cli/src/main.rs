@@ -5,6 +5,7 @@ mod cli;
 mod demo;
 mod identity;
 mod invite;
+mod ledger;
 mod messaging;
 mod passphrase;
 mod resolve;
@@ -48,7 +49,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show(args) => identity::show(&keystore()?, args),
         Command::Invite(args) => invite::invite(&keystore()?, args),
         Command::Inspect(args) => invite::inspect(args),
-        Command::Resolve(args) => resolve::resolve(args),
+        Command::Resolve(args) => resolve::resolve(&keystore()?, args),
+        Command::Publish(args) => ledger::publish(&keystore()?, args),
+        Command::Peers(cli::PeersCommand::Add(args)) => ledger::add_peer(&keystore()?, args),
+        Command::Peers(cli::PeersCommand::List(args)) => ledger::list_peers(&keystore()?, args.json),
         Command::Demo(args) => demo::demo(args),
         Command::Send(args) => messaging::send(&keystore()?, args),
         Command::Inbox(args) => messaging::inbox(&keystore()?, args),

@@ -1,15 +1,31 @@
 //! `mpc-id resolve`: a DID's document, as JSON or as a summary of its keys and services.
 
-use mpc_identity::did::{self, Relationship};
+use mpc_identity::did::Relationship;
+use mpc_identity::keystore::Keystore;
+use mpc_identity::peerbook::PeerBook;
+use mpc_identity::resolver::Resolver;
 
 use crate::cli::ResolveArgs;
+use crate::messaging::block_on;
 
-pub fn resolve(args: &ResolveArgs) -> anyhow::Result<()> {
-    let document = did::resolve(&args.did)?;
+pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
+    let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+    let resolution = block_on(resolver.resolve(&args.did))??;
     if args.output.json {
-        return crate::print_json(&document);
+        return crate::print_json(&resolution.document_json);
     }
+    let document = &resolution.document;
     println!("{}", document.id);
+    if let Some(log) = &resolution.log {
+        let state = if log.deactivated { "  DEACTIVATED" } else { "" };
+        println!(
+            "  log  version {} of {} ({}), {}, verified from genesis{state}",
+            log.version_number,
+            log.version_ids.len(),
+            log.version_time,
+            log.version_id
+        );
+    }
     for alias in &document.also_known_as {
         println!("  also known as  {alias}");
     }

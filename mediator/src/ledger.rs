@@ -73,6 +73,18 @@ impl Mediator {
         Ok(Published { did, entries, changed: true })
     }
 
+    /// The current document of a did:webvh DID hosted here, verified; `None` if not hosted here
+    /// or deactivated.
+    pub async fn hosted_document(&self, did: &str) -> Result<Option<mpc_identity::did::DidDocument>> {
+        let Some(name) = did.rsplit(':').next() else { return Ok(None) };
+        let Some(hosted) = self.hosted_log(name).await? else { return Ok(None) };
+        if hosted.did != did {
+            return Ok(None);
+        }
+        let verified = webvh::verify(did, &hosted.log, hosted.witness.as_deref())?;
+        Ok((!verified.deactivated).then_some(verified.document))
+    }
+
     /// A hosted log, as stored.
     pub async fn hosted_log(&self, name: &str) -> Result<Option<HostedLog>> {
         if validate_name(name).is_err() {

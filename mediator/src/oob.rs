@@ -7,6 +7,7 @@
 //! keeps them until they expire. A client re-hashes what it fetches, so the store cannot swap an
 //! invitation for another.
 
+use mpc_identity::did::webvh;
 use mpc_identity::invitation::{MAX_INVITATION_BYTES, SignedInvitation, content_address};
 
 use crate::Mediator;
@@ -22,7 +23,21 @@ impl Mediator {
             });
         }
         let now = crate::now();
-        let invitation = SignedInvitation::parse(body)?.verify(now)?;
+        let signed = SignedInvitation::parse(body)?;
+        let from = signed.claimed_from()?;
+        // A did:webvh party is served here if its log is hosted here; it is checked against that.
+        if from.starts_with(webvh::PREFIX) {
+            let document = self.hosted_document(&from).await?.ok_or_else(|| {
+                Error::NotAuthorized(format!(
+                    "{from} is not hosted by this mediator; only its parties may publish here"
+                ))
+            })?;
+            let invitation = signed.verify_with(now, |_| Ok(document))?;
+            let id = content_address(body.as_bytes());
+            self.store.put_invitation(&id, body, &invitation.from, invitation.expires_time).await?;
+            return Ok(id);
+        }
+        let invitation = signed.verify(now)?;
         if !self.store.is_mediated(&invitation.from).await? {
             return Err(Error::NotAuthorized(format!(
                 "{} is not served by this mediator; only its parties may publish invitations here",

@@ -6,6 +6,7 @@
 //! linked into place, so a crash or a concurrent writer can never leave a half-written identity
 //! where a good one was, and two `new`s racing for one name cannot both win.
 
+mod ledger;
 mod sealed;
 
 use std::fs::{self, File, OpenOptions};
@@ -32,6 +33,8 @@ pub enum DidMethod {
     Key,
     /// `did:peer:2`: both keys and the mediator endpoint in the identifier.
     Peer,
+    /// `did:webvh`: a signed, hash-chained log hosted by a mediator; keys and endpoint can change.
+    Webvh,
 }
 
 /// The public part of an identity: what `show` prints and what others may know.
@@ -57,6 +60,7 @@ impl IdentityRecord {
         match self.method {
             DidMethod::Key => format!("{}#{}", self.did, self.authentication_key),
             DidMethod::Peer => format!("{}#key-2", self.did),
+            DidMethod::Webvh => format!("{}#key-1", self.did),
         }
     }
 
@@ -67,6 +71,8 @@ impl IdentityRecord {
         match self.method {
             DidMethod::Key => Ok(did_key::encode(ed.as_ed25519()?)),
             DidMethod::Peer => peer2::for_party(ed, x, self.mediator.as_ref()),
+            // Checked against the identity's log instead (see `ledger::check_record`).
+            DidMethod::Webvh => Ok(self.did.clone()),
         }
     }
 }
@@ -76,7 +82,11 @@ impl IdentityRecord {
 pub struct UnlockedIdentity {
     pub record: IdentityRecord,
     pub keys: PartyKeys,
+    /// did:webvh only: the keys that may extend the DID's log.
+    pub ledger: Option<LedgerKeys>,
 }
+
+pub use ledger::{LedgerKeys, LedgerUpdate};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +94,10 @@ struct KeystoreFile {
     format: String,
     identity: IdentityRecord,
     sealed: Sealed,
+    /// did:webvh only: the DID's log as this party last wrote it (public, kept with the keys so
+    /// that both change in one atomic write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log: Option<String>,
 }
 
 /// A keystore directory.
@@ -136,12 +150,15 @@ impl Keystore {
         let keys = match method {
             DidMethod::Key => PartyKeys::generate_ed25519_derived()?,
             DidMethod::Peer => PartyKeys::generate()?,
+            DidMethod::Webvh => {
+                return Err(Error::invalid_did(name, "a did:webvh identity is created with `create_webvh`"));
+            }
         };
         let ed = PublicKey::Ed25519(keys.verifying_key());
         let x = PublicKey::X25519(keys.agreement_public());
         let did = match method {
             DidMethod::Key => did_key::encode(&keys.verifying_key()),
-            DidMethod::Peer => peer2::for_party(ed, x, mediator.as_ref())?,
+            _ => peer2::for_party(ed, x, mediator.as_ref())?,
         };
         let record = IdentityRecord {
             name: name.to_owned(),
@@ -154,12 +171,12 @@ impl Keystore {
         };
         let sealed = Sealed::seal(keys.secret_bytes().as_slice(), passphrase, &aad(&record.did))
             .map_err(|reason| Error::CorruptKeystore { path: path.clone(), reason })?;
-        let file = KeystoreFile { format: FORMAT.to_owned(), identity: record.clone(), sealed };
+        let file = KeystoreFile { format: FORMAT.to_owned(), identity: record.clone(), sealed, log: None };
         let json = serde_json::to_vec_pretty(&file)
             .map_err(|e| Error::CorruptKeystore { path: path.clone(), reason: e.to_string() })?;
         self.write_new(name, &path, &json)?;
         tracing::info!(name, did = %record.did, "created identity");
-        Ok(UnlockedIdentity { record, keys })
+        Ok(UnlockedIdentity { record, keys, ledger: None })
     }
 
     /// The public record of one identity.
@@ -175,10 +192,18 @@ impl Keystore {
             OpenError::Rejected => Error::WrongPassphrase { name: name.to_owned() },
             OpenError::Malformed(reason) => Error::CorruptKeystore { path: path.clone(), reason },
         })?;
-        let keys = PartyKeys::from_secret_slice(&secret).ok_or_else(|| Error::CorruptKeystore {
-            path: path.clone(),
-            reason: "sealed keys have the wrong length".to_owned(),
-        })?;
+        let wrong_length =
+            || Error::CorruptKeystore { path: path.clone(), reason: "sealed keys have the wrong length".to_owned() };
+        let (keys, ledger) = match (file.identity.method, secret.len()) {
+            (DidMethod::Webvh, 128) => (
+                PartyKeys::from_secret_slice(&secret[..64]).ok_or_else(wrong_length)?,
+                Some(LedgerKeys::from_secret_slice(&secret[64..]).ok_or_else(wrong_length)?),
+            ),
+            (DidMethod::Key | DidMethod::Peer, 64) => {
+                (PartyKeys::from_secret_slice(&secret).ok_or_else(wrong_length)?, None)
+            }
+            _ => return Err(wrong_length()),
+        };
         if PublicKey::Ed25519(keys.verifying_key()).to_multikey() != file.identity.authentication_key
             || PublicKey::X25519(keys.agreement_public()).to_multikey() != file.identity.key_agreement_key
         {
@@ -187,7 +212,7 @@ impl Keystore {
                 reason: "the public keys in the record do not belong to the sealed secret keys".to_owned(),
             });
         }
-        Ok(UnlockedIdentity { record: file.identity, keys })
+        Ok(UnlockedIdentity { record: file.identity, keys, ledger })
     }
 
     /// Every identity's public record, sorted by name. A file that cannot be read is reported in
@@ -226,6 +251,11 @@ impl Keystore {
                 path,
                 reason: format!("file holds identity `{}`, not `{name}`", file.identity.name),
             });
+        }
+        if file.identity.method == DidMethod::Webvh {
+            ledger::check_record(&file.identity, file.log.as_deref())
+                .map_err(|reason| Error::CorruptKeystore { path: path.clone(), reason })?;
+            return Ok(file);
         }
         match file.identity.expected_did() {
             Ok(did) if did == file.identity.did => Ok(file),

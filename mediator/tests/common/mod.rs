@@ -165,7 +165,7 @@ impl Party {
     pub fn identity_clone(&self) -> UnlockedIdentity {
         let keys =
             mpc_identity::keys::PartyKeys::from_secret_slice(&*self.identity.keys.secret_bytes()).expect("64 bytes");
-        UnlockedIdentity { record: self.identity.record.clone(), keys }
+        UnlockedIdentity { record: self.identity.record.clone(), keys, ledger: None }
     }
 
     /// A plaintext message from this party.

@@ -1,0 +1,149 @@
+//! `mpc-id new --method webvh`, `publish` and `peers`: DIDs on a ledger, and the peer book.
+
+use anyhow::Context;
+use mpc_identity::client::{self, MediatorClient};
+use mpc_identity::did::webvh;
+use mpc_identity::invitation::SignedInvitation;
+use mpc_identity::keystore::{DidMethod, Keystore, LedgerUpdate};
+use mpc_identity::peerbook::PeerBook;
+use mpc_identity::resolver::{self, Resolver};
+use mpc_identity::unix_now;
+
+use crate::cli::{PeersAddArgs, PublishArgs};
+use crate::messaging::block_on;
+use crate::passphrase;
+
+/// Creates a did:webvh identity whose log `mediator` (reached at `url`) hosts, and publishes it.
+pub fn new_webvh(
+    keystore: &Keystore,
+    name: &str,
+    (mediator, url): (&MediatorClient, &str),
+    json: bool,
+) -> anyhow::Result<()> {
+    let base = url::Url::parse(url).with_context(|| format!("invalid mediator URL `{url}`"))?;
+    let address = webvh::address_of(&base, &["parties", name])?;
+    let passphrase = passphrase::for_new(name)?;
+    let (identity, log) = keystore.create_webvh(name, &address, Some(mediator.routing_endpoint()), &passphrase)?;
+    let resolver = Resolver::new(None)?;
+    if let Err(err) = block_on(resolver.publish(&identity.record.did, &log))? {
+        // Nobody knows this DID yet: better no identity than one the ledger does not hold.
+        keystore.remove(name)?;
+        return Err(err).context(format!("identity `{name}` was not created"));
+    }
+    if json {
+        return crate::print_json(&identity.record);
+    }
+    crate::identity::print_created(keystore, &identity.record);
+    println!("  ledger    {}", webvh::file_url(&identity.record.did, webvh::LOG_FILE)?);
+    Ok(())
+}
+
+pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
+    let name = &args.identity.name;
+    let record = keystore.load(name)?;
+    if record.method != DidMethod::Webvh {
+        anyhow::bail!(mpc_identity::Error::NotWebvh { name: name.clone() });
+    }
+    let mediator = match &args.mediator {
+        Some(url) => Some(Some(block_on(MediatorClient::connect(url))??.routing_endpoint())),
+        None => None,
+    };
+    let passphrase = passphrase::for_unlock(name)?;
+    let identity = keystore.unlock(name, &passphrase)?;
+    let change = LedgerUpdate { rotate_keys: args.rotate_keys, mediator, deactivate: args.deactivate };
+    let nothing_new = !change.rotate_keys && change.mediator.is_none() && !change.deactivate;
+    let (identity, log) = if nothing_new {
+        let log = keystore.log_of(name)?.context("the identity holds no log")?;
+        (identity, log)
+    } else {
+        keystore.advance_webvh(&identity, &change, &passphrase)?
+    };
+    let did = &identity.record.did;
+    let verified = webvh::verify(did, &log, None)?;
+    block_on(Resolver::new(None)?.publish(did, &log))?.with_context(|| {
+        format!("saved in the keystore but not published; run `mpc-id publish --name {name}` again")
+    })?;
+    if args.output.json {
+        return crate::print_json(&serde_json::json!({
+            "did": did,
+            "versionId": verified.version_id,
+            "versionNumber": verified.version_number,
+            "deactivated": verified.deactivated,
+        }));
+    }
+    println!("Published version {} of {did}", verified.version_number);
+    println!("  entry     {}", verified.version_id);
+    if verified.deactivated {
+        println!("  DEACTIVATED: the DID can no longer be updated or used");
+    } else {
+        println!("  signing   {} (Ed25519)", identity.record.authentication_key);
+        println!("  agreement {} (X25519)", identity.record.key_agreement_key);
+    }
+    Ok(())
+}
+
+pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> {
+    let book = PeerBook::open(keystore.home());
+    let resolver = Resolver::new(Some(book.clone()))?;
+    let (did, document) = if args.peer.starts_with("did:") {
+        let resolution = block_on(resolver.resolve_for_use(&args.peer))??;
+        (resolution.document.id.clone(), resolution.document)
+    } else {
+        let text = crate::invite::read_input(&args.peer)?;
+        let signed = match client::oobid_of(text.trim()) {
+            Some(_) => block_on(client::fetch_invitation(text.trim()))??,
+            None => SignedInvitation::parse(&text)?,
+        };
+        let (invitation, resolution) =
+            block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
+        (invitation.from, resolution.document)
+    };
+    let mut peer = resolver::peer_from(&did, &document);
+    peer.label.clone_from(&args.label);
+    // did:webvh resolution pinned the log already; this adds the label and refreshes the keys.
+    let pinned = book.get(&did)?;
+    peer.log_entries = pinned.as_ref().and_then(|p| p.log_entries);
+    peer.log_version_id = pinned.as_ref().and_then(|p| p.log_version_id.clone());
+    let peer = book.record(peer, None)?;
+    if args.output.json {
+        return crate::print_json(&peer);
+    }
+    println!("Verified and added {}", peer.did);
+    print_peer(&peer);
+    Ok(())
+}
+
+pub fn list_peers(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
+    let peers = PeerBook::open(keystore.home()).list()?;
+    if json {
+        return crate::print_json(&peers);
+    }
+    if peers.is_empty() {
+        println!("No peers yet. Add one with `mpc-id peers add <did|invitation>`.");
+    }
+    for peer in &peers {
+        let label = peer.label.as_deref().unwrap_or("-");
+        let version = peer.log_entries.map(|n| format!("log v{n}")).unwrap_or_default();
+        let ended = if peer.deactivated { " DEACTIVATED" } else { "" };
+        println!("{label:<16} {} {version}{ended}", crate::abbreviate_did(&peer.did));
+    }
+    Ok(())
+}
+
+fn print_peer(peer: &mpc_identity::peerbook::Peer) {
+    if let Some(label) = &peer.label {
+        println!("  label     {label}");
+    }
+    if let Some(key) = &peer.authentication_key {
+        println!("  signing   {key} (Ed25519)");
+    }
+    if let Some(key) = &peer.key_agreement_key {
+        println!("  agreement {key} (X25519)");
+    }
+    if let Some(mediator) = &peer.mediator {
+        println!("  mediator  {}", mediator.uri);
+    }
+    if let (Some(n), Some(id)) = (peer.log_entries, &peer.log_version_id) {
+        println!("  log       {n} entries verified, last {id}");
+    }
+}
