@@ -57,6 +57,10 @@ pub enum Error {
     #[error("`{did}` is deactivated: its controller ended it, so its keys must not be trusted")]
     Deactivated { did: String },
 
+    /// A DID's document or log could not be fetched from where its method says it lives.
+    #[error("could not resolve `{did}`: {reason}")]
+    ResolutionFailed { did: String, reason: String },
+
     /// A ledger host refused a new log or an update.
     #[error("the ledger at {url} refused the log: {reason}")]
     PublishRefused { url: String, reason: String },

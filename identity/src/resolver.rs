@@ -95,8 +95,14 @@ impl Resolver {
     async fn resolve_webvh(&self, did: &str) -> Result<Resolution> {
         let log_url = webvh::file_url(did, webvh::LOG_FILE)?;
         let witness_url = webvh::file_url(did, webvh::WITNESS_FILE)?;
-        let jsonl = self.fetch(log_url.as_str(), true).await?.unwrap_or_default();
-        let witness = self.fetch(witness_url.as_str(), false).await?;
+        let failed = |e: Error| match e {
+            Error::Transport { url, reason } => {
+                Error::ResolutionFailed { did: did.to_owned(), reason: format!("{url}: {reason}") }
+            }
+            other => other,
+        };
+        let jsonl = self.fetch(log_url.as_str(), true).await.map_err(failed)?.unwrap_or_default();
+        let witness = self.fetch(witness_url.as_str(), false).await.map_err(failed)?;
         let log = webvh::verify(did, &jsonl, witness.as_deref())?;
         if let Some(peers) = &self.peers {
             // Check before recording so a rollback leaves the pin where it was.
@@ -116,7 +122,7 @@ impl Resolver {
         let output = resolver
             .resolve(parsed)
             .await
-            .map_err(|e| Error::Transport { url: did.to_owned(), reason: format!("resolution failed: {e}") })?;
+            .map_err(|e| Error::ResolutionFailed { did: did.to_owned(), reason: e.to_string() })?;
         let document_json =
             serde_json::to_value(output.document.document()).map_err(|e| Error::invalid_did(did, e.to_string()))?;
         let document = DidDocument::from_foreign_json(&document_json)

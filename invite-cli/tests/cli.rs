@@ -260,7 +260,13 @@ fn resolve_prints_documents_and_names_bad_dids() {
     assert_eq!(document["keyAgreement"][0], format!("{did}#z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW").as_str());
     let text = stdout(&mpc_id(home.path()).args(["resolve", did]).output().expect("run"));
     assert!(text.contains("authentication") && text.contains("keyAgreement"), "{text}");
-    assert_refused(&mpc_id(home.path()).args(["resolve", "did:web:example.org"]).output().expect("run"), "unsupported");
+    assert_refused(
+        &mpc_id(home.path())
+            .args(["resolve", "did:ethr:0xb9c5714089478a327f09197987f16f9e5d936e8a"])
+            .output()
+            .expect("run"),
+        "unsupported",
+    );
     assert_refused(&mpc_id(home.path()).args(["resolve", "did:peer:2.Q"]).output().expect("run"), "invalid DID");
     assert_refused(&mpc_id(home.path()).args(["resolve", "nonsense"]).output().expect("run"), "invalid DID");
 }

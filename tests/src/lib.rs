@@ -10,15 +10,18 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The Python interpreter of the interop virtual environment that `scripts/test` prepares.
+/// The Python interpreter of the interop virtual environment that `scripts/test` prepares for
+/// `script`: `webvh_*` scripts have one of their own (see `scripts/test`).
 ///
 /// # Panics
 /// When there is none: the interop tests are part of the suite and must not silently pass.
-pub fn python() -> PathBuf {
-    if let Some(path) = std::env::var_os("MPC_ID_PYTHON") {
+pub fn python_for(script: &str) -> PathBuf {
+    let (variable, venv) =
+        if script.starts_with("webvh") { ("MPC_ID_PYTHON_WEBVH", ".venv-webvh") } else { ("MPC_ID_PYTHON", ".venv") };
+    if let Some(path) = std::env::var_os(variable) {
         return PathBuf::from(path);
     }
-    let venv = workspace_root().join(".venv/bin/python");
+    let venv = workspace_root().join(venv).join("bin/python");
     assert!(
         venv.exists(),
         "no Python interop environment: run `scripts/test` (it creates .venv with tests/python/requirements.txt) \
@@ -40,7 +43,7 @@ pub fn run_python(script: &str, args: &[&str], stdin: &str) -> serde_json::Value
 /// # Panics
 /// As [`run_python`].
 pub fn run_python_os(script: &str, args: &[&std::ffi::OsStr], stdin: &str) -> serde_json::Value {
-    let mut child = Command::new(python())
+    let mut child = Command::new(python_for(script))
         .arg(workspace_root().join("tests/python").join(script))
         .args(args)
         .stdin(Stdio::piped())

@@ -15,7 +15,7 @@ pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 #[serde(rename_all = "camelCase")]
 pub struct DidDocument {
     /// Usually an array of URLs; a single string, and JSON-LD objects, also occur.
-    #[serde(rename = "@context", deserialize_with = "one_or_many")]
+    #[serde(rename = "@context", default, deserialize_with = "one_or_many")]
     pub context: Vec<Value>,
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
