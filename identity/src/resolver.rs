@@ -153,6 +153,19 @@ impl Resolver {
         String::from_utf8(body).map(Some).map_err(|_| transport(url, "the response is not UTF-8"))
     }
 
+    /// The `did:key` a mediator witnesses did:webvh logs with (from its `/ledger`).
+    pub async fn ledger_witness(&self, mediator_url: &str) -> Result<String> {
+        let url = format!("{}/ledger", mediator_url.trim_end_matches('/'));
+        let response = self.http.get(&url).send().await.map_err(|e| transport(&url, e))?;
+        if !response.status().is_success() {
+            return Err(transport(&url, format!("HTTP {} (not an mpc-id mediator?)", response.status())));
+        }
+        let info: Value = response.json().await.map_err(|e| transport(&url, e))?;
+        let witness = info["witness"].as_str().ok_or_else(|| transport(&url, "no `witness` in the answer"))?;
+        crate::keys::PublicKey::from_multikey(witness.strip_prefix("did:key:").unwrap_or_default())?.as_ed25519()?;
+        Ok(witness.to_owned())
+    }
+
     /// Publishes a whole log to the host its DID names. The host verifies it too, and accepts
     /// it only as the first log for that name or as an extension of the log it holds.
     pub async fn publish(&self, did: &str, jsonl: &str) -> Result<()> {

@@ -235,6 +235,10 @@ pub struct NewArgs {
     /// DID (did:peer, did:webvh) and your invitations. With did:webvh it also hosts your log.
     #[arg(long, value_name = "URL")]
     pub mediator: Option<String>,
+    /// did:webvh: have the mediator witness every entry of your log with its own key, so that
+    /// resolvers accept an entry only with its co-signature.
+    #[arg(long, requires = "mediator")]
+    pub witness: bool,
     #[command(flatten)]
     pub output: JsonFlag,
 }

@@ -28,7 +28,7 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
             .as_ref()
             .zip(args.mediator.as_deref())
             .context("did:webvh needs --mediator URL: the mediator hosts your DID's log and is named in it")?;
-        return crate::ledger::new_webvh(keystore, name, mediator, args.output.json);
+        return crate::ledger::new_webvh(keystore, name, mediator, args.witness, args.output.json);
     }
     if method == DidMethod::Key && mediator.is_some() {
         tracing::info!("did:key cannot name a mediator; it is kept in the keystore and put into invitations");

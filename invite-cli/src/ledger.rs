@@ -18,13 +18,16 @@ pub fn new_webvh(
     keystore: &Keystore,
     name: &str,
     (mediator, url): (&MediatorClient, &str),
+    witnessed: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let base = url::Url::parse(url).with_context(|| format!("invalid mediator URL `{url}`"))?;
     let address = webvh::address_of(&base, &["parties", name])?;
-    let passphrase = passphrase::for_new(name)?;
-    let (identity, log) = keystore.create_webvh(name, &address, Some(mediator.routing_endpoint()), &passphrase)?;
     let resolver = Resolver::new(None)?;
+    let witness = if witnessed { Some(block_on(resolver.ledger_witness(url))??) } else { None };
+    let passphrase = passphrase::for_new(name)?;
+    let endpoint = Some(mediator.routing_endpoint());
+    let (identity, log) = keystore.create_webvh(name, &address, endpoint, witness.as_deref(), &passphrase)?;
     if let Err(err) = block_on(resolver.publish(&identity.record.did, &log))? {
         // Nobody knows this DID yet: better no identity than one the ledger does not hold.
         keystore.remove(name)?;

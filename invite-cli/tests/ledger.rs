@@ -92,6 +92,15 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     refused(carol, "taken");
     assert!(ok(mpc_id(carol_home.path()).args(["list", "--json"]).output().expect("run")).contains("[]"));
 
+    // A witnessed DID: the mediator co-signs, and resolution requires its proof.
+    let witnessed =
+        json(&ok(bob(&["new", "-n", "bob", "--method", "webvh", "--mediator", &url, "--witness", "--json"])));
+    let bob_did = witnessed["did"].as_str().expect("did");
+    let resolved = ok(alice(&["resolve", bob_did, "--json"]));
+    assert_eq!(json(&resolved)["id"], bob_did);
+    let proofs = ok(mpc_id(carol_home.path()).args(["resolve", bob_did]).output().expect("run"));
+    assert!(proofs.contains("version 1 of 1"), "{proofs}");
+
     // An IP address cannot name a did:webvh host.
     let ip_url = url.replace("localhost", "127.0.0.1");
     refused(
@@ -107,5 +116,5 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     assert_eq!(ended["deactivated"], true);
     assert!(ok(bob(&["resolve", &did])).contains("DEACTIVATED"));
     refused(bob(&["peers", "add", &did]), "deactivated");
-    refused(alice(&["publish", "-n", "alice", "--rotate-keys"]), "did:webvh log");
+    refused(alice(&["publish", "-n", "alice", "--rotate-keys"]), "deactivated");
 }

@@ -49,6 +49,7 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
         .route("/oob", post(publish_invitation).get(fetch_invitation))
         .route("/parties/{name}/did.jsonl", get(hosted_log).put(publish_log))
         .route("/parties/{name}/did-witness.json", get(hosted_witness))
+        .route("/ledger", get(ledger_info))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
     Router::new()
         .merge(client_facing)
@@ -208,6 +209,15 @@ fn ledger_error(error: &Error) -> Response {
     let status = status_of(error);
     let body = serde_json::json!({ "error": error.to_string(), "code": error.problem_code() });
     json_response(status, "application/json", body.to_string())
+}
+
+/// What a party needs to create a DID here: the address pattern and the witness key.
+async fn ledger_info(State(mediator): State<Arc<Mediator>>) -> Response {
+    let body = serde_json::json!({
+        "address": mediator.ledger_address("{name}"),
+        "witness": mediator.witness_did(),
+    });
+    json_response(StatusCode::OK, "application/json", body.to_string())
 }
 
 async fn hosted_log(

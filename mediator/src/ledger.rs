@@ -7,6 +7,9 @@
 //! first served) or extends the log already held, entry for entry. The signatures on the new
 //! entries are the proof that the requester controls the DID's update key; nothing else about
 //! the requester matters. The host never drops or rewrites an entry.
+//!
+//! A DID may name this mediator's `did:key` as its witness; the mediator then adds its proof for
+//! each new latest entry to the DID's `did-witness.json`, and resolvers require it.
 
 use mpc_identity::did::webvh;
 use mpc_identity::keystore::validate_name;
@@ -32,6 +35,11 @@ impl Mediator {
         webvh::address_of(base, &["parties", name]).ok()
     }
 
+    /// The `did:key` with which this mediator witnesses the logs that ask it to.
+    pub fn witness_did(&self) -> String {
+        webvh::did_key_of(self.identity.keys.signing_key())
+    }
+
     /// Stores a log published for `name`; see the module documentation for what is accepted.
     pub async fn publish_log(&self, name: &str, jsonl: &str) -> Result<Published> {
         validate_name(name).map_err(|e| Error::Malformed { kind: "DID log", reason: e.to_string() })?;
@@ -47,9 +55,14 @@ impl Mediator {
         if !did.starts_with(webvh::PREFIX) || !did.ends_with(expected_tail) || webvh::scid_of(&did)?.contains(':') {
             return Err(Error::NotAuthorized(format!("the log is for `{did}`, but this path hosts only `{address}`")));
         }
-        let verified = webvh::verify(&did, jsonl, None)?;
-        let entries = verified.version_ids.len() as u32;
         let existing = self.store.ledger_log(name).await?;
+        // Where the log names this mediator as its witness, it co-signs the latest entry; the
+        // log must then verify with the witness proofs, ours included.
+        let held_witness = existing.as_ref().and_then(|held| held.witness.clone());
+        let witness =
+            webvh::witness(&did, jsonl, held_witness.as_deref(), self.identity.keys.signing_key())?.or(held_witness);
+        let verified = webvh::verify(&did, jsonl, witness.as_deref())?;
+        let entries = verified.version_ids.len() as u32;
         let extends = match &existing {
             None => None,
             Some(held) if held.did != did => {
@@ -63,7 +76,7 @@ impl Mediator {
                 Some(held.entries)
             }
         };
-        let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness: None, entries };
+        let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness, entries };
         if !self.store.put_ledger_log(name, &log, extends, crate::now()).await? {
             return Err(Error::Conflict(format!(
                 "the log of `{name}` changed while this update was checked; fetch it and retry"

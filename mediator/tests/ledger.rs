@@ -152,7 +152,11 @@ async fn the_host_refuses_what_would_rewrite_history(backend: Backend) {
     assert_eq!(resolved.log.expect("log").version_ids.len(), 2);
 }
 
-on_both_backends!(logs_are_published_extended_and_resolved, the_host_refuses_what_would_rewrite_history);
+on_both_backends!(
+    logs_are_published_extended_and_resolved,
+    the_host_refuses_what_would_rewrite_history,
+    the_mediator_witnesses_logs_that_ask_it_to
+);
 
 /// Edits the hosted log of `name` directly in the mediator's SQLite database: a compromised host.
 async fn tamper(mediator: &TestMediator, name: &str, log: &str) {
@@ -219,4 +223,99 @@ async fn a_compromised_host_is_caught_each_way() {
     // The honest log again: the pin was never moved by any of the above.
     tamper(&mediator, "alice", &two).await;
     assert_eq!(resolver.resolve(&alice.did).await.expect("honest").log.expect("log").version_number, 2);
+}
+
+/// A DID that names the mediator as its witness: the mediator co-signs every new entry, resolvers
+/// require it, and a host that drops the proofs is caught.
+async fn the_mediator_witnesses_logs_that_ask_it_to(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let home = tempfile::tempdir().expect("home");
+    let resolver = resolver(home.path());
+    let witness = resolver.ledger_witness(&mediator.base).await.expect("ledger info");
+    assert_eq!(witness, mediator.state().witness_did());
+
+    let address = mediator.state().ledger_address("wanda").expect("ledger");
+    let (update, next, after) = (key(), key(), key());
+    let back = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let (did, genesis) = webvh::create(
+        &address,
+        &party_document(&mediator),
+        &update,
+        Some(&next),
+        Some(&witness),
+        Some(back.fixed_offset()),
+    )
+    .expect("create");
+    // Unwitnessed, the log does not verify anywhere...
+    assert!(matches!(webvh::verify(&did, &genesis, None), Err(Error::LedgerInvalid { .. })));
+    // ...published here, it does: the mediator added its proof.
+    resolver.publish(&did, &genesis).await.expect("witnessed genesis");
+    let resolved = resolver.resolve(&did).await.expect("resolves with the witness proof");
+    let log = resolved.log.expect("log");
+    assert_eq!(log.witnesses, vec![witness.clone()]);
+    assert_eq!(log.witness_threshold, 1);
+
+    let two = webvh::append(
+        &did,
+        &genesis,
+        &Change::Document(Box::new(party_document(&mediator))),
+        &next,
+        Some(&after),
+        None,
+    )
+    .expect("update");
+    resolver.publish(&did, &two).await.expect("witnessed update");
+    assert_eq!(resolver.resolve(&did).await.expect("v2").log.expect("log").version_number, 2);
+    let proofs: serde_json::Value = reqwest::get(format!("{}/parties/wanda/did-witness.json", mediator.base))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let witnessed: Vec<&str> =
+        proofs.as_array().expect("array").iter().filter_map(|p| p["versionId"].as_str()).collect();
+    assert!(witnessed.contains(&log_version_id(&two, 2).as_str()), "{proofs}");
+
+    // A log naming a witness this mediator is not cannot be completed here.
+    let (_, other_genesis) = webvh::create(
+        &mediator.state().ledger_address("otto").expect("ledger"),
+        &party_document(&mediator),
+        &key(),
+        Some(&key()),
+        Some(&webvh::did_key_of(&key())),
+        Some(back.fixed_offset()),
+    )
+    .expect("create");
+    let other_did = serde_json::from_str::<serde_json::Value>(other_genesis.lines().next().expect("line"))
+        .expect("json")["state"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let err = resolver.publish(&other_did, &other_genesis).await.expect_err("unwitnessed");
+    assert!(err.to_string().to_lowercase().contains("witness"), "{err}");
+}
+
+fn log_version_id(log: &str, version: usize) -> String {
+    let line = log.lines().nth(version - 1).expect("entry");
+    serde_json::from_str::<serde_json::Value>(line).expect("json")["versionId"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn dropped_witness_proofs_are_caught() {
+    let mediator = TestMediator::start(Backend::Sqlite).await;
+    let home = tempfile::tempdir().expect("home");
+    let resolver = resolver(home.path());
+    let witness = mediator.state().witness_did();
+    let address = mediator.state().ledger_address("wendy").expect("ledger");
+    let (did, genesis) =
+        webvh::create(&address, &party_document(&mediator), &key(), Some(&key()), Some(&witness), None)
+            .expect("create");
+    resolver.publish(&did, &genesis).await.expect("witnessed");
+    resolver.resolve(&did).await.expect("resolves");
+    let url = mpc_mediator::store::default_sqlite_url(&mediator.dir.path().join("data"));
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("db");
+    sqlx::query("UPDATE ledger_logs SET witness = NULL WHERE name = 'wendy'").execute(&pool).await.expect("drop");
+    pool.close().await;
+    let err = resolver.resolve(&did).await.expect_err("unwitnessed");
+    assert!(matches!(err, Error::LedgerInvalid { .. }), "{err}");
 }

@@ -23,7 +23,7 @@ fn python_resolves(did_url: &str, log: &str) -> Value {
 fn logs_made_here_verify_in_python_at_every_version() {
     let home = tempfile::tempdir().expect("home");
     let keystore = Keystore::open(home.path()).expect("keystore");
-    let (mut identity, _) = keystore.create_webvh("rust", ADDRESS, None, "pw").expect("create");
+    let (mut identity, _) = keystore.create_webvh("rust", ADDRESS, None, None, "pw").expect("create");
     let mut keys_by_version = vec![identity.record.authentication_key.clone()];
     let changes = [
         LedgerUpdate { rotate_keys: true, ..Default::default() },

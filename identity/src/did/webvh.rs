@@ -17,7 +17,6 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use didwebvh_rs::log_entry::LogEntryMethods;
 use didwebvh_rs::prelude::{DIDWebVHError, DIDWebVHState, Multibase, Parameters, Secret, Witnesses};
-use didwebvh_rs::{create::CreateDIDConfig, update::UpdateDIDConfig};
 use ed25519_dalek::SigningKey;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
@@ -148,10 +147,7 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
     let document: DidDocument = serde_json::from_value(document_json.clone())
         .map_err(|e| ledger(did, format!("the document at {entry_version_id} is not a DID document: {e}")))?;
     let (witnesses, witness_threshold) = match meta.witness.as_ref() {
-        Some(w) => (
-            w.witnesses().unwrap_or_default().iter().map(|w| format!("did:key:{}", w.id.as_str())).collect(),
-            w.threshold().unwrap_or(0),
-        ),
+        Some(w) => (w.witnesses().unwrap_or_default().iter().map(|w| w.as_did()).collect(), w.threshold().unwrap_or(0)),
         None => (Vec::new(), 0),
     };
     Ok(VerifiedLog {
@@ -172,7 +168,8 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
 ///
 /// `update_key` signs it and may sign the next entry only if pre-rotation is off; with
 /// `next_update_key` given, the log commits to that key's hash and only it can sign the next
-/// entry (pre-rotation). `witness` asks the named `did:key` witnesses (threshold 1) to co-sign.
+/// entry (pre-rotation). `witness` names a `did:key` witness (threshold 1) whose proof every
+/// entry then needs: the host that holds that key adds it when the log is published.
 pub fn create(
     address: &str,
     party: &PartyDocument,
@@ -181,7 +178,9 @@ pub fn create(
     witness: Option<&str>,
     at: Option<DateTime<FixedOffset>>,
 ) -> Result<(String, String)> {
-    let signer = secret_of(update_key);
+    if !address.starts_with(PREFIX) || !address.contains("{SCID}") {
+        return Err(ledger(address, "the address must be a did:webvh DID with a `{SCID}` placeholder"));
+    }
     let mut parameters = Parameters {
         update_keys: Some(Arc::new(vec![Multibase::new(multikey(update_key))])),
         portable: Some(false),
@@ -193,21 +192,18 @@ pub fn create(
     if let Some(witness_did) = witness {
         parameters.witness = Some(Arc::new(witnesses(witness_did)?));
     }
-    let mut config = CreateDIDConfig::builder()
-        .address(address)
-        .authorization_key(signer)
-        .did_document(document_template(party))
-        .parameters(parameters);
-    if let Some(at) = at {
-        config = config.version_time(at);
-    }
-    let config = config.build().map_err(|e| ledger(address, describe(&e)))?;
-    let created = poll_once(didwebvh_rs::create::create_did(config)).map_err(|e| ledger(address, describe(&e)))?;
-    let line = serde_json::to_string(created.log_entry()).map_err(|e| ledger(address, e.to_string()))?;
-    Ok((created.did().to_owned(), format!("{line}\n")))
+    let document = replace_placeholder(document_template(party), address);
+    let mut state = DIDWebVHState::default();
+    // The library's own `create_did` would also sign witness proofs, which needs the
+    // witness's secret; a party has only its own keys, so the entry is written directly.
+    let entry = poll_once(state.create_log_entry(at, &document, &parameters, &secret_of(update_key)))
+        .map_err(|e| ledger(address, describe(&e)))?;
+    let did = entry.get_state().get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let line = serde_json::to_string(&entry.log_entry).map_err(|e| ledger(address, e.to_string()))?;
+    Ok((did, format!("{line}\n")))
 }
 
-/// Appends one change to a verified log, signed by `signer`: the current update key, or (with
+/// Appends one change to a log, signed by `signer`: the current update key, or (with
 /// pre-rotation) the committed next key. Returns the whole new log.
 ///
 /// With `next_update_key`, the new entry makes `signer` the update key and commits to the next
@@ -221,56 +217,108 @@ pub fn append(
     at: Option<DateTime<FixedOffset>>,
 ) -> Result<String> {
     let base_did = did.split(['?', '#']).next().unwrap_or(did);
-    let state = verified_state(base_did, jsonl)?;
+    let mut state = entries_verified(base_did, jsonl)?;
     let last = state.log_entries().last().ok_or_else(|| ledger(did, "the log is empty"))?;
+    if last.validated_parameters.deactivated == Some(true) {
+        return Err(Error::Deactivated { did: base_did.to_owned() });
+    }
     let last_time = last.log_entry.get_version_time();
-    let pre_rotation = last.validated_parameters.pre_rotation_active;
-    let config = UpdateDIDConfig::builder().state(state).signing_key(secret_of(signer));
-    let config = match change {
+    let mut parameters = last.validated_parameters.clone();
+    let document = match change {
         Change::Document(party) => {
-            let mut config = config.document(replace_placeholder(document_template(party), base_did));
             if let Some(next) = next_update_key {
-                config = config
-                    .update_keys(vec![Multibase::new(multikey(signer))])
-                    .next_key_hashes(vec![Multibase::new(next_key_hash(next)?)]);
+                parameters.update_keys = Some(Arc::new(vec![Multibase::new(multikey(signer))]));
+                parameters.next_key_hashes = Some(Arc::new(vec![Multibase::new(next_key_hash(next)?)]));
             }
-            config.version_time(at.unwrap_or_else(|| next_version_time(Some(last_time))))
-        }
-        Change::Deactivate if pre_rotation => {
-            // The library would write the pre-rotation teardown and the deactivation within
-            // the same second, which its own verifier then rejects (times must increase).
-            // Write the teardown as an ordinary entry, then deactivate in the next second.
-            let teardown = config
-                .update_keys(vec![Multibase::new(multikey(signer))])
-                .next_key_hashes(Vec::new())
-                .version_time(at.unwrap_or_else(|| next_version_time(Some(last_time))));
-            let torn_down = run_update(did, teardown)?;
-            return append(did, &torn_down, change, signer, None, None);
+            replace_placeholder(document_template(party), base_did)
         }
         Change::Deactivate => {
-            // Deactivation stamps its entry with the current time: step past the last entry's.
-            next_version_time(Some(last_time));
-            config.deactivate(true)
+            let document = last.get_state().clone();
+            if parameters.pre_rotation_active {
+                // Pre-rotation must end before the DID can: an entry revealing the committed
+                // key as the update key and committing to nothing more.
+                let mut teardown = parameters.clone();
+                teardown.update_keys = Some(Arc::new(vec![Multibase::new(multikey(signer))]));
+                teardown.next_key_hashes = Some(Arc::new(Vec::new()));
+                let time = at.unwrap_or_else(|| next_version_time(Some(last_time)));
+                poll_once(state.create_log_entry(Some(time), &document, &teardown, &secret_of(signer)))
+                    .map_err(|e| ledger(did, describe(&e)))?;
+                parameters = state.log_entries().last().map(|e| e.validated_parameters.clone()).unwrap_or(teardown);
+            }
+            parameters.deactivated = Some(true);
+            parameters.update_keys = Some(Arc::new(Vec::new()));
+            document
         }
     };
-    run_update(did, config)
-}
-
-fn verified_state(did: &str, jsonl: &str) -> Result<DIDWebVHState> {
-    let mut state = DIDWebVHState::default();
-    poll_once(state.resolve_log(did, jsonl, None)).map_err(|e| ledger(did, describe(&e)))?;
-    Ok(state)
-}
-
-fn run_update(did: &str, config: didwebvh_rs::update::UpdateDIDConfigBuilder) -> Result<String> {
-    let config = config.build().map_err(|e| ledger(did, describe(&e)))?;
-    let updated = poll_once(didwebvh_rs::update::update_did(config)).map_err(|e| ledger(did, describe(&e)))?;
-    let mut out = String::new();
-    for entry in updated.state().log_entries() {
+    let previous = state.log_entries().last().map(|e| e.log_entry.get_version_time());
+    let time = match (at, change) {
+        (Some(at), Change::Document(_)) => at,
+        _ => next_version_time(previous),
+    };
+    poll_once(state.create_log_entry(Some(time), &document, &parameters, &secret_of(signer)))
+        .map_err(|e| ledger(did, describe(&e)))?;
+    let mut out = String::with_capacity(jsonl.len() + 2048);
+    for entry in state.log_entries() {
         out.push_str(&serde_json::to_string(&entry.log_entry).map_err(|e| ledger(did, e.to_string()))?);
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Adds `witness_key`'s proof for the log's latest entry to the witness file `existing`, if the
+/// log names that key as a witness. Returns the new witness file, or `None` if not a witness.
+///
+/// Only the entries are checked here (hashes, proofs, parameters), not other witnesses' proofs:
+/// the caller verifies the whole log with the file this returns.
+pub fn witness(did: &str, jsonl: &str, existing: Option<&str>, witness_key: &SigningKey) -> Result<Option<String>> {
+    let state = entries_verified(did, jsonl)?;
+    let Some(latest) = state.log_entries().last() else { return Ok(None) };
+    let me = did_key_of(witness_key);
+    let asked = latest
+        .get_active_witnesses()
+        .and_then(|w| w.witnesses().map(|list| list.iter().any(|w| w.as_did() == me)))
+        .unwrap_or(false);
+    if !asked {
+        return Ok(None);
+    }
+    let mut proofs = match existing {
+        Some(raw) => DIDWebVHState::parse_witness_proofs(raw).map_err(|e| ledger(did, describe(&e)))?,
+        None => Default::default(),
+    };
+    let version_id = latest.get_version_id().to_owned();
+    let proof = affinidi_data_integrity::DataIntegrityProof::sign(
+        &json!({ "versionId": version_id }),
+        &secret_of(witness_key),
+        affinidi_data_integrity::SignOptions::new(),
+    )
+    .now_or_never()
+    .ok_or_else(|| ledger(did, "witness signing waited on I/O"))?
+    .map_err(|e| ledger(did, format!("witness signing failed: {e}")))?;
+    proofs.add_proof(&version_id, &proof, false).map_err(|e| ledger(did, describe(&e)))?;
+    serde_json::to_string(&proofs).map(Some).map_err(|e| ledger(did, e.to_string()))
+}
+
+/// The log's entries, each verified against the one before (hashes, signatures by authorized
+/// keys, parameter transitions) but without witness proofs: for a party's own log, and for a
+/// host about to add its witness proof.
+fn entries_verified(did: &str, jsonl: &str) -> Result<DIDWebVHState> {
+    if jsonl.len() > MAX_LOG_BYTES {
+        return Err(ledger(did, format!("the log is more than the {MAX_LOG_BYTES} bytes accepted")));
+    }
+    let entries = DIDWebVHState::parse_log_entries(jsonl).map_err(|e| ledger(did, describe(&e)))?;
+    let mut state = DIDWebVHState::default();
+    for mut entry in entries {
+        entry.verify_log_entry(state.log_entries().last()).map_err(|e| ledger(did, describe(&e)))?;
+        state.log_entries_mut().push(entry);
+    }
+    let first_id = state.log_entries().first().and_then(|e| e.get_state().get("id")).and_then(Value::as_str);
+    if first_id != Some(did) {
+        return Err(Error::LedgerWrongDid {
+            requested: did.to_owned(),
+            served: first_id.unwrap_or("(none)").to_owned(),
+        });
+    }
+    Ok(state)
 }
 
 /// The `nextKeyHashes` entry committing to `key` (base58btc multihash of its multikey).

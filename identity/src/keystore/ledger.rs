@@ -62,12 +62,14 @@ pub struct LedgerUpdate {
 
 impl Keystore {
     /// Creates a did:webvh identity at `address` (`did:webvh:{SCID}:host:parties:name`), its
-    /// genesis entry signed and stored; the caller publishes the returned log.
+    /// genesis entry signed and stored; the caller publishes the returned log. With `witness`
+    /// (a `did:key`), every entry needs that witness's proof too.
     pub fn create_webvh(
         &self,
         name: &str,
         address: &str,
         mediator: Option<MediatorEndpoint>,
+        witness: Option<&str>,
         passphrase: &str,
     ) -> Result<(UnlockedIdentity, String)> {
         validate_name(name)?;
@@ -81,7 +83,7 @@ impl Keystore {
         let keys = PartyKeys::generate()?;
         let ledger = LedgerKeys::generate()?;
         let party = party_document(&keys, mediator.clone());
-        let (did, log) = webvh::create(address, &party, &ledger.update, Some(&ledger.next), None, None)?;
+        let (did, log) = webvh::create(address, &party, &ledger.update, Some(&ledger.next), witness, None)?;
         let identity =
             UnlockedIdentity { record: record_for(name, &did, &party, mediator), keys, ledger: Some(ledger) };
         let json = self.file_json(&identity, &log, passphrase)?;
