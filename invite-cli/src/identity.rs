@@ -44,7 +44,7 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
     if args.output.json {
         return crate::print_json(&identity.record);
     }
-    print_created(keystore, &identity.record);
+    print_created(keystore, &identity.record, None);
     Ok(())
 }
 
@@ -74,9 +74,12 @@ pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord) {
+pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord, ledger: Option<&str>) {
     println!("Created identity `{}`", record.name);
     print_record(record);
+    if let Some(ledger) = ledger {
+        println!("  ledger    {ledger} (verifiable history of the DID)");
+    }
     println!("  keystore  {} (encrypted, owner-only)", keystore.home().display());
     println!();
     println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
@@ -87,7 +90,7 @@ pub fn show(keystore: &Keystore, args: &ShowArgs) -> anyhow::Result<()> {
     if args.document {
         // A did:webvh identity shows its own log's latest document, verified.
         let document = match keystore.log_of(&record.name)? {
-            Some(log) => did::webvh::verify(&record.did, &log, None)?.document_json,
+            Some(log) => serde_json::to_value(did::webvh::verify_own(&record.did, &log)?.0)?,
             None => serde_json::to_value(did::resolve(&record.did)?)?,
         };
         return crate::print_json(&document);

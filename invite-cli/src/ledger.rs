@@ -36,8 +36,8 @@ pub fn new_webvh(
     if json {
         return crate::print_json(&identity.record);
     }
-    crate::identity::print_created(keystore, &identity.record);
-    println!("  ledger    {}", webvh::file_url(&identity.record.did, webvh::LOG_FILE)?);
+    let ledger = webvh::file_url(&identity.record.did, webvh::LOG_FILE)?;
+    crate::identity::print_created(keystore, &identity.record, Some(ledger.as_str()));
     Ok(())
 }
 
@@ -62,21 +62,28 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
         keystore.advance_webvh(&identity, &change, &passphrase)?
     };
     let did = &identity.record.did;
-    let verified = webvh::verify(did, &log, None)?;
+    let (_, deactivated) = webvh::verify_own(did, &log)?;
+    let version_number = log.lines().count();
+    let version_id = log
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .and_then(|entry| entry["versionId"].as_str().map(str::to_owned))
+        .unwrap_or_default();
     block_on(Resolver::new(None)?.publish(did, &log))?.with_context(|| {
         format!("saved in the keystore but not published; run `mpc-id publish --name {name}` again")
     })?;
     if args.output.json {
         return crate::print_json(&serde_json::json!({
             "did": did,
-            "versionId": verified.version_id,
-            "versionNumber": verified.version_number,
-            "deactivated": verified.deactivated,
+            "versionId": version_id,
+            "versionNumber": version_number,
+            "deactivated": deactivated,
         }));
     }
-    println!("Published version {} of {did}", verified.version_number);
-    println!("  entry     {}", verified.version_id);
-    if verified.deactivated {
+    println!("Published version {version_number} of {did}");
+    println!("  entry     {version_id}");
+    if deactivated {
         println!("  DEACTIVATED: the DID can no longer be updated or used");
     } else {
         println!("  signing   {} (Ed25519)", identity.record.authentication_key);

@@ -72,7 +72,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
+        // The did:webvh library logs what then reaches the user as our error; once is enough.
+        0 => "warn,didwebvh_rs=error",
         1 => "info",
         _ => "debug",
     };

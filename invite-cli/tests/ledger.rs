@@ -100,6 +100,11 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     assert_eq!(json(&resolved)["id"], bob_did);
     let proofs = ok(mpc_id(carol_home.path()).args(["resolve", bob_did]).output().expect("run"));
     assert!(proofs.contains("version 1 of 1"), "{proofs}");
+    // Bob's own copy holds no witness proofs (the host does); it still opens, signs and rotates.
+    assert!(ok(bob(&["invite", "-n", "bob", "--url"])).contains("_oobid="));
+    let rotated = json(&ok(bob(&["publish", "-n", "bob", "--rotate-keys", "--json"])));
+    assert_eq!(rotated["versionNumber"], 2);
+    assert!(ok(alice(&["resolve", bob_did])).contains("version 2 of 2"));
 
     // An IP address cannot name a did:webvh host.
     let ip_url = url.replace("localhost", "127.0.0.1");

@@ -298,6 +298,17 @@ pub fn witness(did: &str, jsonl: &str, existing: Option<&str>, witness_key: &Sig
     serde_json::to_string(&proofs).map(Some).map_err(|e| ledger(did, e.to_string()))
 }
 
+/// The latest document of a log as its controller wrote it, every entry verified but witness
+/// proofs not required (the host holds those): how a party checks its own stored log. Returns the
+/// document and whether the DID is deactivated.
+pub fn verify_own(did: &str, jsonl: &str) -> Result<(DidDocument, bool)> {
+    let state = entries_verified(did, jsonl)?;
+    let latest = state.log_entries().last().ok_or_else(|| ledger(did, "the log is empty"))?;
+    let document: DidDocument = serde_json::from_value(latest.get_state().clone())
+        .map_err(|e| ledger(did, format!("the latest document is not a DID document: {e}")))?;
+    Ok((document, latest.validated_parameters.deactivated == Some(true)))
+}
+
 /// The log's entries, each verified against the one before (hashes, signatures by authorized
 /// keys, parameter transitions) but without witness proofs: for a party's own log, and for a
 /// host about to add its witness proof.
