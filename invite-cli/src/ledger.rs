@@ -33,6 +33,10 @@ pub fn new_webvh(
         keystore.remove(name)?;
         return Err(err).context(format!("identity `{name}` was not created"));
     }
+    // The mediator knows the DID from its ledger now, so it can take the enrollment.
+    block_on(mediator.enroll(&identity))?.with_context(|| {
+        format!("identity `{name}` was created but not enrolled; retry with `mpc-id mediator enroll --name {name}`")
+    })?;
     if json {
         return crate::print_json(&identity.record);
     }

@@ -106,6 +106,11 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     assert_eq!(rotated["versionNumber"], 2);
     assert!(ok(alice(&["resolve", bob_did])).contains("version 2 of 2"));
 
+    // did:webvh parties message each other through the mediator, each resolved from the ledger.
+    let _ = ok(alice(&["send", "-n", "alice", bob_did, "hello from the ledger"]));
+    let inbox = ok(bob(&["inbox", "-n", "bob", "--json"]));
+    assert!(inbox.contains("hello from the ledger") && inbox.contains(&did), "{inbox}");
+
     // An IP address cannot name a did:webvh host.
     let ip_url = url.replace("localhost", "127.0.0.1");
     refused(

@@ -98,6 +98,7 @@ async fn didcomm(State(mediator): State<Arc<Mediator>>, body: Body) -> Response 
         let error = Error::Malformed { kind: "request", reason: "not UTF-8 JSON".to_owned() };
         return plain_problem(&mediator, &error, StatusCode::BAD_REQUEST);
     };
+    mediator.learn_sender(text).await;
     let incoming = match mediator.open_envelope(text) {
         Ok(incoming) => incoming,
         Err(error) => return plain_problem(&mediator, &error, status_of(&error)),
@@ -378,6 +379,7 @@ async fn on_frame(
     live: &mut Option<tokio::sync::broadcast::Receiver<()>>,
     cursor: &mut u64,
 ) -> Option<String> {
+    mediator.learn_sender(text).await;
     let incoming = match mediator.open_envelope(text) {
         Ok(incoming) => incoming,
         Err(error) => return Some(mediator.problem_report(&error, None).to_string()),

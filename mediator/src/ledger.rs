@@ -98,6 +98,43 @@ impl Mediator {
         Ok((!verified.deactivated).then_some(verified.document))
     }
 
+    /// Before an envelope is opened: if its sender is a did:webvh party hosted here, (re)load and
+    /// verify its current document, so that `resolve` can give it to the decryption and to the
+    /// sealing of replies. Reloaded every time, so a rotation published through another instance
+    /// is seen at once.
+    pub async fn learn_sender(&self, envelope: &str) {
+        let Ok(Some(sender)) = mpc_identity::envelope::encrypted::sender_did(envelope) else { return };
+        if !sender.starts_with(webvh::PREFIX) {
+            return;
+        }
+        let document = match self.hosted_document(&sender).await {
+            Ok(document) => document,
+            Err(e) => {
+                tracing::warn!(did = %sender, error = %e, "could not load a hosted DID's document");
+                None
+            }
+        };
+        let mut documents = self.ledger_documents.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match document {
+            Some(document) => documents.insert(sender, document),
+            None => documents.remove(&sender),
+        };
+    }
+
+    /// A DID document for DIDComm: self-certifying methods computed, did:webvh parties hosted here
+    /// from their verified logs; anything else is refused.
+    pub fn resolve(&self, did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocument> {
+        if did.starts_with(webvh::PREFIX) {
+            let documents = self.ledger_documents.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            return documents.get(did).cloned().ok_or_else(|| mpc_identity::Error::ResolutionFailed {
+                did: did.to_owned(),
+                reason: "this mediator talks DIDComm only with did:webvh parties whose (active) logs it hosts"
+                    .to_owned(),
+            });
+        }
+        mpc_identity::did::resolve(did)
+    }
+
     /// A hosted log, as stored.
     pub async fn hosted_log(&self, name: &str) -> Result<Option<HostedLog>> {
         if validate_name(name).is_err() {

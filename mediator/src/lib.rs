@@ -49,6 +49,9 @@ pub struct Mediator {
     owners: owners::OwnerCache,
     /// Where hosted did:webvh DIDs live: the public URL, if it has a host name.
     ledger_base: Option<url::Url>,
+    /// Verified documents of hosted did:webvh parties that talk DIDComm here, refreshed from the
+    /// ledger whenever one sends (see `ledger::learn_sender`).
+    ledger_documents: std::sync::RwLock<std::collections::HashMap<String, mpc_identity::did::DidDocument>>,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -150,6 +153,7 @@ impl Mediator {
             limits,
             owners: Default::default(),
             ledger_base,
+            ledger_documents: Default::default(),
         })
     }
 

@@ -155,7 +155,8 @@ async fn the_host_refuses_what_would_rewrite_history(backend: Backend) {
 on_both_backends!(
     logs_are_published_extended_and_resolved,
     the_host_refuses_what_would_rewrite_history,
-    the_mediator_witnesses_logs_that_ask_it_to
+    the_mediator_witnesses_logs_that_ask_it_to,
+    hosted_webvh_parties_talk_didcomm_with_their_current_keys
 );
 
 /// Edits the hosted log of `name` directly in the mediator's SQLite database: a compromised host.
@@ -318,4 +319,36 @@ async fn dropped_witness_proofs_are_caught() {
     pool.close().await;
     let err = resolver.resolve(&did).await.expect_err("unwitnessed");
     assert!(matches!(err, Error::LedgerInvalid { .. }), "{err}");
+}
+
+/// did:webvh parties speak DIDComm with the mediator that hosts their log, always with the keys
+/// of the log's current version; parties whose logs are not hosted here are refused.
+async fn hosted_webvh_parties_talk_didcomm_with_their_current_keys(backend: Backend) {
+    use mpc_identity::client::MediatorClient;
+    use mpc_identity::keystore::{Keystore, LedgerUpdate};
+
+    let mediator = TestMediator::start(backend).await;
+    let home = tempfile::tempdir().expect("home");
+    let keystore = Keystore::open(home.path()).expect("keystore");
+    let client = MediatorClient::connect(&mediator.base).await.expect("connect");
+    let resolver = resolver(home.path());
+    let address = mediator.state().ledger_address("vera").expect("ledger");
+
+    // Not published yet: the mediator does not know the DID.
+    let (vera, log) =
+        keystore.create_webvh("vera", &address, Some(client.routing_endpoint()), None, "pw").expect("create");
+    let err = client.enroll(&vera).await.expect_err("unknown DID");
+    assert!(err.to_string().contains("hosts"), "{err}");
+
+    resolver.publish(&vera.record.did, &log).await.expect("publish");
+    client.enroll(&vera).await.expect("enrolled");
+    client.ping(&vera).await.expect("ping");
+
+    // Rotated but not yet published: the mediator still knows only the old keys.
+    let change = LedgerUpdate { rotate_keys: true, ..Default::default() };
+    let (rotated, log) = keystore.advance_webvh(&vera, &change, "pw").expect("rotate");
+    assert!(client.ping(&rotated).await.is_err(), "the new keys must not work before they are published");
+    resolver.publish(&rotated.record.did, &log).await.expect("publish rotation");
+    client.ping(&rotated).await.expect("new keys work once published");
+    assert!(client.ping(&vera).await.is_err(), "the old keys no longer work");
 }

@@ -63,7 +63,7 @@ impl LiveInbox {
                 return Err(problem);
             }
             if message["type"] == format!("{PICKUP}delivery") {
-                return Ok(open_delivery(me, &self.kid, &message));
+                return Ok(open_delivery(me, &self.kid, &message).await);
             }
             // Status replies to our requests carry nothing to hand out.
         }

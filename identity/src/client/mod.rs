@@ -18,6 +18,7 @@ use crate::envelope::encrypted::{self, RecipientKey};
 use crate::error::{Error, Result};
 use crate::invitation::SignedInvitation;
 use crate::keystore::UnlockedIdentity;
+use crate::resolver::Resolver;
 pub use live::LiveInbox;
 
 const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
@@ -143,7 +144,7 @@ impl MediatorClient {
     /// Takes up to `limit` waiting messages and opens them. They stay queued until acknowledged.
     pub async fn pickup(&self, me: &UnlockedIdentity, limit: u32) -> Result<Vec<Received>> {
         let reply = self.expect_reply(me, &format!("{PICKUP}delivery-request"), json!({ "limit": limit })).await?;
-        Ok(open_delivery(me, &own_agreement_kid(me)?, &reply))
+        Ok(open_delivery(me, &own_agreement_kid(me)?, &reply).await)
     }
 
     /// Deletes acknowledged messages from the queue; returns how many still wait.
@@ -166,7 +167,8 @@ impl MediatorClient {
 /// Sends `message` from `me` to the DID `to`: sealed to `to`'s keys, then wrapped in a `forward`
 /// for each routing key of `to`'s DIDComm service (innermost first), and posted to its endpoint.
 pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()> {
-    let document = did::resolve(to)?;
+    // Any method: a did:webvh recipient's log is fetched and verified, a deactivated one refused.
+    let document = Resolver::new(None)?.resolve_for_use(to).await?.document;
     let endpoint = document
         .didcomm_endpoint()
         .ok_or_else(|| Error::invalid_did(to, "names no DIDCommMessaging service to send to"))?;
@@ -234,17 +236,32 @@ pub fn oobid_of(url: &str) -> Option<String> {
 
 /// Opens the attachments of a `delivery` sealed to `kid`; one that cannot be opened is logged
 /// and left queued for acknowledgement by hand.
-pub(crate) fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &Value) -> Vec<Received> {
+pub(crate) async fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &Value) -> Vec<Received> {
     let mut received = Vec::new();
     for attachment in delivery["attachments"].as_array().into_iter().flatten() {
         let id = attachment["id"].as_str().unwrap_or_default().to_owned();
         let envelope = attachment["data"]["json"].to_string();
-        match encrypted::decrypt(&envelope, &me.keys, &[kid.to_owned()], did::resolve) {
+        match open_from_anyone(&envelope, me, kid).await {
             Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
             Err(e) => tracing::warn!(id = %id, error = %e, "a queued message could not be opened"),
         }
     }
     received
+}
+
+/// Decrypts a message from any party: a sender whose DID is not self-certifying (did:webvh) is
+/// resolved and verified first, and its document is the only one the decryption may use.
+async fn open_from_anyone(envelope: &str, me: &UnlockedIdentity, kid: &str) -> Result<encrypted::Decrypted> {
+    let fetched = match encrypted::sender_did(envelope)? {
+        Some(sender) if did::resolve(&sender).is_err() => {
+            Some(Resolver::new(None)?.resolve_for_use(&sender).await?.document)
+        }
+        _ => None,
+    };
+    encrypted::decrypt(envelope, &me.keys, &[kid.to_owned()], |did| match &fetched {
+        Some(document) if document.id == did => Ok(document.clone()),
+        _ => did::resolve(did),
+    })
 }
 
 /// The error a Problem Report stands for, if `message` is one.
@@ -282,6 +299,10 @@ fn keys_of(routing_key: &str) -> Result<Vec<RecipientKey>> {
 
 /// `me`'s first X25519 key id.
 pub(crate) fn own_agreement_kid(me: &UnlockedIdentity) -> Result<String> {
+    if me.record.method == crate::keystore::DidMethod::Webvh {
+        // As the log's documents name it (`webvh::PartyDocument`).
+        return Ok(format!("{}#key-2", me.record.did));
+    }
     let document: DidDocument = did::resolve(&me.record.did)?;
     Ok(encrypted::recipient_keys(&document)?.remove(0).kid)
 }

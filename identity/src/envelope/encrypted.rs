@@ -86,6 +86,14 @@ pub fn recipient_kids(jwe: &str) -> Result<Vec<String>> {
     Ok(envelope.recipients.into_iter().map(|r| r.header.kid).collect())
 }
 
+/// The DID an authcrypt envelope claims as its sender (unverified: which document to fetch before
+/// [`decrypt`] checks it); `None` for anoncrypt.
+pub fn sender_did(jwe: &str) -> Result<Option<String>> {
+    check_size(jwe)?;
+    let kid = jwe_decrypt::authcrypt_sender_kid(jwe).map_err(|e| Error::Envelope(e.to_string()))?;
+    Ok(kid.and_then(|kid| split_did_url(&kid).map(|(did, _)| did.to_owned())))
+}
+
 /// Decrypts a JWE addressed to one of `own_kids` (the key ids of `keys`' X25519 key). For
 /// authcrypt, `resolve` is asked for the sender's DID document, and only that.
 pub fn decrypt(

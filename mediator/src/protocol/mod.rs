@@ -97,7 +97,7 @@ impl Mediator {
     /// Decrypts an envelope addressed to the mediator.
     pub fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
         let kids = [self.identity.agreement_kid.clone(), self.identity.routing_kid.clone()];
-        let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, did::resolve)?;
+        let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, |did| self.resolve(did))?;
         let sender = opened.sender_kid.and_then(|kid| did::split_did_url(&kid).map(|(d, _)| d.to_owned()));
         let message = opened.message;
         let id = message.get("id").and_then(Value::as_str);
@@ -182,7 +182,7 @@ impl Mediator {
 
     /// Seals a plaintext message from the mediator to `to`'s key-agreement keys.
     pub fn seal(&self, message: &Value, to: &str) -> Result<String> {
-        let document = did::resolve(to)?;
+        let document = self.resolve(to)?;
         let recipients = encrypted::recipient_keys(&document)?;
         Ok(encrypted::authcrypt(message, &self.identity.keys, &self.identity.agreement_kid, &recipients)?)
     }
