@@ -1,0 +1,166 @@
+//! A party's endpoint: bound from its Ed25519 identity key, talking to nobody but the relay it is
+//! given and the peers on its allowlist.
+//!
+//! The allowlist is enforced by a hook iroh runs after every TLS handshake, incoming and outgoing:
+//! at that point the remote's endpoint id (its Ed25519 key) is authenticated, so a connection from
+//! a key that is not a party of the session is closed before any stream is opened.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use iroh::endpoint::{AfterHandshakeOutcome, Connection, EndpointHooks, VarInt, presets};
+use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, RelayUrl, SecretKey};
+
+use crate::error::{Error, Result};
+
+/// The ALPN of mpc-id's TCP tunnels.
+pub const TUNNEL_ALPN: &[u8] = b"mpc-id/tunnel/1";
+
+/// The QUIC application error code a refused peer's connection is closed with.
+pub const NOT_ALLOWED: u32 = 403;
+
+/// The endpoint id of a party: its Ed25519 public key, as in its DID.
+pub fn endpoint_id_of(key: &VerifyingKey) -> EndpointId {
+    // Every valid Ed25519 key is a valid endpoint id; the fallback is unreachable.
+    EndpointId::from_bytes(key.as_bytes()).unwrap_or_else(|_| SecretKey::from_bytes(&[0; 32]).public())
+}
+
+/// The endpoint ids this endpoint accepts connections from (and makes connections to). Shared:
+/// a session adds its parties as it learns them.
+#[derive(Clone, Debug, Default)]
+pub struct Allowlist(Arc<RwLock<HashSet<EndpointId>>>);
+
+impl Allowlist {
+    pub fn new(ids: impl IntoIterator<Item = EndpointId>) -> Self {
+        Allowlist(Arc::new(RwLock::new(ids.into_iter().collect())))
+    }
+
+    pub fn allow(&self, id: EndpointId) {
+        self.0.write().unwrap_or_else(PoisonError::into_inner).insert(id);
+    }
+
+    pub fn contains(&self, id: &EndpointId) -> bool {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).contains(id)
+    }
+}
+
+#[derive(Debug)]
+struct AllowlistHook(Allowlist);
+
+impl EndpointHooks for AllowlistHook {
+    async fn after_handshake(&self, conn: &Connection) -> AfterHandshakeOutcome {
+        let peer = conn.remote_id();
+        if self.0.contains(&peer) {
+            AfterHandshakeOutcome::accept()
+        } else {
+            tracing::warn!(peer = %peer, "refused a peer that is not on the allowlist");
+            AfterHandshakeOutcome::Reject {
+                error_code: VarInt::from_u32(NOT_ALLOWED),
+                reason: b"not on the allowlist".to_vec(),
+            }
+        }
+    }
+}
+
+/// How to bind an endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct PeerEndpointConfig {
+    /// The one relay to use (the mediator's); `None` for direct connections only.
+    pub relay: Option<RelayUrl>,
+    /// The local UDP address; any port on all interfaces when `None`.
+    pub bind: Option<SocketAddr>,
+    pub allow: Allowlist,
+}
+
+/// A bound endpoint.
+#[derive(Clone, Debug)]
+pub struct PeerEndpoint {
+    endpoint: Endpoint,
+    allow: Allowlist,
+}
+
+impl PeerEndpoint {
+    /// Binds an endpoint whose secret key is `key`, the party's Ed25519 identity key.
+    pub async fn bind(key: &SigningKey, config: PeerEndpointConfig) -> Result<Self> {
+        let relay_mode = match &config.relay {
+            Some(url) => RelayMode::custom([url.clone()]),
+            None => RelayMode::Disabled,
+        };
+        // `Minimal` sets only the TLS crypto provider: no default relays, no address lookup.
+        let mut builder = Endpoint::builder(presets::Minimal)
+            .secret_key(SecretKey::from_bytes(&key.to_bytes()))
+            .alpns(vec![TUNNEL_ALPN.to_vec()])
+            .relay_mode(relay_mode)
+            .hooks(AllowlistHook(config.allow.clone()));
+        if let Some(addr) = config.bind {
+            builder = builder.bind_addr(addr).map_err(|e| Error::Bind(format!("{addr}: {e}")))?;
+        }
+        let endpoint = builder.bind().await.map_err(|e| Error::Bind(e.to_string()))?;
+        tracing::debug!(id = %endpoint.id(), "peer endpoint bound");
+        Ok(PeerEndpoint { endpoint, allow: config.allow })
+    }
+
+    pub fn id(&self) -> EndpointId {
+        self.endpoint.id()
+    }
+
+    /// How peers can reach this endpoint now: its id, direct addresses and relay.
+    pub fn addr(&self) -> EndpointAddr {
+        self.endpoint.addr()
+    }
+
+    pub fn allowlist(&self) -> &Allowlist {
+        &self.allow
+    }
+
+    /// Connects to a peer on the allowlist, within `timeout`.
+    pub async fn connect(&self, peer: EndpointAddr, timeout: Duration) -> Result<Connection> {
+        let id = peer.id;
+        if !self.allow.contains(&id) {
+            return Err(Error::NotAllowed(id.to_string()));
+        }
+        let connecting = self.endpoint.connect(peer, TUNNEL_ALPN);
+        match tokio::time::timeout(timeout, connecting).await {
+            Ok(Ok(connection)) => Ok(connection),
+            Ok(Err(e)) => Err(Error::Connect { peer: id.to_string(), reason: e.to_string() }),
+            Err(_) => Err(Error::Connect { peer: id.to_string(), reason: format!("no answer within {timeout:?}") }),
+        }
+    }
+
+    /// The next incoming connection that passed the allowlist; `None` once the endpoint closed.
+    pub async fn accept(&self) -> Option<Connection> {
+        loop {
+            let incoming = self.endpoint.accept().await?;
+            match incoming.await {
+                Ok(connection) => return Some(connection),
+                // Refused by the allowlist, or a failed handshake: logged, and the next one.
+                Err(e) => tracing::debug!(error = %e, "an incoming connection did not complete"),
+            }
+        }
+    }
+
+    /// Closes every connection and the endpoint.
+    pub async fn close(&self) {
+        self.endpoint.close().await;
+    }
+}
+
+/// The path a connection currently sends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathReport {
+    /// `true` for a direct UDP path (possibly hole-punched), `false` through the relay.
+    pub direct: bool,
+    pub rtt: Duration,
+    /// The remote address of that path (an IP address and port, or the relay URL).
+    pub remote: String,
+}
+
+/// The path `connection` has selected, if any.
+pub fn selected_path(connection: &Connection) -> Option<PathReport> {
+    let paths = connection.paths();
+    let selected = paths.iter().find(|path| path.is_selected())?;
+    Some(PathReport { direct: selected.is_ip(), rtt: selected.rtt(), remote: format!("{:?}", selected.remote_addr()) })
+}

@@ -1,0 +1,34 @@
+//! The one error type of this crate: what went wrong, in words naming the peer or address.
+
+use std::net::SocketAddr;
+
+/// Everything that can go wrong in `mpc-connect`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint could not be bound (address in use, bad relay configuration).
+    #[error("cannot start the peer endpoint: {0}")]
+    Bind(String),
+
+    /// A peer could not be reached (or refused us) before the deadline.
+    #[error("cannot connect to peer {peer}: {reason}")]
+    Connect { peer: String, reason: String },
+
+    /// A peer that is not on the allowlist completed a handshake; it was closed.
+    #[error("peer {0} is not on the allowlist")]
+    NotAllowed(String),
+
+    /// The local TCP side of a tunnel failed.
+    #[error("tunnel endpoint {addr}: {source}")]
+    Local {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The peer connection ended while a tunnel was using it.
+    #[error("the connection to peer {peer} ended: {reason}")]
+    Lost { peer: String, reason: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

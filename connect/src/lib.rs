@@ -1,0 +1,21 @@
+//! Peer connectivity for mpc-id: encrypted, authenticated links between parties, and TCP tunnels
+//! over them.
+//!
+//! A party's endpoint is an [iroh] QUIC endpoint whose secret key *is* the party's Ed25519
+//! identity key, so the endpoint id a peer sees after the handshake is the key in the party's DID:
+//! nothing else has to be trusted. iroh is kept behind this crate's small API ([`endpoint`],
+//! [`tunnel`]) and configured to contact nobody but the relay it is given: no default relays, no
+//! DNS discovery, no port mapping.
+//!
+//! - [`endpoint`]: binding an endpoint from a party's key, the allowlist checked after every
+//!   handshake, and which path (direct or relayed) a connection uses.
+//! - [`tunnel`]: TCP port forwarding over a peer connection, one QUIC stream per TCP connection.
+#![forbid(unsafe_code)]
+
+pub mod endpoint;
+mod error;
+pub mod tunnel;
+
+pub use endpoint::{Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, endpoint_id_of};
+pub use error::{Error, Result};
+pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
