@@ -142,10 +142,34 @@ impl PeerEndpoint {
         }
     }
 
+    /// The state of the connection to the relay: connected, or refused (with the relay's reason).
+    pub fn relay_report(&self) -> Vec<RelayReport> {
+        use iroh::Watcher;
+        self.endpoint
+            .home_relay_status()
+            .get()
+            .iter()
+            .map(|status| RelayReport {
+                url: status.url().to_string(),
+                connected: status.is_connected(),
+                refused: status.auth_denied_reason().map(str::to_owned),
+            })
+            .collect()
+    }
+
     /// Closes every connection and the endpoint.
     pub async fn close(&self) {
         self.endpoint.close().await;
     }
+}
+
+/// The endpoint's link to its relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayReport {
+    pub url: String,
+    pub connected: bool,
+    /// Why the relay refused this endpoint, if it did.
+    pub refused: Option<String>,
 }
 
 /// The path a connection currently sends on.

@@ -16,6 +16,6 @@ pub mod endpoint;
 mod error;
 pub mod tunnel;
 
-pub use endpoint::{Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, endpoint_id_of};
+pub use endpoint::{Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, RelayReport, endpoint_id_of};
 pub use error::{Error, Result};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};

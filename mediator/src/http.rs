@@ -51,8 +51,13 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
         .route("/parties/{name}/did-witness.json", get(hosted_witness))
         .route("/ledger", get(ledger_info))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
+    let relay = Router::new()
+        .route(iroh_relay::http::RELAY_PATH, get(crate::relay::relay_handler))
+        .route(iroh_relay::http::RELAY_PROBE_PATH, get(|| async { StatusCode::OK }))
+        .with_state(crate::relay::Relay::new(Arc::clone(&mediator)));
     Router::new()
         .merge(client_facing)
+        .merge(relay)
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
         .route("/healthz", get(|| async { "ok\n" }))

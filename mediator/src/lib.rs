@@ -11,6 +11,7 @@
 //! - [`protocol`]: forward, coordinate mediation, pickup, trust ping, discover features.
 //! - [`ledger`]: the did:webvh logs it hosts.
 //! - [`oob`]: short `_oobid` links for signed invitations.
+//! - [`relay`]: the iroh relay for parties' peer connections, on the same port.
 //! - [`http`]: the HTTP API and the WebSocket endpoint.
 #![forbid(unsafe_code)]
 
@@ -25,6 +26,7 @@ mod metrics;
 pub mod oob;
 mod owners;
 pub mod protocol;
+pub mod relay;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -25,6 +25,10 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str) -> R
     match name {
         "mediate-request" => {
             mediator.store.grant(sender, crate::now()).await?;
+            // The party's signing key is also its network address: let it use the relay.
+            if let Some(key) = signing_key(mediator, sender) {
+                mediator.store.add_relay_key(&crate::relay::hex(&key), sender).await?;
+            }
             tracing::info!(did = %sender, "granted mediation");
             // 3.0 made routing_did a list; 2.0 clients expect a string.
             let routing = if v2 { json!(mediator.identity.did) } else { json!([mediator.identity.did]) };
@@ -89,4 +93,15 @@ async fn apply_update(mediator: &Mediator, sender: &str, update: &Value) -> Resu
         }
     };
     Ok(json!({ "recipient_did": recipient, "action": action, "result": result }))
+}
+
+/// The Ed25519 signing key (first `authentication` key) of an authenticated sender.
+fn signing_key(mediator: &Mediator, did: &str) -> Option<[u8; 32]> {
+    let document = mediator.resolve(did).ok()?;
+    let kid = match document.authentication.first()? {
+        mpc_identity::did::Relationship::Reference(id) => document.absolute(id),
+        mpc_identity::did::Relationship::Embedded(method) => document.absolute(&method.id),
+    };
+    let key = document.authentication_key(&kid).ok()?;
+    key.as_ed25519().ok().map(|k| k.to_bytes())
 }

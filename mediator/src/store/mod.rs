@@ -86,6 +86,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn put_invitation(&self, id: &str, body: &str, inviter: &str, expires_at: u64) -> Result<()>;
     /// A published invitation that has not expired.
     async fn invitation(&self, id: &str, now: u64) -> Result<Option<String>>;
+    /// Lets the key `endpoint_id` (hex) use the relay, for `did`.
+    async fn add_relay_key(&self, endpoint_id: &str, did: &str) -> Result<()>;
+    /// The DID a relay key was registered for.
+    async fn relay_key_owner(&self, endpoint_id: &str) -> Result<Option<String>>;
     /// A hosted did:webvh log by name.
     async fn ledger_log(&self, name: &str) -> Result<Option<HostedLog>>;
     /// Stores a log under `name`: as a new name when `extends` is `None` (`false` if the name
@@ -298,6 +302,25 @@ macro_rules! impl_store {
             Ok(sqlx::query_scalar("SELECT body FROM invitations WHERE id = $1 AND expires_at > $2")
                 .bind(id)
                 .bind(crate::store::to_i64(now))
+                .fetch_optional(&self.pool)
+                .await?)
+        }
+
+        async fn add_relay_key(&self, endpoint_id: &str, did: &str) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO relay_keys (endpoint_id, did) VALUES ($1, $2) \
+                 ON CONFLICT (endpoint_id) DO UPDATE SET did = excluded.did",
+            )
+            .bind(endpoint_id)
+            .bind(did)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn relay_key_owner(&self, endpoint_id: &str) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar("SELECT did FROM relay_keys WHERE endpoint_id = $1")
+                .bind(endpoint_id)
                 .fetch_optional(&self.pool)
                 .await?)
         }

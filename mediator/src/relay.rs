@@ -1,0 +1,164 @@
+//! The iroh relay, served on the mediator's own HTTP port at `/relay`: parties' peer connections
+//! pass through it until hole punching gives them a direct path, and for good where NATs forbid
+//! one. It forwards QUIC packets that are end-to-end encrypted between the parties; it sees who
+//! talks to whom and how much, never what.
+//!
+//! Only parties this mediator knows may use it: a relay client proves its Ed25519 key in the
+//! relay handshake, and the key must be the signing key of a DID that enrolled here (recorded at
+//! `mediate-request`). Each party may open a limited number of relay connections per minute.
+
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::{Sink, Stream};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use iroh_relay::http::{CLIENT_AUTH_HEADER, ProtocolVersion};
+use iroh_relay::protos::handshake;
+use iroh_relay::protos::streams::StreamError;
+use iroh_relay::server::client::Config;
+use iroh_relay::server::clients::Clients;
+use iroh_relay::server::streams::RelayedStream;
+use iroh_relay::server::{Access, AccessControl, ClientRequest, DynAccessControl, Metrics};
+use iroh_relay::{ExportKeyingMaterial, KeyCache};
+use n0_error::AnyError;
+
+use crate::Mediator;
+
+/// Relay connections a party may open per minute (reconnects after network changes included).
+const CONNECTIONS_PER_MINUTE: u32 = 60;
+
+/// The relay's state, shared by its HTTP handler.
+#[derive(Clone, Debug)]
+pub struct Relay {
+    key_cache: KeyCache,
+    access: Arc<dyn DynAccessControl>,
+    metrics: Arc<Metrics>,
+    clients: Clients,
+}
+
+impl Relay {
+    pub fn new(mediator: Arc<Mediator>) -> Self {
+        let per_minute = NonZeroU32::new(CONNECTIONS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
+        let access = KnownParties { mediator, limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))) };
+        Relay {
+            key_cache: KeyCache::new(1024),
+            access: Arc::new(access),
+            metrics: Arc::new(Metrics::default()),
+            clients: Clients::default(),
+        }
+    }
+}
+
+/// Admits relay clients whose key belongs to a DID enrolled here, within their rate.
+#[derive(Debug)]
+struct KnownParties {
+    mediator: Arc<Mediator>,
+    limiter: Arc<DefaultKeyedRateLimiter<[u8; 32]>>,
+}
+
+impl AccessControl for KnownParties {
+    async fn on_connect(&self, request: &ClientRequest) -> Access {
+        let key = *request.endpoint_id().as_bytes();
+        let owner = match self.mediator.store.relay_key_owner(&hex(&key)).await {
+            Ok(owner) => owner,
+            Err(e) => {
+                tracing::error!(error = %e, "relay access check failed");
+                return Access::Deny { reason: Some("the mediator cannot check access now".into()) };
+            }
+        };
+        let Some(did) = owner else {
+            tracing::info!(endpoint = %request.endpoint_id(), "refused a relay client this mediator does not know");
+            return Access::Deny { reason: Some("unknown party: enroll with this mediator first".into()) };
+        };
+        if self.limiter.check_key(&key).is_err() {
+            tracing::warn!(did = %did, "relay connection rate exceeded");
+            return Access::Deny { reason: Some("too many relay connections; slow down".into()) };
+        }
+        tracing::debug!(did = %did, "relay client admitted");
+        Access::Allow
+    }
+}
+
+/// `GET /relay`: the WebSocket a relay client speaks iroh's relay protocol on.
+pub async fn relay_handler(
+    State(relay): State<Relay>,
+    request: axum::extract::Request,
+) -> Result<Response, StatusCode> {
+    let (mut parts, _body) = request.into_parts();
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &()).await.map_err(|_| StatusCode::BAD_REQUEST)?;
+    let client_auth = parts.headers.get(CLIENT_AUTH_HEADER).cloned();
+    let upgrade = upgrade.protocols([ProtocolVersion::V2.to_str()]);
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let mut adapter = Adapter(Box::pin(socket));
+        let authenticated = match handshake::serverside(&mut adapter, client_auth).await {
+            Ok(authenticated) => authenticated,
+            Err(e) => return tracing::debug!(error = %e, "relay handshake failed"),
+        };
+        let request = ClientRequest::new(authenticated.client_key, ProtocolVersion::V2, parts);
+        let guard = match authenticated.authorize_with(&request, &relay.access, &mut adapter).await {
+            Ok(guard) => guard,
+            Err(e) => return tracing::debug!(error = %e, "relay client not admitted"),
+        };
+        let stream = RelayedStream::new(adapter, relay.key_cache.clone());
+        relay.clients.register(Config::new(guard, stream, ProtocolVersion::V2), relay.metrics.clone());
+    }))
+}
+
+/// axum's WebSocket as the byte stream and sink iroh-relay's protocol runs on.
+struct Adapter(Pin<Box<WebSocket>>);
+
+impl Stream for Adapter {
+    type Item = Result<Bytes, StreamError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return match self.0.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(Message::Binary(data)))) => Poll::Ready(Some(Ok(data))),
+                Poll::Ready(Some(Ok(Message::Close(_)))) | Poll::Ready(None) => Poll::Ready(None),
+                Poll::Ready(Some(Ok(_))) => continue,
+                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(AnyError::from_std(e)))),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
+impl Sink<Bytes> for Adapter {
+    type Error = StreamError;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.as_mut().poll_ready(cx).map_err(AnyError::from_std)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
+        self.0.as_mut().start_send(Message::Binary(item)).map_err(AnyError::from_std)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.as_mut().poll_flush(cx).map_err(AnyError::from_std)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.as_mut().poll_close(cx).map_err(AnyError::from_std)
+    }
+}
+
+// axum's WebSocket has no access to TLS keying material: the handshake falls back to signing a
+// challenge from the relay, which proves the key just as well.
+impl ExportKeyingMaterial for Adapter {
+    fn export_keying_material<T: AsMut<[u8]>>(&self, _output: T, _label: &[u8], _context: Option<&[u8]>) -> Option<T> {
+        None
+    }
+}
+
+/// Lowercase hex of a relay key, as the store keeps it.
+pub fn hex(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
