@@ -9,11 +9,13 @@
 //!
 //! - [`endpoint`]: binding an endpoint from a party's key, the allowlist checked after every
 //!   handshake, and which path (direct or relayed) a connection uses.
+//! - [`peer`]: a peer's endpoint id and relay, from its verified DID document.
 //! - [`tunnel`]: TCP port forwarding over a peer connection, one QUIC stream per TCP connection.
 #![forbid(unsafe_code)]
 
 pub mod endpoint;
 mod error;
+pub mod peer;
 pub mod tunnel;
 
 pub use endpoint::{Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, RelayReport, endpoint_id_of};

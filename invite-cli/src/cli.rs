@@ -146,6 +146,10 @@ Examples:
     /// Ping your mediator, or a peer's DID (its inbox must be watching to answer).
     Ping(PingArgs),
 
+    /// Forward TCP ports to and from peers, end-to-end encrypted, direct or through the mediator.
+    #[command(subcommand)]
+    Tunnel(TunnelCommand),
+
     /// Run the whole flow on this machine in a throwaway keystore, printing each step.
     Demo(DemoArgs),
 
@@ -333,6 +337,57 @@ pub struct EnrollArgs {
     pub url: Option<String>,
     #[command(flatten)]
     pub output: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TunnelCommand {
+    /// Accept tunnels from the peers named, to a local TCP service.
+    #[command(after_help = "\
+Peers are known by DID: only connections authenticated by their DIDs' keys are accepted, and
+each of their TCP connections becomes one to --to. Runs until interrupted.
+
+Examples:
+  mpc-id tunnel listen --name bob --allow did:webvh:...:parties:alice --to 127.0.0.1:11366")]
+    Listen(TunnelListenArgs),
+    /// Forward a local port to a peer's tunnel, showing the path (direct or relayed) as it goes.
+    #[command(after_help = "\
+Applications connect to --local; each connection is carried to the peer, which passes it on to
+its --to service. A connection made before the peer is reachable is held (up to --timeout), not
+refused. The path starts relayed through the peer's mediator and turns direct when hole punching
+succeeds; the line printed says which, with the round-trip time.
+
+Examples:
+  mpc-id tunnel connect --name alice did:webvh:...:parties:bob --local 127.0.0.1:21366")]
+    Connect(TunnelConnectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelListenArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// A peer's DID that may connect (repeat for several).
+    #[arg(long, required = true, value_name = "DID")]
+    pub allow: Vec<String>,
+    /// The local TCP service the tunnel leads to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: std::net::SocketAddr,
+    /// How long to keep retrying the local service for a new connection.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelConnectArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The peer's DID.
+    pub peer: String,
+    /// Where applications connect.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub local: std::net::SocketAddr,
+    /// How long a connection waits for the peer before it is closed.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod ledger;
 mod messaging;
 mod passphrase;
 mod resolve;
+mod tunnel;
 
 use std::process::ExitCode;
 
@@ -57,6 +58,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Send(args) => messaging::send(&keystore()?, args),
         Command::Inbox(args) => messaging::inbox(&keystore()?, args),
         Command::Ping(args) => messaging::ping(&keystore()?, args),
+        Command::Tunnel(cli::TunnelCommand::Listen(args)) => tunnel::listen(&keystore()?, args),
+        Command::Tunnel(cli::TunnelCommand::Connect(args)) => tunnel::connect(&keystore()?, args),
         Command::Mediator(cli::MediatorCommand::Enroll(args)) => messaging::enroll(&keystore()?, args),
         Command::Mediator(cli::MediatorCommand::Serve(config)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

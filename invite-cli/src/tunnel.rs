@@ -1,0 +1,87 @@
+//! `mpc-id tunnel listen` and `connect`: TCP over peer connections, peers named by DID.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use mpc_connect::tunnel::{Forwarder, Server, TunnelOptions};
+use mpc_connect::{Allowlist, PeerEndpoint, PeerEndpointConfig, peer};
+use mpc_identity::keystore::{Keystore, UnlockedIdentity};
+use mpc_identity::peerbook::PeerBook;
+use mpc_identity::resolver::Resolver;
+
+use crate::cli::{TunnelConnectArgs, TunnelListenArgs};
+use crate::passphrase;
+
+pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    runtime()?.block_on(async {
+        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+        let allow = Allowlist::default();
+        for did in &args.allow {
+            let document = resolver.resolve_for_use(did).await?.document;
+            allow.allow(peer::endpoint_id(&document)?);
+        }
+        let endpoint = bind(&me, allow).await?;
+        let options = TunnelOptions { connect_timeout: args.timeout, ..TunnelOptions::default() };
+        let _server = Server::start(endpoint.clone(), args.to, options);
+        println!("Listening as {} (endpoint {})", me.record.did, endpoint.id());
+        println!("  to        {}", args.to);
+        println!("  peers     {}", args.allow.join(", "));
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        endpoint.close().await;
+        Ok(())
+    })
+}
+
+pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    runtime()?.block_on(async {
+        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+        let document = resolver.resolve_for_use(&args.peer).await?.document;
+        let address = peer::address(&document)?;
+        let endpoint = bind(&me, Allowlist::new([address.id])).await?;
+        let options = TunnelOptions { connect_timeout: args.timeout, ..TunnelOptions::default() };
+        let forwarder = Forwarder::start(endpoint.clone(), address, args.local, options).await?;
+        println!("Forwarding {} to {}", forwarder.local_addr(), args.peer);
+        // The path, whenever it changes: relayed first, direct once hole punching succeeds.
+        let mut shown = None;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let path = forwarder.path().await;
+            let line = match &path {
+                Some(p) if p.direct => format!("path  direct  {}  rtt {:.1} ms", p.remote, p.rtt.as_secs_f64() * 1e3),
+                Some(p) => format!("path  relayed  {}  rtt {:.1} ms", p.remote, p.rtt.as_secs_f64() * 1e3),
+                None => "path  not connected (yet)".to_owned(),
+            };
+            let kind = path.as_ref().map(|p| p.direct);
+            if shown != Some(kind) {
+                println!("{line}");
+                shown = Some(kind);
+            }
+        }
+        endpoint.close().await;
+        Ok(())
+    })
+}
+
+fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
+    let passphrase = passphrase::for_unlock(name)?;
+    Ok(keystore.unlock(name, &passphrase)?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// This party's endpoint: its identity key, its own mediator's relay.
+async fn bind(me: &UnlockedIdentity, allow: Allowlist) -> anyhow::Result<PeerEndpoint> {
+    let relay = me.record.mediator.as_ref().and_then(peer::relay_of);
+    if relay.is_none() {
+        tracing::warn!("this identity names no mediator: direct connections only, no relay");
+    }
+    let config = PeerEndpointConfig { relay, bind: None, allow };
+    Ok(PeerEndpoint::bind(me.keys.signing_key(), config).await?)
+}
