@@ -73,6 +73,9 @@ pub struct PeerEndpointConfig {
     /// The local UDP address; any port on all interfaces when `None`.
     pub bind: Option<SocketAddr>,
     pub allow: Allowlist,
+    /// Send only through the relay, never directly (for networks that drop UDP, and to measure
+    /// the relayed path).
+    pub relay_only: bool,
 }
 
 /// A bound endpoint.
@@ -95,7 +98,9 @@ impl PeerEndpoint {
             .alpns(vec![TUNNEL_ALPN.to_vec()])
             .relay_mode(relay_mode)
             .hooks(AllowlistHook(config.allow.clone()));
-        if let Some(addr) = config.bind {
+        if config.relay_only {
+            builder = builder.clear_ip_transports();
+        } else if let Some(addr) = config.bind {
             builder = builder.bind_addr(addr).map_err(|e| Error::Bind(format!("{addr}: {e}")))?;
         }
         let endpoint = builder.bind().await.map_err(|e| Error::Bind(e.to_string()))?;

@@ -24,7 +24,8 @@ const LOOPBACK: &str = "127.0.0.1:0";
 
 async fn endpoint(key: &SigningKey, allow: &[&SigningKey]) -> PeerEndpoint {
     let allow = Allowlist::new(allow.iter().map(|k| endpoint_id_of(&k.verifying_key())));
-    let config = PeerEndpointConfig { relay: None, bind: Some(LOOPBACK.parse().expect("addr")), allow };
+    let config =
+        PeerEndpointConfig { relay: None, bind: Some(LOOPBACK.parse().expect("addr")), allow, relay_only: false };
     PeerEndpoint::bind(key, config).await.expect("bind")
 }
 
@@ -203,9 +204,12 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let allow = Allowlist::new([endpoint_id_of(&alice_key.verifying_key())]);
-    let bob = PeerEndpoint::bind(&bob_key, PeerEndpointConfig { relay: None, bind: Some(bob_addr), allow })
-        .await
-        .expect("bob binds late");
+    let bob = PeerEndpoint::bind(
+        &bob_key,
+        PeerEndpointConfig { relay: None, bind: Some(bob_addr), allow, relay_only: false },
+    )
+    .await
+    .expect("bob binds late");
     let (target, _) = hashing_target().await;
     let _server = Server::start(bob, target, patient);
     let (ours, theirs) = tokio::time::timeout(Duration::from_secs(20), client).await.expect("in time").expect("task");

@@ -82,6 +82,6 @@ async fn bind(me: &UnlockedIdentity, allow: Allowlist) -> anyhow::Result<PeerEnd
     if relay.is_none() {
         tracing::warn!("this identity names no mediator: direct connections only, no relay");
     }
-    let config = PeerEndpointConfig { relay, bind: None, allow };
+    let config = PeerEndpointConfig { relay, bind: None, allow, relay_only: false };
     Ok(PeerEndpoint::bind(me.keys.signing_key(), config).await?)
 }

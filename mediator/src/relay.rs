@@ -158,6 +158,14 @@ impl ExportKeyingMaterial for Adapter {
     }
 }
 
+impl Mediator {
+    /// Lets `endpoint_id` (hex) use the relay for `did`; what `mediate-request` does for a
+    /// party's signing key, for tools that provision parties out of band (and the benchmark).
+    pub async fn register_relay_key(&self, endpoint_id: &str, did: &str) -> crate::Result<()> {
+        self.store.add_relay_key(endpoint_id, did).await
+    }
+}
+
 /// Lowercase hex of a relay key, as the store keeps it.
 pub fn hex(key: &[u8; 32]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()

@@ -14,8 +14,12 @@ use tokio::net::TcpListener;
 
 async fn endpoint_of(party: &Party, peer: &Party, relay: &RelayUrl) -> PeerEndpoint {
     let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
-    let config =
-        PeerEndpointConfig { relay: Some(relay.clone()), bind: Some("127.0.0.1:0".parse().expect("addr")), allow };
+    let config = PeerEndpointConfig {
+        relay: Some(relay.clone()),
+        bind: Some("127.0.0.1:0".parse().expect("addr")),
+        allow,
+        relay_only: false,
+    };
     PeerEndpoint::bind(party.identity.keys.signing_key(), config).await.expect("bind")
 }
 
@@ -77,4 +81,54 @@ async fn enrolled_parties_connect_through_the_relay_and_strangers_are_refused() 
         "{:?}",
         mallory_endpoint.relay_report()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
+    let mediator = TestMediator::start(Backend::Sqlite).await;
+    let relay: RelayUrl = mediator.base.parse().expect("relay url");
+    let (alice, bob) = (Party::new("alice", &mediator).await, Party::new("bob", &mediator).await);
+    alice.enroll().await;
+    bob.enroll().await;
+    let relay_only = |party: &Party, peer: &Party| {
+        let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
+        (
+            party.identity.keys.signing_key().clone(),
+            PeerEndpointConfig { relay: Some(relay.clone()), bind: None, allow, relay_only: true },
+        )
+    };
+    let (key, config) = relay_only(&alice, &bob);
+    let alice_endpoint = PeerEndpoint::bind(&key, config).await.expect("alice");
+    let (key, config) = relay_only(&bob, &alice);
+    let bob_endpoint = PeerEndpoint::bind(&key, config).await.expect("bob");
+
+    let target = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let target_addr = target.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = target.accept().await {
+            let mut data = Vec::new();
+            let _ = tcp.read_to_end(&mut data).await;
+            let _ = tcp.write_all(&Sha256::digest(&data)).await;
+        }
+    });
+    let options = TunnelOptions { connect_timeout: Duration::from_secs(10), retry_every: Duration::from_millis(100) };
+    let _server = Server::start(bob_endpoint.clone(), target_addr, options);
+    let bob_by_id = EndpointAddr::new(bob_endpoint.id()).with_relay_url(relay.clone());
+    let forwarder = Forwarder::start(alice_endpoint, bob_by_id, "127.0.0.1:0".parse().expect("addr"), options)
+        .await
+        .expect("forwarder");
+    for round in 0..3 {
+        let mut tcp = tokio::net::TcpStream::connect(forwarder.local_addr()).await.expect("connect");
+        let payload = vec![round as u8; 256 * 1024];
+        tcp.write_all(&payload).await.expect("write");
+        tcp.shutdown().await.expect("shutdown");
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer))
+            .await
+            .expect("in time")
+            .expect("read");
+        assert_eq!(answer, Sha256::digest(&payload).to_vec());
+        let path = forwarder.path().await.expect("connected");
+        assert!(!path.direct, "round {round}: the data must go through the relay: {path:?}");
+    }
 }
