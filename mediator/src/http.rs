@@ -32,6 +32,13 @@ pub async fn serve(
 ) -> Result<()> {
     let sweeper = tokio::spawn(sweep_forever(Arc::clone(&mediator)));
     let service = router(mediator).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Small frames must leave at once: relayed QUIC packets and live deliveries stall for tens of
+    // milliseconds under Nagle's algorithm and delayed ACKs.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
