@@ -1,6 +1,8 @@
 //! Helpers shared by the workspace's end-to-end and interop tests.
 #![forbid(unsafe_code)]
 
+pub mod netlab;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
