@@ -73,9 +73,40 @@ pub struct PeerEndpointConfig {
     /// The local UDP address; any port on all interfaces when `None`.
     pub bind: Option<SocketAddr>,
     pub allow: Allowlist,
+    /// The relay's QUIC address discovery (from its `/relay-info`): without it, an endpoint behind
+    /// NAT does not learn its public address, and hole punching cannot start.
+    pub discovery: Option<RelayDiscovery>,
     /// Send only through the relay, never directly (for networks that drop UDP, and to measure
     /// the relayed path).
     pub relay_only: bool,
+}
+
+/// Where a relay's QUIC address discovery listens, and the certificate to trust for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelayDiscovery {
+    pub quic_port: u16,
+    /// DER; `None` when the relay's certificate chains to a public root.
+    pub certificate: Option<Vec<u8>>,
+}
+
+/// Asks a mediator (by its base URL) for its relay's address discovery; `None` if it has none.
+pub async fn relay_discovery(mediator: &str) -> Result<Option<RelayDiscovery>> {
+    use base64::Engine;
+    let url = format!("{}/relay-info", mediator.trim_end_matches('/'));
+    let failed = |reason: String| Error::Bind(format!("{url}: {reason}"));
+    let response = reqwest::get(&url).await.map_err(|e| failed(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(failed(format!("HTTP {}", response.status())));
+    }
+    let info: serde_json::Value = response.json().await.map_err(|e| failed(e.to_string()))?;
+    let Some(port) = info["quicPort"].as_u64().and_then(|p| u16::try_from(p).ok()) else { return Ok(None) };
+    let certificate = match info["certificate"].as_str() {
+        Some(text) => Some(
+            base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| failed(format!("certificate: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(RelayDiscovery { quic_port: port, certificate }))
 }
 
 /// A bound endpoint.
@@ -88,8 +119,13 @@ pub struct PeerEndpoint {
 impl PeerEndpoint {
     /// Binds an endpoint whose secret key is `key`, the party's Ed25519 identity key.
     pub async fn bind(key: &SigningKey, config: PeerEndpointConfig) -> Result<Self> {
+        // Address discovery only where the relay offers it (iroh would otherwise probe its
+        // default port on every relay).
         let relay_mode = match &config.relay {
-            Some(url) => RelayMode::custom([url.clone()]),
+            Some(url) => {
+                let quic = config.discovery.as_ref().map(|d| iroh_relay_client::RelayQuicConfig::new(d.quic_port));
+                RelayMode::Custom(iroh::RelayMap::from(iroh::RelayConfig::new(url.clone(), quic)))
+            }
             None => RelayMode::Disabled,
         };
         // `Minimal` sets only the TLS crypto provider: no default relays, no address lookup.
@@ -98,6 +134,11 @@ impl PeerEndpoint {
             .alpns(vec![TUNNEL_ALPN.to_vec()])
             .relay_mode(relay_mode)
             .hooks(AllowlistHook(config.allow.clone()));
+        if let Some(certificate) = config.discovery.as_ref().and_then(|d| d.certificate.clone()) {
+            // The relay made its own certificate: trust exactly that one for it.
+            let root = iroh_relay_client::tls::CaTlsConfig::custom_roots([certificate.into()]);
+            builder = builder.ca_tls_config(root);
+        }
         if config.relay_only {
             builder = builder.clear_ip_transports();
         } else if let Some(addr) = config.bind {

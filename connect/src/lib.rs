@@ -18,6 +18,9 @@ mod error;
 pub mod peer;
 pub mod tunnel;
 
-pub use endpoint::{Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, RelayReport, endpoint_id_of};
+pub use endpoint::{
+    Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, RelayReport, endpoint_id_of,
+    relay_discovery,
+};
 pub use error::{Error, Result};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};

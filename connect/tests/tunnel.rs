@@ -24,8 +24,13 @@ const LOOPBACK: &str = "127.0.0.1:0";
 
 async fn endpoint(key: &SigningKey, allow: &[&SigningKey]) -> PeerEndpoint {
     let allow = Allowlist::new(allow.iter().map(|k| endpoint_id_of(&k.verifying_key())));
-    let config =
-        PeerEndpointConfig { relay: None, bind: Some(LOOPBACK.parse().expect("addr")), allow, relay_only: false };
+    let config = PeerEndpointConfig {
+        relay: None,
+        bind: Some(LOOPBACK.parse().expect("addr")),
+        allow,
+        discovery: None,
+        relay_only: false,
+    };
     PeerEndpoint::bind(key, config).await.expect("bind")
 }
 
@@ -206,7 +211,7 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
     let allow = Allowlist::new([endpoint_id_of(&alice_key.verifying_key())]);
     let bob = PeerEndpoint::bind(
         &bob_key,
-        PeerEndpointConfig { relay: None, bind: Some(bob_addr), allow, relay_only: false },
+        PeerEndpointConfig { relay: None, bind: Some(bob_addr), allow, discovery: None, relay_only: false },
     )
     .await
     .expect("bob binds late");

@@ -325,8 +325,9 @@ pub enum MediatorCommand {
 Examples:
   mpc-id mediator serve                                  # loopback, SQLite in the data directory
   mpc-id mediator serve --listen 0.0.0.0:7070 --public-url https://mediator.example.org
-  mpc-id mediator serve --database-url postgres://mediator@db/mediator --log-format json")]
-    Serve(mpc_mediator::MediatorConfig),
+  mpc-id mediator serve --database-url postgres://mediator@db/mediator --log-format json
+  mpc-id mediator serve --listen 0.0.0.0:7070 --quic-listen 0.0.0.0:7842   # hole punching for NATed parties")]
+    Serve(Box<mpc_mediator::MediatorConfig>),
 }
 
 #[derive(Debug, Args)]

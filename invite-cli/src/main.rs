@@ -63,7 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mediator(cli::MediatorCommand::Enroll(args)) => messaging::enroll(&keystore()?, args),
         Command::Mediator(cli::MediatorCommand::Serve(config)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            Ok(runtime.block_on(mpc_mediator::serve_until_signal(config.clone()))?)
+            Ok(runtime.block_on(mpc_mediator::serve_until_signal((**config).clone()))?)
         }
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "mpc-id", &mut std::io::stdout());

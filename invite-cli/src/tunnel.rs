@@ -82,6 +82,14 @@ async fn bind(me: &UnlockedIdentity, allow: Allowlist) -> anyhow::Result<PeerEnd
     if relay.is_none() {
         tracing::warn!("this identity names no mediator: direct connections only, no relay");
     }
-    let config = PeerEndpointConfig { relay, bind: None, allow, relay_only: false };
+    // The relay's address discovery lets an endpoint behind NAT learn its public address.
+    let discovery = match &relay {
+        Some(url) => mpc_connect::relay_discovery(url.as_str()).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot ask the mediator for address discovery; hole punching may not work");
+            None
+        }),
+        None => None,
+    };
+    let config = PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only: false };
     Ok(PeerEndpoint::bind(me.keys.signing_key(), config).await?)
 }

@@ -55,6 +55,20 @@ pub struct MediatorConfig {
     /// Log format on stderr.
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// UDP address for QUIC address discovery, which tells parties behind NAT their public
+    /// address so hole punching can work (iroh's port is 7842). Off when not given.
+    #[arg(long, env = "MPC_MEDIATOR_QUIC_LISTEN", value_name = "ADDR")]
+    pub quic_listen: Option<SocketAddr>,
+
+    /// PEM certificate chain for QUIC address discovery [default: a self-signed one, made on
+    /// first start in the data directory, that clients fetch from /relay-info].
+    #[arg(long, env = "MPC_MEDIATOR_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "MPC_MEDIATOR_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -79,6 +93,9 @@ impl MediatorConfig {
             rate_limit_did: 0,
             ws_auth_timeout: Duration::from_secs(30),
             log_format: LogFormat::Text,
+            quic_listen: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 

@@ -61,6 +61,7 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
     let relay = Router::new()
         .route(iroh_relay::http::RELAY_PATH, get(crate::relay::relay_handler))
         .route(iroh_relay::http::RELAY_PROBE_PATH, get(|| async { StatusCode::OK }))
+        .route("/relay-info", get(relay_info))
         .with_state(crate::relay::Relay::new(Arc::clone(&mediator)));
     Router::new()
         .merge(client_facing)
@@ -222,6 +223,20 @@ fn ledger_error(error: &Error) -> Response {
     let status = status_of(error);
     let body = serde_json::json!({ "error": error.to_string(), "code": error.problem_code() });
     json_response(status, "application/json", body.to_string())
+}
+
+/// What a party's endpoint needs to use the relay fully: the QUIC address discovery port, and the
+/// self-signed certificate to trust for it (if the mediator made its own).
+async fn relay_info(State(relay): State<crate::relay::Relay>) -> Response {
+    use base64::Engine;
+    let discovery = relay.mediator().discovery.as_ref();
+    let body = serde_json::json!({
+        "quicPort": discovery.map(|d| d.port),
+        "certificate": discovery
+            .and_then(|d| d.certificate.as_ref())
+            .map(|der| base64::engine::general_purpose::STANDARD.encode(der)),
+    });
+    json_response(StatusCode::OK, "application/json", body.to_string())
 }
 
 /// What a party needs to create a DID here: the address pattern and the witness key.

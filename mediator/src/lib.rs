@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod discovery;
 mod error;
 pub mod http;
 pub mod identity;
@@ -54,6 +55,8 @@ pub struct Mediator {
     /// Verified documents of hosted did:webvh parties that talk DIDComm here, refreshed from the
     /// ledger whenever one sends (see `ledger::learn_sender`).
     ledger_documents: std::sync::RwLock<std::collections::HashMap<String, mpc_identity::did::DidDocument>>,
+    /// QUIC address discovery for parties behind NAT, when configured.
+    pub discovery: Option<discovery::AddressDiscovery>,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -146,6 +149,7 @@ impl Mediator {
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
         let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did);
         let ledger_base = ledger_base(&public_url, config.public_url.is_some());
+        let discovery = discovery::start(&config, &data_dir, &public_url).await?;
         Ok(Mediator {
             config,
             identity,
@@ -156,6 +160,7 @@ impl Mediator {
             owners: Default::default(),
             ledger_base,
             ledger_documents: Default::default(),
+            discovery,
         })
     }
 

@@ -37,6 +37,7 @@ const CONNECTIONS_PER_MINUTE: u32 = 60;
 /// The relay's state, shared by its HTTP handler.
 #[derive(Clone, Debug)]
 pub struct Relay {
+    mediator: Arc<Mediator>,
     key_cache: KeyCache,
     access: Arc<dyn DynAccessControl>,
     metrics: Arc<Metrics>,
@@ -46,13 +47,23 @@ pub struct Relay {
 impl Relay {
     pub fn new(mediator: Arc<Mediator>) -> Self {
         let per_minute = NonZeroU32::new(CONNECTIONS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
-        let access = KnownParties { mediator, limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))) };
+        let access = KnownParties {
+            mediator: Arc::clone(&mediator),
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+        };
         Relay {
+            mediator,
             key_cache: KeyCache::new(1024),
             access: Arc::new(access),
             metrics: Arc::new(Metrics::default()),
             clients: Clients::default(),
         }
+    }
+}
+
+impl Relay {
+    pub fn mediator(&self) -> &Mediator {
+        &self.mediator
     }
 }
 

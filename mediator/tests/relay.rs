@@ -18,6 +18,7 @@ async fn endpoint_of(party: &Party, peer: &Party, relay: &RelayUrl) -> PeerEndpo
         relay: Some(relay.clone()),
         bind: Some("127.0.0.1:0".parse().expect("addr")),
         allow,
+        discovery: None,
         relay_only: false,
     };
     PeerEndpoint::bind(party.identity.keys.signing_key(), config).await.expect("bind")
@@ -94,7 +95,7 @@ async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
         let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
         (
             party.identity.keys.signing_key().clone(),
-            PeerEndpointConfig { relay: Some(relay.clone()), bind: None, allow, relay_only: true },
+            PeerEndpointConfig { relay: Some(relay.clone()), bind: None, allow, discovery: None, relay_only: true },
         )
     };
     let (key, config) = relay_only(&alice, &bob);

@@ -142,6 +142,7 @@ async fn tunnel(
         relay: Some(relay.clone()),
         bind: (!relay_only).then(|| "127.0.0.1:0".parse().expect("addr")),
         allow: Allowlist::new([endpoint_id_of(&peer.verifying_key())]),
+        discovery: None,
         relay_only,
     };
     let alice_endpoint = PeerEndpoint::bind(alice.signing_key(), config(&bob)).await.expect("alice");

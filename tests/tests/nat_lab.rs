@@ -123,6 +123,7 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
                 "--rate-limit-did",
                 "0",
             ])
+            .args(["--quic-listen", &format!("{PUBLIC_IP}:7842")])
             .arg("--data-dir")
             .arg(data.path())
             .env("RUST_LOG", "warn")
@@ -175,6 +176,15 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
         result["seconds"].as_f64().unwrap_or(0.0),
         alice_paths.lock().expect("lock")
     );
+    // Both behind endpoint-independent NATs: hole punching turns the path direct within 10 s.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !alice_paths.lock().expect("lock").iter().any(|p| p.contains("path  direct")) {
+        assert!(Instant::now() < deadline, "no direct path within 10 s: {:?}", alice_paths.lock().expect("lock"));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let result = send(&alice, 7100, 100);
+    assert_eq!(result["answer"], result["sent"], "100 MB on the direct path arrived altered: {result}");
+    eprintln!("alice -> bob, direct: {:.1} s", result["seconds"].as_f64().unwrap_or(0.0));
 
     // Carol (symmetric NAT): relayed, and it works.
     let (_carol_tunnel, carol_paths) = connect(&carol, "carol", 7200);
