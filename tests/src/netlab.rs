@@ -155,3 +155,86 @@ fn run(args: &[&str]) -> Result<(), String> {
         Err(format!("`{}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
     }
 }
+
+/// The mediator's HTTP port on the public network.
+pub const MEDIATOR_PORT: u16 = 8080;
+const PASSPHRASE: &str = "nat lab passphrase";
+
+/// A child process killed when dropped.
+#[derive(Debug)]
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A binary of this workspace from the same target directory as the running test or bench
+/// (nextest builds every binary first; for benches, `cargo build --release --bins`).
+///
+/// # Panics
+/// When it is not built.
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let dir = exe.parent().and_then(std::path::Path::parent).expect("target/<profile>");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is not built (see the module documentation)", path.display());
+    path
+}
+
+/// A party's machine in the lab: its namespace and its own keystore.
+#[derive(Debug)]
+pub struct Site<'a> {
+    lab: &'a NatLab,
+    pub namespace: String,
+    home: tempfile::TempDir,
+}
+
+impl<'a> Site<'a> {
+    /// The host of site `i`.
+    pub fn new(lab: &'a NatLab, i: usize) -> Self {
+        Site { lab, namespace: lab.host(i), home: tempfile::tempdir().expect("home") }
+    }
+
+    /// `mpc-id` on this site, with its keystore and passphrase.
+    pub fn mpc_id(&self) -> Command {
+        let mut command = self.lab.command(&self.namespace, binary("mpc-id"));
+        command.env("MPC_ID_HOME", self.home.path()).env("MPC_ID_PASSPHRASE", PASSPHRASE).env_remove("RUST_LOG");
+        command
+    }
+
+    /// Creates an identity enrolled at the lab's mediator (retrying while it starts).
+    ///
+    /// # Panics
+    /// When that does not work within 30 s.
+    pub fn new_identity(&self, name: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let output = self
+                .mpc_id()
+                .args(["new", "-n", name, "--json", "--mediator", &format!("http://{PUBLIC_IP}:{MEDIATOR_PORT}")])
+                .output()
+                .expect("mpc-id new");
+            if output.status.success() {
+                let record: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+                return record["did"].as_str().expect("did").to_owned();
+            }
+            let _ = std::fs::remove_dir_all(self.home.path().join("identities"));
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cannot create {name}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    }
+
+    /// `tests/python/tunnel_probe.py` on this site.
+    pub fn python(&self, args: &[&str]) -> Command {
+        let mut command = self.lab.command(&self.namespace, "python3");
+        command.arg(crate::workspace_root().join("tests/python/tunnel_probe.py")).args(args);
+        command
+    }
+}
