@@ -10,7 +10,6 @@
 //! update nor leave a torn file.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -144,21 +143,9 @@ impl PeerBook {
     }
 
     fn write(&self, book: &BookFile) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = self.path.with_extension("json.tmp");
         let json = serde_json::to_vec_pretty(book)
             .map_err(|e| Error::CorruptPeerBook { path: self.path.clone(), reason: e.to_string() })?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io("creating", &tmp, e))?;
-        file.write_all(&json).map_err(|e| Error::io("writing", &tmp, e))?;
-        file.sync_all().map_err(|e| Error::io("flushing", &tmp, e))?;
-        fs::rename(&tmp, &self.path).map_err(|e| Error::io("replacing", &self.path, e))?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("flushing", dir, e))
+        crate::keystore::replace_file(&self.path, &json)
     }
 
     /// An exclusive lock held for one read-modify-write.

@@ -6,9 +6,7 @@
 //! dies, the keystore is ahead of the host and `mpc-id publish` sends the log again. The other
 //! order could publish a commitment to a key that was never saved, locking the DID for good.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 
 use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
@@ -72,14 +70,7 @@ impl Keystore {
         witness: Option<&str>,
         passphrase: &str,
     ) -> Result<(UnlockedIdentity, String)> {
-        validate_name(name)?;
-        if passphrase.is_empty() {
-            return Err(Error::EmptyPassphrase);
-        }
-        let path = self.path_of(name);
-        if path.exists() {
-            return Err(Error::IdentityExists { name: name.to_owned(), home: self.home.clone() });
-        }
+        let path = self.path_for_new(name, passphrase)?;
         let keys = PartyKeys::generate()?;
         let ledger = LedgerKeys::generate()?;
         let party = party_document(&keys, mediator.clone());
@@ -160,22 +151,9 @@ impl Keystore {
         serde_json::to_vec_pretty(&file).map_err(|e| Error::CorruptKeystore { path, reason: e.to_string() })
     }
 
-    /// Atomically replaces an identity's file: temp file, fsync, rename, fsync the directory.
+    /// Atomically replaces an identity's file (the other process reading it sees old or new).
     fn replace(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.path_of(name);
-        let dir = path.parent().unwrap_or(&self.home).to_owned();
-        let tmp = dir.join(format!(".{name}.replace.tmp"));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io("creating", &tmp, e))?;
-        file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-        file.sync_all().map_err(|e| Error::io("flushing", &tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| Error::io("replacing", &path, e))?;
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("flushing", &dir, e))
+        super::replace_file(&self.path_of(name), bytes)
     }
 }
 

@@ -139,14 +139,7 @@ impl Keystore {
         mediator: Option<MediatorEndpoint>,
         passphrase: &str,
     ) -> Result<UnlockedIdentity> {
-        validate_name(name)?;
-        if passphrase.is_empty() {
-            return Err(Error::EmptyPassphrase);
-        }
-        let path = self.path_of(name);
-        if path.exists() {
-            return Err(Error::IdentityExists { name: name.to_owned(), home: self.home.clone() });
-        }
+        let path = self.path_for_new(name, passphrase)?;
         let keys = match method {
             DidMethod::Key => PartyKeys::generate_ed25519_derived()?,
             DidMethod::Peer => PartyKeys::generate()?,
@@ -229,6 +222,19 @@ impl Keystore {
         Ok(names.iter().map(|name| self.load(name)).collect())
     }
 
+    /// Where a new identity `name` goes, after checking the name and passphrase and that it is free.
+    fn path_for_new(&self, name: &str, passphrase: &str) -> Result<PathBuf> {
+        validate_name(name)?;
+        if passphrase.is_empty() {
+            return Err(Error::EmptyPassphrase);
+        }
+        let path = self.path_of(name);
+        if path.exists() {
+            return Err(Error::IdentityExists { name: name.to_owned(), home: self.home.clone() });
+        }
+        Ok(path)
+    }
+
     fn path_of(&self, name: &str) -> PathBuf {
         self.home.join("identities").join(format!("{name}.json"))
     }
@@ -293,6 +299,26 @@ impl Keystore {
         result?;
         File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("flushing", dir, e))
     }
+}
+
+/// Atomically replaces `path` with `bytes` (mode 0600): a temporary file beside it, flushed, renamed
+/// over it, and the directory flushed, so a crash leaves either the old file or the new one.
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| Error::io("creating", &tmp, e))?;
+    file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+    file.sync_all().map_err(|e| Error::io("flushing", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| Error::io("replacing", path, e))?;
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("flushing", dir, e))
 }
 
 fn aad(did: &str) -> Vec<u8> {
