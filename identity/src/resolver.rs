@@ -107,12 +107,7 @@ impl Resolver {
         if let Some(peers) = &self.peers {
             // Check before recording so a rollback leaves the pin where it was.
             peers.check(&log)?;
-            let latest = if log.version_number as usize == log.version_ids.len() {
-                log.document.clone()
-            } else {
-                webvh::verify(&log.did, &jsonl, witness.as_deref())?.document
-            };
-            peers.record(peer_from(&log.did, &latest), Some(&log))?;
+            peers.record(peer_from(&log.did, &log.latest_document), Some(&log))?;
         }
         Ok(Resolution { document: log.document.clone(), document_json: log.document_json.clone(), log: Some(log) })
     }

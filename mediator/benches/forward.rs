@@ -10,11 +10,10 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{KillOnDrop, Party, fresh_postgres_database};
+use common::{Party, fresh_postgres_database, spawn_mediator, wait_ready};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
@@ -42,7 +41,12 @@ async fn run() {
         let data = tempfile::tempdir().expect("tempdir");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
-        let child = spawn(port, data.path(), database_url.as_deref());
+        let child = spawn_mediator(
+            port,
+            data.path(),
+            database_url.as_deref(),
+            &["--rate-limit-ip", "0", "--rate-limit-did", "0", "--queue-cap", "1000000"],
+        );
         wait_ready(&base).await;
         let at_rest = rss_kib(child.id());
 
@@ -173,30 +177,6 @@ fn tag(envelope: &Value) -> String {
 
 fn seal(party: &Party, message: &Value) -> String {
     encrypted::authcrypt(message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal")
-}
-
-fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> KillOnDrop {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
-    command
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
-        .args(["--queue-cap", "1000000"])
-        .arg("--data-dir")
-        .arg(data)
-        .env("RUST_LOG", "warn");
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    KillOnDrop(command.spawn().expect("mpc-mediator starts"))
-}
-
-async fn wait_ready(base: &str) {
-    for _ in 0..400 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("mediator did not start");
 }
 
 /// Resident set size of a process, in KiB.

@@ -10,11 +10,10 @@
 #[allow(unused_imports)]
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{KillOnDrop, fresh_postgres_database};
+use common::{fresh_postgres_database, spawn_mediator, wait_ready};
 use ed25519_dalek::SigningKey;
 use mpc_identity::did::webvh::{self, Change, PartyDocument};
 use mpc_identity::keys::{PartyKeys, PublicKey};
@@ -40,7 +39,12 @@ async fn run() {
     for (name, database_url) in backends {
         let data = tempfile::tempdir().expect("tempdir");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let _child = spawn(port, data.path(), database_url.as_deref());
+        let _child = spawn_mediator(
+            port,
+            data.path(),
+            database_url.as_deref(),
+            &["--rate-limit-ip", "0", "--rate-limit-did", "0"],
+        );
         wait_ready(&format!("http://127.0.0.1:{port}")).await;
         let logs: Vec<(String, Vec<String>)> = (0..PARTIES).map(|i| party_logs(port, i)).collect();
 
@@ -113,27 +117,4 @@ fn party() -> PartyDocument {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> KillOnDrop {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
-    command
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
-        .arg("--data-dir")
-        .arg(data)
-        .env("RUST_LOG", "warn");
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    KillOnDrop(command.spawn().expect("mpc-mediator starts"))
-}
-
-async fn wait_ready(base: &str) {
-    for _ in 0..400 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the mediator did not become ready");
 }

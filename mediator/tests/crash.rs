@@ -15,29 +15,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-/// `mpc-mediator` as its own process.
-fn spawn(port: u16, data: &std::path::Path, database_url: Option<&str>) -> KillOnDrop {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
-    command.args(["--listen", &format!("127.0.0.1:{port}")]).arg("--data-dir").arg(data).env("RUST_LOG", "warn");
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    KillOnDrop(command.spawn().expect("mpc-mediator starts"))
-}
-
-async fn wait_ready(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(response) = reqwest::get(format!("{base}/readyz")).await
-            && response.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("mediator at {base} did not become ready");
-}
-
 async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
     let database_url = match backend {
         Backend::Sqlite => None,
@@ -46,7 +23,7 @@ async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = spawn(port, data.path(), database_url.as_deref());
+    let mut child = spawn_mediator(port, data.path(), database_url.as_deref(), &[]);
     wait_ready(&base).await;
 
     let bob = Arc::new(Party::at("bob", &base).await);
@@ -92,7 +69,7 @@ async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
     let acknowledged: Vec<String> = acknowledged.lock().expect("lock").clone();
     assert!(acknowledged.len() >= 50, "load was running when it died ({} acknowledged)", acknowledged.len());
 
-    let _restarted = spawn(port, data.path(), database_url.as_deref());
+    let _restarted = spawn_mediator(port, data.path(), database_url.as_deref(), &[]);
     wait_ready(&base).await;
     let mut delivered = Vec::new();
     loop {
@@ -133,7 +110,7 @@ async fn sigterm_shuts_down_cleanly() {
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = spawn(port, data.path(), None);
+    let mut child = spawn_mediator(port, data.path(), None, &[]);
     wait_ready(&base).await;
     let alice = Party::at("alice", &base).await;
     assert_eq!(alice.ask(PING, json!({})).await.status, 200);

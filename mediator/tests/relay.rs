@@ -24,6 +24,30 @@ async fn endpoint_of(party: &Party, peer: &Party, relay: &RelayUrl) -> PeerEndpo
     PeerEndpoint::bind(party.identity.keys.signing_key(), config).await.expect("bind")
 }
 
+/// A target (behind Bob) that answers each connection with the SHA-256 of what it got.
+async fn hashing_target() -> std::net::SocketAddr {
+    let target = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = target.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = target.accept().await {
+            let mut data = Vec::new();
+            let _ = tcp.read_to_end(&mut data).await;
+            let _ = tcp.write_all(&Sha256::digest(&data)).await;
+        }
+    });
+    addr
+}
+
+/// Sends `payload` through the forwarder at `local`; returns the answer (within 20 s).
+async fn hash_through(local: std::net::SocketAddr, payload: &[u8]) -> Vec<u8> {
+    let mut tcp = tokio::net::TcpStream::connect(local).await.expect("connect");
+    tcp.write_all(payload).await.expect("write");
+    tcp.shutdown().await.expect("shutdown");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer)).await.expect("in time").expect("read");
+    answer
+}
+
 async fn wait_for_relay(endpoint: &PeerEndpoint, what: impl Fn(&mpc_connect::RelayReport) -> bool) -> bool {
     for _ in 0..100 {
         if endpoint.relay_report().iter().any(&what) {
@@ -51,28 +75,15 @@ async fn enrolled_parties_connect_through_the_relay_and_strangers_are_refused() 
     assert!(wait_for_relay(&bob_endpoint, |r| r.connected).await, "{:?}", bob_endpoint.relay_report());
 
     // A target behind Bob that answers with the hash of what it got.
-    let target = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let target_addr = target.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = target.accept().await {
-            let mut data = Vec::new();
-            let _ = tcp.read_to_end(&mut data).await;
-            let _ = tcp.write_all(&Sha256::digest(&data)).await;
-        }
-    });
     let options = TunnelOptions { connect_timeout: Duration::from_secs(10), retry_every: Duration::from_millis(100) };
-    let _server = Server::start(bob_endpoint.clone(), target_addr, options);
+    let _server = Server::start(bob_endpoint.clone(), hashing_target().await, options);
     // Alice knows Bob only by his key and his mediator: no address of his at all.
     let bob_by_id = EndpointAddr::new(bob_endpoint.id()).with_relay_url(relay.clone());
     let forwarder = Forwarder::start(alice_endpoint, bob_by_id, "127.0.0.1:0".parse().expect("addr"), options)
         .await
         .expect("forwarder");
-    let mut tcp = tokio::net::TcpStream::connect(forwarder.local_addr()).await.expect("connect");
     let payload = vec![7u8; 1 << 20];
-    tcp.write_all(&payload).await.expect("write");
-    tcp.shutdown().await.expect("shutdown");
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer)).await.expect("in time").expect("read");
+    let answer = hash_through(forwarder.local_addr(), &payload).await;
     assert_eq!(answer, Sha256::digest(&payload).to_vec());
 
     // Mallory never enrolled: the relay refuses her, with a reason her endpoint can show.
@@ -103,31 +114,15 @@ async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
     let (key, config) = relay_only(&bob, &alice);
     let bob_endpoint = PeerEndpoint::bind(&key, config).await.expect("bob");
 
-    let target = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let target_addr = target.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = target.accept().await {
-            let mut data = Vec::new();
-            let _ = tcp.read_to_end(&mut data).await;
-            let _ = tcp.write_all(&Sha256::digest(&data)).await;
-        }
-    });
     let options = TunnelOptions { connect_timeout: Duration::from_secs(10), retry_every: Duration::from_millis(100) };
-    let _server = Server::start(bob_endpoint.clone(), target_addr, options);
+    let _server = Server::start(bob_endpoint.clone(), hashing_target().await, options);
     let bob_by_id = EndpointAddr::new(bob_endpoint.id()).with_relay_url(relay.clone());
     let forwarder = Forwarder::start(alice_endpoint, bob_by_id, "127.0.0.1:0".parse().expect("addr"), options)
         .await
         .expect("forwarder");
     for round in 0..3 {
-        let mut tcp = tokio::net::TcpStream::connect(forwarder.local_addr()).await.expect("connect");
         let payload = vec![round as u8; 256 * 1024];
-        tcp.write_all(&payload).await.expect("write");
-        tcp.shutdown().await.expect("shutdown");
-        let mut answer = Vec::new();
-        tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer))
-            .await
-            .expect("in time")
-            .expect("read");
+        let answer = hash_through(forwarder.local_addr(), &payload).await;
         assert_eq!(answer, Sha256::digest(&payload).to_vec());
         let path = forwarder.path().await.expect("connected");
         assert!(!path.direct, "round {round}: the data must go through the relay: {path:?}");

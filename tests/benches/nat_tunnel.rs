@@ -11,7 +11,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use mpc_id_e2e::netlab::{KillOnDrop, MEDIATOR_PORT, Nat, NatLab, PUBLIC_IP, Site, binary};
+use mpc_id_e2e::netlab::{KillOnDrop, Nat, NatLab, PUBLIC_IP, Site};
 use serde_json::Value;
 
 fn main() {
@@ -23,23 +23,7 @@ fn main() {
         }
     };
     let data = tempfile::tempdir().expect("tempdir");
-    let _mediator = KillOnDrop(
-        lab.command(&lab.public(), binary("mpc-mediator"))
-            .args([
-                "--listen",
-                &format!("{PUBLIC_IP}:{MEDIATOR_PORT}"),
-                "--rate-limit-ip",
-                "0",
-                "--rate-limit-did",
-                "0",
-            ])
-            .args(["--quic-listen", &format!("{PUBLIC_IP}:7842")])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("RUST_LOG", "error")
-            .spawn()
-            .expect("mediator"),
-    );
+    let _mediator = lab.spawn_mediator(data.path());
     let (alice, bob, carol) = (Site::new(&lab, 0), Site::new(&lab, 1), Site::new(&lab, 2));
     let alice_did = alice.new_identity("alice");
     let bob_did = bob.new_identity("bob");

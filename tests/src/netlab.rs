@@ -60,6 +60,22 @@ impl NatLab {
         command
     }
 
+    /// `mpc-mediator` on the public network (HTTP on [`MEDIATOR_PORT`], QUIC address discovery
+    /// on 7842), rate limits off, its data in `data_dir`.
+    pub fn spawn_mediator(&self, data_dir: &std::path::Path) -> KillOnDrop {
+        let child = self
+            .command(&self.public(), binary("mpc-mediator"))
+            .args(["--listen", &format!("{PUBLIC_IP}:{MEDIATOR_PORT}")])
+            .args(["--rate-limit-ip", "0", "--rate-limit-did", "0"])
+            .args(["--quic-listen", &format!("{PUBLIC_IP}:7842")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("mediator starts");
+        KillOnDrop(child)
+    }
+
     fn build(&self, sites: &[Nat]) -> Result<(), String> {
         let p = &self.prefix;
         let public = self.public();

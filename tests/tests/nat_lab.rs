@@ -16,7 +16,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mpc_id_e2e::netlab::{KillOnDrop, MEDIATOR_PORT, Nat, NatLab, PUBLIC_IP, Site, binary};
+use mpc_id_e2e::netlab::{KillOnDrop, Nat, NatLab, Site};
 use serde_json::Value;
 
 /// Collects a child's stdout lines (the tunnel's path reports).
@@ -48,23 +48,7 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
         }
     };
     let data = tempfile::tempdir().expect("tempdir");
-    let mut mediator = KillOnDrop(
-        lab.command(&lab.public(), binary("mpc-mediator"))
-            .args([
-                "--listen",
-                &format!("{PUBLIC_IP}:{MEDIATOR_PORT}"),
-                "--rate-limit-ip",
-                "0",
-                "--rate-limit-did",
-                "0",
-            ])
-            .args(["--quic-listen", &format!("{PUBLIC_IP}:7842")])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .expect("mediator starts"),
-    );
+    let mut mediator = lab.spawn_mediator(data.path());
     let site = |i: usize| Site::new(&lab, i);
     let (alice, bob, carol) = (site(0), site(1), site(2));
     let alice_did = alice.new_identity("alice");

@@ -38,6 +38,8 @@ pub struct VerifiedLog {
     pub did: String,
     /// The document at the requested version (the latest unless the DID URL asked otherwise).
     pub document: DidDocument,
+    /// The document of the log's last entry (what peers pin and use).
+    pub latest_document: DidDocument,
     /// The document exactly as the log holds it, for display.
     pub document_json: Value,
     pub version_id: String,
@@ -142,10 +144,20 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
     let mut state = DIDWebVHState::default();
     let (entry, meta) = poll_once(state.resolve_log(did, jsonl, witness)).map_err(|e| ledger(did, describe(&e)))?;
     let document_json = entry.get_state().clone();
-    let (entry_version_id, _) = (entry.get_version_id().to_owned(), ());
-    let version_ids = state.log_entries().iter().map(|e| e.get_version_id().to_owned()).collect();
-    let document: DidDocument = serde_json::from_value(document_json.clone())
-        .map_err(|e| ledger(did, format!("the document at {entry_version_id} is not a DID document: {e}")))?;
+    let entry_version_id = entry.get_version_id().to_owned();
+    let as_document = |json: &Value, version_id: &str| {
+        serde_json::from_value::<DidDocument>(json.clone())
+            .map_err(|e| ledger(did, format!("the document at {version_id} is not a DID document: {e}")))
+    };
+    let document = as_document(&document_json, &entry_version_id)?;
+    let version_ids: Vec<String> = state.log_entries().iter().map(|e| e.get_version_id().to_owned()).collect();
+    // The whole log was verified whatever version was asked for; the latest document too.
+    let latest_document = match state.log_entries().last() {
+        Some(last) if last.get_version_id() != entry_version_id => {
+            as_document(last.get_state(), last.get_version_id())?
+        }
+        _ => document.clone(),
+    };
     let (witnesses, witness_threshold) = match meta.witness.as_ref() {
         Some(w) => (w.witnesses().unwrap_or_default().iter().map(|w| w.as_did()).collect(), w.threshold().unwrap_or(0)),
         None => (Vec::new(), 0),
@@ -153,6 +165,7 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
     Ok(VerifiedLog {
         did: base_did.to_owned(),
         document,
+        latest_document,
         document_json,
         version_id: meta.version_id,
         version_number: meta.version_number,

@@ -259,6 +259,29 @@ pub fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// `mpc-mediator` as its own process on 127.0.0.1:`port`, with `extra` options.
+pub fn spawn_mediator(port: u16, data: &std::path::Path, database_url: Option<&str>, extra: &[&str]) -> KillOnDrop {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
+    command.args(["--listen", &format!("127.0.0.1:{port}")]).args(extra).arg("--data-dir").arg(data);
+    command.env("RUST_LOG", "warn");
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    KillOnDrop(command.spawn().expect("mpc-mediator starts"))
+}
+
+/// Waits until the mediator at `base` says it is ready (20 s at most).
+pub async fn wait_ready(base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("mediator at {base} did not become ready");
+}
+
 /// A child process killed when dropped, so a failing test leaves no server behind.
 pub struct KillOnDrop(pub std::process::Child);
 
