@@ -11,10 +11,13 @@
 //!   handshake, and which path (direct or relayed) a connection uses.
 //! - [`peer`]: a peer's endpoint id and relay, from its verified DID document.
 //! - [`tunnel`]: TCP port forwarding over a peer connection, one QUIC stream per TCP connection.
+//! - [`mesh`]: a session's connections between every pair of parties, with heartbeats that
+//!   tell a vanished peer from a slow one, and tunnels into each party's service port.
 #![forbid(unsafe_code)]
 
 pub mod endpoint;
 mod error;
+pub mod mesh;
 pub mod peer;
 pub mod tunnel;
 

@@ -6,7 +6,9 @@
 use iroh::{EndpointAddr, EndpointId, RelayUrl};
 use mpc_identity::did::{DidDocument, MediatorEndpoint, Relationship};
 
-use crate::endpoint::endpoint_id_of;
+use ed25519_dalek::SigningKey;
+
+use crate::endpoint::{Allowlist, PeerEndpoint, PeerEndpointConfig, endpoint_id_of, relay_discovery};
 use crate::error::{Error, Result};
 
 /// The endpoint id of the party `document` describes.
@@ -29,6 +31,28 @@ pub fn relay_of(mediator: &MediatorEndpoint) -> Option<RelayUrl> {
     url.set_query(None);
     url.set_fragment(None);
     url.as_str().parse().ok()
+}
+
+/// Binds a party's endpoint: its identity key, the relay of its own mediator (with the relay's
+/// address discovery, so that an endpoint behind NAT learns its public address), and `allow`.
+pub async fn bind_party(
+    key: &SigningKey,
+    mediator: Option<&MediatorEndpoint>,
+    allow: Allowlist,
+    relay_only: bool,
+) -> Result<PeerEndpoint> {
+    let relay = mediator.and_then(relay_of);
+    if relay.is_none() {
+        tracing::warn!("this identity names no mediator: direct connections only, no relay");
+    }
+    let discovery = match &relay {
+        Some(url) => relay_discovery(url.as_str()).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot ask the mediator for address discovery; hole punching may not work");
+            None
+        }),
+        None => None,
+    };
+    PeerEndpoint::bind(key, PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only }).await
 }
 
 /// How to dial the party `document` describes: its endpoint id, and its mediator's relay.

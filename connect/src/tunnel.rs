@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 /// The first bytes of every tunnel stream. QUIC tells the peer about a stream only when data
 /// flows, and many protocols wait for the server to speak first; the preamble opens the stream
 /// at once (and names the protocol version).
-const PREAMBLE: &[u8; 8] = b"mpctun/1";
+pub(crate) const PREAMBLE: &[u8; 8] = b"mpctun/1";
 
 /// How patient a tunnel is.
 #[derive(Clone, Copy, Debug)]
@@ -98,6 +98,16 @@ async fn serve_stream(
     if &preamble != PREAMBLE {
         return Err(Error::Lost { peer: "(stream)".into(), reason: "not an mpc-id tunnel stream".into() });
     }
+    serve_target(send, recv, target, options).await
+}
+
+/// Connects a tunnel stream whose preamble was read to the local `target`.
+pub(crate) async fn serve_target(
+    send: SendStream,
+    recv: RecvStream,
+    target: SocketAddr,
+    options: TunnelOptions,
+) -> Result<()> {
     let tcp = connect_patiently(target, options).await?;
     pipe(tcp, send, recv).await
 }
@@ -230,7 +240,7 @@ async fn open_stream(
 }
 
 /// Copies both ways until both directions are done; a half-close is passed on as one.
-async fn pipe(tcp: TcpStream, mut send: SendStream, mut recv: RecvStream) -> Result<()> {
+pub(crate) async fn pipe(tcp: TcpStream, mut send: SendStream, mut recv: RecvStream) -> Result<()> {
     let local = tcp.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let (mut tcp_read, mut tcp_write) = tcp.into_split();
     let up = async {

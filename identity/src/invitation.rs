@@ -44,6 +44,23 @@ pub struct Invitation {
     pub created_time: u64,
     pub expires_time: u64,
     pub body: InvitationBody,
+    /// What the invitation is for, beyond connecting (a session offer, say), as Out-of-Band 2.0
+    /// attachments. Covered by the signature like everything else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// An Out-of-Band attachment with inline JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    pub media_type: String,
+    pub data: AttachmentData,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentData {
+    pub json: Value,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +102,13 @@ impl Invitation {
                 },
                 mediator: inviter.mediator.clone(),
             },
+            attachments: Vec::new(),
         }
+    }
+
+    /// The JSON of the attachment `id`, if there is one.
+    pub fn attachment(&self, id: &str) -> Option<&Value> {
+        self.attachments.iter().find(|a| a.id == id).map(|a| &a.data.json)
     }
 
     /// Signs the invitation as a DIDComm signed message with the key `kid`.
@@ -132,17 +155,7 @@ impl SignedInvitation {
 
     /// The sender the payload claims, unverified: which DID to resolve before [`Self::verify_with`].
     pub fn claimed_from(&self) -> Result<String> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(&self.envelope.payload)
-            .map_err(|e| Error::NotSignedMessage(format!("payload is not base64url ({e})")))?;
-        let payload: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::NotSignedMessage(format!("payload is not JSON ({e})")))?;
-        payload
-            .get("from")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| Error::NotSignedMessage("the payload has no `from`".to_owned()))
+        self.envelope.claimed_from()
     }
 
     /// The signed message as compact JSON.

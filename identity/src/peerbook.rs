@@ -145,7 +145,7 @@ impl PeerBook {
     fn write(&self, book: &BookFile) -> Result<()> {
         let json = serde_json::to_vec_pretty(book)
             .map_err(|e| Error::CorruptPeerBook { path: self.path.clone(), reason: e.to_string() })?;
-        crate::keystore::replace_file(&self.path, &json)
+        crate::keystore::replace_private_file(&self.path, &json)
     }
 
     /// An exclusive lock held for one read-modify-write.

@@ -15,6 +15,7 @@ use serde_json::Value;
 use ssi_dids_core::{DID, DIDResolver};
 
 use crate::did::{self, DidDocument, webvh};
+use crate::envelope::{self, SignedMessage, Verified};
 use crate::error::{Error, Result};
 use crate::invitation::{Invitation, SignedInvitation};
 use crate::peerbook::{Peer, PeerBook};
@@ -90,6 +91,22 @@ impl Resolver {
             }
         })?;
         Ok((invitation, resolution))
+    }
+
+    /// Verifies any signed message against its sender's DID, resolved (and for did:webvh,
+    /// fetched and verified) here first.
+    pub async fn verify_signed(&self, signed: &SignedMessage) -> Result<(Verified, Resolution)> {
+        let from = signed.claimed_from()?;
+        let resolution = self.resolve_for_use(&from).await?;
+        let document = resolution.document.clone();
+        let verified = envelope::verify(signed, |did| {
+            if did == from {
+                Ok(document)
+            } else {
+                Err(Error::SignerMismatch { kid: did.to_owned(), from: from.clone() })
+            }
+        })?;
+        Ok((verified, resolution))
     }
 
     async fn resolve_webvh(&self, did: &str) -> Result<Resolution> {

@@ -150,6 +150,26 @@ Examples:
     #[command(subcommand)]
     Tunnel(TunnelCommand),
 
+    /// Gather the parties of a computation: create a session, join one, see who is in.
+    #[command(subcommand)]
+    Session(SessionCommand),
+
+    /// Run a session's MPyC program, every party reaching every other through encrypted tunnels.
+    #[command(after_help = "\
+Waits for the session's manifest (the host sends it once everyone has joined) and verifies it:
+the host's signature, your entry, your program's SHA-256 and MPyC version. Then it connects to
+every other party (directly where the NATs allow, through the mediator's relay where not), opens
+a local forwarder on 127.0.0.1 for each higher-indexed party, and launches the program with
+MPyC's `-I` and `-P` arguments pointing at them. Its output is streamed; `mpc-id run` exits with
+its exit code. If a party's program fails or the party vanishes, the others stop within seconds
+with an error naming it, instead of waiting forever.
+
+Examples:
+  mpc-id run auction -- python3 auction.py          # the session's arguments are added
+  mpc-id run auction --dry-run -- python3 auction.py
+  mpc-id run 3f2a -- python3 -u auction.py          # a session by id prefix")]
+    Run(RunArgs),
+
     /// Run the whole flow on this machine in a throwaway keystore, printing each step.
     Demo(DemoArgs),
 
@@ -271,25 +291,32 @@ pub struct InviteArgs {
     /// How long the invitation stays valid (e.g. 30m, 24h, 7d).
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub expires: std::time::Duration,
-    /// Also write the QR code as a PNG image.
-    #[arg(long, value_name = "FILE")]
-    pub png: Option<PathBuf>,
-    /// Also write the QR code as an SVG image.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub qr: QrArgs,
     /// Print only the invitation URL.
     #[arg(long, conflicts_with = "json")]
     pub url: bool,
     /// Print only the signed invitation as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Draw the terminal QR code for a light background.
-    #[arg(long)]
-    pub light: bool,
     /// Put the whole invitation in the URL instead of publishing it at your mediator for a
     /// short link.
     #[arg(long)]
     pub long: bool,
+}
+
+/// Where an invitation's QR code goes besides the terminal.
+#[derive(Debug, Args)]
+pub struct QrArgs {
+    /// Also write the QR code as a PNG image.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Also write the QR code as an SVG image.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Draw the terminal QR code for a light background.
+    #[arg(long)]
+    pub light: bool,
 }
 
 #[derive(Debug, Args)]
@@ -429,4 +456,192 @@ pub struct PingArgs {
     pub timeout: std::time::Duration,
     #[command(flatten)]
     pub output: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Create a session you host, and print its signed invitation (QR code, URL, PNG/SVG).
+    #[command(after_help = "\
+The invitation is published at your mediator behind a short link. Parties who join are admitted
+in join order and get indices 1, 2, ... (you are 0), unless --order fixes the order or --confirm
+makes you admit each one (`mpc-id session admit`). When the session is full, you sign the
+manifest (parties, program hash, arguments, MPyC version) and every party gets it.
+
+Examples:
+  mpc-id session create --parties 3 --name auction --program auction.py -- --lots 10
+  mpc-id session create --parties 3 --confirm --png session.png
+  mpc-id session create --parties 2 --order did:peer:2.Ez...,did:webvh:Qm...  --mpyc-ssl")]
+    Create(SessionCreateArgs),
+    /// Join the session an invitation offers (URL, file, PNG with its QR code, or -).
+    #[command(after_help = "\
+The invitation is verified against the host's DID, then a signed join request goes to the host
+through its mediator: the host need not be online. `mpc-id session status` shows the answer.
+
+Examples:
+  mpc-id session join 'https://mediator.example.org/oob?_oobid=...' --program auction.py")]
+    Join(SessionJoinArgs),
+    /// Show your sessions, or one: who has joined, your index, the manifest. Fetches news first.
+    Status(SessionStatusArgs),
+    /// Host: admit a party that asked to join (sessions created with --confirm).
+    Admit(SessionDecideArgs),
+    /// Host: refuse a party, with a reason it is told.
+    Refuse(SessionRefuseArgs),
+    /// Leave a session (the host cancels it for everyone).
+    Leave(SessionRefArgs),
+    /// Write MPyC's own configuration for a ready session, for running it by hand.
+    #[command(after_help = "\
+The ports are base+i for party i on 127.0.0.1, as MPyC's own default; the output lists the
+`mpc-id tunnel` commands that make them reach the other parties.
+
+Examples:
+  mpc-id session export auction --format ini > .config/auction.ini
+  python3 auction.py -C auction.ini
+  python3 auction.py $(mpc-id session export auction --format args)")]
+    Export(SessionExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionCreateArgs {
+    /// The identity that hosts (`-n` as everywhere; spelled --identity here, where --name is
+    /// the session's).
+    #[arg(long = "identity", short = 'n', env = "MPC_ID_IDENTITY", default_value = "default", value_name = "NAME")]
+    pub identity: String,
+    /// How many parties compute, you included.
+    #[arg(long, value_name = "N")]
+    pub parties: usize,
+    /// A name for the session, shown to the parties.
+    #[arg(long, default_value = "mpc")]
+    pub name: String,
+    /// The MPyC program: its SHA-256 goes into the invitation and the manifest. Without it, the
+    /// program you give `mpc-id run` is the one.
+    #[arg(long, value_name = "FILE")]
+    pub program: Option<PathBuf>,
+    /// How long the session (and its invitation) stays valid.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub expires: std::time::Duration,
+    /// The parties by DID, in party order (yours among them); others are refused.
+    #[arg(long, value_delimiter = ',', value_name = "DID,...")]
+    pub order: Option<Vec<String>>,
+    /// Admit each party by hand with `mpc-id session admit`.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Use MPyC's own TLS too (`--ssl`), with per-party certificates pinned in the manifest.
+    #[arg(long)]
+    pub mpyc_ssl: bool,
+    /// The Python whose MPyC version the session runs.
+    #[arg(long, default_value = "python3", value_name = "PYTHON")]
+    pub python: String,
+    #[command(flatten)]
+    pub qr: QrArgs,
+    /// Print only the invitation URL.
+    #[arg(long, conflicts_with = "json")]
+    pub url: bool,
+    #[arg(long)]
+    /// Print the session as JSON.
+    pub json: bool,
+    /// Arguments every party's program gets, after MPyC's own.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionJoinArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session invitation: a URL, a file (URL, JSON or PNG), or - for standard input.
+    pub invitation: String,
+    /// The program you will run: checked against the session's hash now, and used by `run`.
+    #[arg(long, value_name = "FILE")]
+    pub program: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionStatusArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// A session id (or a unique prefix, or its name); all of yours when omitted.
+    pub session: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionRefArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionDecideArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    /// The DID of the party.
+    pub did: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionRefuseArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    /// The DID of the party.
+    pub did: String,
+    /// What the party is told.
+    #[arg(long, default_value = "the host declined")]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// An MPyC `.ini` file for `-C`.
+    Ini,
+    /// MPyC's `-I` and `-P` arguments.
+    Args,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionExportArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Ini)]
+    pub format: ExportFormat,
+    /// Party i's port is BASE+i.
+    #[arg(long, default_value_t = 11365, value_name = "BASE")]
+    pub base_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    /// Print the command and the forwarders, and stop (nothing connects or runs).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Insist on MPyC's own TLS: fail unless the session was created with --mpyc-ssl.
+    #[arg(long)]
+    pub mpyc_ssl: bool,
+    /// How long to wait for the manifest and for every party to connect.
+    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+    pub startup_timeout: std::time::Duration,
+    /// Fixed ports: party i's is BASE+i (free ports otherwise).
+    #[arg(long, value_name = "BASE")]
+    pub base_port: Option<u16>,
+    /// Send only through the mediator's relay, never directly.
+    #[arg(long)]
+    pub relay_only: bool,
+    /// The program to run: interpreter, program file, and optionally its arguments (which must
+    /// then be the session's). Default: python3 and the program named at create or join.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }

@@ -10,7 +10,7 @@ use mpc_identity::keystore::Keystore;
 use mpc_identity::qr::{self, InvitationQr, MAX_SCREEN_VERSION, TERMINAL_COLUMNS, TerminalTheme};
 use mpc_identity::unix_now;
 
-use crate::cli::{InspectArgs, InviteArgs};
+use crate::cli::{InspectArgs, InviteArgs, QrArgs};
 use crate::{format_time, passphrase};
 
 pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
@@ -31,16 +31,7 @@ pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
     }
 
     // No QR code is needed for JSON or the URL alone; images asked for are.
-    let qr = InvitationQr::new(&url);
-    if args.png.is_some() || args.svg.is_some() {
-        let qr = qr.as_ref().map_err(|e| anyhow::anyhow!("{e}; send the URL or the JSON instead"))?;
-        if let Some(path) = &args.png {
-            qr.write_png(path)?;
-        }
-        if let Some(path) = &args.svg {
-            std::fs::write(path, qr.to_svg()).with_context(|| format!("writing {}", path.display()))?;
-        }
-    }
+    write_qr_images(&url, &args.qr)?;
     if args.json {
         return crate::print_json(&signed.to_value());
     }
@@ -48,49 +39,70 @@ pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
         println!("{url}");
         return Ok(());
     }
-    let qr = match qr {
-        Ok(qr) => qr,
-        Err(e) => {
-            println!("Invitation from `{}`, valid until {}", record.name, format_time(invitation.expires_time));
-            println!("  note: no QR code: {e}; send the URL");
-            println!("  url  {url}");
-            return Ok(());
-        }
-    };
-
-    // A code too dense to scan off a screen is not drawn: it would only fill the terminal.
-    if qr.screen_scannable() {
-        let theme = if args.light { TerminalTheme::Light } else { TerminalTheme::Dark };
-        print!("{}", qr.to_terminal(theme));
-        println!();
-    }
+    let qr = show_qr(&url, &args.qr);
     println!("Invitation from `{}`, valid until {}", record.name, format_time(invitation.expires_time));
     println!("  did  {}", record.did);
-    println!(
-        "  QR   version {}, {}x{} modules, error correction {}",
+    for line in qr {
+        println!("  {line}");
+    }
+    println!("  url  {url}");
+    Ok(())
+}
+
+/// Writes the QR images `options` asks for.
+pub(crate) fn write_qr_images(url: &str, options: &QrArgs) -> anyhow::Result<()> {
+    if options.png.is_none() && options.svg.is_none() {
+        return Ok(());
+    }
+    let qr = InvitationQr::new(url).map_err(|e| anyhow::anyhow!("{e}; send the URL or the JSON instead"))?;
+    if let Some(path) = &options.png {
+        qr.write_png(path)?;
+    }
+    if let Some(path) = &options.svg {
+        std::fs::write(path, qr.to_svg()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Draws the QR code in the terminal when it scans from a screen; returns lines about it (size,
+/// image files, why none is drawn) for the caller to print.
+pub(crate) fn show_qr(url: &str, options: &QrArgs) -> Vec<String> {
+    let qr = match InvitationQr::new(url) {
+        Ok(qr) => qr,
+        Err(e) => return vec![format!("note: no QR code: {e}; send the URL")],
+    };
+    let mut lines = vec![format!(
+        "QR   version {}, {}x{} modules, error correction {}",
         qr.version(),
         qr.modules(),
         qr.modules(),
         qr.level()
-    );
-    if !qr.screen_scannable() {
-        println!(
-            "  note: the invitation is {} bytes, too large for a QR code that scans reliably from a screen \
+    )];
+    // A code too dense to scan off a screen is not drawn: it would only fill the terminal.
+    if qr.screen_scannable() {
+        let theme = if options.light { TerminalTheme::Light } else { TerminalTheme::Dark };
+        print!("{}", qr.to_terminal(theme));
+        println!();
+        if !qr.fits_terminal() {
+            lines.push(format!(
+                "note: the code is wider than {TERMINAL_COLUMNS} columns; widen the terminal or use --png"
+            ));
+        }
+    } else {
+        lines.push(format!(
+            "note: the invitation is {} bytes, too large for a QR code that scans reliably from a screen \
              (version {} > {MAX_SCREEN_VERSION}), so none is drawn; print the --png, send the URL, \
              or use a mediator's short link",
             url.len(),
             qr.version(),
-        );
-    } else if !qr.fits_terminal() {
-        println!("  note: the code is wider than {TERMINAL_COLUMNS} columns; widen the terminal or use --png");
+        ));
     }
-    for (flag, path) in [("png", &args.png), ("svg", &args.svg)] {
+    for (flag, path) in [("png", &options.png), ("svg", &options.svg)] {
         if let Some(path) = path {
-            println!("  {flag}  {}", path.display());
+            lines.push(format!("{flag}  {}", path.display()));
         }
     }
-    println!("  url  {url}");
-    Ok(())
+    lines
 }
 
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ mod ledger;
 mod messaging;
 mod passphrase;
 mod resolve;
+mod session;
 mod tunnel;
 
 use std::process::ExitCode;
@@ -29,6 +30,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // The program `mpc-id run` launched failed and said why itself: pass its code on.
+            if let Some(session::ExitWith(code)) = err.downcast_ref() {
+                return ExitCode::from(u8::try_from(*code).unwrap_or(1));
+            }
             // One line, the whole chain: the reason a script or a person can act on.
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -55,6 +60,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Peers(cli::PeersCommand::Add(args)) => ledger::add_peer(&keystore()?, args),
         Command::Peers(cli::PeersCommand::List(args)) => ledger::list_peers(&keystore()?, args.json),
         Command::Demo(args) => demo::demo(args),
+        Command::Session(command) => session::command(&keystore()?, command),
+        Command::Run(args) => session::run_session(&keystore()?, args),
         Command::Send(args) => messaging::send(&keystore()?, args),
         Command::Inbox(args) => messaging::inbox(&keystore()?, args),
         Command::Ping(args) => messaging::ping(&keystore()?, args),

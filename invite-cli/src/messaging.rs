@@ -82,7 +82,7 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
             // Live: the mediator pushes everything queued, then each message as it arrives.
             let mut live = mediator.live(&me).await?;
             loop {
-                let received = live.next(&me).await?;
+                let received = not_for_sessions(live.next(&me).await?);
                 for message in &received {
                     show(message, args.json)?;
                     // A watching inbox answers trust pings, so peers can check it is reachable.
@@ -94,7 +94,7 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        let received = mediator.pickup(&me, 100).await?;
+        let received = not_for_sessions(mediator.pickup(&me, 100).await?);
         for message in &received {
             show(message, args.json)?;
         }
@@ -107,6 +107,11 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })?
+}
+
+/// Session (lobby) messages stay queued for `mpc-id session` and `mpc-id run`, which act on them.
+fn not_for_sessions(received: Vec<client::Received>) -> Vec<client::Received> {
+    received.into_iter().filter(|m| !mpc_session::messages::is_lobby_message(m)).collect()
 }
 
 /// Answers `message` if it is a trust ping that asks for a response.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use mpc_connect::tunnel::{Forwarder, Server, TunnelOptions};
-use mpc_connect::{Allowlist, PeerEndpoint, PeerEndpointConfig, peer};
+use mpc_connect::{Allowlist, PeerEndpoint, peer};
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use mpc_identity::peerbook::PeerBook;
 use mpc_identity::resolver::Resolver;
@@ -78,18 +78,5 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// This party's endpoint: its identity key, its own mediator's relay.
 async fn bind(me: &UnlockedIdentity, allow: Allowlist) -> anyhow::Result<PeerEndpoint> {
-    let relay = me.record.mediator.as_ref().and_then(peer::relay_of);
-    if relay.is_none() {
-        tracing::warn!("this identity names no mediator: direct connections only, no relay");
-    }
-    // The relay's address discovery lets an endpoint behind NAT learn its public address.
-    let discovery = match &relay {
-        Some(url) => mpc_connect::relay_discovery(url.as_str()).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot ask the mediator for address discovery; hole punching may not work");
-            None
-        }),
-        None => None,
-    };
-    let config = PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only: false };
-    Ok(PeerEndpoint::bind(me.keys.signing_key(), config).await?)
+    Ok(peer::bind_party(me.keys.signing_key(), me.record.mediator.as_ref(), allow, false).await?)
 }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod netlab;
+pub mod session;
 
 use std::io::Write;
 use std::path::PathBuf;

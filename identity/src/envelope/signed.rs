@@ -78,6 +78,18 @@ pub fn sign(message: &Value, keys: &PartyKeys, kid: &str) -> Result<SignedMessag
     })
 }
 
+impl SignedMessage {
+    /// The sender the payload claims, unverified: which DID to resolve before [`verify`].
+    pub fn claimed_from(&self) -> Result<String> {
+        let payload: Value = decode_json("payload", &self.payload)?;
+        payload
+            .get("from")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::NotSignedMessage("the payload has no `from`".to_owned()))
+    }
+}
+
 /// Parses JSON text as a signed message, without verifying it.
 pub fn parse(text: &[u8]) -> Result<SignedMessage> {
     let value: Value =

@@ -153,7 +153,7 @@ impl Keystore {
 
     /// Atomically replaces an identity's file (the other process reading it sees old or new).
     fn replace(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        super::replace_file(&self.path_of(name), bytes)
+        super::replace_private_file(&self.path_of(name), bytes)
     }
 }
 

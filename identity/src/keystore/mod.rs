@@ -303,7 +303,7 @@ impl Keystore {
 
 /// Atomically replaces `path` with `bytes` (mode 0600): a temporary file beside it, flushed, renamed
 /// over it, and the directory flushed, so a crash leaves either the old file or the new one.
-pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn replace_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".tmp");

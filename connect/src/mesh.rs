@@ -1,0 +1,345 @@
+//! A session's mesh: one authenticated connection between every pair of parties, each carrying a
+//! control stream (heartbeats, and the end of a party's run) and the TCP tunnels of the
+//! computation.
+//!
+//! The lower-indexed party of a pair dials, as MPyC's party i dials every party j > i, so each pair
+//! has exactly one connection, and tunnel streams flow the same way: from a local forwarder at the
+//! lower-indexed party into the higher-indexed party's own service port.
+//!
+//! A peer is *lost* when its heartbeats stop for `lost_after` before it said it finished. A killed
+//! process or machine sends nothing at all, and QUIC by itself would notice only after its idle
+//! timeout; MPyC by itself never notices. A peer that said it finished may go quiet.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::{EndpointAddr, EndpointId};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
+use crate::error::{Error, Result};
+use crate::tunnel::{PREAMBLE, TunnelOptions, pipe, serve_target};
+
+/// The first bytes of a control stream (tunnel streams start with the tunnel preamble).
+const CONTROL_PREAMBLE: &[u8; 8] = b"mpcctl/1";
+/// A control line longer than this is a protocol violation.
+const MAX_CONTROL_LINE: usize = 64;
+
+/// Another party of the session.
+#[derive(Clone, Debug)]
+pub struct MeshPeer {
+    /// Its party index.
+    pub index: usize,
+    /// How to dial it (used only for peers with a higher index than ours).
+    pub addr: EndpointAddr,
+}
+
+/// The mesh's timing.
+#[derive(Clone, Copy, Debug)]
+pub struct MeshOptions {
+    /// How often each side says it is alive.
+    pub heartbeat: Duration,
+    /// Silence after which a peer that has not finished counts as lost.
+    pub lost_after: Duration,
+    /// How long tunnels wait for a connection or for the local service.
+    pub tunnel: TunnelOptions,
+}
+
+impl Default for MeshOptions {
+    fn default() -> Self {
+        MeshOptions {
+            heartbeat: Duration::from_secs(1),
+            lost_after: Duration::from_secs(5),
+            tunnel: TunnelOptions::default(),
+        }
+    }
+}
+
+/// What happened to a peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MeshEvent {
+    /// The peer's control stream is up: it is reachable and running.
+    Connected { index: usize },
+    /// The peer's program ended with this exit code.
+    Finished { index: usize, code: i32 },
+    /// The peer went silent or its connection broke before it finished.
+    Lost { index: usize, reason: String },
+}
+
+/// The connections of one party to all others. Dropping it stops every task it started.
+#[derive(Debug)]
+pub struct Mesh {
+    endpoint: PeerEndpoint,
+    links: HashMap<usize, watch::Receiver<Option<Connection>>>,
+    events: mpsc::UnboundedReceiver<MeshEvent>,
+    exit: watch::Sender<Option<i32>>,
+    options: MeshOptions,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// What every link task shares.
+#[derive(Clone)]
+struct Shared {
+    events: mpsc::UnboundedSender<MeshEvent>,
+    exit: watch::Receiver<Option<i32>>,
+    options: MeshOptions,
+}
+
+impl Mesh {
+    /// Starts connecting to `peers` as party `me`. Tunnel streams from lower-indexed peers are
+    /// connected to `service` (this party's own listening port), if there is one.
+    pub fn start(
+        endpoint: PeerEndpoint,
+        me: usize,
+        peers: Vec<MeshPeer>,
+        service: Option<SocketAddr>,
+        options: MeshOptions,
+    ) -> Self {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (exit, exit_rx) = watch::channel(None);
+        let shared = Shared { events: events_tx, exit: exit_rx, options };
+        let mut links = HashMap::new();
+        let mut senders = HashMap::new();
+        let mut tasks = Vec::new();
+        for peer in &peers {
+            let (tx, rx) = watch::channel(None);
+            links.insert(peer.index, rx);
+            if peer.index > me {
+                tasks.push(tokio::spawn(dial(endpoint.clone(), peer.clone(), tx, shared.clone())));
+            } else {
+                senders.insert(peer.addr.id, (peer.index, tx));
+            }
+        }
+        tasks.push(tokio::spawn(accept(endpoint.clone(), senders, service, shared)));
+        Mesh { endpoint, links, events, exit, options, tasks }
+    }
+
+    /// The next thing that happened to a peer; `None` never, while the mesh lives.
+    pub async fn next_event(&mut self) -> Option<MeshEvent> {
+        self.events.recv().await
+    }
+
+    /// Tells every peer that this party's program ended with `code`.
+    pub fn announce_exit(&self, code: i32) {
+        self.exit.send_replace(Some(code));
+    }
+
+    /// The path the connection to peer `index` uses now; `None` while not connected.
+    pub fn path(&self, index: usize) -> Option<PathReport> {
+        self.links.get(&index)?.borrow().as_ref().and_then(selected_path)
+    }
+
+    /// Listens on `listen` and tunnels every connection made there to peer `index` (which must
+    /// have a higher index than this party), into that peer's service port. Returns the address.
+    pub async fn forward(&mut self, index: usize, listen: SocketAddr) -> Result<SocketAddr> {
+        let link = self.links.get(&index).cloned().ok_or_else(|| Error::Connect {
+            peer: format!("party {index}"),
+            reason: "not a party of this mesh".into(),
+        })?;
+        let listener = TcpListener::bind(listen).await.map_err(|e| Error::Local { addr: listen, source: e })?;
+        let local = listener.local_addr().map_err(|e| Error::Local { addr: listen, source: e })?;
+        let options = self.options.tunnel;
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                let Ok((tcp, from)) = listener.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let _ = tcp.set_nodelay(true);
+                let link = link.clone();
+                tokio::spawn(async move {
+                    let result = async {
+                        let connection = connected(link, options.connect_timeout, index).await?;
+                        let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
+                        send.write_all(PREAMBLE).await.map_err(|e| lost(index, e))?;
+                        pipe(tcp, send, recv).await
+                    };
+                    if let Err(e) = result.await {
+                        tracing::warn!(from = %from, party = index, error = %e, "tunnelled connection closed");
+                    }
+                });
+            }
+        }));
+        Ok(local)
+    }
+
+    /// Closes every connection and the endpoint.
+    pub async fn close(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.endpoint.close().await;
+    }
+}
+
+impl Drop for Mesh {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The connection to peer `index`, waiting up to `patience` for it.
+async fn connected(
+    mut link: watch::Receiver<Option<Connection>>,
+    patience: Duration,
+    index: usize,
+) -> Result<Connection> {
+    let wait = link.wait_for(|c| c.as_ref().is_some_and(|c| c.close_reason().is_none()));
+    match tokio::time::timeout(patience, wait).await {
+        Ok(Ok(connection)) => connection.clone().ok_or_else(|| lost(index, "no connection")),
+        Ok(Err(_)) => Err(lost(index, "the mesh stopped")),
+        Err(_) => {
+            Err(Error::Connect { peer: format!("party {index}"), reason: format!("not connected within {patience:?}") })
+        }
+    }
+}
+
+/// Dials a higher-indexed peer until it answers, then runs the control stream.
+async fn dial(endpoint: PeerEndpoint, peer: MeshPeer, link: watch::Sender<Option<Connection>>, shared: Shared) {
+    let index = peer.index;
+    let connection = loop {
+        match endpoint.connect(peer.addr.clone(), Duration::from_secs(10)).await {
+            Ok(connection) => break connection,
+            Err(e) => {
+                tracing::debug!(party = index, error = %e, "peer not reachable yet");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    };
+    let control = async {
+        let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
+        send.write_all(CONTROL_PREAMBLE).await.map_err(|e| lost(index, e))?;
+        Ok::<_, Error>((send, recv))
+    };
+    match control.await {
+        Ok((send, recv)) => {
+            link.send_replace(Some(connection));
+            run_control(index, send, recv, shared).await;
+        }
+        Err(e) => {
+            let _ = shared.events.send(MeshEvent::Lost { index, reason: e.to_string() });
+        }
+    }
+}
+
+/// Accepts connections from lower-indexed peers: their control stream and their tunnels.
+async fn accept(
+    endpoint: PeerEndpoint,
+    lower: HashMap<EndpointId, (usize, watch::Sender<Option<Connection>>)>,
+    service: Option<SocketAddr>,
+    shared: Shared,
+) {
+    while let Some(connection) = endpoint.accept().await {
+        let Some((index, link)) = lower.get(&connection.remote_id()) else {
+            // A party of the session that should have waited for our call: it has a higher index.
+            connection.close(1u32.into(), b"the lower-indexed party dials");
+            continue;
+        };
+        link.send_replace(Some(connection.clone()));
+        tokio::spawn(serve_peer(*index, connection, service, shared.clone()));
+    }
+}
+
+/// Dispatches the streams a lower-indexed peer opens, by their preamble.
+async fn serve_peer(index: usize, connection: Connection, service: Option<SocketAddr>, shared: Shared) {
+    while let Ok((send, mut recv)) = connection.accept_bi().await {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut preamble = [0u8; 8];
+            if let Err(e) = recv.read_exact(&mut preamble).await {
+                tracing::debug!(party = index, error = %e, "a stream ended before its preamble");
+                return;
+            }
+            match (&preamble, service) {
+                (CONTROL_PREAMBLE, _) => run_control(index, send, recv, shared).await,
+                (PREAMBLE, Some(target)) => {
+                    if let Err(e) = serve_target(send, recv, target, shared.options.tunnel).await {
+                        tracing::warn!(party = index, error = %e, "tunnel stream ended with an error");
+                    }
+                }
+                _ => tracing::warn!(party = index, "refused a stream that is neither control nor tunnel"),
+            }
+        });
+    }
+}
+
+/// Heartbeats out, heartbeats and the peer's exit code in; reports what it learns.
+async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, shared: Shared) {
+    let _ = shared.events.send(MeshEvent::Connected { index });
+    let options = shared.options;
+    let mut exit = shared.exit.clone();
+    let writer = async move {
+        let mut beat = tokio::time::interval(options.heartbeat);
+        loop {
+            let line = tokio::select! {
+                _ = beat.tick() => "beat\n".to_owned(),
+                changed = exit.changed() => match (changed, *exit.borrow_and_update()) {
+                    (Ok(()), Some(code)) => format!("exit {code}\n"),
+                    (Ok(()), None) => continue,
+                    (Err(_), _) => return,
+                },
+            };
+            if send.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    };
+    let events = shared.events.clone();
+    let reader = async move {
+        let mut lines = BufReader::new(recv);
+        let mut finished = false;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let mut bounded = (&mut lines).take(MAX_CONTROL_LINE as u64);
+            let read = tokio::time::timeout(options.lost_after, bounded.read_line(&mut line)).await;
+            let reason = match read {
+                Ok(Ok(0)) => "it closed the connection without finishing".to_owned(),
+                Ok(Ok(_)) => match parse_control(&line) {
+                    Some(Control::Beat) => continue,
+                    Some(Control::Exit(code)) => {
+                        finished = true;
+                        let _ = events.send(MeshEvent::Finished { index, code });
+                        continue;
+                    }
+                    None => format!("it sent {:?}, which is not a control message", line.trim_end()),
+                },
+                Ok(Err(e)) => format!("its connection broke ({e})"),
+                Err(_) => format!("no heartbeat for {:?}", options.lost_after),
+            };
+            if !finished {
+                let _ = events.send(MeshEvent::Lost { index, reason });
+            }
+            return;
+        }
+    };
+    // The reader decides when the link is over; the writer goes with it.
+    let writer = tokio::spawn(writer);
+    reader.await;
+    writer.abort();
+}
+
+enum Control {
+    Beat,
+    Exit(i32),
+}
+
+fn parse_control(line: &str) -> Option<Control> {
+    let line = line.strip_suffix('\n')?;
+    match line.split_once(' ') {
+        None if line == "beat" => Some(Control::Beat),
+        Some(("exit", code)) => code.parse().ok().map(Control::Exit),
+        _ => None,
+    }
+}
+
+fn lost(index: usize, reason: impl std::fmt::Display) -> Error {
+    Error::Lost { peer: format!("party {index}"), reason: reason.to_string() }
+}

@@ -1,0 +1,334 @@
+//! `mpc-id session ...` and `mpc-id run`: the lobby and the run, presented. The work is in the
+//! `mpc-session` crate.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use mpc_identity::keystore::{Keystore, UnlockedIdentity};
+use mpc_identity::peerbook::PeerBook;
+use mpc_identity::resolver::Resolver;
+use mpc_session::lobby::{self, CreateOptions};
+use mpc_session::manifest::program_sha256;
+use mpc_session::mpyc::{self, PortLayout};
+use mpc_session::run::{self, Progress, RunOptions};
+use mpc_session::store::{MemberStatus, Role, SessionRecord, SessionState, SessionStore};
+use serde_json::json;
+
+use crate::cli::{
+    ExportFormat, RunArgs, SessionCommand, SessionCreateArgs, SessionExportArgs, SessionJoinArgs, SessionRefArgs,
+    SessionRefuseArgs, SessionStatusArgs,
+};
+use crate::{abbreviate_did, format_time, passphrase};
+
+/// A non-zero exit code to leave with, without an error message of our own (the program
+/// printed its own).
+#[derive(Debug)]
+pub struct ExitWith(pub i32);
+
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the program exited with {}", self.0)
+    }
+}
+
+impl std::error::Error for ExitWith {}
+
+pub fn command(keystore: &Keystore, command: &SessionCommand) -> anyhow::Result<()> {
+    match command {
+        SessionCommand::Create(args) => create(keystore, args),
+        SessionCommand::Join(args) => join(keystore, args),
+        SessionCommand::Status(args) => status(keystore, args),
+        SessionCommand::Admit(args) => decide(keystore, &args.identity.name, &args.session, &args.did, None),
+        SessionCommand::Refuse(SessionRefuseArgs { identity, session, did, reason }) => {
+            decide(keystore, &identity.name, session, did, Some(reason.clone()))
+        }
+        SessionCommand::Leave(args) => leave(keystore, args),
+        SessionCommand::Export(args) => export(keystore, args),
+    }
+}
+
+/// The party acting: its unlocked identity, its sessions, its resolver (with its peer book).
+struct Party {
+    me: UnlockedIdentity,
+    store: SessionStore,
+    resolver: Resolver,
+}
+
+fn open(keystore: &Keystore, name: &str) -> anyhow::Result<Party> {
+    let passphrase = passphrase::for_unlock(name)?;
+    let me = keystore.unlock(name, &passphrase)?;
+    let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+    Ok(Party { me, store: SessionStore::open(keystore.home()), resolver })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
+    let cx = open(keystore, &args.identity)?;
+    let record = runtime()?.block_on(async {
+        let mpyc_version = mpyc::version(&args.python).await?;
+        let options = CreateOptions {
+            name: args.name.clone(),
+            parties: args.parties,
+            program: args.program.clone(),
+            args: args.args.clone(),
+            ttl: args.expires,
+            order: args.order.clone(),
+            confirm: args.confirm,
+            mpyc_ssl: args.mpyc_ssl,
+            mpyc_version,
+        };
+        lobby::create(&cx.me, &cx.store, options).await
+    })?;
+    let url = record.invitation_url.clone().unwrap_or_default();
+    crate::invite::write_qr_images(&url, &args.qr)?;
+    if args.json {
+        return crate::print_json(&record_json(&record));
+    }
+    if args.url {
+        println!("{url}");
+        return Ok(());
+    }
+    let qr = crate::invite::show_qr(&url, &args.qr);
+    println!(
+        "Session `{}` ({}) for {} parties, valid until {}",
+        record.offer.name,
+        record.id,
+        record.offer.parties,
+        format_time(record.expires_time)
+    );
+    if let Some(sha) = &record.offer.program_sha256 {
+        println!("  program  sha256 {sha}");
+    }
+    println!("  MPyC     {}{}", record.offer.mpyc_version, if record.offer.mpyc_ssl { " with --ssl" } else { "" });
+    for line in qr {
+        println!("  {line}");
+    }
+    println!("  url      {url}");
+    println!();
+    println!("Parties join with:  mpc-id session join '{url}' --program PROGRAM");
+    println!("Then everyone runs: mpc-id run {} -- python3 PROGRAM", &record.id[..8]);
+    Ok(())
+}
+
+fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
+    let cx = open(keystore, &args.identity.name)?;
+    let invitation = crate::invite::read_input(&args.invitation)?;
+    let record =
+        runtime()?.block_on(lobby::join(&cx.me, &cx.store, &cx.resolver, invitation.trim(), args.program.clone()))?;
+    if args.output.json {
+        return crate::print_json(&record_json(&record));
+    }
+    println!("Asked to join session `{}` ({})", record.offer.name, record.id);
+    println!("  host     {}", abbreviate_did(&record.host));
+    println!("  parties  {}", record.offer.parties);
+    println!("  expires  {}", format_time(record.expires_time));
+    println!();
+    println!("The host's answer arrives through your mediator: `mpc-id session status {}`.", &record.id[..8]);
+    println!("When it is full: mpc-id run {} -- python3 PROGRAM", &record.id[..8]);
+    Ok(())
+}
+
+fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
+    let cx = open(keystore, &args.identity.name)?;
+    runtime()?.block_on(lobby::sync(&cx.me, &cx.store, &cx.resolver))?;
+    let records: Vec<SessionRecord> = match &args.session {
+        Some(query) => vec![cx.store.find(query)?],
+        None => cx.store.list()?.into_iter().filter(|r| r.me == cx.me.record.did).collect(),
+    };
+    if args.output.json {
+        return crate::print_json(&records.iter().map(record_json).collect::<Vec<_>>());
+    }
+    if records.is_empty() {
+        println!("no sessions (create one with `mpc-id session create`, or join one)");
+    }
+    for record in &records {
+        show(record);
+    }
+    Ok(())
+}
+
+fn show(record: &SessionRecord) {
+    let role = if record.role == Role::Host { "host" } else { "guest" };
+    println!("Session `{}` ({}), you are the {role}", record.offer.name, record.id);
+    let state = match &record.state {
+        SessionState::Open if record.role == Role::Host => {
+            format!("gathering parties: {} of {} admitted", record.admitted().count(), record.offer.parties)
+        }
+        SessionState::Open => "waiting for the host to answer".to_owned(),
+        SessionState::Admitted { index: Some(i) } => format!("admitted as party {i}; waiting for the others"),
+        SessionState::Admitted { index: None } => "admitted; waiting for the others".to_owned(),
+        SessionState::Refused { reason } => format!("refused: {reason}"),
+        SessionState::Ready => "ready: the manifest is signed; `mpc-id run` it".to_owned(),
+        SessionState::Closed { reason } => format!("closed ({reason})"),
+    };
+    println!("  state    {state}");
+    println!("  expires  {}", format_time(record.expires_time));
+    if let Some(problem) = &record.problem {
+        println!("  problem  {problem}");
+    }
+    for member in &record.members {
+        let status = match &member.status {
+            MemberStatus::Pending => "asked to join; admit or refuse".to_owned(),
+            MemberStatus::Admitted => "admitted".to_owned(),
+            MemberStatus::Refused { reason } => format!("refused: {reason}"),
+            MemberStatus::Left => "left".to_owned(),
+        };
+        println!("  party    {}  {status}", member.did);
+    }
+}
+
+fn record_json(record: &SessionRecord) -> serde_json::Value {
+    json!({
+        "id": record.id,
+        "name": record.offer.name,
+        "role": record.role,
+        "state": record.state,
+        "host": record.host,
+        "parties": record.offer.parties,
+        "expires_time": record.expires_time,
+        "invitation_url": record.invitation_url,
+        "members": record.members.iter().map(|m| json!({ "did": m.did, "status": m.status })).collect::<Vec<_>>(),
+        "manifest": record.manifest.as_deref().and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok()),
+        "problem": record.problem,
+    })
+}
+
+fn decide(keystore: &Keystore, name: &str, session: &str, did: &str, refuse: Option<String>) -> anyhow::Result<()> {
+    let cx = open(keystore, name)?;
+    let admitted = refuse.is_none();
+    runtime()?.block_on(async {
+        lobby::sync(&cx.me, &cx.store, &cx.resolver).await?;
+        let mut record = cx.store.find(session)?;
+        lobby::decide(&cx.me, &cx.store, &mut record, did, refuse).await?;
+        // A full session gets its manifest now.
+        lobby::sync(&cx.me, &cx.store, &cx.resolver).await
+    })?;
+    println!("{} {}", if admitted { "admitted" } else { "refused" }, abbreviate_did(did));
+    Ok(())
+}
+
+fn leave(keystore: &Keystore, args: &SessionRefArgs) -> anyhow::Result<()> {
+    let cx = open(keystore, &args.identity.name)?;
+    let mut record = cx.store.find(&args.session)?;
+    runtime()?.block_on(lobby::leave(&cx.me, &cx.store, &mut record))?;
+    println!("left session `{}` ({})", record.offer.name, record.id);
+    Ok(())
+}
+
+fn export(keystore: &Keystore, args: &SessionExportArgs) -> anyhow::Result<()> {
+    let cx = open(keystore, &args.identity.name)?;
+    let record = cx.store.find(&args.session)?;
+    let manifest = runtime()?.block_on(lobby::manifest_of(&cx.me, &cx.resolver, &record))?;
+    let me = manifest.entry_of(&cx.me.record.did).map(|e| e.index).unwrap_or_default();
+    let layout = PortLayout::fixed(me, manifest.parties.len(), args.base_port);
+    match args.format {
+        ExportFormat::Args => println!("{}", layout.args().join(" ")),
+        ExportFormat::Ini => {
+            println!("; MPyC parties of session `{}` ({}); you are party {me}.", manifest.name, manifest.session);
+            println!("; Ports on 127.0.0.1 reach the other parties through these tunnels:");
+            let lower: Vec<&str> = manifest.parties[..me].iter().map(|p| p.did.as_str()).collect();
+            if !lower.is_empty() {
+                println!(
+                    ";   mpc-id tunnel listen --to 127.0.0.1:{} --allow {}",
+                    layout.own_port,
+                    lower.join(" --allow ")
+                );
+            }
+            for (index, port) in &layout.forwarders {
+                println!(";   mpc-id tunnel connect {} --local 127.0.0.1:{port}", manifest.parties[*index].did);
+            }
+            print!("{}", layout.ini());
+        }
+    }
+    Ok(())
+}
+
+pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
+    let cx = open(keystore, &args.identity.name)?;
+    let record = cx.store.find(&args.session)?;
+    let options = RunOptions {
+        startup_timeout: args.startup_timeout,
+        base_port: args.base_port,
+        relay_only: args.relay_only,
+        ..RunOptions::default()
+    };
+    let code = runtime()?.block_on(async {
+        // The host's program, if none was named at creation, is the one given here.
+        let program_sha256 = match (&record.role, args.command.iter().skip(1).find(|a| !a.starts_with('-'))) {
+            (Role::Host, Some(program)) => Some(program_sha256(std::path::Path::new(program))?),
+            _ => None,
+        };
+        let mut last = String::new();
+        let record = lobby::wait_until_ready(&cx.me, &cx.store, &cx.resolver, &record.id, program_sha256, args.startup_timeout, |r| {
+            let line = match (&r.role, &r.state) {
+                (Role::Host, _) => format!("waiting for parties: {} of {} admitted", r.admitted().count(), r.offer.parties),
+                _ => "waiting for the host's manifest".to_owned(),
+            };
+            if line != last {
+                eprintln!("[mpc-id] {line}");
+                last = line;
+            }
+        })
+        .await?;
+        let plan = run::plan(&cx.me, &cx.resolver, &record, &args.command).await?;
+        if args.mpyc_ssl && !plan.manifest.mpyc.ssl {
+            bail!("--mpyc-ssl: session {} was created without MPyC TLS; all parties must agree, so create it with --mpyc-ssl", record.id);
+        }
+        eprintln!("[mpc-id] manifest verified: {} parties, you are party {}, program sha256 {}", plan.manifest.parties.len(), plan.me, &plan.manifest.program.sha256[..16]);
+        if args.dry_run {
+            let layout = run::layout(&plan, args.base_port)?;
+            println!("{}", shell_words(&plan.command(&layout)));
+            println!("# party {} listens on 127.0.0.1:{} for parties {:?}", plan.me, layout.own_port, (0..plan.me).collect::<Vec<_>>());
+            for (index, port) in &layout.forwarders {
+                println!("# forwarder 127.0.0.1:{port} -> party {index} ({})", plan.manifest.parties[*index].did);
+            }
+            if args.base_port.is_none() {
+                println!("# ports are free ones picked now; --base-port fixes them");
+            }
+            return Ok(0);
+        }
+        let code = run::execute(&cx.me, &cx.store, &plan, &options, |progress| report(&progress)).await?;
+        anyhow::Ok(code)
+    })?;
+    if code != 0 {
+        return Err(ExitWith(code).into());
+    }
+    Ok(())
+}
+
+fn report(progress: &Progress) {
+    let line = match progress {
+        Progress::Connected { index, did, path } => {
+            let path = match path {
+                Some(p) if p.direct => format!("direct, rtt {:.1} ms", p.rtt.as_secs_f64() * 1e3),
+                Some(p) => format!("relayed, rtt {:.1} ms", p.rtt.as_secs_f64() * 1e3),
+                None => "path not yet known".to_owned(),
+            };
+            format!("party {index} connected ({path})  {}", abbreviate_did(did))
+        }
+        Progress::Waiting { missing } => format!("still waiting for parties {missing:?}"),
+        Progress::AllConnected { elapsed } => format!("all parties connected in {:.2} s", elapsed.as_secs_f64()),
+        Progress::Launching { command } => format!("launching: {}", shell_words(command)),
+        Progress::PeerFinished { index } => format!("party {index} finished"),
+    };
+    eprintln!("[mpc-id] {line}");
+    let _ = std::io::stderr().flush();
+}
+
+/// A command line as one might type it (quoting only what needs it).
+fn shell_words(command: &[String]) -> String {
+    command
+        .iter()
+        .map(|word| {
+            if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c)) {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

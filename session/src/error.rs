@@ -1,0 +1,89 @@
+//! The one error type of this crate: what went wrong, in words naming the session, party or file.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `mpc-session`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An identity, DID or DIDComm failure underneath.
+    #[error(transparent)]
+    Identity(#[from] mpc_identity::Error),
+
+    /// A peer connection failure underneath.
+    #[error(transparent)]
+    Connect(#[from] mpc_connect::Error),
+
+    /// A file of ours could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// No local session matches what was asked for.
+    #[error("no session `{0}` here (see `mpc-id session status`)")]
+    UnknownSession(String),
+
+    /// Several local sessions match a prefix or name.
+    #[error("`{0}` names more than one session; give more of its id")]
+    AmbiguousSession(String),
+
+    /// An invitation that is not a session invitation, or a malformed offer inside one.
+    #[error("not a usable session invitation: {0}")]
+    NotASession(String),
+
+    /// The session's time is over.
+    #[error("session {session} expired at {expired_at} (unix time; it is now {now})")]
+    Expired { session: String, expired_at: u64, now: u64 },
+
+    /// The host refused this party.
+    #[error("the host of session {session} refused to admit you: {reason}")]
+    Refused { session: String, reason: String },
+
+    /// A lobby message or manifest that must not be accepted.
+    #[error("session {session}: {reason}")]
+    Rejected { session: String, reason: String },
+
+    /// A manifest that fails verification.
+    #[error("the manifest of session {session} is not acceptable: {reason}")]
+    BadManifest { session: String, reason: String },
+
+    /// The program this party holds is not the one the session agreed on.
+    #[error("program {path} has SHA-256 {found}, but the session agreed on {expected}: refusing to run it")]
+    ProgramMismatch { path: PathBuf, found: String, expected: String },
+
+    /// This party's command line cannot be used for the session.
+    #[error("cannot run: {0}")]
+    Command(String),
+
+    /// Peers were still missing when the start-up timeout passed.
+    #[error("start-up timed out after {seconds} s; not connected: {missing}")]
+    StartupTimeout { seconds: u64, missing: String },
+
+    /// A peer vanished or its connection broke mid-run.
+    #[error("party {index} ({did}) vanished: {reason}")]
+    PeerLost { index: usize, did: String, reason: String },
+
+    /// A peer's program failed; the computation cannot complete.
+    #[error("party {index} ({did}) stopped: its program exited with {code}")]
+    PeerFailed { index: usize, did: String, code: i32 },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    pub(crate) fn rejected(session: &str, reason: impl Into<String>) -> Self {
+        Error::Rejected { session: session.to_owned(), reason: reason.into() }
+    }
+
+    pub(crate) fn bad_manifest(session: &str, reason: impl Into<String>) -> Self {
+        Error::BadManifest { session: session.to_owned(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,23 @@
+//! Sessions for mpc-id: from invitations to an executed MPyC computation.
+//!
+//! - [`lobby`]: a host creates a session and invites; parties join through the host's mediator;
+//!   the host admits them and, once the session is full, signs and sends the manifest.
+//! - [`messages`]: the lobby's DIDComm messages, signed by their senders and sealed to their
+//!   recipients.
+//! - [`manifest`]: the signed agreement (parties, program hash, arguments, MPyC version and
+//!   certificates) that every party verifies before anything runs.
+//! - [`run`]: connects every pair of parties (`mpc_connect::mesh`), launches MPyC with arguments
+//!   that point at local forwarders, and stops it with a clear error if a peer vanishes.
+//! - [`mpyc`]: MPyC's arguments, `.ini` and TLS files.
+//! - [`store`]: the sessions this party knows, one file each.
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod lobby;
+pub mod manifest;
+pub mod messages;
+pub mod mpyc;
+pub mod run;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,478 @@
+//! The lobby: a host creates a session and invites; parties join through the host's mediator;
+//! the host admits them (at once, or by hand), fixes the party order, and once the session is
+//! full signs the manifest and sends it to everyone.
+//!
+//! Nothing here needs the host and the parties online together: every step is a message queued
+//! at the recipient's mediator, and [`sync`] takes this party's lobby messages from its queue
+//! and acts on them, whenever it runs (`session status`, `run`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mpc_identity::client::{self, MediatorClient};
+use mpc_identity::invitation::{Attachment, AttachmentData, Invitation, SignedInvitation};
+use mpc_identity::keystore::UnlockedIdentity;
+use mpc_identity::resolver::Resolver;
+use mpc_identity::unix_now;
+
+use crate::error::{Error, Result};
+use crate::manifest::{MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, SignedManifest, hex, program_sha256};
+use crate::messages::{self, LobbyMessage, OFFER_ATTACHMENT, SESSION_GOAL_CODE, SessionOffer};
+use crate::store::{Member, MemberStatus, Role, SessionRecord, SessionState, SessionStore};
+
+/// What the host decides at creation.
+#[derive(Clone, Debug)]
+pub struct CreateOptions {
+    pub name: String,
+    pub parties: usize,
+    pub program: Option<PathBuf>,
+    pub args: Vec<String>,
+    pub ttl: Duration,
+    /// The party order by DID (the host among them); join order when `None`.
+    pub order: Option<Vec<String>>,
+    /// Admit parties by hand (`session admit`).
+    pub confirm: bool,
+    pub mpyc_ssl: bool,
+    /// The MPyC version the session runs (what the host's Python imports).
+    pub mpyc_version: String,
+}
+
+/// Creates a session hosted by `me`, publishes its invitation at `me`'s mediator, and stores it.
+pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: CreateOptions) -> Result<SessionRecord> {
+    let mediator = me.record.mediator.clone().ok_or_else(|| {
+        Error::Command(format!(
+            "identity `{}` has no mediator; sessions travel through one (create it with --mediator)",
+            me.record.name
+        ))
+    })?;
+    if !(2..=MAX_PARTIES).contains(&options.parties) {
+        return Err(Error::Command(format!("a session has 2 to {MAX_PARTIES} parties, not {}", options.parties)));
+    }
+    if let Some(order) = &options.order {
+        if order.len() != options.parties {
+            return Err(Error::Command(format!(
+                "--order names {} parties; the session has {}",
+                order.len(),
+                options.parties
+            )));
+        }
+        if !order.contains(&me.record.did) {
+            return Err(Error::Command("--order must include the host's own DID".into()));
+        }
+    }
+    let program_sha256 = options.program.as_deref().map(program_sha256).transpose()?;
+    let session = uuid::Uuid::new_v4().simple().to_string();
+    let offer = SessionOffer {
+        session: session.clone(),
+        name: options.name.clone(),
+        parties: options.parties,
+        program_sha256,
+        args: options.args.clone(),
+        mpyc_version: options.mpyc_version.clone(),
+        mpyc_ssl: options.mpyc_ssl,
+    };
+    let now = unix_now();
+    let mut invitation = Invitation::new(&me.record, Some(SESSION_GOAL_CODE), Some(&options.name), options.ttl, now);
+    invitation.attachments.push(Attachment {
+        id: OFFER_ATTACHMENT.to_owned(),
+        media_type: "application/json".to_owned(),
+        data: AttachmentData { json: serde_json::to_value(&offer).map_err(|e| Error::Command(e.to_string()))? },
+    });
+    let signed = invitation.sign(&me.keys, &me.record.signing_kid())?;
+    let invitation_url = client::publish_invitation(&mediator.uri, &signed).await?;
+    let certificates = own_certificates(me, &offer)?;
+    let record = SessionRecord {
+        id: session,
+        identity: me.record.name.clone(),
+        me: me.record.did.clone(),
+        host: me.record.did.clone(),
+        role: Role::Host,
+        expires_time: invitation.expires_time,
+        offer,
+        invitation: signed.to_json(),
+        invitation_url: Some(invitation_url),
+        program: options.program.map(absolute),
+        state: SessionState::Open,
+        members: vec![Member {
+            did: me.record.did.clone(),
+            status: MemberStatus::Admitted,
+            certificates,
+            asked_time: now,
+        }],
+        order: options.order,
+        confirm: options.confirm,
+        manifest: None,
+        problem: None,
+    };
+    store.save(&record)?;
+    Ok(record)
+}
+
+/// Joins the session an invitation (URL, short URL or JSON) offers: verifies it, checks the
+/// program if one is given, sends the signed join request, and stores the session.
+pub async fn join(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    resolver: &Resolver,
+    invitation: &str,
+    program: Option<PathBuf>,
+) -> Result<SessionRecord> {
+    let signed = if client::oobid_of(invitation).is_some() {
+        client::fetch_invitation(invitation).await?
+    } else {
+        SignedInvitation::parse(invitation)?
+    };
+    let (verified, _) = resolver.verify_invitation(&signed, unix_now()).await?;
+    let offer: SessionOffer = verified
+        .attachment(OFFER_ATTACHMENT)
+        .ok_or_else(|| Error::NotASession("it offers no session (no `mpc-id-session` attachment)".into()))
+        .and_then(|json| {
+            serde_json::from_value(json.clone()).map_err(|e| Error::NotASession(format!("its session offer: {e}")))
+        })?;
+    if offer.session.len() != 32 || !offer.session.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::NotASession(format!("`{}` is not a session id", offer.session)));
+    }
+    if verified.from == me.record.did {
+        return Err(Error::Command("this is your own session; its host is already in it".into()));
+    }
+    if let (Some(expected), Some(path)) = (&offer.program_sha256, &program) {
+        let found = program_sha256(path)?;
+        if &found != expected {
+            return Err(Error::ProgramMismatch { path: path.clone(), found, expected: expected.clone() });
+        }
+    }
+    let certificates = own_certificates(me, &offer)?;
+    let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates };
+    messages::send(me, &verified.from, &request).await?;
+    let record = SessionRecord {
+        id: offer.session.clone(),
+        identity: me.record.name.clone(),
+        me: me.record.did.clone(),
+        host: verified.from.clone(),
+        role: Role::Guest,
+        expires_time: verified.expires_time,
+        offer,
+        invitation: signed.to_json(),
+        invitation_url: client::oobid_of(invitation).map(|_| invitation.to_owned()),
+        program: program.map(absolute),
+        state: SessionState::Open,
+        members: Vec::new(),
+        order: None,
+        confirm: false,
+        manifest: None,
+        problem: None,
+    };
+    store.save(&record)?;
+    Ok(record)
+}
+
+fn own_certificates(me: &UnlockedIdentity, offer: &SessionOffer) -> Result<Vec<String>> {
+    if offer.mpyc_ssl { crate::mpyc::certificates(&me.keys, &offer.session, offer.parties) } else { Ok(Vec::new()) }
+}
+
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Takes `me`'s lobby messages from its mediator and acts on them; returns how many it handled.
+/// Other messages stay queued for `mpc-id inbox`.
+pub async fn sync(me: &UnlockedIdentity, store: &SessionStore, resolver: &Resolver) -> Result<usize> {
+    let Some(mediator) = &me.record.mediator else { return Ok(0) };
+    let client = MediatorClient::connect(&mediator.uri).await?;
+    let received = client.pickup(me, 100).await?;
+    let mut handled = Vec::new();
+    for message in received.iter().filter(|m| messages::is_lobby_message(m)) {
+        match messages::open(resolver, message).await {
+            Ok(incoming) => {
+                if let Err(e) = handle(me, store, resolver, incoming).await {
+                    tracing::warn!(error = %e, "a lobby message could not be handled");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "refused a lobby message"),
+        }
+        // Handled or refused, it is done with: a bad message must not block the queue.
+        handled.push(message.id.clone());
+    }
+    if !handled.is_empty() {
+        client.acknowledge(me, &handled).await?;
+    }
+    for mut record in store.list()?.into_iter().filter(|r| r.me == me.record.did && r.role == Role::Host) {
+        send_manifest_if_full(me, store, resolver, &mut record, None).await?;
+    }
+    Ok(handled.len())
+}
+
+async fn handle(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    resolver: &Resolver,
+    incoming: messages::Incoming,
+) -> Result<()> {
+    let session = incoming.message.session().to_owned();
+    let mut record = match store.find(&session) {
+        Ok(record) if record.id == session && record.me == me.record.did => record,
+        _ => return Err(Error::rejected(&session, format!("{} wrote about a session we do not know", incoming.from))),
+    };
+    match (record.role, incoming.message) {
+        (Role::Host, LobbyMessage::JoinRequest { certificates, .. }) => {
+            let reply = admit_request(&mut record, &incoming.from, certificates);
+            store.save(&record)?;
+            if let Some(reply) = reply {
+                messages::send(me, &incoming.from, &reply).await?;
+            }
+        }
+        (Role::Host, LobbyMessage::Leave { .. }) => {
+            if record.state != SessionState::Ready
+                && let Some(member) = record.member_mut(&incoming.from)
+            {
+                member.status = MemberStatus::Left;
+                store.save(&record)?;
+            }
+        }
+        (Role::Guest, message) if incoming.from == record.host => match message {
+            LobbyMessage::JoinAccepted { index, .. } => {
+                if record.state == SessionState::Open {
+                    record.state = SessionState::Admitted { index };
+                }
+                store.save(&record)?;
+            }
+            LobbyMessage::JoinRefused { reason, .. } => {
+                record.state = SessionState::Refused { reason };
+                store.save(&record)?;
+            }
+            LobbyMessage::Manifest { manifest, .. } => {
+                let endpoint = hex(me.keys.signing_key().verifying_key().as_bytes());
+                match manifest.verify(resolver, &record.id, &record.host, &record.me, &endpoint, unix_now()).await {
+                    Ok(_) => {
+                        record.manifest = Some(manifest.to_json());
+                        record.state = SessionState::Ready;
+                        record.problem = None;
+                    }
+                    Err(e) => record.problem = Some(e.to_string()),
+                }
+                store.save(&record)?;
+            }
+            _ => {}
+        },
+        (_, message) => {
+            return Err(Error::rejected(&session, format!("{} may not send {message:?} here", incoming.from)));
+        }
+    }
+    Ok(())
+}
+
+/// The host's decision on a join request, recorded in `record`; the reply to send, if any.
+fn admit_request(record: &mut SessionRecord, from: &str, certificates: Vec<String>) -> Option<LobbyMessage> {
+    let session = record.id.clone();
+    let refuse = |reason: String| Some(LobbyMessage::JoinRefused { session: session.clone(), reason });
+    if let Some(member) = record.members.iter().find(|m| m.did == from) {
+        // Asked again: the same answer.
+        return match &member.status {
+            MemberStatus::Admitted => Some(LobbyMessage::JoinAccepted { session, index: index_of(record, from) }),
+            MemberStatus::Refused { reason } => refuse(reason.clone()),
+            MemberStatus::Pending => None,
+            MemberStatus::Left => refuse("you left this session".into()),
+        };
+    }
+    let now = unix_now();
+    let reason = if now >= record.expires_time {
+        Some("the session has expired".to_owned())
+    } else if record.state != SessionState::Open || record.admitted().count() >= record.offer.parties {
+        Some(format!("the session is full ({} of {} parties)", record.offer.parties, record.offer.parties))
+    } else if record.order.as_ref().is_some_and(|order| !order.iter().any(|d| d == from)) {
+        Some("you are not in this session's party list".to_owned())
+    } else if record.offer.mpyc_ssl {
+        check_offered_certificates(&certificates, record.offer.parties).err()
+    } else {
+        None
+    };
+    let status = match &reason {
+        Some(reason) => MemberStatus::Refused { reason: reason.clone() },
+        None if record.confirm => MemberStatus::Pending,
+        None => MemberStatus::Admitted,
+    };
+    let admitted = status == MemberStatus::Admitted;
+    record.members.push(Member { did: from.to_owned(), status, certificates, asked_time: now });
+    match reason {
+        Some(reason) => refuse(reason),
+        None if admitted => Some(LobbyMessage::JoinAccepted { session, index: index_of(record, from) }),
+        None => None,
+    }
+}
+
+fn check_offered_certificates(certificates: &[String], parties: usize) -> std::result::Result<(), String> {
+    if certificates.len() != parties {
+        return Err(format!(
+            "MPyC TLS needs {parties} certificates, one per index; the request has {}",
+            certificates.len()
+        ));
+    }
+    for (index, pem) in certificates.iter().enumerate() {
+        crate::mpyc::check_certificate(pem, index)?;
+    }
+    Ok(())
+}
+
+/// The party index of `did`: its place in `--order`, else its place in admission order.
+fn index_of(record: &SessionRecord, did: &str) -> Option<usize> {
+    match &record.order {
+        Some(order) => order.iter().position(|d| d == did),
+        None => record.admitted().position(|m| m.did == did),
+    }
+}
+
+/// Host: admits a pending party (with `--confirm`), or refuses one; tells it so.
+pub async fn decide(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    record: &mut SessionRecord,
+    did: &str,
+    admit: Option<String>,
+) -> Result<()> {
+    if record.role != Role::Host {
+        return Err(Error::Command("only the host admits or refuses parties".into()));
+    }
+    let session = record.id.clone();
+    let member =
+        record.member_mut(did).ok_or_else(|| Error::rejected(&session, format!("{did} has not asked to join")))?;
+    let reply = match admit {
+        None => {
+            member.status = MemberStatus::Admitted;
+            if record.admitted().count() > record.offer.parties {
+                return Err(Error::rejected(&session, "the session is already full"));
+            }
+            LobbyMessage::JoinAccepted { session, index: index_of(record, did) }
+        }
+        Some(reason) => {
+            member.status = MemberStatus::Refused { reason: reason.clone() };
+            LobbyMessage::JoinRefused { session, reason }
+        }
+    };
+    store.save(record)?;
+    messages::send(me, did, &reply).await
+}
+
+/// A party leaves (guest), or the host cancels the session and tells everyone it admitted.
+pub async fn leave(me: &UnlockedIdentity, store: &SessionStore, record: &mut SessionRecord) -> Result<()> {
+    match record.role {
+        Role::Guest => messages::send(me, &record.host, &LobbyMessage::Leave { session: record.id.clone() }).await?,
+        Role::Host => {
+            let reason = "the host cancelled the session".to_owned();
+            for member in record.admitted().filter(|m| m.did != me.record.did) {
+                let refusal = LobbyMessage::JoinRefused { session: record.id.clone(), reason: reason.clone() };
+                if let Err(e) = messages::send(me, &member.did, &refusal).await {
+                    tracing::warn!(to = %member.did, error = %e, "could not tell a party the session is cancelled");
+                }
+            }
+        }
+    }
+    record.state = SessionState::Closed { reason: "left".into() };
+    store.save(record)
+}
+
+/// Host: once the session is full, signs the manifest and sends it to every party. The program
+/// is the one named at creation, else `program_sha256` (what the host's `run` was given).
+pub async fn send_manifest_if_full(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    resolver: &Resolver,
+    record: &mut SessionRecord,
+    program_sha256: Option<String>,
+) -> Result<()> {
+    if record.role != Role::Host
+        || record.state != SessionState::Open
+        || record.admitted().count() != record.offer.parties
+    {
+        return Ok(());
+    }
+    let Some(program) = record.offer.program_sha256.clone().or(program_sha256) else {
+        // Named at `run`, which calls again with it.
+        return Ok(());
+    };
+    let mut members: Vec<&Member> = record.admitted().collect();
+    members.sort_by_key(|m| index_of(record, &m.did).unwrap_or(usize::MAX));
+    let mut parties = Vec::new();
+    for (index, member) in members.iter().enumerate() {
+        let document = resolver.resolve_for_use(&member.did).await?.document;
+        let address = mpc_connect::peer::address(&document)?;
+        parties.push(PartyEntry {
+            index,
+            did: member.did.clone(),
+            endpoint_id: hex(address.id.as_bytes()),
+            relay: address.relay_urls().next().map(ToString::to_string),
+            certificate: member.certificates.get(index).cloned(),
+        });
+    }
+    let manifest = Manifest {
+        session: record.id.clone(),
+        name: record.offer.name.clone(),
+        expires_time: record.expires_time,
+        program: Program { sha256: program },
+        args: record.offer.args.clone(),
+        mpyc: MpycSettings { version: record.offer.mpyc_version.clone(), ssl: record.offer.mpyc_ssl },
+        parties,
+    };
+    let signed = manifest.sign(&me.record.did, &me.keys, &me.record.signing_kid())?;
+    record.manifest = Some(signed.to_json());
+    record.state = SessionState::Ready;
+    store.save(record)?;
+    for party in manifest.parties.iter().filter(|p| p.did != me.record.did) {
+        let message = LobbyMessage::Manifest { session: record.id.clone(), manifest: signed.clone() };
+        messages::send(me, &party.did, &message).await?;
+    }
+    Ok(())
+}
+
+/// The stored manifest of a ready session, verified again (it is re-read from disk).
+pub async fn manifest_of(me: &UnlockedIdentity, resolver: &Resolver, record: &SessionRecord) -> Result<Manifest> {
+    let text = record.manifest.as_deref().ok_or_else(|| Error::rejected(&record.id, "it has no manifest yet"))?;
+    let endpoint = hex(me.keys.signing_key().verifying_key().as_bytes());
+    SignedManifest::parse(text)?.verify(resolver, &record.id, &record.host, &record.me, &endpoint, unix_now()).await
+}
+
+/// Syncs until the session `id` has a verified manifest (the host signs and sends it as soon as
+/// the session is full, with `program_sha256` if none was named at creation), or `timeout`
+/// passes. `waiting` is called after every sync that left it not ready.
+pub async fn wait_until_ready(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    resolver: &Resolver,
+    id: &str,
+    program_sha256: Option<String>,
+    timeout: Duration,
+    mut waiting: impl FnMut(&SessionRecord),
+) -> Result<SessionRecord> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        sync(me, store, resolver).await?;
+        let mut record = store.find(id)?;
+        send_manifest_if_full(me, store, resolver, &mut record, program_sha256.clone()).await?;
+        match &record.state {
+            SessionState::Ready => return Ok(record),
+            SessionState::Refused { reason } => {
+                return Err(Error::Refused { session: record.id.clone(), reason: reason.clone() });
+            }
+            SessionState::Closed { reason } => {
+                return Err(Error::rejected(&record.id, format!("it is closed ({reason})")));
+            }
+            SessionState::Open | SessionState::Admitted { .. } => {}
+        }
+        if let Some(problem) = &record.problem {
+            return Err(Error::bad_manifest(&record.id, problem.clone()));
+        }
+        let now = unix_now();
+        if now >= record.expires_time {
+            return Err(Error::Expired { session: record.id.clone(), expired_at: record.expires_time, now });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let joined = if record.role == Role::Host {
+                format!("{} of {} parties admitted", record.admitted().count(), record.offer.parties)
+            } else {
+                "no manifest from the host yet".to_owned()
+            };
+            return Err(Error::StartupTimeout { seconds: timeout.as_secs(), missing: joined });
+        }
+        waiting(&record);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

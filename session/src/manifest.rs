@@ -1,0 +1,200 @@
+//! The session manifest: what every party agreed to run, and with whom, signed by the host.
+//!
+//! The host writes it once the session is full; every party verifies it before anything runs:
+//! the host's signature (against the host's resolved DID), the session it belongs to, its expiry,
+//! the party list's shape, the party's own entry, and the hash of the program it holds. Peers'
+//! entries are checked again against their own DIDs when the run resolves them to dial.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use mpc_identity::envelope::{self, PLAIN_TYP, SignedMessage};
+use mpc_identity::keys::PartyKeys;
+use mpc_identity::resolver::Resolver;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::messages::MANIFEST_TYPE;
+
+/// Sessions have at most this many parties (MPyC runs m(m-1)/2 connections).
+pub const MAX_PARTIES: usize = 64;
+
+/// The agreement, as the host signs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub session: String,
+    pub name: String,
+    pub expires_time: u64,
+    pub program: Program,
+    /// The arguments the program gets after MPyC's own.
+    pub args: Vec<String>,
+    pub mpyc: MpycSettings,
+    /// In party order: `parties[i].index == i`.
+    pub parties: Vec<PartyEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    /// SHA-256 of the program file, lowercase hex.
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MpycSettings {
+    /// The MPyC version every party must run (`mpyc.__version__`).
+    pub version: String,
+    /// Whether MPyC's own TLS (`--ssl`) is on, with the certificates in the party entries.
+    pub ssl: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyEntry {
+    pub index: usize,
+    pub did: String,
+    /// The party's Ed25519 key in hex: the endpoint id its connections authenticate with.
+    pub endpoint_id: String,
+    /// The relay it is reachable through (its mediator's).
+    pub relay: Option<String>,
+    /// PEM of its `MPyC party <index>` certificate, when `mpyc.ssl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+}
+
+impl Manifest {
+    /// The entry of `did`, if it is a party.
+    pub fn entry_of(&self, did: &str) -> Option<&PartyEntry> {
+        self.parties.iter().find(|p| p.did == did)
+    }
+
+    /// Signs the manifest as `host` (a DIDComm signed message, like an invitation).
+    pub fn sign(&self, host: &str, keys: &PartyKeys, kid: &str) -> Result<SignedManifest> {
+        let plaintext = json!({
+            "typ": PLAIN_TYP,
+            "type": MANIFEST_TYPE,
+            "id": uuid::Uuid::new_v4().to_string(),
+            "from": host,
+            "created_time": mpc_identity::unix_now(),
+            "body": self,
+        });
+        Ok(SignedManifest(envelope::sign(&plaintext, keys, kid)?))
+    }
+
+    /// The shape every manifest must have, whoever signed it.
+    fn check_shape(&self) -> Result<()> {
+        let bad = |reason: String| Error::bad_manifest(&self.session, reason);
+        if self.parties.len() < 2 || self.parties.len() > MAX_PARTIES {
+            return Err(bad(format!("it lists {} parties; a session has 2 to {MAX_PARTIES}", self.parties.len())));
+        }
+        for (position, party) in self.parties.iter().enumerate() {
+            if party.index != position {
+                return Err(bad(format!("entry {position} says it is party {}", party.index)));
+            }
+            if self.parties[..position].iter().any(|p| p.did == party.did || p.endpoint_id == party.endpoint_id) {
+                return Err(bad(format!("{} is listed twice", party.did)));
+            }
+            if self.mpyc.ssl {
+                let pem = party
+                    .certificate
+                    .as_deref()
+                    .ok_or_else(|| bad(format!("MPyC TLS is on but party {} has no certificate", party.index)))?;
+                crate::mpyc::check_certificate(pem, party.index).map_err(bad)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A signed manifest as it travels and is stored. Not trusted until verified.
+#[derive(Clone, Debug)]
+pub struct SignedManifest(pub(crate) SignedMessage);
+
+impl SignedManifest {
+    pub fn parse(text: &str) -> Result<Self> {
+        Ok(SignedManifest(envelope::parse(text.as_bytes())?))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Verifies the manifest of `session`, which `host` must have signed, as the party `me`, at
+    /// unix time `now`: the signature, the schema, the session, the expiry, the party list, and
+    /// that `me` is listed with `my_endpoint_id`.
+    pub async fn verify(
+        &self,
+        resolver: &Resolver,
+        session: &str,
+        host: &str,
+        me: &str,
+        my_endpoint_id: &str,
+        now: u64,
+    ) -> Result<Manifest> {
+        let bad = |reason: String| Error::bad_manifest(session, reason);
+        let claimed = self.0.claimed_from()?;
+        if claimed != host {
+            return Err(bad(format!("it is signed by {claimed}, not by the host {host}")));
+        }
+        let (verified, _) = resolver.verify_signed(&self.0).await?;
+        let details: Vec<String> = SCHEMA.iter_errors(&verified.message).take(3).map(|e| e.to_string()).collect();
+        if !details.is_empty() {
+            return Err(bad(format!("it does not match the manifest schema: {}", details.join("; "))));
+        }
+        let manifest: Manifest =
+            serde_json::from_value(verified.message["body"].clone()).map_err(|e| bad(e.to_string()))?;
+        if manifest.session != session {
+            return Err(bad(format!("it is the manifest of session {}", manifest.session)));
+        }
+        if now >= manifest.expires_time {
+            return Err(Error::Expired { session: session.to_owned(), expired_at: manifest.expires_time, now });
+        }
+        manifest.check_shape()?;
+        match manifest.entry_of(me) {
+            None => return Err(bad(format!("it does not list you ({me})"))),
+            Some(entry) if entry.endpoint_id != my_endpoint_id => {
+                return Err(bad(format!("it lists you with endpoint {}, not your key", entry.endpoint_id)));
+            }
+            Some(_) => {}
+        }
+        Ok(manifest)
+    }
+}
+
+/// SHA-256 of a program file, lowercase hex.
+pub fn program_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("reading program", path, e))?;
+    Ok(hex(&Sha256::digest(bytes)))
+}
+
+/// Checks that the program at `path` is the one the manifest names.
+pub fn check_program(manifest: &Manifest, path: &Path) -> Result<()> {
+    let found = program_sha256(path)?;
+    if found != manifest.program.sha256 {
+        return Err(Error::ProgramMismatch { path: path.to_owned(), found, expected: manifest.program.sha256.clone() });
+    }
+    Ok(())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The manifest schema, from `schemas/`.
+pub fn schema_source() -> &'static str {
+    include_str!("../../schemas/session-manifest.schema.json")
+}
+
+static SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    // Part of the source tree; a broken schema is a build defect the tests catch.
+    #[allow(clippy::expect_used)]
+    let document: Value = serde_json::from_str(schema_source()).expect("embedded schema is JSON");
+    #[allow(clippy::expect_used)]
+    jsonschema::draft202012::new(&document).expect("embedded schema compiles")
+});
+
+/// Validates a manifest plaintext against the schema (for tests of what the code emits).
+pub fn validate_plaintext(value: &Value) -> std::result::Result<(), String> {
+    let details: Vec<String> = SCHEMA.iter_errors(value).take(3).map(|e| e.to_string()).collect();
+    if details.is_empty() { Ok(()) } else { Err(details.join("; ")) }
+}

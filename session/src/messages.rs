@@ -1,0 +1,182 @@
+//! The lobby's messages, and how they travel: each is a DIDComm plaintext signed by its sender
+//! (so it can be shown to a third party, as the manifest is) and then sealed to the recipient
+//! (authcrypt) and routed through the recipient's mediator, which may hold it while the
+//! recipient is offline. The receiver checks that the signer is the envelope's sender.
+
+use mpc_identity::client::{self, Received};
+use mpc_identity::envelope::{self, PLAIN_TYP, SignedMessage};
+use mpc_identity::keystore::UnlockedIdentity;
+use mpc_identity::resolver::Resolver;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::manifest::SignedManifest;
+
+/// The protocol's message type prefix.
+pub const PROTOCOL: &str = "https://mpc-id.dev/session/1.0/";
+pub const JOIN_REQUEST: &str = "https://mpc-id.dev/session/1.0/join-request";
+pub const JOIN_ACCEPTED: &str = "https://mpc-id.dev/session/1.0/join-accepted";
+pub const JOIN_REFUSED: &str = "https://mpc-id.dev/session/1.0/join-refused";
+pub const MANIFEST_TYPE: &str = "https://mpc-id.dev/session/1.0/manifest";
+pub const LEAVE: &str = "https://mpc-id.dev/session/1.0/leave";
+
+/// The invitation attachment that carries a session offer.
+pub const OFFER_ATTACHMENT: &str = "mpc-id-session";
+/// The goal code of a session invitation.
+pub const SESSION_GOAL_CODE: &str = "mpc-id.session";
+
+/// What a session invitation offers, in its `mpc-id-session` attachment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionOffer {
+    pub session: String,
+    pub name: String,
+    pub parties: usize,
+    /// Known when the host named the program at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_sha256: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub mpyc_version: String,
+    #[serde(default)]
+    pub mpyc_ssl: bool,
+}
+
+/// A lobby message, as its receiver acts on it.
+#[derive(Clone, Debug)]
+pub enum LobbyMessage {
+    /// A party asks to join; with MPyC TLS, it offers one certificate per possible index.
+    JoinRequest {
+        session: String,
+        certificates: Vec<String>,
+    },
+    /// The host admitted the party (its index, when already fixed).
+    JoinAccepted {
+        session: String,
+        index: Option<usize>,
+    },
+    JoinRefused {
+        session: String,
+        reason: String,
+    },
+    /// The session is full: here is what everyone runs.
+    Manifest {
+        session: String,
+        manifest: SignedManifest,
+    },
+    /// A party leaves the session.
+    Leave {
+        session: String,
+    },
+}
+
+impl LobbyMessage {
+    pub fn session(&self) -> &str {
+        match self {
+            LobbyMessage::JoinRequest { session, .. }
+            | LobbyMessage::JoinAccepted { session, .. }
+            | LobbyMessage::JoinRefused { session, .. }
+            | LobbyMessage::Manifest { session, .. }
+            | LobbyMessage::Leave { session } => session,
+        }
+    }
+
+    fn kind_and_body(&self) -> (&'static str, Value) {
+        match self {
+            LobbyMessage::JoinRequest { session, certificates } => {
+                (JOIN_REQUEST, json!({ "session": session, "certificates": certificates }))
+            }
+            LobbyMessage::JoinAccepted { session, index } => {
+                (JOIN_ACCEPTED, json!({ "session": session, "index": index }))
+            }
+            LobbyMessage::JoinRefused { session, reason } => {
+                (JOIN_REFUSED, json!({ "session": session, "reason": reason }))
+            }
+            LobbyMessage::Manifest { .. } => (MANIFEST_TYPE, Value::Null),
+            LobbyMessage::Leave { session } => (LEAVE, json!({ "session": session })),
+        }
+    }
+}
+
+/// A lobby message whose signature and sender were checked.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// The DID that signed and sealed it.
+    pub from: String,
+    pub message: LobbyMessage,
+}
+
+/// Signs `message` as `me` and sends it to `to` through `to`'s mediator.
+pub async fn send(me: &UnlockedIdentity, to: &str, message: &LobbyMessage) -> Result<()> {
+    let signed = match message {
+        LobbyMessage::Manifest { manifest, .. } => manifest.0.clone(),
+        other => {
+            let (kind, body) = other.kind_and_body();
+            let plaintext = json!({
+                "typ": PLAIN_TYP,
+                "type": kind,
+                "id": uuid::Uuid::new_v4().to_string(),
+                "from": me.record.did,
+                "created_time": mpc_identity::unix_now(),
+                "body": body,
+            });
+            envelope::sign(&plaintext, &me.keys, &me.record.signing_kid())?
+        }
+    };
+    let (kind, _) = message.kind_and_body();
+    let mut outer = client::new_message(kind, &me.record.did, json!({ "signed": signed }));
+    outer["to"] = json!([to]);
+    Ok(client::send(me, to, &outer).await?)
+}
+
+/// Whether a received message belongs to this protocol (others are left for `mpc-id inbox`).
+pub fn is_lobby_message(received: &Received) -> bool {
+    received.message["type"].as_str().is_some_and(|t| t.starts_with(PROTOCOL))
+}
+
+/// Verifies a received lobby message: the signed plaintext inside must be signed by the DID that
+/// sealed the envelope, and be of the type the envelope says.
+pub async fn open(resolver: &Resolver, received: &Received) -> Result<Incoming> {
+    let outer_type = received.message["type"].as_str().unwrap_or_default().to_owned();
+    let refuse = |reason: String| Error::rejected("(lobby message)", reason);
+    let sealed_by =
+        received
+            .sender_kid
+            .as_deref()
+            .and_then(|kid| kid.split_once('#').map(|(did, _)| did.to_owned()))
+            .ok_or_else(|| refuse(format!("{outer_type} arrived anonymously; lobby messages must be authenticated")))?;
+    let signed: SignedMessage = serde_json::from_value(received.message["body"]["signed"].clone())
+        .map_err(|e| refuse(format!("{outer_type} carries no signed message ({e})")))?;
+    let (verified, _) = resolver.verify_signed(&signed).await?;
+    let from = verified.message["from"].as_str().unwrap_or_default().to_owned();
+    if from != sealed_by {
+        return Err(refuse(format!("{outer_type} is signed by {from} but was sent by {sealed_by}")));
+    }
+    if verified.message["type"] != outer_type.as_str() {
+        return Err(refuse(format!("the signed message inside {outer_type} is a {}", verified.message["type"])));
+    }
+    let body = &verified.message["body"];
+    let text = |field: &str| {
+        body[field].as_str().map(str::to_owned).ok_or_else(|| refuse(format!("{outer_type} has no string `{field}`")))
+    };
+    let session = text("session")?;
+    let message = match outer_type.as_str() {
+        JOIN_REQUEST => {
+            let certificates = match &body["certificates"] {
+                Value::Null => Vec::new(),
+                value => serde_json::from_value(value.clone())
+                    .map_err(|e| refuse(format!("join-request `certificates`: {e}")))?,
+            };
+            LobbyMessage::JoinRequest { session, certificates }
+        }
+        JOIN_ACCEPTED => {
+            LobbyMessage::JoinAccepted { session, index: body["index"].as_u64().and_then(|i| usize::try_from(i).ok()) }
+        }
+        JOIN_REFUSED => LobbyMessage::JoinRefused { session, reason: text("reason")? },
+        MANIFEST_TYPE => LobbyMessage::Manifest { session, manifest: SignedManifest(signed) },
+        LEAVE => LobbyMessage::Leave { session },
+        other => return Err(refuse(format!("unknown lobby message type {other}"))),
+    };
+    Ok(Incoming { from, message })
+}

@@ -1,0 +1,203 @@
+//! What MPyC needs from us: its party arguments (`-I`, `-P`) or `.ini` file for a given port
+//! layout, its version, and for `--ssl` the certificates and the `.config/` files it reads.
+//!
+//! MPyC's own TLS authenticates parties by certificates named `MPyC party <i>` that chain to a CA
+//! bundle. Each party's TLS key is derived from its identity key and the session id, so it never
+//! has to be stored, and is not the identity key itself (which therefore never lands in a file).
+//! The certificates travel in the signed join requests and the signed manifest; the bundle MPyC
+//! trusts is exactly the manifest's certificates.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use ed25519_dalek::SigningKey;
+use mpc_identity::keys::PartyKeys;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Where each party's MPyC is reached from this party: its own listening port, and a local
+/// forwarder port for every higher-indexed party.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortLayout {
+    pub me: usize,
+    pub parties: usize,
+    pub own_port: u16,
+    /// Forwarder ports, for parties with a higher index than `me`.
+    pub forwarders: BTreeMap<usize, u16>,
+}
+
+impl PortLayout {
+    /// The fixed layout `base + i` for party i (MPyC's own default scheme), for manual set-ups.
+    pub fn fixed(me: usize, parties: usize, base: u16) -> Self {
+        let port = |i: usize| base.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
+        PortLayout { me, parties, own_port: port(me), forwarders: ((me + 1)..parties).map(|j| (j, port(j))).collect() }
+    }
+
+    /// The `host:port` MPyC is given for party `j`. Lower-indexed parties dial us and their
+    /// entries are not used by MPyC; they get our own address so that the list stays valid.
+    fn address_of(&self, j: usize) -> String {
+        let port = self.forwarders.get(&j).copied().unwrap_or(self.own_port);
+        format!("127.0.0.1:{port}")
+    }
+
+    /// MPyC's command-line arguments: `-I me` and one `-P host:port` per party, in order.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec!["-I".to_owned(), self.me.to_string()];
+        for j in 0..self.parties {
+            args.push("-P".to_owned());
+            args.push(self.address_of(j));
+        }
+        args
+    }
+
+    /// The same as an MPyC `.ini` file (for `-C`): one section per party, ours with no host.
+    pub fn ini(&self) -> String {
+        let mut ini = String::new();
+        for j in 0..self.parties {
+            let host = if j == self.me { String::new() } else { "127.0.0.1".to_owned() };
+            let port = self.forwarders.get(&j).copied().unwrap_or(self.own_port);
+            let _ = write!(ini, "[Party {j}]\nhost = {host}\nport = {port}\n\n");
+        }
+        ini
+    }
+}
+
+/// The seed of this party's TLS key for `session`.
+fn tls_seed(identity: &PartyKeys, session: &str) -> Zeroizing<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    hasher.update(b"mpc-id/mpyc-tls/1\0");
+    hasher.update(identity.signing_key().to_bytes());
+    hasher.update(session.as_bytes());
+    Zeroizing::new(hasher.finalize().into())
+}
+
+/// PKCS#8 v1 of an Ed25519 seed (RFC 8410): a fixed prefix, then the 32 bytes.
+fn pkcs8(seed: &[u8; 32]) -> Zeroizing<Vec<u8>> {
+    const PREFIX: [u8; 16] =
+        [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    let mut der = Zeroizing::new(PREFIX.to_vec());
+    der.extend_from_slice(seed);
+    der
+}
+
+fn tls_key_pair(identity: &PartyKeys, session: &str) -> Result<rcgen::KeyPair> {
+    let der = pkcs8(&tls_seed(identity, session));
+    rcgen::KeyPair::try_from(der.as_slice()).map_err(|e| Error::Command(format!("deriving the MPyC TLS key: {e}")))
+}
+
+/// The public half of this party's TLS key for `session`.
+pub fn tls_public_key(identity: &PartyKeys, session: &str) -> [u8; 32] {
+    SigningKey::from_bytes(&tls_seed(identity, session)).verifying_key().to_bytes()
+}
+
+/// This party's TLS key for `session`, as the PEM MPyC reads.
+pub fn tls_key_pem(identity: &PartyKeys, session: &str) -> Result<Zeroizing<String>> {
+    Ok(Zeroizing::new(tls_key_pair(identity, session)?.serialize_pem()))
+}
+
+/// Certificates `MPyC party 0` .. `MPyC party n-1` for this party's TLS key: the index is not
+/// known when a party joins, so it offers one per index and the host keeps the one it assigns.
+pub fn certificates(identity: &PartyKeys, session: &str, parties: usize) -> Result<Vec<String>> {
+    let key = tls_key_pair(identity, session)?;
+    (0..parties)
+        .map(|index| {
+            let mut params = rcgen::CertificateParams::default();
+            params.distinguished_name.push(rcgen::DnType::CommonName, format!("MPyC party {index}"));
+            params
+                .self_signed(&key)
+                .map(|c| c.pem())
+                .map_err(|e| Error::Command(format!("making the MPyC certificate: {e}")))
+        })
+        .collect()
+}
+
+/// Checks that `pem` is one X.509 certificate named `MPyC party <index>`; returns its raw public key.
+pub fn check_certificate(pem: &str, index: usize) -> std::result::Result<Vec<u8>, String> {
+    let (rest, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
+        .map_err(|e| format!("the certificate of party {index} is not PEM ({e})"))?;
+    if !rest.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!("the certificate of party {index} has trailing data"));
+    }
+    let certificate = block.parse_x509().map_err(|e| format!("the certificate of party {index} is not X.509 ({e})"))?;
+    let name = certificate.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).unwrap_or("");
+    let expected = format!("MPyC party {index}");
+    if name != expected {
+        return Err(format!("the certificate of party {index} is named `{name}`, not `{expected}`"));
+    }
+    Ok(certificate.public_key().subject_public_key.data.to_vec())
+}
+
+/// Writes the files `--ssl` makes MPyC read from `dir/.config/`: this party's certificate and
+/// key, and the bundle of every party's certificate.
+pub fn write_ssl_config(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let config = dir.join(".config");
+    std::fs::create_dir_all(&config).map_err(|e| Error::io("creating", &config, e))?;
+    let write = |name: String, text: &str| {
+        let path = config.join(name);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io("creating", &path, e))?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io("writing", &path, e))
+    };
+    let own = certificates.get(me).ok_or_else(|| Error::Command(format!("no certificate for party {me}")))?;
+    write(format!("party_{me}.crt"), own)?;
+    write(format!("party_{me}.key"), key_pem)?;
+    write("mpyc_ca.crt".to_owned(), &certificates.concat())
+}
+
+/// The MPyC version `python` imports, or why it cannot.
+pub async fn version(python: &str) -> Result<String> {
+    let output = tokio::process::Command::new(python)
+        .args(["-c", "import mpyc; print(mpyc.__version__)"])
+        .output()
+        .await
+        .map_err(|e| Error::Command(format!("cannot start `{python}`: {e}")))?;
+    if !output.status.success() {
+        return Err(Error::Command(format!(
+            "`{python}` cannot import MPyC (install it with `{python} -m pip install mpyc`): {}",
+            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+        )));
+    }
+    // MPyC logs to standard output as it is imported; the version is the last line.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    Ok(stdout.lines().last().unwrap_or_default().trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn party_one_of_three_dials_two_through_a_forwarder_and_listens_on_its_own_port() {
+        let layout = PortLayout { me: 1, parties: 3, own_port: 4001, forwarders: BTreeMap::from([(2, 5002)]) };
+        assert_eq!(layout.args(), ["-I", "1", "-P", "127.0.0.1:4001", "-P", "127.0.0.1:4001", "-P", "127.0.0.1:5002"]);
+        assert_eq!(
+            layout.ini(),
+            "[Party 0]\nhost = 127.0.0.1\nport = 4001\n\n[Party 1]\nhost = \nport = 4001\n\n[Party 2]\nhost = 127.0.0.1\nport = 5002\n\n"
+        );
+        assert_eq!(PortLayout::fixed(0, 3, 11365).forwarders, BTreeMap::from([(1, 11366), (2, 11367)]));
+    }
+
+    #[test]
+    fn certificates_carry_the_party_name_and_the_derived_key_not_the_identity_key() {
+        let identity = PartyKeys::generate().expect("keys");
+        let session = "00112233445566778899aabbccddeeff";
+        let certificates = certificates(&identity, session, 3).expect("certificates");
+        for (index, pem) in certificates.iter().enumerate() {
+            let key = check_certificate(pem, index).expect("valid");
+            assert_eq!(key, tls_public_key(&identity, session));
+            assert_ne!(key, identity.signing_key().verifying_key().to_bytes());
+        }
+        let err = check_certificate(&certificates[1], 2).expect_err("wrong index");
+        assert!(err.contains("`MPyC party 1`, not `MPyC party 2`"), "{err}");
+        assert_ne!(tls_public_key(&identity, "another session"), tls_public_key(&identity, session));
+    }
+}

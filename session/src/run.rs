@@ -1,0 +1,370 @@
+//! `mpc-id run`: from a ready session to an executed MPyC program.
+//!
+//! [`plan`] checks everything that can be checked before any connection: the manifest (again),
+//! this party's program against the manifest's hash, its arguments, its MPyC version, and every
+//! peer's DID against the endpoint id the manifest lists. [`execute`] then connects the mesh,
+//! opens a local forwarder for every higher-indexed peer, waits until every peer is connected,
+//! launches MPyC with arguments that point at the forwarders, and watches: if a peer vanishes or
+//! its program fails, this party's program is stopped and the run fails naming that peer, where
+//! MPyC by itself would wait forever.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use mpc_connect::mesh::{Mesh, MeshEvent, MeshOptions, MeshPeer};
+use mpc_connect::{Allowlist, EndpointAddr, PathReport, peer};
+use mpc_identity::keystore::UnlockedIdentity;
+use mpc_identity::resolver::Resolver;
+
+use crate::error::{Error, Result};
+use crate::manifest::{Manifest, check_program, hex};
+use crate::mpyc::{self, PortLayout};
+use crate::store::SessionStore;
+
+/// How a run behaves.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// How long to wait for the manifest and for every peer to connect.
+    pub startup_timeout: Duration,
+    pub mesh: MeshOptions,
+    /// Fixed ports `base + i` instead of free ones (for firewalls and for reproducible commands).
+    pub base_port: Option<u16>,
+    /// Send only through the relay (networks without UDP; measuring the relayed path).
+    pub relay_only: bool,
+    /// How long a party whose program ended waits for the others to end theirs.
+    pub linger: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            startup_timeout: Duration::from_secs(120),
+            mesh: MeshOptions::default(),
+            base_port: None,
+            relay_only: false,
+            linger: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a run reports as it goes, for a progress display.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// A peer's connection is up, over this path.
+    Connected { index: usize, did: String, path: Option<PathReport> },
+    /// Still waiting for these parties.
+    Waiting { missing: Vec<usize> },
+    /// Every peer is connected, this long after the mesh started.
+    AllConnected { elapsed: Duration },
+    /// The program starts with this command line.
+    Launching { command: Vec<String> },
+    /// A peer's program ended well.
+    PeerFinished { index: usize },
+}
+
+/// Everything decided before connecting.
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    pub session: String,
+    pub manifest: Manifest,
+    pub me: usize,
+    /// The interpreter and its options, e.g. `["python3", "-u"]`.
+    pub interpreter: Vec<String>,
+    pub program: PathBuf,
+    pub peers: Vec<(usize, String, EndpointAddr)>,
+}
+
+impl RunPlan {
+    /// The full command line for a port layout, with MPyC's arguments and the session's.
+    pub fn command(&self, layout: &PortLayout) -> Vec<String> {
+        let mut command = self.interpreter.clone();
+        command.push(self.program.display().to_string());
+        command.extend(layout.args());
+        if self.manifest.mpyc.ssl {
+            command.push("--ssl".to_owned());
+        }
+        command.extend(self.manifest.args.iter().cloned());
+        command
+    }
+
+    fn did_of(&self, index: usize) -> String {
+        self.manifest.parties.get(index).map(|p| p.did.clone()).unwrap_or_default()
+    }
+}
+
+/// Checks the session and this party's command before anything connects. `command` is the
+/// interpreter, its options, the program and (optionally) its arguments, which must then be the
+/// manifest's; empty means `python3` and the program named at create or join.
+pub async fn plan(
+    me: &UnlockedIdentity,
+    resolver: &Resolver,
+    record: &crate::store::SessionRecord,
+    command: &[String],
+) -> Result<RunPlan> {
+    let manifest = crate::lobby::manifest_of(me, resolver, record).await?;
+    let (interpreter, program, args) = split_command(command, record.program.as_ref())?;
+    if !args.is_empty() && args != manifest.args {
+        return Err(Error::Command(format!(
+            "the program's arguments {args:?} differ from the session's {:?}; give none to use the session's",
+            manifest.args
+        )));
+    }
+    check_program(&manifest, &program)?;
+    let python = interpreter.first().map_or("python3", String::as_str);
+    let version = mpyc::version(python).await?;
+    if version != manifest.mpyc.version {
+        return Err(Error::Command(format!(
+            "`{python}` has MPyC {version}, the session runs {}: parties with different versions hang",
+            manifest.mpyc.version
+        )));
+    }
+    let me_index = manifest.entry_of(&me.record.did).map(|e| e.index).unwrap_or_default();
+    let mut peers = Vec::new();
+    for entry in manifest.parties.iter().filter(|p| p.index != me_index) {
+        let document = resolver.resolve_for_use(&entry.did).await?.document;
+        let address = peer::address(&document)?;
+        if hex(address.id.as_bytes()) != entry.endpoint_id {
+            return Err(Error::bad_manifest(
+                &record.id,
+                format!(
+                    "it lists party {} with endpoint {}, but its DID says {}",
+                    entry.index, entry.endpoint_id, address.id
+                ),
+            ));
+        }
+        peers.push((entry.index, entry.did.clone(), address));
+    }
+    Ok(RunPlan { session: record.id.clone(), manifest, me: me_index, interpreter, program, peers })
+}
+
+/// `[interpreter, options..., program, args...]`: the program is the first argument after the
+/// interpreter that is not an option.
+fn split_command(command: &[String], stored: Option<&PathBuf>) -> Result<(Vec<String>, PathBuf, Vec<String>)> {
+    let Some((python, rest)) = command.split_first() else {
+        let program = stored.ok_or_else(|| {
+            Error::Command("no program: give the command, as in `mpc-id run SESSION -- python3 prog.py`".into())
+        })?;
+        return Ok((vec!["python3".to_owned()], program.clone(), Vec::new()));
+    };
+    let position = rest
+        .iter()
+        .position(|a| !a.starts_with('-'))
+        .ok_or_else(|| Error::Command(format!("`{}` names no program file to run", command.join(" "))))?;
+    if rest[..position].iter().any(|a| a == "-m" || a == "-c") {
+        return Err(Error::Command(
+            "run a program file (`python3 prog.py`), not -m or -c: its hash is what the session agreed on".into(),
+        ));
+    }
+    let mut interpreter = vec![python.clone()];
+    interpreter.extend(rest[..position].iter().cloned());
+    let program = std::path::absolute(&rest[position]).unwrap_or_else(|_| PathBuf::from(&rest[position]));
+    Ok((interpreter, program, rest[position + 1..].to_vec()))
+}
+
+/// Picks the ports: fixed, or free ones on loopback.
+pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<PortLayout> {
+    let parties = plan.manifest.parties.len();
+    if let Some(base) = base_port {
+        return Ok(PortLayout::fixed(plan.me, parties, base));
+    }
+    let free = || -> Result<u16> {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| Error::io("finding a free port on", "127.0.0.1", e))?;
+        listener.local_addr().map(|a| a.port()).map_err(|e| Error::io("finding a free port on", "127.0.0.1", e))
+    };
+    let forwarders = ((plan.me + 1)..parties).map(|j| Ok((j, free()?))).collect::<Result<BTreeMap<_, _>>>()?;
+    Ok(PortLayout { me: plan.me, parties, own_port: free()?, forwarders })
+}
+
+/// Connects, launches and watches the program; returns its exit code.
+pub async fn execute(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    plan: &RunPlan,
+    options: &RunOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<i32> {
+    let layout = layout(plan, options.base_port)?;
+    let allow = Allowlist::new(plan.peers.iter().map(|(_, _, addr)| addr.id));
+    let endpoint =
+        peer::bind_party(me.keys.signing_key(), me.record.mediator.as_ref(), allow, options.relay_only).await?;
+    let started = Instant::now();
+    let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
+    let service = SocketAddr::from((Ipv4Addr::LOCALHOST, layout.own_port));
+    let mut mesh = Mesh::start(endpoint, plan.me, peers, Some(service), options.mesh);
+    for (&index, &port) in &layout.forwarders {
+        mesh.forward(index, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    }
+
+    // Start-up: every peer connected, or a clear timeout naming who is missing.
+    let mut connected: HashMap<usize, bool> = plan.peers.iter().map(|(i, _, _)| (*i, false)).collect();
+    let deadline = tokio::time::Instant::now() + options.startup_timeout;
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.tick().await;
+    while connected.values().any(|c| !c) {
+        tokio::select! {
+            event = mesh.next_event() => match event {
+                Some(MeshEvent::Connected { index }) => {
+                    connected.insert(index, true);
+                    progress(Progress::Connected { index, did: plan.did_of(index), path: mesh.path(index) });
+                }
+                Some(MeshEvent::Lost { index, reason }) => {
+                    return Err(Error::PeerLost { index, did: plan.did_of(index), reason });
+                }
+                Some(MeshEvent::Finished { index, code }) => {
+                    return Err(Error::PeerFailed { index, did: plan.did_of(index), code });
+                }
+                None => return Err(Error::Command("the connection mesh stopped".into())),
+            },
+            _ = tick.tick() => progress(Progress::Waiting { missing: missing(&connected) }),
+            () = tokio::time::sleep_until(deadline) => {
+                let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.did_of(*i))).collect();
+                return Err(Error::StartupTimeout { seconds: options.startup_timeout.as_secs(), missing: missing.join(", ") });
+            }
+        }
+    }
+    progress(Progress::AllConnected { elapsed: started.elapsed() });
+
+    let run_dir = prepare_run_dir(me, store, plan)?;
+    let command = plan.command(&layout);
+    progress(Progress::Launching { command: command.clone() });
+    let mut child = tokio::process::Command::new(&command[0]);
+    child.args(&command[1..]).stdin(Stdio::null()).kill_on_drop(true);
+    if let Some(dir) = &run_dir {
+        child.current_dir(dir);
+    }
+    let mut child = child.spawn().map_err(|e| Error::Command(format!("cannot start `{}`: {e}", command[0])))?;
+    let outcome = watch(&mut child, &mut mesh, plan, options, &mut progress).await;
+    if let Some(dir) = run_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    mesh.close().await;
+    outcome
+}
+
+fn missing(connected: &HashMap<usize, bool>) -> Vec<usize> {
+    let mut missing: Vec<usize> = connected.iter().filter(|(_, c)| !**c).map(|(i, _)| *i).collect();
+    missing.sort_unstable();
+    missing
+}
+
+/// With MPyC TLS, a private working directory holding the `.config/` files MPyC reads.
+fn prepare_run_dir(me: &UnlockedIdentity, store: &SessionStore, plan: &RunPlan) -> Result<Option<PathBuf>> {
+    if !plan.manifest.mpyc.ssl {
+        return Ok(None);
+    }
+    let certificates: Vec<String> =
+        plan.manifest.parties.iter().map(|p| p.certificate.clone().unwrap_or_default()).collect();
+    let own = certificates.get(plan.me).map(String::as_str).unwrap_or_default();
+    let key = mpyc::check_certificate(own, plan.me).map_err(|e| Error::bad_manifest(&plan.session, e))?;
+    if key != mpyc::tls_public_key(&me.keys, &plan.session) {
+        return Err(Error::bad_manifest(&plan.session, "your MPyC certificate in it is not for your key"));
+    }
+    let dir = store.run_dir(&plan.session);
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Error::io("creating", &dir, e))?;
+    }
+    mpyc::write_ssl_config(&dir, plan.me, &mpyc::tls_key_pem(&me.keys, &plan.session)?, &certificates)?;
+    Ok(Some(dir))
+}
+
+/// The watchdog: the program's end, or a peer's.
+async fn watch(
+    child: &mut tokio::process::Child,
+    mesh: &mut Mesh,
+    plan: &RunPlan,
+    options: &RunOptions,
+    progress: &mut impl FnMut(Progress),
+) -> Result<i32> {
+    let mut finished: HashMap<usize, i32> = HashMap::new();
+    loop {
+        tokio::select! {
+            status = child.wait() => {
+                let code = exit_code(status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?);
+                mesh.announce_exit(code);
+                // The others may still need bytes in flight from us: stay until they end too.
+                let others = plan.peers.len();
+                let linger = tokio::time::sleep(if code == 0 { options.linger } else { Duration::from_secs(1) });
+                tokio::pin!(linger);
+                while code == 0 && finished.len() < others {
+                    tokio::select! {
+                        () = &mut linger => break,
+                        event = mesh.next_event() => match event {
+                            Some(MeshEvent::Finished { index, code }) => { finished.insert(index, code); }
+                            Some(MeshEvent::Lost { index, .. }) => { finished.insert(index, -1); }
+                            Some(MeshEvent::Connected { .. }) => {}
+                            None => break,
+                        },
+                    }
+                }
+                if code != 0 {
+                    linger.await;
+                }
+                return Ok(code);
+            }
+            event = mesh.next_event() => match event {
+                Some(MeshEvent::Finished { index, code: 0 }) => {
+                    finished.insert(index, 0);
+                    progress(Progress::PeerFinished { index });
+                }
+                Some(MeshEvent::Finished { index, code }) => {
+                    stop(child).await;
+                    return Err(Error::PeerFailed { index, did: plan.did_of(index), code });
+                }
+                Some(MeshEvent::Lost { index, reason }) if !finished.contains_key(&index) => {
+                    stop(child).await;
+                    // Keep our heartbeats going a moment, so that the other parties see the
+                    // vanished party vanish, rather than us leaving.
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    return Err(Error::PeerLost { index, did: plan.did_of(index), reason });
+                }
+                Some(_) => {}
+                None => return Err(Error::Command("the connection mesh stopped".into())),
+            },
+        }
+    }
+}
+
+async fn stop(child: &mut tokio::process::Child) {
+    if let Err(e) = child.kill().await {
+        tracing::warn!(error = %e, "could not stop the program");
+    }
+}
+
+/// The exit code, or 128 + the signal that ended the process, as shells report it.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_program_is_the_first_argument_after_the_interpreter_that_is_not_an_option() {
+        let (interpreter, program, args) =
+            split_command(&strings(&["python3", "-u", "/x/prog.py", "--n", "3"]), None).expect("split");
+        assert_eq!(interpreter, ["python3", "-u"]);
+        assert_eq!(program, PathBuf::from("/x/prog.py"));
+        assert_eq!(args, ["--n", "3"]);
+        let err = split_command(&strings(&["python3", "-m", "mod"]), None).expect_err("-m").to_string();
+        assert!(err.contains("not -m or -c"), "{err}");
+        let err = split_command(&[], None).expect_err("nothing").to_string();
+        assert!(err.contains("no program"), "{err}");
+        let stored = PathBuf::from("/y/p.py");
+        assert_eq!(split_command(&[], Some(&stored)).expect("stored").1, stored);
+    }
+}

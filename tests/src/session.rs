@@ -1,0 +1,227 @@
+//! Driving sessions from tests: a loopback mediator, parties with keystores of their own, and
+//! `mpc-id session ...` / `mpc-id run` as the real processes a user would start. The same steps
+//! run in the NAT lab, where each party's command runs in its own namespace.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::netlab::{KillOnDrop, binary};
+
+pub const PASSPHRASE: &str = "session test passphrase";
+
+/// A program that ships with the project (`programs/`).
+pub fn program(name: &str) -> PathBuf {
+    crate::workspace_root().join("programs").join(name)
+}
+
+/// The Python with MPyC that `scripts/test` installs.
+pub fn python() -> String {
+    crate::python_for("mpyc").display().to_string()
+}
+
+/// A mediator on a free loopback port, SQLite in a temporary directory.
+#[derive(Debug)]
+pub struct LoopbackMediator {
+    pub url: String,
+    _process: KillOnDrop,
+    _data: tempfile::TempDir,
+}
+
+impl LoopbackMediator {
+    /// # Panics
+    /// When it does not answer within 30 s.
+    pub fn start() -> Self {
+        let data = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let process = Command::new(binary("mpc-mediator"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("mediator starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the mediator did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        LoopbackMediator { url, _process: KillOnDrop(process), _data: data }
+    }
+}
+
+/// A party on this machine: its own keystore, an identity enrolled at the mediator.
+#[derive(Debug)]
+pub struct Party {
+    pub name: String,
+    pub did: String,
+    pub home: tempfile::TempDir,
+}
+
+impl Party {
+    /// # Panics
+    /// When the identity cannot be made.
+    pub fn new(name: &str, mediator: &str) -> Self {
+        let home = tempfile::tempdir().expect("home");
+        let party = Party { name: name.to_owned(), did: String::new(), home };
+        let output = party.mpc_id().args(["new", "-n", name, "--json", "--mediator", mediator]).output().expect("new");
+        assert!(output.status.success(), "mpc-id new: {}", String::from_utf8_lossy(&output.stderr));
+        let record: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        Party { did: record["did"].as_str().expect("did").to_owned(), ..party }
+    }
+
+    /// `mpc-id` as this party.
+    pub fn mpc_id(&self) -> Command {
+        let mut command = Command::new(binary("mpc-id"));
+        command
+            .env("MPC_ID_HOME", self.home.path())
+            .env("MPC_ID_PASSPHRASE", PASSPHRASE)
+            .env("MPC_ID_IDENTITY", &self.name)
+            .env_remove("RUST_LOG");
+        command
+    }
+}
+
+/// `mpc-id session create` by `host` (a prepared command); returns the invitation URL.
+///
+/// # Panics
+/// When it fails.
+pub fn create(mut host: Command, parties: usize, name: &str, program: &str, extra: &[&str]) -> String {
+    let output = host
+        .args(["session", "create", "--parties", &parties.to_string(), "--name", name, "--url", "--python", &python()])
+        .arg("--program")
+        .arg(self::program(program))
+        .args(extra)
+        .output()
+        .expect("session create");
+    assert!(output.status.success(), "session create: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// `mpc-id session join`; returns the output (which may be a refusal).
+pub fn join(mut party: Command, url: &str, program: &str) -> std::process::Output {
+    party.args(["session", "join", url, "--program"]).arg(self::program(program)).output().expect("session join")
+}
+
+/// `mpc-id run SESSION -- python PROGRAM`, output captured, in a process group of its own (so
+/// that killing it kills the program it started, as when a machine goes down).
+pub fn spawn_run(mut party: Command, session: &str, program: &str, extra: &[&str]) -> Child {
+    use std::os::unix::process::CommandExt;
+    party
+        .args(["run", session, "--startup-timeout", "60s"])
+        .args(extra)
+        .arg("--")
+        .arg(python())
+        .arg(self::program(program))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("mpc-id run")
+}
+
+/// How a run ended: its exit code, stdout, stderr, and when.
+#[derive(Debug)]
+pub struct Ended {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub at: Instant,
+}
+
+/// Waits for every child (reading their output meanwhile), at most `patience`.
+///
+/// # Panics
+/// When one is still running after `patience` (all are killed first).
+pub fn wait_all(children: Vec<Child>, patience: Duration) -> Vec<Ended> {
+    let handles: Vec<_> = children
+        .into_iter()
+        .map(|mut child| {
+            std::thread::spawn(move || {
+                let out = read_all(child.stdout.take().expect("stdout"));
+                let err = read_all(child.stderr.take().expect("stderr"));
+                let deadline = Instant::now() + patience;
+                let status = loop {
+                    if let Some(status) = child.try_wait().expect("wait") {
+                        break Some(status);
+                    }
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break None;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                };
+                let at = Instant::now();
+                let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+                (status, stdout, stderr, at)
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| {
+            let (status, stdout, stderr, at) = h.join().expect("thread");
+            let status = status.unwrap_or_else(|| panic!("a run did not end within {patience:?}: {stderr}"));
+            Ended { code: status.code(), stdout, stderr, at }
+        })
+        .collect()
+}
+
+fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+/// The result lines of an MPyC program's output: without MPyC's log lines.
+pub fn results(stdout: &str) -> Vec<String> {
+    stdout.lines().filter(|line| !line.starts_with("20") && !line.trim().is_empty()).map(str::to_owned).collect()
+}
+
+/// The same program in plain MPyC, three parties in one process (`-M3`): the reference output.
+///
+/// # Panics
+/// When it fails.
+pub fn plain_results(program: &str, parties: usize) -> Vec<String> {
+    let output = Command::new(python())
+        .arg(self::program(program))
+        .arg(format!("-M{parties}"))
+        .output()
+        .expect("plain MPyC run");
+    assert!(output.status.success(), "plain run: {}", String::from_utf8_lossy(&output.stderr));
+    results(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// Waits until the program a run launches is running (a process in the run's group whose
+/// command line names `program`), then returns the run.
+///
+/// # Panics
+/// When that does not happen before `deadline`.
+pub fn wait_for_launch(run: Child, program: &str, deadline: Instant) -> Child {
+    loop {
+        let found = Command::new("pgrep")
+            .args(["-g", &run.id().to_string(), "-f", program])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if found {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "{program} did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// SIGKILL to a run and everything it started (its process group), as a machine going down.
+///
+/// # Panics
+/// When `kill` fails.
+pub fn kill_group(mut run: Child) {
+    let status = Command::new("kill").args(["-KILL", "--", &format!("-{}", run.id())]).status().expect("kill");
+    assert!(status.success(), "kill failed");
+    let _ = run.wait();
+}

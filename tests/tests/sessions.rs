@@ -1,0 +1,150 @@
+//! Sessions end to end on loopback: three parties with keystores of their own, a real mediator,
+//! real `mpc-id` processes and a real MPyC (installed by `scripts/test`).
+//!
+//! What it proves: the project's MPyC programs give the same results through `mpc-id run` as in
+//! a plain MPyC run (one with many rounds of secure comparisons, one with long vectors, the
+//! latter with MPyC's own TLS on top); a party killed mid-run is named by the others, which exit
+//! non-zero within 10 s instead of hanging; a program that differs from the session's is refused
+//! before anything launches; the lobby's refusals (full, refused by the host, not in the party
+//! order, expired) are clear errors.
+
+use std::time::{Duration, Instant};
+
+use mpc_id_e2e::session::{self, LoopbackMediator, Party, plain_results, results, spawn_run, wait_all};
+
+fn parties(mediator: &LoopbackMediator) -> [Party; 3] {
+    ["alice", "bob", "carol"].map(|name| Party::new(name, &mediator.url))
+}
+
+/// Alice hosts `program`, Bob and Carol join; returns the session name.
+fn gather(parties: &[Party; 3], name: &str, program: &str, extra: &[&str]) -> String {
+    let url = session::create(parties[0].mpc_id(), 3, name, program, extra);
+    for party in &parties[1..] {
+        let output = session::join(party.mpc_id(), &url, program);
+        assert!(output.status.success(), "{} joins: {}", party.name, String::from_utf8_lossy(&output.stderr));
+    }
+    name.to_owned()
+}
+
+#[test]
+fn three_parties_compute_what_plain_mpyc_computes() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    for (program, extra) in [("secure_ranking.py", &[][..]), ("vector_sums.py", &["--mpyc-ssl"][..])] {
+        let name = gather(&parties, program.trim_end_matches(".py"), program, extra);
+        let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, program, &[])).collect();
+        let ended = wait_all(runs, Duration::from_secs(180));
+        let expected = plain_results(program, 3);
+        assert!(!expected.is_empty(), "the plain run printed results");
+        for (party, run) in parties.iter().zip(&ended) {
+            assert_eq!(run.code, Some(0), "{} ran {program}: {}", party.name, run.stderr);
+            assert_eq!(results(&run.stdout), expected, "{}'s results of {program}", party.name);
+            assert!(run.stderr.contains("all parties connected"), "{}", run.stderr);
+        }
+        if extra.contains(&"--mpyc-ssl") {
+            // MPyC says how it connected; with TLS it says so.
+            assert!(ended[0].stdout.contains("connected via SSL"), "{}", ended[0].stdout);
+        }
+    }
+}
+
+#[test]
+fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "long", "secure_ranking.py", &["--", "--values", "100"]);
+    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[])).collect();
+    // Carol's machine goes down once the computation is under way: her `mpc-id` and her
+    // program die together, without a word to anyone.
+    let carol = runs.pop().expect("carol");
+    let carol = session::wait_for_launch(carol, "secure_ranking.py", Instant::now() + Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(3));
+    let killed_at = Instant::now();
+    session::kill_group(carol);
+    let ended = wait_all(runs, Duration::from_secs(60));
+    for (party, run) in parties.iter().zip(&ended) {
+        assert_ne!(run.code, Some(0), "{} should fail: {}", party.name, run.stderr);
+        assert!(
+            run.stderr.contains("party 2") && run.stderr.contains("vanished"),
+            "{} names the vanished party: {}",
+            party.name,
+            run.stderr
+        );
+        let took = run.at.duration_since(killed_at);
+        assert!(took < Duration::from_secs(10), "{} took {took:?} to stop", party.name);
+    }
+}
+
+#[test]
+fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let url = session::create(parties[0].mpc_id(), 3, "mismatch", "secure_ranking.py", &[]);
+    // Joining with the wrong program is refused at once...
+    let output = session::join(parties[1].mpc_id(), &url, "vector_sums.py");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SHA-256") && stderr.contains("refusing to run it"), "{stderr}");
+    // ... and so is running it, after joining with the right one.
+    for party in &parties[1..] {
+        assert!(session::join(party.mpc_id(), &url, "secure_ranking.py").status.success());
+    }
+    // The host reads the join requests and, the session being full, sends the manifest.
+    assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
+    let run = spawn_run(parties[2].mpc_id(), "mismatch", "vector_sums.py", &[]);
+    let ended = wait_all(vec![run], Duration::from_secs(60));
+    assert_eq!(ended[0].code, Some(1));
+    assert!(ended[0].stderr.contains("refusing to run it"), "{}", ended[0].stderr);
+    assert!(!ended[0].stderr.contains("launching"), "nothing may launch: {}", ended[0].stderr);
+    assert!(!ended[0].stdout.contains("MPyC"), "MPyC must not start: {}", ended[0].stdout);
+}
+
+#[test]
+fn the_lobby_refuses_with_reasons() {
+    let mediator = LoopbackMediator::start();
+    let [alice, bob, carol] = parties(&mediator);
+    let dave = Party::new("dave", &mediator.url);
+
+    // Full: a two-party session takes Bob, then refuses Carol.
+    let url = session::create(alice.mpc_id(), 2, "pair", "secure_ranking.py", &[]);
+    assert!(session::join(bob.mpc_id(), &url, "secure_ranking.py").status.success());
+    assert!(session::join(carol.mpc_id(), &url, "secure_ranking.py").status.success());
+    let status = |party: &Party, name: &str| {
+        let output = party.mpc_id().args(["session", "status", name]).output().expect("status");
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    };
+    status(&alice, "pair"); // the host reads its queue and answers
+    assert!(status(&bob, "pair").contains("ready"), "{}", status(&bob, "pair"));
+    let carol_sees = status(&carol, "pair");
+    assert!(carol_sees.contains("refused: the session is full (2 of 2 parties)"), "{carol_sees}");
+    let run = spawn_run(carol.mpc_id(), "pair", "secure_ranking.py", &[]);
+    let ended = wait_all(vec![run], Duration::from_secs(60));
+    assert_ne!(ended[0].code, Some(0));
+    assert!(ended[0].stderr.contains("refused to admit you: the session is full"), "{}", ended[0].stderr);
+
+    // By hand: the host refuses Dave, with a reason he is told.
+    let url = session::create(alice.mpc_id(), 2, "picky", "secure_ranking.py", &["--confirm"]);
+    assert!(session::join(dave.mpc_id(), &url, "secure_ranking.py").status.success());
+    assert!(status(&alice, "picky").contains("asked to join; admit or refuse"));
+    let output = alice
+        .mpc_id()
+        .args(["session", "refuse", "picky", &dave.did, "--reason", "not this time"])
+        .output()
+        .expect("refuse");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(status(&dave, "picky").contains("refused: not this time"), "{}", status(&dave, "picky"));
+
+    // A fixed party order: anyone else is refused.
+    let order = format!("{},{}", alice.did, bob.did);
+    let url = session::create(alice.mpc_id(), 2, "ordered", "secure_ranking.py", &["--order", &order]);
+    assert!(session::join(carol.mpc_id(), &url, "secure_ranking.py").status.success());
+    status(&alice, "ordered");
+    assert!(status(&carol, "ordered").contains("not in this session's party list"), "{}", status(&carol, "ordered"));
+
+    // Expired: the invitation itself says so.
+    let url = session::create(alice.mpc_id(), 2, "brief", "secure_ranking.py", &["--expires", "1s"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let output = session::join(bob.mpc_id(), &url, "secure_ranking.py");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("expired"), "{}", String::from_utf8_lossy(&output.stderr));
+}
