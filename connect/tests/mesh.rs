@@ -1,0 +1,143 @@
+//! A session's mesh on loopback: three parties connect pairwise, tunnels reach the
+//! higher-indexed party's service, a party's exit code reaches the others, and a party that
+//! goes away unannounced is reported lost. (A party killed outright, whose connections just go
+//! silent and are caught by the heartbeat timeout, is `tests/tests/sessions.rs`'s case.)
+
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use mpc_connect::mesh::{Mesh, MeshEvent, MeshOptions, MeshPeer};
+use mpc_connect::tunnel::TunnelOptions;
+use mpc_connect::{Allowlist, PeerEndpoint, PeerEndpointConfig, endpoint_id_of};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("rng");
+    SigningKey::from_bytes(&seed)
+}
+
+fn options() -> MeshOptions {
+    MeshOptions {
+        heartbeat: Duration::from_millis(200),
+        lost_after: Duration::from_secs(1),
+        tunnel: TunnelOptions { connect_timeout: Duration::from_secs(5), retry_every: Duration::from_millis(50) },
+    }
+}
+
+/// Three endpoints on loopback that allow each other.
+async fn endpoints() -> Vec<PeerEndpoint> {
+    let keys: Vec<SigningKey> = (0..3).map(|_| key()).collect();
+    let allow = || Allowlist::new(keys.iter().map(|k| endpoint_id_of(&k.verifying_key())));
+    let mut endpoints = Vec::new();
+    for key in &keys {
+        let config = PeerEndpointConfig {
+            relay: None,
+            bind: Some("127.0.0.1:0".parse().expect("addr")),
+            allow: allow(),
+            discovery: None,
+            relay_only: false,
+        };
+        endpoints.push(PeerEndpoint::bind(key, config).await.expect("bind"));
+    }
+    endpoints
+}
+
+/// An echo service (what party `i`'s MPyC port stands for here).
+async fn echo() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 1024];
+                while let Ok(n) = tcp.read(&mut buffer).await {
+                    if n == 0 || tcp.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn meshes(endpoints: &[PeerEndpoint]) -> Vec<Mesh> {
+    let mut meshes = Vec::new();
+    for (me, endpoint) in endpoints.iter().enumerate() {
+        let peers = endpoints
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != me)
+            .map(|(index, e)| MeshPeer { index, addr: e.addr() })
+            .collect();
+        meshes.push(Mesh::start(endpoint.clone(), me, peers, Some(echo().await), options()));
+    }
+    meshes
+}
+
+async fn next(mesh: &mut Mesh) -> MeshEvent {
+    tokio::time::timeout(Duration::from_secs(10), mesh.next_event()).await.expect("an event in time").expect("event")
+}
+
+async fn all_connected(mesh: &mut Mesh) {
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match next(mesh).await {
+            MeshEvent::Connected { index } => seen.push(index),
+            other => panic!("expected connections first, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parties_connect_pairwise_tunnel_to_higher_parties_and_learn_each_others_exit() {
+    let endpoints = endpoints().await;
+    let mut meshes = meshes(&endpoints).await;
+    for mesh in &mut meshes {
+        all_connected(mesh).await;
+    }
+    // Party 0 reaches party 2's service through a local forwarder.
+    let local = meshes[0].forward(2, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
+    let mut tcp = TcpStream::connect(local).await.expect("connect");
+    tcp.write_all(b"hello party 2").await.expect("write");
+    let mut answer = [0u8; 13];
+    tcp.read_exact(&mut answer).await.expect("echo");
+    assert_eq!(&answer, b"hello party 2");
+    assert!(meshes[0].path(2).is_some_and(|p| p.direct), "loopback paths are direct");
+    // A forwarder only goes to higher-indexed parties that are in the mesh.
+    assert!(meshes[0].forward(7, "127.0.0.1:0".parse().expect("addr")).await.is_err());
+
+    // Party 1's program ends well: the others hear it, and its going quiet afterwards is fine.
+    meshes[1].announce_exit(0);
+    for i in [0, 2] {
+        assert_eq!(next(&mut meshes[i]).await, MeshEvent::Finished { index: 1, code: 0 });
+    }
+    let one = meshes.remove(1);
+    one.close().await;
+    let quiet = tokio::time::timeout(Duration::from_secs(2), meshes[0].next_event()).await;
+    assert!(quiet.is_err(), "no event after a finished party left: {quiet:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_that_leaves_without_finishing_is_lost() {
+    let endpoints = endpoints().await;
+    let mut meshes = meshes(&endpoints).await;
+    for mesh in &mut meshes {
+        all_connected(mesh).await;
+    }
+    // Party 2's mesh stops without a word about its program.
+    let started = std::time::Instant::now();
+    drop(meshes.pop());
+    for mesh in &mut meshes {
+        match next(mesh).await {
+            MeshEvent::Lost { index: 2, reason } => assert!(!reason.is_empty()),
+            other => panic!("expected party 2 lost, got {other:?}"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    // A failing program is reported with its code.
+    meshes[1].announce_exit(3);
+    assert_eq!(next(&mut meshes[0]).await, MeshEvent::Finished { index: 1, code: 3 });
+}
