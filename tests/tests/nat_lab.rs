@@ -142,3 +142,43 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
     assert_ne!(result["answer"], result["sent"], "a 100 GB transfer cannot have completed: {result}");
     eprintln!("relay killed: the transfer ended after {:.1} s: {result}", started.elapsed().as_secs_f64());
 }
+
+/// The session flow of `tests/sessions.rs` with each party behind its own NAT, one of them
+/// symmetric (so its links stay relayed): the MPyC program completes with plain MPyC's results.
+#[test]
+fn a_session_runs_between_parties_behind_nats() {
+    use mpc_id_e2e::session;
+    let lab = match NatLab::new(&[Nat::EndpointIndependent, Nat::EndpointIndependent, Nat::Symmetric]) {
+        Ok(lab) => lab,
+        Err(why) => {
+            eprintln!("\n!!! SKIPPED: the NAT lab cannot be built here ({why}); it needs root and nft !!!\n");
+            return;
+        }
+    };
+    let data = tempfile::tempdir().expect("tempdir");
+    let _mediator = lab.spawn_mediator(data.path());
+    let sites: Vec<Site<'_>> = (0..3).map(|i| Site::new(&lab, i)).collect();
+    let names = ["alice", "bob", "carol"];
+    for (site, name) in sites.iter().zip(names) {
+        site.new_identity(name);
+    }
+    let as_party = |i: usize| {
+        let mut command = sites[i].mpc_id();
+        command.env("MPC_ID_IDENTITY", names[i]);
+        command
+    };
+    let program = "secure_ranking.py";
+    let url = session::create(as_party(0), 3, "lab", program, &[]);
+    for i in 1..3 {
+        let output = session::join(as_party(i), &url, program);
+        assert!(output.status.success(), "{} joins: {}", names[i], String::from_utf8_lossy(&output.stderr));
+    }
+    let runs = (0..3).map(|i| session::spawn_run(as_party(i), "lab", program, &[])).collect();
+    let ended = session::wait_all(runs, Duration::from_secs(240));
+    let expected = session::plain_results(program, 3);
+    for (name, run) in names.iter().zip(&ended) {
+        assert_eq!(run.code, Some(0), "{name} behind its NAT: {}", run.stderr);
+        assert_eq!(session::results(&run.stdout), expected, "{name}'s results");
+        eprintln!("{name}: {}", run.stderr.lines().filter(|l| l.contains("connected")).collect::<Vec<_>>().join(" | "));
+    }
+}
