@@ -169,9 +169,9 @@ fn a_session_runs_between_parties_behind_nats() {
     };
     let program = "secure_ranking.py";
     let url = session::create(as_party(0), 3, "lab", program, &[]);
-    for i in 1..3 {
+    for (i, name) in names.iter().enumerate().skip(1) {
         let output = session::join(as_party(i), &url, program);
-        assert!(output.status.success(), "{} joins: {}", names[i], String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{name} joins: {}", String::from_utf8_lossy(&output.stderr));
     }
     let runs = (0..3).map(|i| session::spawn_run(as_party(i), "lab", program, &[])).collect();
     let ended = session::wait_all(runs, Duration::from_secs(240));
