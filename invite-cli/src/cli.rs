@@ -170,7 +170,17 @@ Examples:
   mpc-id run 3f2a -- python3 -u auction.py          # a session by id prefix")]
     Run(RunArgs),
 
-    /// Run the whole flow on this machine in a throwaway keystore, printing each step.
+    /// Run the whole flow on this machine, printing each step: a mediator, three parties, a
+    /// session, and an MPyC computation through encrypted tunnels.
+    #[command(after_help = "\
+Everything runs on loopback in throwaway keystores: a mediator with SQLite, three identities, a
+signed session invitation behind a short link (and a forged copy, refused), joins, a signed
+manifest, and secure_ranking.py (many rounds of secure comparisons) run by all three parties
+through end-to-end encrypted tunnels. It needs MPyC: `python3 -m pip install mpyc`.
+
+Examples:
+  mpc-id demo
+  mpc-id demo --python .venv/bin/python --home ./demo-keystores")]
     Demo(DemoArgs),
 
     /// Print a shell completion script.
@@ -337,9 +347,12 @@ pub struct ResolveArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Keep the demo identities in this directory instead of a throwaway one.
+    /// Keep the demo keystores (one per party) in this directory instead of a throwaway one.
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// The Python that runs MPyC (`pip install mpyc`).
+    #[arg(long, env = "MPC_ID_PYTHON", default_value = "python3", value_name = "PYTHON")]
+    pub python: String,
 }
 
 #[derive(Debug, Subcommand)]

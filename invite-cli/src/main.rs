@@ -83,7 +83,8 @@ fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         // The did:webvh library logs what then reaches the user as our error; once is enough.
-        0 => "warn,didwebvh_rs=error",
+        // The relay (in `demo`'s mediator) logs every client that goes away as a warning.
+        0 => "warn,didwebvh_rs=error,iroh_relay=error",
         1 => "info",
         _ => "debug",
     };

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub relay_only: bool,
     /// How long a party whose program ended waits for the others to end theirs.
     pub linger: Duration,
+    /// Pass the program's output through (otherwise it is discarded).
+    pub show_output: bool,
 }
 
 impl Default for RunOptions {
@@ -46,6 +48,7 @@ impl Default for RunOptions {
             base_port: None,
             relay_only: false,
             linger: Duration::from_secs(10),
+            show_output: true,
         }
     }
 }
@@ -233,6 +236,9 @@ pub async fn execute(
     progress(Progress::Launching { command: command.clone() });
     let mut child = tokio::process::Command::new(&command[0]);
     child.args(&command[1..]).stdin(Stdio::null()).kill_on_drop(true);
+    if !options.show_output {
+        child.stdout(Stdio::null()).stderr(Stdio::null());
+    }
     if let Some(dir) = &run_dir {
         child.current_dir(dir);
     }
