@@ -1,0 +1,195 @@
+//! The command line of sessions: `mpc-id session ...` and `mpc-id run`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{IdentityName, JsonFlag, QrArgs};
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Create a session you host, and print its signed invitation (QR code, URL, PNG/SVG).
+    #[command(after_help = "\
+The invitation is published at your mediator behind a short link. Parties who join are admitted
+in join order and get indices 1, 2, ... (you are 0), unless --order fixes the order or --confirm
+makes you admit each one (`mpc-id session admit`). When the session is full, you sign the
+manifest (parties, program hash, arguments, MPyC version) and every party gets it.
+
+Examples:
+  mpc-id session create --parties 3 --name auction --program auction.py -- --lots 10
+  mpc-id session create --parties 3 --confirm --png session.png
+  mpc-id session create --parties 2 --order did:peer:2.Ez...,did:webvh:Qm...  --mpyc-ssl")]
+    Create(SessionCreateArgs),
+    /// Join the session an invitation offers (URL, file, PNG with its QR code, or -).
+    #[command(after_help = "\
+The invitation is verified against the host's DID, then a signed join request goes to the host
+through its mediator: the host need not be online. `mpc-id session status` shows the answer.
+
+Examples:
+  mpc-id session join 'https://mediator.example.org/oob?_oobid=...' --program auction.py")]
+    Join(SessionJoinArgs),
+    /// Show your sessions, or one: who has joined, your index, the manifest. Fetches news first.
+    Status(SessionStatusArgs),
+    /// Host: admit a party that asked to join (sessions created with --confirm).
+    Admit(SessionDecideArgs),
+    /// Host: refuse a party, with a reason it is told.
+    Refuse(SessionRefuseArgs),
+    /// Leave a session (the host cancels it for everyone).
+    Leave(SessionRefArgs),
+    /// Write MPyC's own configuration for a ready session, for running it by hand.
+    #[command(after_help = "\
+The ports are base+i for party i on 127.0.0.1, as MPyC's own default; the output lists the
+`mpc-id tunnel` commands that make them reach the other parties.
+
+Examples:
+  mpc-id session export auction --format ini > .config/auction.ini
+  python3 auction.py -C auction.ini
+  python3 auction.py $(mpc-id session export auction --format args)")]
+    Export(SessionExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionCreateArgs {
+    /// The identity that hosts (`-n` as everywhere; spelled --identity here, where --name is
+    /// the session's).
+    #[arg(long = "identity", short = 'n', env = "MPC_ID_IDENTITY", default_value = "default", value_name = "NAME")]
+    pub identity: String,
+    /// How many parties compute, you included.
+    #[arg(long, value_name = "N")]
+    pub parties: usize,
+    /// A name for the session, shown to the parties.
+    #[arg(long, default_value = "mpc")]
+    pub name: String,
+    /// The MPyC program: its SHA-256 goes into the invitation and the manifest. Without it, the
+    /// program you give `mpc-id run` is the one.
+    #[arg(long, value_name = "FILE")]
+    pub program: Option<PathBuf>,
+    /// How long the session (and its invitation) stays valid.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub expires: std::time::Duration,
+    /// The parties by DID, in party order (yours among them); others are refused.
+    #[arg(long, value_delimiter = ',', value_name = "DID,...")]
+    pub order: Option<Vec<String>>,
+    /// Admit each party by hand with `mpc-id session admit`.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Use MPyC's own TLS too (`--ssl`), with per-party certificates pinned in the manifest.
+    #[arg(long)]
+    pub mpyc_ssl: bool,
+    /// The Python whose MPyC version the session runs.
+    #[arg(long, default_value = "python3", value_name = "PYTHON")]
+    pub python: String,
+    #[command(flatten)]
+    pub qr: QrArgs,
+    /// Print only the invitation URL.
+    #[arg(long, conflicts_with = "json")]
+    pub url: bool,
+    #[arg(long)]
+    /// Print the session as JSON.
+    pub json: bool,
+    /// Arguments every party's program gets, after MPyC's own.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionJoinArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session invitation: a URL, a file (URL, JSON or PNG), or - for standard input.
+    pub invitation: String,
+    /// The program you will run: checked against the session's hash now, and used by `run`.
+    #[arg(long, value_name = "FILE")]
+    pub program: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionStatusArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// A session id (or a unique prefix, or its name); all of yours when omitted.
+    pub session: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionRefArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionDecideArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    /// The DID of the party.
+    pub did: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionRefuseArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    /// The DID of the party.
+    pub did: String,
+    /// What the party is told.
+    #[arg(long, default_value = "the host declined")]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// An MPyC `.ini` file for `-C`.
+    Ini,
+    /// MPyC's `-I` and `-P` arguments.
+    Args,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionExportArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Ini)]
+    pub format: ExportFormat,
+    /// Party i's port is BASE+i.
+    #[arg(long, default_value_t = 11365, value_name = "BASE")]
+    pub base_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The session id (or a unique prefix, or its name).
+    pub session: String,
+    /// Print the command and the forwarders, and stop (nothing connects or runs).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Insist on MPyC's own TLS: fail unless the session was created with --mpyc-ssl.
+    #[arg(long)]
+    pub mpyc_ssl: bool,
+    /// How long to wait for the manifest and for every party to connect.
+    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+    pub startup_timeout: std::time::Duration,
+    /// Fixed ports: party i's is BASE+i (free ports otherwise).
+    #[arg(long, value_name = "BASE")]
+    pub base_port: Option<u16>,
+    /// Send only through the mediator's relay, never directly.
+    #[arg(long)]
+    pub relay_only: bool,
+    /// The program to run: interpreter, program file, and optionally its arguments (which must
+    /// then be the session's). Default: python3 and the program named at create or join.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
