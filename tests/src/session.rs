@@ -39,7 +39,7 @@ impl LoopbackMediator {
             .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
             .arg("--data-dir")
             .arg(data.path())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,iroh_relay=error")
             .spawn()
             .expect("mediator starts");
         let url = format!("http://127.0.0.1:{port}");

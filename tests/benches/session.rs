@@ -1,0 +1,129 @@
+//! MPyC over mpc-id against MPyC over plain TCP, on loopback, in one run: the many-rounds
+//! program (`programs/secure_ranking.py`) run by three parties (1) over plain TCP (MPyC's own
+//! `-P` list, the baseline), (2) through `mpc-id run` with direct tunnels, (3) through
+//! `mpc-id run --relay-only` (every byte through the mediator's relay). Reported: MPyC's own
+//! computation time (its "elapsed time", connection set-up excluded) and the whole wall time, as
+//! medians of interleaved rounds and as ratios to the baseline; and the time from `mpc-id run`
+//! to every party connected. Build the release binaries first:
+//!
+//!     cargo build --release --bins && cargo bench -p mpc-id-e2e --bench session
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mpc_id_e2e::session::{self, LoopbackMediator, Party, wait_all};
+
+const ROUNDS: usize = 5;
+const VALUES: &str = "16";
+
+fn main() {
+    let mediator = LoopbackMediator::start();
+    let parties = ["alice", "bob", "carol"].map(|name| Party::new(name, &mediator.url));
+    let url = session::create(parties[0].mpc_id(), 3, "bench", "secure_ranking.py", &["--", "--values", VALUES]);
+    for party in &parties[1..] {
+        assert!(session::join(party.mpc_id(), &url, "secure_ranking.py").status.success());
+    }
+    assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
+
+    let mut plain = Vec::new();
+    let mut direct = Vec::new();
+    let mut relayed = Vec::new();
+    let mut connected = Vec::new();
+    for round in 0..ROUNDS {
+        plain.push(plain_tcp());
+        let (timing, setup) = over_mpc_id(&parties, &[]);
+        direct.push(timing);
+        connected.extend(setup);
+        let (timing, setup) = over_mpc_id(&parties, &["--relay-only"]);
+        relayed.push(timing);
+        connected.extend(setup);
+        eprintln!(
+            "round {}: plain {:?}, direct {:?}, relayed {:?}",
+            round + 1,
+            plain[round],
+            direct[round],
+            relayed[round]
+        );
+    }
+    let (plain, direct, relayed) = (median(plain), median(direct), median(relayed));
+    println!("secure_ranking.py --values {VALUES} (3 parties, 48 values), medians of {ROUNDS} interleaved rounds:");
+    println!("  path              MPyC elapsed   ratio   wall time   ratio");
+    for (name, t) in [("plain TCP", plain), ("mpc-id, direct", direct), ("mpc-id, relayed", relayed)] {
+        println!(
+            "  {name:<16} {:>9.3} s   {:>5.2}x   {:>7.3} s   {:>5.2}x",
+            t.0.as_secs_f64(),
+            t.0.as_secs_f64() / plain.0.as_secs_f64(),
+            t.1.as_secs_f64(),
+            t.1.as_secs_f64() / plain.1.as_secs_f64()
+        );
+    }
+    connected.sort();
+    println!(
+        "time from `mpc-id run` to all parties connected: median {:.2} s, max {:.2} s ({} runs)",
+        connected[connected.len() / 2].as_secs_f64(),
+        connected.last().copied().unwrap_or_default().as_secs_f64(),
+        connected.len()
+    );
+}
+
+/// (MPyC's elapsed time, wall time) of one run: the slowest party's.
+type Timing = (Duration, Duration);
+
+fn median(mut samples: Vec<Timing>) -> Timing {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn plain_tcp() -> Timing {
+    let ports = [free_port(), free_port(), free_port()];
+    let started = Instant::now();
+    let runs: Vec<Child> = (0..3)
+        .map(|i| {
+            let mut command = Command::new(session::python());
+            command.arg(session::program("secure_ranking.py")).args(["-I", &i.to_string()]);
+            for port in ports {
+                command.args(["-P", &format!("127.0.0.1:{port}")]);
+            }
+            command.args(["--values", VALUES]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mpyc")
+        })
+        .collect();
+    timing(&wait_all(runs, Duration::from_secs(600)), started)
+}
+
+fn over_mpc_id(parties: &[Party; 3], extra: &[&str]) -> (Timing, Vec<Duration>) {
+    let started = Instant::now();
+    let runs = parties.iter().map(|p| session::spawn_run(p.mpc_id(), "bench", "secure_ranking.py", extra)).collect();
+    let ended = wait_all(runs, Duration::from_secs(600));
+    let setup = ended
+        .iter()
+        .filter_map(|run| {
+            let line = run.stderr.lines().find(|l| l.contains("all parties connected in"))?;
+            let seconds: f64 = line.rsplit(" in ").next()?.trim_end_matches(" s").parse().ok()?;
+            Some(Duration::from_secs_f64(seconds))
+        })
+        .collect();
+    (timing(&ended, started), setup)
+}
+
+fn timing(ended: &[session::Ended], started: Instant) -> Timing {
+    let mut elapsed = Duration::ZERO;
+    let mut wall = Duration::ZERO;
+    for run in ended {
+        assert_eq!(run.code, Some(0), "a run failed: {}", run.stderr);
+        elapsed = elapsed.max(mpyc_elapsed(&run.stdout));
+        wall = wall.max(run.at.duration_since(started));
+    }
+    (elapsed, wall)
+}
+
+/// MPyC's `Stop MPyC -- elapsed time: H:MM:SS.fff|bytes sent: N`.
+fn mpyc_elapsed(stdout: &str) -> Duration {
+    let line = stdout.lines().find(|l| l.contains("elapsed time:")).expect("MPyC reports its elapsed time");
+    let time = line.split("elapsed time: ").nth(1).and_then(|t| t.split('|').next()).expect("time");
+    let parts: Vec<f64> = time.split(':').map(|p| p.parse().expect("number")).collect();
+    Duration::from_secs_f64(parts[0] * 3600.0 + parts[1] * 60.0 + parts[2])
+}
