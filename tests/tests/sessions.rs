@@ -148,3 +148,42 @@ fn the_lobby_refuses_with_reasons() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("expired"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn dry_run_and_export_show_the_exact_mpyc_configuration() {
+    let mediator = LoopbackMediator::start();
+    let [alice, bob, _] = parties(&mediator);
+    let url = session::create(alice.mpc_id(), 2, "pair", "secure_ranking.py", &["--", "--values", "3"]);
+    assert!(session::join(bob.mpc_id(), &url, "secure_ranking.py").status.success());
+    assert!(alice.mpc_id().args(["session", "status"]).output().expect("status").status.success());
+
+    let output = bob
+        .mpc_id()
+        .args(["run", "pair", "--dry-run", "--base-port", "21000", "--"])
+        .arg(session::python())
+        .arg(session::program("secure_ranking.py"))
+        .output()
+        .expect("dry run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let expected = format!(
+        "{} {} -I 1 -P 127.0.0.1:21001 -P 127.0.0.1:21001 --values 3",
+        session::python(),
+        session::program("secure_ranking.py").display()
+    );
+    assert_eq!(text.lines().next(), Some(expected.as_str()), "{text}");
+    assert!(text.contains("# party 1 listens on 127.0.0.1:21001 for parties [0]"), "{text}");
+
+    let export = |who: &Party, format: &str| {
+        let output = who.mpc_id().args(["session", "export", "pair", "--format", format]).output().expect("export");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert_eq!(export(&alice, "args").trim(), "-I 0 -P 127.0.0.1:11365 -P 127.0.0.1:11366");
+    let ini = export(&alice, "ini");
+    assert!(ini.contains("[Party 0]\nhost = \nport = 11365"), "{ini}");
+    assert!(ini.contains("[Party 1]\nhost = 127.0.0.1\nport = 11366"), "{ini}");
+    assert!(ini.contains(&format!("mpc-id tunnel connect {} --local 127.0.0.1:11366", bob.did)), "{ini}");
+    let ini = export(&bob, "ini");
+    assert!(ini.contains(&format!("mpc-id tunnel listen --to 127.0.0.1:11366 --allow {}", alice.did)), "{ini}");
+}
