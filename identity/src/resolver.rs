@@ -82,14 +82,7 @@ impl Resolver {
     pub async fn verify_invitation(&self, signed: &SignedInvitation, now: u64) -> Result<(Invitation, Resolution)> {
         let from = signed.claimed_from()?;
         let resolution = self.resolve_for_use(&from).await?;
-        let document = resolution.document.clone();
-        let invitation = signed.verify_with(now, |did| {
-            if did == from {
-                Ok(document)
-            } else {
-                Err(Error::SignerMismatch { kid: did.to_owned(), from: from.clone() })
-            }
-        })?;
+        let invitation = signed.verify_with(now, only(from, resolution.document.clone()))?;
         Ok((invitation, resolution))
     }
 
@@ -98,14 +91,7 @@ impl Resolver {
     pub async fn verify_signed(&self, signed: &SignedMessage) -> Result<(Verified, Resolution)> {
         let from = signed.claimed_from()?;
         let resolution = self.resolve_for_use(&from).await?;
-        let document = resolution.document.clone();
-        let verified = envelope::verify(signed, |did| {
-            if did == from {
-                Ok(document)
-            } else {
-                Err(Error::SignerMismatch { kid: did.to_owned(), from: from.clone() })
-            }
-        })?;
+        let verified = envelope::verify(signed, only(from, resolution.document.clone()))?;
         Ok((verified, resolution))
     }
 
@@ -204,6 +190,14 @@ impl Resolver {
 }
 
 /// The peer-book entry for a DID's (latest) document.
+/// A resolver for one verification: `document` for the DID `from` the message claims, and a
+/// refusal for any other (the signer must be the sender).
+fn only(from: String, document: DidDocument) -> impl FnOnce(&str) -> Result<DidDocument> {
+    move |did| {
+        if did == from { Ok(document) } else { Err(Error::SignerMismatch { kid: did.to_owned(), from }) }
+    }
+}
+
 pub fn peer_from(did: &str, document: &DidDocument) -> Peer {
     let authentication_key = document
         .authentication

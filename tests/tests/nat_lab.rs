@@ -38,15 +38,21 @@ fn send(site: &Site<'_>, port: u16, megabytes: u32) -> Value {
     serde_json::from_slice(&output.stdout).expect("json")
 }
 
-#[test]
-fn parties_behind_nats_reach_each_other_through_the_relay() {
-    let lab = match NatLab::new(&[Nat::EndpointIndependent, Nat::EndpointIndependent, Nat::Symmetric]) {
-        Ok(lab) => lab,
+/// Two sites behind endpoint-independent NATs and one behind a symmetric NAT; `None` (said
+/// loudly) where namespaces cannot be made.
+fn lab() -> Option<NatLab> {
+    match NatLab::new(&[Nat::EndpointIndependent, Nat::EndpointIndependent, Nat::Symmetric]) {
+        Ok(lab) => Some(lab),
         Err(why) => {
             eprintln!("\n!!! SKIPPED: the NAT lab cannot be built here ({why}); it needs root and nft !!!\n");
-            return;
+            None
         }
-    };
+    }
+}
+
+#[test]
+fn parties_behind_nats_reach_each_other_through_the_relay() {
+    let Some(lab) = lab() else { return };
     let data = tempfile::tempdir().expect("tempdir");
     let mut mediator = lab.spawn_mediator(data.path());
     let site = |i: usize| Site::new(&lab, i);
@@ -148,13 +154,7 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
 #[test]
 fn a_session_runs_between_parties_behind_nats() {
     use mpc_id_e2e::session;
-    let lab = match NatLab::new(&[Nat::EndpointIndependent, Nat::EndpointIndependent, Nat::Symmetric]) {
-        Ok(lab) => lab,
-        Err(why) => {
-            eprintln!("\n!!! SKIPPED: the NAT lab cannot be built here ({why}); it needs root and nft !!!\n");
-            return;
-        }
-    };
+    let Some(lab) = lab() else { return };
     let data = tempfile::tempdir().expect("tempdir");
     let _mediator = lab.spawn_mediator(data.path());
     let sites: Vec<Site<'_>> = (0..3).map(|i| Site::new(&lab, i)).collect();

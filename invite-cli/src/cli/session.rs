@@ -84,8 +84,8 @@ pub struct SessionCreateArgs {
     /// Print only the invitation URL.
     #[arg(long, conflicts_with = "json")]
     pub url: bool,
-    #[arg(long)]
     /// Print the session as JSON.
+    #[arg(long)]
     pub json: bool,
     /// Arguments every party's program gets, after MPyC's own.
     #[arg(last = true, value_name = "ARGS")]
