@@ -68,6 +68,7 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
         .merge(relay)
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
+        .route("/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -294,6 +295,12 @@ async fn did_web_document(State(mediator): State<Arc<Mediator>>) -> Response {
 async fn did_peer_document(State(mediator): State<Arc<Mediator>>) -> Response {
     let document = serde_json::to_string(mediator.identity.document()).unwrap_or_default();
     json_response(StatusCode::OK, "application/did+json", document)
+}
+
+/// The description of these endpoints (`schemas/mediator.openapi.json`, kept with the code and
+/// checked against the running service by a property-based test).
+async fn openapi() -> Response {
+    json_response(StatusCode::OK, "application/json", include_str!("../../schemas/mediator.openapi.json").to_owned())
 }
 
 async fn ready(State(mediator): State<Arc<Mediator>>) -> Response {

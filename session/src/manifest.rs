@@ -81,6 +81,22 @@ impl Manifest {
         Ok(SignedManifest(envelope::sign(&plaintext, keys, kid)?))
     }
 
+    /// Reads the manifest of `session` from a signed message's plaintext (whose signature the
+    /// caller checked): the schema, the session, and the shape every manifest must have.
+    pub fn from_plaintext(session: &str, plaintext: &Value) -> Result<Manifest> {
+        let bad = |reason: String| Error::bad_manifest(session, reason);
+        let details: Vec<String> = SCHEMA.iter_errors(plaintext).take(3).map(|e| e.to_string()).collect();
+        if !details.is_empty() {
+            return Err(bad(format!("it does not match the manifest schema: {}", details.join("; "))));
+        }
+        let manifest: Manifest = serde_json::from_value(plaintext["body"].clone()).map_err(|e| bad(e.to_string()))?;
+        if manifest.session != session {
+            return Err(bad(format!("it is the manifest of session {}", manifest.session)));
+        }
+        manifest.check_shape()?;
+        Ok(manifest)
+    }
+
     /// The shape every manifest must have, whoever signed it.
     fn check_shape(&self) -> Result<()> {
         let bad = |reason: String| Error::bad_manifest(&self.session, reason);
@@ -137,19 +153,10 @@ impl SignedManifest {
             return Err(bad(format!("it is signed by {claimed}, not by the host {host}")));
         }
         let (verified, _) = resolver.verify_signed(&self.0).await?;
-        let details: Vec<String> = SCHEMA.iter_errors(&verified.message).take(3).map(|e| e.to_string()).collect();
-        if !details.is_empty() {
-            return Err(bad(format!("it does not match the manifest schema: {}", details.join("; "))));
-        }
-        let manifest: Manifest =
-            serde_json::from_value(verified.message["body"].clone()).map_err(|e| bad(e.to_string()))?;
-        if manifest.session != session {
-            return Err(bad(format!("it is the manifest of session {}", manifest.session)));
-        }
+        let manifest = Manifest::from_plaintext(session, &verified.message)?;
         if now >= manifest.expires_time {
             return Err(Error::Expired { session: session.to_owned(), expired_at: manifest.expires_time, now });
         }
-        manifest.check_shape()?;
         match manifest.entry_of(me) {
             None => return Err(bad(format!("it does not list you ({me})"))),
             Some(entry) if entry.endpoint_id != my_endpoint_id => {

@@ -14,13 +14,18 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The Python interpreter of the interop virtual environment that `scripts/test` prepares for
-/// `script`: `webvh_*` scripts have one of their own (see `scripts/test`).
+/// `script`: `webvh_*` scripts and the API test (`api*`) have their own (see `scripts/test`).
 ///
 /// # Panics
 /// When there is none: the interop tests are part of the suite and must not silently pass.
 pub fn python_for(script: &str) -> PathBuf {
-    let (variable, venv) =
-        if script.starts_with("webvh") { ("MPC_ID_PYTHON_WEBVH", ".venv-webvh") } else { ("MPC_ID_PYTHON", ".venv") };
+    let (variable, venv) = if script.starts_with("webvh") {
+        ("MPC_ID_PYTHON_WEBVH", ".venv-webvh")
+    } else if script.starts_with("api") {
+        ("MPC_ID_PYTHON_API", ".venv-api")
+    } else {
+        ("MPC_ID_PYTHON", ".venv")
+    };
     if let Some(path) = std::env::var_os(variable) {
         return PathBuf::from(path);
     }
