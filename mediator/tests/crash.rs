@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -28,66 +27,19 @@ async fn every_acknowledged_forward_survives_sigkill(backend: Backend) {
 
     let bob = Arc::new(Party::at("bob", &base).await);
     bob.enroll().await;
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
 
-    // Eight senders forwarding as fast as they can.
-    let mut senders = Vec::new();
-    for n in 0..8 {
-        let (bob, acknowledged, base) = (Arc::clone(&bob), Arc::clone(&acknowledged), base.clone());
-        senders.push(tokio::spawn(async move {
-            let alice = Party::at(&format!("alice{n}"), &base).await;
-            loop {
-                let (message, inner) = alice.seal_for(&bob, json!({"n": n}));
-                let forward = alice.forward(bob.did(), &inner);
-                let sent = alice
-                    .http
-                    .post(format!("{base}/didcomm"))
-                    .body(forward)
-                    .timeout(Duration::from_secs(2))
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) if response.status() == 202 => {
-                        acknowledged.lock().expect("lock").push(message["id"].as_str().expect("id").to_owned());
-                    }
-                    // Refused or cut off by the kill: not acknowledged, so no promise was made.
-                    _ => return,
-                }
-            }
-        }));
-    }
-    // Kill it mid-load: once plenty of forwards were acknowledged, with senders still going.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while acknowledged.lock().expect("lock").len() < 50 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Eight senders forwarding as fast as they can; killed mid-load, once plenty of forwards
+    // were acknowledged, with the senders still going.
+    let load = load::Load::start(&base, Arc::clone(&bob), 8, true).await;
+    load.until_acknowledged(50).await;
     child.0.kill().expect("SIGKILL");
     child.0.wait().expect("reaped");
-    for sender in senders {
-        let _ = sender.await;
-    }
-    let acknowledged: Vec<String> = acknowledged.lock().expect("lock").clone();
+    let acknowledged = load.stop().await;
     assert!(acknowledged.len() >= 50, "load was running when it died ({} acknowledged)", acknowledged.len());
 
     let _restarted = spawn_mediator(port, data.path(), database_url.as_deref(), &[]);
     wait_ready(&base).await;
-    let mut delivered = Vec::new();
-    loop {
-        let batch = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 100})).await;
-        let Some(attachments) = batch.message.as_ref().and_then(|m| m["attachments"].as_array()).cloned() else {
-            break;
-        };
-        let mut ids = Vec::new();
-        for attachment in &attachments {
-            delivered.push(bob.open_attachment(attachment).0["id"].as_str().expect("id").to_owned());
-            ids.push(attachment["id"].clone());
-        }
-        bob.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": ids})).await;
-    }
-    let unique: HashSet<&String> = delivered.iter().collect();
-    assert_eq!(unique.len(), delivered.len(), "a message was delivered twice after acknowledgement");
-    let missing: Vec<&String> = acknowledged.iter().filter(|id| !unique.contains(id)).collect();
-    assert!(missing.is_empty(), "{} acknowledged forwards lost: {missing:?}", missing.len());
+    load::assert_delivered_once(&acknowledged, &load::drain(&bob).await);
 }
 
 // Several threads, so the senders really are concurrent.

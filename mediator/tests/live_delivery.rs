@@ -4,33 +4,14 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::{Socket, next, send};
 use common::*;
-use futures_util::{SinkExt, StreamExt};
-use mpc_identity::envelope::encrypted;
-use serde_json::{Value, json};
+use futures_util::StreamExt;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn connect(mediator: &TestMediator) -> Socket {
-    let url = format!("{}/ws", mediator.base.replace("http://", "ws://"));
-    tokio_tungstenite::connect_async(url).await.expect("websocket").0
-}
-
-async fn send(socket: &mut Socket, party: &Party, kind: &str, body: Value) {
-    let message = party.message(kind, body);
-    let jwe = encrypted::authcrypt(&message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal");
-    socket.send(Message::text(jwe)).await.expect("send");
-}
-
-/// The next DIDComm message on the socket, opened; fails after 5 s.
-async fn next(socket: &mut Socket, party: &Party) -> Value {
-    let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
-        .await
-        .expect("a message within 5 s")
-        .expect("socket open")
-        .expect("frame");
-    party.open(frame.to_text().expect("text")).expect("a message")
+    ws::connect(&mediator.base).await
 }
 
 async fn messages_are_pushed_live_and_deleted_only_when_acknowledged(backend: Backend) {

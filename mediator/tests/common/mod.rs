@@ -2,6 +2,9 @@
 //! sends is sealed and opened with the same library parties use.
 #![allow(dead_code)]
 
+pub mod load;
+pub mod ws;
+
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted::{self, RecipientKey};
 use mpc_identity::keystore::{DidMethod, Keystore, UnlockedIdentity};
