@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Party, fresh_postgres_database, spawn_mediator, wait_ready};
+use common::{Party, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
@@ -177,18 +177,6 @@ fn tag(envelope: &Value) -> String {
 
 fn seal(party: &Party, message: &Value) -> String {
     encrypted::authcrypt(message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal")
-}
-
-/// Resident set size of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 /// CPU time (user + system) a process has used, in microseconds.
