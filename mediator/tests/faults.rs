@@ -33,17 +33,26 @@ struct OwnPostgres {
 }
 
 impl OwnPostgres {
+    /// On a free port; another process may take the port between our look and the server's
+    /// bind (it is in the ephemeral range), so a failed start is tried again on another.
     fn start() -> Self {
-        let port = 56_000 + u16::try_from(std::process::id() % 1000).unwrap_or(0);
-        let data = format!("/tmp/mpc-id-fault-pg-{port}");
-        let output = Command::new(workspace_script("test-postgres"))
-            .env("MPC_ID_PGPORT", port.to_string())
-            .env("MPC_ID_PGDATA", &data)
-            .output()
-            .expect("scripts/test-postgres");
-        assert!(output.status.success(), "no PostgreSQL server: {}", String::from_utf8_lossy(&output.stderr));
-        let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        OwnPostgres { port, data, url }
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let data = format!("/tmp/mpc-id-fault-pg-{port}");
+            let output = Command::new(workspace_script("test-postgres"))
+                .env("MPC_ID_PGPORT", port.to_string())
+                .env("MPC_ID_PGDATA", &data)
+                .output()
+                .expect("scripts/test-postgres");
+            if output.status.success() {
+                let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+                return OwnPostgres { port, data, url };
+            }
+            failures.push(String::from_utf8_lossy(&output.stderr).into_owned());
+            let _ = std::fs::remove_dir_all(&data);
+        }
+        panic!("no PostgreSQL server: {failures:?}");
     }
 
     fn run(&self, command: &str) {
