@@ -259,8 +259,8 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     };
     let code = runtime()?.block_on(async {
         // The host's program, if none was named at creation, is the one given here.
-        let program_sha256 = match (&record.role, args.command.iter().skip(1).find(|a| !a.starts_with('-'))) {
-            (Role::Host, Some(program)) => Some(program_sha256(std::path::Path::new(program))?),
+        let program_sha256 = match (&record.role, run::program_of(&args.command, None)) {
+            (Role::Host, Ok(program)) => Some(program_sha256(&program)?),
             _ => None,
         };
         let mut last = String::new();

@@ -339,6 +339,7 @@ pub async fn decide(
         None => {
             member.status = MemberStatus::Admitted;
             if record.admitted().count() > record.offer.parties {
+                // Not saved: the member stays as it was on disk.
                 return Err(Error::rejected(&session, "the session is already full"));
             }
             LobbyMessage::JoinAccepted { session, index: index_of(record, did) }

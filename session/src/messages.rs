@@ -140,12 +140,11 @@ pub fn is_lobby_message(received: &Received) -> bool {
 pub async fn open(resolver: &Resolver, received: &Received) -> Result<Incoming> {
     let outer_type = received.message["type"].as_str().unwrap_or_default().to_owned();
     let refuse = |reason: String| Error::rejected("(lobby message)", reason);
-    let sealed_by =
-        received
-            .sender_kid
-            .as_deref()
-            .and_then(|kid| kid.split_once('#').map(|(did, _)| did.to_owned()))
-            .ok_or_else(|| refuse(format!("{outer_type} arrived anonymously; lobby messages must be authenticated")))?;
+    let sealed_by = received
+        .sender_kid
+        .as_deref()
+        .and_then(|kid| mpc_identity::did::split_did_url(kid).map(|(did, _)| did.to_owned()))
+        .ok_or_else(|| refuse(format!("{outer_type} arrived anonymously; lobby messages must be authenticated")))?;
     let signed: SignedMessage = serde_json::from_value(received.message["body"]["signed"].clone())
         .map_err(|e| refuse(format!("{outer_type} carries no signed message ({e})")))?;
     let (verified, _) = resolver.verify_signed(&signed).await?;

@@ -143,6 +143,11 @@ pub async fn plan(
     Ok(RunPlan { session: record.id.clone(), manifest, me: me_index, interpreter, program, peers })
 }
 
+/// The program file a command line (as `run` takes it) runs.
+pub fn program_of(command: &[String], stored: Option<&PathBuf>) -> Result<PathBuf> {
+    split_command(command, stored).map(|(_, program, _)| program)
+}
+
 /// `[interpreter, options..., program, args...]`: the program is the first argument after the
 /// interpreter that is not an option.
 fn split_command(command: &[String], stored: Option<&PathBuf>) -> Result<(Vec<String>, PathBuf, Vec<String>)> {
