@@ -15,11 +15,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::Mediator;
 use crate::error::{Error, Result};
+use crate::live::Arrival;
 use crate::protocol::{Incoming, Outcome, Transport};
-use crate::store::HostedLog;
+use crate::store::{HostedLog, StoredMessage};
 
 const ENCRYPTED: &str = "application/didcomm-encrypted+json";
 const PLAIN: &str = "application/didcomm-plain+json";
@@ -342,7 +345,7 @@ async fn websocket(
 async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketAddr) {
     mediator.metrics.websockets_open.inc();
     let mut owner: Option<String> = None;
-    let mut live: Option<tokio::sync::broadcast::Receiver<()>> = None;
+    let mut live: Option<broadcast::Receiver<Arrival>> = None;
     let mut cursor: u64 = 0;
     // A socket nobody authenticates on is closed: it would otherwise hold a session for free.
     let unauthenticated_deadline = tokio::time::Instant::now() + mediator.config.ws_auth_timeout;
@@ -358,8 +361,9 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
             match live.as_mut() {
                 // A lagged receiver still means "there is news"; a closed one never wakes again.
                 Some(receiver) => match receiver.recv().await {
-                    Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
+                    Ok(arrival) => arrival,
+                    Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => std::future::pending().await,
                 },
                 None => std::future::pending().await,
             }
@@ -392,9 +396,10 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
                 let _ = socket.send(WsMessage::Close(None)).await;
                 break;
             }
-            _ = wake => {
+            arrival = wake => {
                 if let Some(owner) = &owner
-                    && let Some(delivery) = push_pending(&mediator, owner, &mut cursor).await
+                    && let Some(receiver) = live.as_mut()
+                    && let Some(delivery) = push(&mediator, owner, arrival, receiver, &mut cursor).await
                     && socket.send(WsMessage::Text(delivery.into())).await.is_err()
                 {
                     break;
@@ -410,7 +415,7 @@ async fn on_frame(
     mediator: &Mediator,
     text: &str,
     owner: &mut Option<String>,
-    live: &mut Option<tokio::sync::broadcast::Receiver<()>>,
+    live: &mut Option<broadcast::Receiver<Arrival>>,
     cursor: &mut u64,
 ) -> Option<String> {
     mediator.learn_sender(text).await;
@@ -461,23 +466,53 @@ fn seal_text(mediator: &Mediator, message: &Value, incoming: &Incoming) -> Optio
     }
 }
 
-/// A sealed `delivery` of the queued messages after `cursor`, which moves past them.
-async fn push_pending(mediator: &Mediator, owner: &str, cursor: &mut u64) -> Option<String> {
-    let fresh = match mediator.store.fetch(owner, None, *cursor, crate::protocol::MAX_BATCH).await {
-        Ok(fresh) => fresh,
-        Err(e) => {
-            tracing::warn!(error = %e, "live delivery could not read the queue");
-            return None;
+/// A sealed `delivery` of what arrived after `cursor`, which moves past it: the messages the
+/// wake-ups carried, taking any others already waiting, or the queue when a wake-up carried none
+/// (or the session fell behind).
+async fn push(
+    mediator: &Mediator,
+    owner: &str,
+    arrival: Arrival,
+    receiver: &mut broadcast::Receiver<Arrival>,
+    cursor: &mut u64,
+) -> Option<String> {
+    let batch = crate::protocol::MAX_BATCH as usize;
+    let mut arrived: Vec<Arc<StoredMessage>> = Vec::new();
+    let mut read_queue = false;
+    let mut next = Some(arrival);
+    while let Some(arrival) = next.take() {
+        match arrival {
+            // Queued before the last read of the queue, and pushed with it.
+            Some(message) if message.seq <= *cursor => {}
+            Some(message) => arrived.push(message),
+            None => read_queue = true,
         }
-    };
-    let last = fresh.last()?.seq;
-    *cursor = last;
-    if fresh.len() == crate::protocol::MAX_BATCH as usize {
-        // More may wait behind this batch: look again after sending it.
-        mediator.live.notify(owner);
+        if arrived.len() < batch {
+            next = match receiver.try_recv() {
+                Ok(arrival) => Some(arrival),
+                Err(TryRecvError::Lagged(_)) => Some(None),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+            };
+        }
     }
-    mediator.metrics.messages_delivered.add(fresh.len() as u64);
+    if read_queue {
+        // The queue holds everything that arrived, in order.
+        arrived = match mediator.store.fetch(owner, None, *cursor, crate::protocol::MAX_BATCH).await {
+            Ok(fresh) => fresh.into_iter().map(Arc::new).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "live delivery could not read the queue");
+                return None;
+            }
+        };
+        if arrived.len() == batch {
+            // More may wait behind this batch: look again after sending it.
+            mediator.live.notify(owner);
+        }
+    }
+    *cursor = arrived.last()?.seq;
+    mediator.metrics.messages_delivered.add(arrived.len() as u64);
     let mut delivery = mediator.message(crate::protocol::DELIVERY, serde_json::json!({}), Some(owner));
-    delivery["attachments"] = Value::Array(fresh.iter().map(crate::protocol::attachment).collect());
+    delivery["attachments"] =
+        Value::Array(arrived.iter().map(|message| crate::protocol::attachment(message)).collect());
     mediator.seal(&delivery, owner).map_err(|e| tracing::error!(error = %e, "cannot seal a delivery")).ok()
 }

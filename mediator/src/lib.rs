@@ -145,7 +145,7 @@ impl Mediator {
         let store = store::open(&database_url).await?;
         let live = Arc::new(LiveHub::default());
         let hub = Arc::clone(&live);
-        store.watch(Arc::new(move |owner: &str| hub.notify(owner))).await?;
+        store.watch(Arc::new(move |owner: &str, message| hub.arrived(owner, message))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
         let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did);
         let ledger_base = ledger_base(&public_url, config.public_url.is_some());

@@ -1,29 +1,45 @@
-//! Live delivery within one process: a forward wakes the WebSocket sessions of the message's
-//! owner, which then read the queue. The queue stays the only source of truth, so a missed wake-up
-//! delays a message but never loses it.
+//! Live delivery within one process: a queued message wakes the WebSocket sessions of its owner.
+//! A wake-up carries the message when the store promises queue order (SQLite), so the session
+//! pushes it without reading the queue; otherwise, or when a session fell behind, the session
+//! reads the queue. The queue stays the only source of truth, so a missed wake-up delays a
+//! message but never loses it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
+use crate::store::StoredMessage;
+
+/// What a session is woken with: a message queued in order, or `None`: read the queue.
+pub type Arrival = Option<Arc<StoredMessage>>;
+
+/// Wake-ups a session may fall behind by before it reads the queue instead. Each live owner's
+/// channel holds this many slots, so it stays small.
+const CAPACITY: usize = 64;
+
 #[derive(Debug, Default)]
 pub struct LiveHub {
-    channels: Mutex<HashMap<String, broadcast::Sender<()>>>,
+    channels: Mutex<HashMap<String, broadcast::Sender<Arrival>>>,
 }
 
 impl LiveHub {
     /// A wake-up receiver for `owner`'s queue.
-    pub fn subscribe(&self, owner: &str) -> broadcast::Receiver<()> {
+    pub fn subscribe(&self, owner: &str) -> broadcast::Receiver<Arrival> {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        channels.entry(owner.to_owned()).or_insert_with(|| broadcast::channel(16).0).subscribe()
+        channels.entry(owner.to_owned()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
     }
 
-    /// Wakes `owner`'s live sessions, if any.
+    /// Wakes `owner`'s live sessions, if any, to read the queue.
     pub fn notify(&self, owner: &str) {
+        self.arrived(owner, None);
+    }
+
+    /// Wakes `owner`'s live sessions, if any, with what arrived.
+    pub fn arrived(&self, owner: &str, arrival: Arrival) {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(sender) = channels.get(owner)
-            && sender.send(()).is_err()
+            && sender.send(arrival).is_err()
         {
             // Nobody listens any more.
             channels.remove(owner);

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::{Incoming, Outcome};
 use crate::Mediator;
 use crate::error::{Error, Result};
-use crate::store::NewMessage;
+use crate::store::{Enqueued, NewMessage};
 
 pub const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
 
@@ -37,30 +37,24 @@ pub async fn forward(mediator: &Mediator, incoming: &Incoming) -> Result<Outcome
     // The same envelope forwarded twice is a replay, whoever sends it.
     let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(inner.as_bytes()));
     let now = crate::now();
-    if !mediator.store.remember("forward", &digest, now).await? {
-        return Err(Error::Replay(format!("forward of envelope {digest}")));
-    }
     let id = uuid::Uuid::new_v4().to_string();
-    let stored = mediator
-        .store
-        .enqueue(
-            &NewMessage {
-                id: &id,
-                owner: &owner,
-                recipient: next,
-                body: &inner,
-                received_at: now,
-                expires_at: now.saturating_add(mediator.config.message_ttl.as_secs()),
-            },
-            mediator.config.queue_cap,
-        )
-        .await?;
-    if !stored {
-        return Err(Error::QueueFull(next.to_owned()));
+    let message = NewMessage {
+        id: &id,
+        owner: &owner,
+        recipient: next,
+        body: &inner,
+        digest: &digest,
+        received_at: now,
+        expires_at: now.saturating_add(mediator.config.message_ttl.as_secs()),
+    };
+    // The store wakes the owner's live sessions.
+    match mediator.store.enqueue_forward(&message, mediator.config.queue_cap).await? {
+        Enqueued::Stored => {}
+        Enqueued::Replay => return Err(Error::Replay(format!("forward of envelope {digest}"))),
+        Enqueued::QueueFull => return Err(Error::QueueFull(next.to_owned())),
     }
     mediator.metrics.forwards_stored.inc();
     tracing::debug!(%id, owner = %owner, bytes = inner.len(), "stored a forwarded message");
-    mediator.live.notify(&owner);
     Ok(Outcome::Accepted)
 }
 

@@ -5,6 +5,7 @@
 //! the two never loses one. The SQL is plain text checked by the tests, not at compile time, so
 //! building needs no database.
 
+mod group_commit;
 mod postgres;
 mod sqlite;
 
@@ -17,18 +18,32 @@ use crate::error::{Error, Result};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-/// Called with the owner of each newly queued message, from whichever instance queued it.
-pub type Wake = Arc<dyn Fn(&str) + Send + Sync>;
+/// Called with the owner of each newly queued message, from whichever instance queued it, and
+/// the message itself when the store can promise that an owner's wake-ups come in queue order
+/// (SQLite: one writer). `None` means "read the queue".
+pub type Wake = Arc<dyn Fn(&str, Option<Arc<StoredMessage>>) + Send + Sync>;
 
-/// A message to queue.
+/// A forwarded message to queue.
 #[derive(Clone, Debug)]
 pub struct NewMessage<'a> {
     pub id: &'a str,
     pub owner: &'a str,
     pub recipient: &'a str,
     pub body: &'a str,
+    /// The envelope's SHA-256: the same envelope is queued at most once, whoever forwards it.
+    pub digest: &'a str,
     pub received_at: u64,
     pub expires_at: u64,
+}
+
+/// What queueing a forwarded message did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    Stored,
+    /// The same envelope was forwarded before.
+    Replay,
+    /// Its owner already has the cap of messages waiting.
+    QueueFull,
 }
 
 /// A queued message.
@@ -73,8 +88,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn recipients(&self, owner: &str) -> Result<Vec<String>>;
     /// The party a recipient DID (or DID URL) was registered by.
     async fn owner_of(&self, recipient: &str) -> Result<Option<String>>;
-    /// Queues a message unless its owner already has `cap` waiting; `false` when full.
-    async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool>;
+    /// Queues a forwarded message unless its envelope was queued before or its owner already
+    /// has `cap` waiting, then wakes the owner's live sessions (see [`Store::watch`]).
+    async fn enqueue_forward(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued>;
     async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
     /// The oldest `limit` messages of `owner` (for one recipient, if given) after position `after`.
     async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>>;
@@ -98,11 +114,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn put_ledger_log(&self, name: &str, log: &HostedLog, extends: Option<u32>, now: u64) -> Result<bool>;
     /// Drops expired messages and invitations, and replay records older than `seen_before`.
     async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64>;
-    /// Calls `wake` for messages queued by other instances sharing this database. A database
-    /// only one process uses has none, and needs no watching.
-    async fn watch(&self, _wake: Wake) -> Result<()> {
-        Ok(())
-    }
+    /// Calls `wake` for every message queued from now on, by this instance or by others sharing
+    /// the database.
+    async fn watch(&self, wake: Wake) -> Result<()>;
 }
 
 /// Opens the store a database URL names, running its migrations.
@@ -125,30 +139,9 @@ pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// Queues a message unless its owner has `$cap` waiting: one statement, so the cap holds under
-/// concurrent forwards. `$message` is a [`NewMessage`].
-macro_rules! enqueue_query {
-    ($message:expr, $cap:expr) => {
-        sqlx::query(
-            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at) \
-             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), \
-                    CAST($5 AS BIGINT), CAST($6 AS BIGINT) \
-             WHERE (SELECT COUNT(*) FROM messages WHERE owner = $2) < $7",
-        )
-        .bind($message.id)
-        .bind($message.owner)
-        .bind($message.recipient)
-        .bind($message.body)
-        .bind(crate::store::to_i64($message.received_at))
-        .bind(crate::store::to_i64($message.expires_at))
-        .bind(crate::store::to_i64($cap))
-    };
-}
-pub(crate) use enqueue_query;
-
-/// `impl Store for $store` with the methods both databases share (the type has a `pool` field
-/// and `insert_in_order` and `after_enqueue` methods), plus any methods given in braces. The SQL is the subset both
-/// speak: `$n` parameters, `ON CONFLICT`, `CAST`.
+/// `impl Store for $store` with the methods both databases share (the type has a `pool` field),
+/// plus the methods given in braces (`enqueue_forward` and `watch`, where they differ). The SQL is
+/// the subset both speak: `$n` parameters, `ON CONFLICT`, `CAST`.
 macro_rules! impl_store {
     ($store:ty, { $($extra:tt)* }) => {
         #[async_trait::async_trait]
@@ -213,14 +206,6 @@ macro_rules! impl_store {
                 .bind(recipient)
                 .fetch_optional(&self.pool)
                 .await?)
-        }
-
-        async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
-            let inserted = self.insert_in_order(message, cap).await?;
-            if inserted {
-                self.after_enqueue(message.owner).await?;
-            }
-            Ok(inserted)
         }
 
         async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64> {

@@ -2,11 +2,12 @@
 //! NOTIFY, and every instance LISTENs, so a party whose WebSocket is on instance B hears at once
 //! of a forward that arrived through instance A.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
-use super::{NewMessage, StoredMessage, UpdateResult, Wake, enqueue_query, impl_store};
+use super::{Enqueued, NewMessage, StoredMessage, UpdateResult, Wake, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -15,6 +16,17 @@ const CHANNEL: &str = "mpc_mediator_queued";
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// This instance's wake-up, set by `watch`.
+    wake: Arc<OnceLock<WakeSlot>>,
+}
+
+/// A [`Wake`] that can sit in a `Debug` struct.
+struct WakeSlot(Wake);
+
+impl std::fmt::Debug for WakeSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wake")
+    }
 }
 
 impl PostgresStore {
@@ -24,37 +36,78 @@ impl PostgresStore {
         // Instances starting together must not run the migrations twice at once: sqlx takes
         // an advisory lock around them.
         MIGRATIONS.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, wake: Arc::default() })
     }
 
-    /// Concurrent inserts commit in any order, so a live session's cursor could pass a message
-    /// that commits later. One owner's inserts are serialized by a lock held until commit, so its
-    /// queue positions grow in commit order; different owners do not wait for each other.
-    async fn insert_in_order(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
+    /// The replay record, the message and its NOTIFY (sent at commit) in one transaction, so a
+    /// refused message leaves no trace. Concurrent inserts commit in any order, so a live
+    /// session's cursor could pass a message that commits later: one owner's inserts are
+    /// serialized by a lock held until commit, so its queue positions grow in commit order;
+    /// different owners do not wait for each other.
+    async fn insert_in_order(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(message.owner)
             .execute(&mut *transaction)
             .await?;
-        let inserted = enqueue_query!(message, cap).execute(&mut *transaction).await?.rows_affected();
+        let fresh = sqlx::query(
+            "INSERT INTO seen_messages (sender, id, seen_at) VALUES ('forward', $1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(message.digest)
+        .bind(super::to_i64(message.received_at))
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        if fresh == 0 {
+            return Ok(Enqueued::Replay);
+        }
+        // One statement, so the cap holds under concurrent forwards.
+        let inserted = sqlx::query(
+            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at) \
+             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), \
+                    CAST($5 AS BIGINT), CAST($6 AS BIGINT) \
+             WHERE (SELECT COUNT(*) FROM messages WHERE owner = $2) < $7",
+        )
+        .bind(message.id)
+        .bind(message.owner)
+        .bind(message.recipient)
+        .bind(message.body)
+        .bind(super::to_i64(message.received_at))
+        .bind(super::to_i64(message.expires_at))
+        .bind(super::to_i64(cap))
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(Enqueued::QueueFull);
+        }
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message.owner).execute(&mut *transaction).await?;
         transaction.commit().await?;
-        Ok(inserted == 1)
-    }
-
-    async fn after_enqueue(&self, owner: &str) -> Result<()> {
-        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(owner).execute(&self.pool).await?;
-        Ok(())
+        Ok(Enqueued::Stored)
     }
 }
 
 impl_store!(PostgresStore, {
+    async fn enqueue_forward(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
+        let outcome = self.insert_in_order(message, cap).await?;
+        // Other instances hear of it through NOTIFY; this one at once. Positions are in commit
+        // order only per owner and instance, so sessions read the queue rather than trust a push.
+        if outcome == Enqueued::Stored
+            && let Some(WakeSlot(wake)) = self.wake.get()
+        {
+            wake(message.owner, None);
+        }
+        Ok(outcome)
+    }
+
     async fn watch(&self, wake: Wake) -> Result<()> {
+        let _ = self.wake.set(WakeSlot(Arc::clone(&wake)));
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(notification) => wake(notification.payload()),
+                    Ok(notification) => wake(notification.payload(), None),
                     // The listener reconnects on the next recv; a wake-up missed meanwhile only
                     // delays delivery until the next one or the next pickup.
                     Err(e) => {

@@ -1,12 +1,17 @@
 //! SQLite in WAL mode: readers never block the writer, and a committed transaction survives a
 //! killed process (`synchronous = NORMAL`; only a power cut can lose the last commits).
+//!
+//! Forwards, the one write that comes in floods, go through a [`GroupCommit`] writer; everything
+//! else through the pool.
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{NewMessage, StoredMessage, UpdateResult, enqueue_query, impl_store};
+use super::group_commit::GroupCommit;
+use super::{Enqueued, NewMessage, StoredMessage, UpdateResult, Wake, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -14,6 +19,7 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlit
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    forwards: GroupCommit,
 }
 
 impl SqliteStore {
@@ -24,21 +30,22 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         MIGRATIONS.run(&pool).await?;
-        Ok(SqliteStore { pool })
-    }
-
-    /// SQLite has one writer at a time, so queue positions are handed out in commit order
-    /// already, and the insert needs no transaction of its own.
-    async fn insert_in_order(&self, message: &NewMessage<'_>, cap: u64) -> Result<bool> {
-        Ok(enqueue_query!(message, cap).execute(&self.pool).await?.rows_affected() == 1)
-    }
-
-    /// One process owns a SQLite file: the caller wakes its own sessions.
-    async fn after_enqueue(&self, _owner: &str) -> Result<()> {
-        Ok(())
+        let forwards = GroupCommit::start(options.connect().await?);
+        Ok(SqliteStore { pool, forwards })
     }
 }
 
-impl_store!(SqliteStore, {});
+impl_store!(SqliteStore, {
+    async fn enqueue_forward(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
+        self.forwards.enqueue(message, cap).await
+    }
+
+    /// One process owns a SQLite file, and its one writer queues in order: wakes carry the
+    /// message.
+    async fn watch(&self, wake: Wake) -> Result<()> {
+        self.forwards.on_queued(wake);
+        Ok(())
+    }
+});

@@ -1,0 +1,177 @@
+//! Group commit for SQLite's one writer: forwards that arrive while the previous batch is being
+//! written are queued together, by one statement. Its trigger records each envelope's digest (a
+//! replay fails the statement), a window function keeps each owner under its cap, and RETURNING
+//! hands back the queue positions. A batch that fails is written again one forward at a time, so
+//! only the replay (or whatever failed) is refused.
+//!
+//! Why: sqlx runs each SQLite statement on the connection's own thread, and that hand-off, not
+//! SQLite, was most of a forward's cost (docs/BENCHMARKS.md). A batch pays it once.
+//!
+//! The writer is the only one that queues messages in this file, so positions grow in the order
+//! it wakes owners: a wake-up can carry the message itself, and a live session can push it
+//! without reading the queue.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Enqueued, NewMessage, StoredMessage, Wake};
+use crate::error::{Error, Result};
+
+/// Most forwards one statement queues (nine parameters each; SQLite allows 32,766).
+const MAX_BATCH: usize = 128;
+/// Forwards waiting for the writer before senders wait to hand theirs over.
+const BACKLOG: usize = 4096;
+
+/// The handle forwards are queued through.
+#[derive(Clone)]
+pub struct GroupCommit {
+    requests: mpsc::Sender<Request>,
+    wake: Arc<OnceLock<Wake>>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").field("waiting", &(BACKLOG - self.requests.capacity())).finish()
+    }
+}
+
+struct Request {
+    message: Message,
+    cap: u64,
+    reply: oneshot::Sender<Result<Enqueued>>,
+}
+
+/// A [`NewMessage`] the writer task can own.
+struct Message {
+    id: String,
+    owner: String,
+    recipient: String,
+    body: String,
+    digest: String,
+    received_at: i64,
+    expires_at: i64,
+}
+
+impl GroupCommit {
+    /// Starts the writer on its own connection.
+    pub fn start(connection: SqliteConnection) -> Self {
+        let (requests, receiver) = mpsc::channel(BACKLOG);
+        let wake = Arc::new(OnceLock::new());
+        tokio::spawn(write_forever(connection, receiver, Arc::clone(&wake)));
+        GroupCommit { requests, wake }
+    }
+
+    /// Who to tell about each queued message, in queue order.
+    pub fn on_queued(&self, wake: Wake) {
+        let _ = self.wake.set(wake);
+    }
+
+    /// Queues `message` with the next batch; returns once that batch is committed.
+    pub async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
+        let (reply, outcome) = oneshot::channel();
+        let message = Message {
+            id: message.id.to_owned(),
+            owner: message.owner.to_owned(),
+            recipient: message.recipient.to_owned(),
+            body: message.body.to_owned(),
+            digest: message.digest.to_owned(),
+            received_at: super::to_i64(message.received_at),
+            expires_at: super::to_i64(message.expires_at),
+        };
+        self.requests.send(Request { message, cap, reply }).await.map_err(|_| writer_gone())?;
+        outcome.await.map_err(|_| writer_gone())?
+    }
+}
+
+fn writer_gone() -> Error {
+    Error::Storage(sqlx::Error::WorkerCrashed)
+}
+
+async fn write_forever(
+    mut connection: SqliteConnection,
+    mut requests: mpsc::Receiver<Request>,
+    wake: Arc<OnceLock<Wake>>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcomes: Vec<std::result::Result<Option<u64>, sqlx::Error>> = match insert(&mut connection, &batch).await {
+            Ok(positions) => batch.iter().map(|request| Ok(positions.get(&request.message.id).copied())).collect(),
+            Err(_) => {
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for request in &batch {
+                    outcomes.push(match insert(&mut connection, std::slice::from_ref(request)).await {
+                        Ok(positions) => Ok(positions.get(&request.message.id).copied()),
+                        Err(e) => Err(e),
+                    });
+                }
+                outcomes
+            }
+        };
+        let mut queued: Vec<(u64, Request)> = Vec::new();
+        for (request, outcome) in batch.drain(..).zip(outcomes) {
+            let reply = match outcome {
+                Ok(Some(seq)) => {
+                    queued.push((seq, request));
+                    continue;
+                }
+                Ok(None) => Ok(Enqueued::QueueFull),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Enqueued::Replay),
+                Err(e) => Err(Error::Storage(e)),
+            };
+            let _ = request.reply.send(reply);
+        }
+        queued.sort_unstable_by_key(|(seq, _)| *seq);
+        for (seq, request) in queued {
+            let _ = request.reply.send(Ok(Enqueued::Stored));
+            if let Some(wake) = wake.get() {
+                let Message { id, owner, recipient, body, received_at, .. } = request.message;
+                let received_at = u64::try_from(received_at).unwrap_or(0);
+                wake(&owner, Some(Arc::new(StoredMessage { seq, id, recipient, body, received_at })));
+            }
+        }
+    }
+}
+
+/// Queues `batch` in one statement: each message unless its owner would pass its cap (counting
+/// the messages before it in the batch). Returns the positions of those queued, by id.
+async fn insert(
+    connection: &mut SqliteConnection,
+    batch: &[Request],
+) -> std::result::Result<HashMap<String, u64>, sqlx::Error> {
+    // The SELECT reads `messages`, so SQLite evaluates it in full before inserting: the count is
+    // the queue before this batch, and `position` adds this batch's earlier messages of the owner.
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest) \
+         SELECT column2, column3, column4, column5, column6, column7, column8 FROM \
+         (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position FROM (",
+    );
+    query.push_values(batch.iter().enumerate(), |mut row, (order, request)| {
+        let message = &request.message;
+        row.push_bind(order as i64)
+            .push_bind(message.id.clone())
+            .push_bind(message.owner.clone())
+            .push_bind(message.recipient.clone())
+            .push_bind(message.body.clone())
+            .push_bind(message.received_at)
+            .push_bind(message.expires_at)
+            .push_bind(message.digest.clone())
+            .push_bind(super::to_i64(request.cap));
+    });
+    query.push(
+        ")) AS batch \
+         WHERE (SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3) + batch.position <= batch.column9 \
+         ORDER BY batch.column1 \
+         RETURNING id, seq",
+    );
+    let rows = query.build().fetch_all(&mut *connection).await?;
+    let mut positions = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.try_get("seq")?;
+        positions.insert(row.try_get("id")?, u64::try_from(seq).unwrap_or(0));
+    }
+    Ok(positions)
+}
