@@ -34,8 +34,8 @@ async fn run() {
     } else {
         eprintln!("MPC_ID_TEST_POSTGRES_URL not set: PostgreSQL skipped");
     }
-    println!("| database | senders | messages | msgs/s | p50 ms | p99 ms | mediator CPU µs/msg |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| database | senders | messages | msgs/s | p50 ms | p99 ms | mediator CPU µs/msg | client CPU µs/msg |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut memory = Vec::new();
     for (name, database_url) in backends {
         let data = tempfile::tempdir().expect("tempdir");
@@ -53,10 +53,12 @@ async fn run() {
         for senders in [1, 16, 256] {
             let messages = if senders == 1 { 1_000 } else { 4_000 };
             let cpu_before = cpu_micros(child.id());
-            let (rate, p50, p99) = measure(&base, senders, messages).await;
+            let (rate, p50, p99, client) = measure(&base, senders, messages).await;
             // Includes enrolling the two parties of the run: a few requests among thousands.
             let per_message = (cpu_micros(child.id()) - cpu_before) as f64 / messages as f64;
-            println!("| {name} | {senders} | {messages} | {rate:.0} | {p50:.2} | {p99:.2} | {per_message:.0} |");
+            println!(
+                "| {name} | {senders} | {messages} | {rate:.0} | {p50:.2} | {p99:.2} | {per_message:.0} | {client:.0} |"
+            );
         }
 
         let mut sockets = Vec::new();
@@ -79,8 +81,9 @@ async fn run() {
 }
 
 /// Sends `count` forwards from `senders` concurrent senders to a party listening live; returns
-/// messages per second (first send to last delivery) and the p50/p99 latency in milliseconds.
-async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64) {
+/// messages per second (first send to last delivery), the p50/p99 latency in milliseconds, and
+/// this process's CPU time per message meanwhile (in µs: sending, and opening what arrives).
+async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64, f64) {
     let bob = Party::at("bob", base).await;
     bob.enroll().await;
     let alice = Party::at("alice", base).await;
@@ -143,6 +146,7 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64) {
     let queue = Arc::new(Mutex::new(forwards));
     let client = reqwest::Client::new();
     let started = Instant::now();
+    let client_before = cpu_micros(std::process::id());
     let mut tasks = Vec::new();
     for _ in 0..senders {
         let (queue, sent_at, client, endpoint) =
@@ -160,6 +164,7 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64) {
         task.await.expect("sender");
     }
     let _ = tokio::time::timeout(Duration::from_secs(120), receiver).await;
+    let client = (cpu_micros(std::process::id()) - client_before) as f64 / count as f64;
     let (sent, arrived) = (sent_at.lock().expect("lock"), arrived_at.lock().expect("lock"));
     assert_eq!(arrived.len(), count, "every message delivered live");
     let last = arrived.values().max().copied().unwrap_or(started);
@@ -167,7 +172,7 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64) {
         arrived.iter().map(|(tag, at)| at.duration_since(sent[tag]).as_secs_f64() * 1000.0).collect();
     latencies.sort_by(f64::total_cmp);
     let percentile = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    (count as f64 / last.duration_since(started).as_secs_f64(), percentile(0.50), percentile(0.99))
+    (count as f64 / last.duration_since(started).as_secs_f64(), percentile(0.50), percentile(0.99), client)
 }
 
 /// A message's identity without opening it: the start of its ciphertext.

@@ -397,11 +397,12 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
                 break;
             }
             arrival = wake => {
-                if let Some(owner) = &owner
-                    && let Some(receiver) = live.as_mut()
-                    && let Some(delivery) = push(&mediator, owner, arrival, receiver, &mut cursor).await
-                    && socket.send(WsMessage::Text(delivery.into())).await.is_err()
-                {
+                let (Some(owner), Some(receiver)) = (&owner, live.as_mut()) else { continue };
+                let mut sent = true;
+                for delivery in push(&mediator, owner, arrival, receiver, &mut cursor).await {
+                    sent = sent && socket.send(WsMessage::Text(delivery.into())).await.is_ok();
+                }
+                if !sent {
                     break;
                 }
             }
@@ -466,28 +467,29 @@ fn seal_text(mediator: &Mediator, message: &Value, incoming: &Incoming) -> Optio
     }
 }
 
-/// A sealed `delivery` of what arrived after `cursor`, which moves past it: the messages the
-/// wake-ups carried, taking any others already waiting, or the queue when a wake-up carried none
-/// (or the session fell behind).
+/// Sealed `delivery` messages of what arrived after `cursor`, which moves past it: the messages
+/// the wake-ups carried, taking any others already waiting, or the queue when a wake-up carried
+/// none (or the session fell behind).
 async fn push(
     mediator: &Mediator,
     owner: &str,
     arrival: Arrival,
     receiver: &mut broadcast::Receiver<Arrival>,
     cursor: &mut u64,
-) -> Option<String> {
-    let batch = crate::protocol::MAX_BATCH as usize;
-    let mut arrived: Vec<Arc<StoredMessage>> = Vec::new();
-    let mut read_queue = false;
+) -> Vec<String> {
+    let limit = crate::protocol::MAX_BATCH as usize;
+    let mut arrivals: Vec<Arc<[StoredMessage]>> = Vec::new();
+    let (mut count, mut read_queue) = (0, false);
     let mut next = Some(arrival);
     while let Some(arrival) = next.take() {
         match arrival {
-            // Queued before the last read of the queue, and pushed with it.
-            Some(message) if message.seq <= *cursor => {}
-            Some(message) => arrived.push(message),
+            Some(messages) => {
+                count += messages.len();
+                arrivals.push(messages);
+            }
             None => read_queue = true,
         }
-        if arrived.len() < batch {
+        if count < limit && !read_queue {
             next = match receiver.try_recv() {
                 Ok(arrival) => Some(arrival),
                 Err(TryRecvError::Lagged(_)) => Some(None),
@@ -495,24 +497,36 @@ async fn push(
             };
         }
     }
-    if read_queue {
+    let fetched: Vec<StoredMessage>;
+    let messages: Vec<&StoredMessage> = if read_queue {
         // The queue holds everything that arrived, in order.
-        arrived = match mediator.store.fetch(owner, None, *cursor, crate::protocol::MAX_BATCH).await {
-            Ok(fresh) => fresh.into_iter().map(Arc::new).collect(),
+        fetched = match mediator.store.fetch(owner, None, *cursor, crate::protocol::MAX_BATCH).await {
+            Ok(fetched) => fetched,
             Err(e) => {
                 tracing::warn!(error = %e, "live delivery could not read the queue");
-                return None;
+                return Vec::new();
             }
         };
-        if arrived.len() == batch {
+        if fetched.len() == limit {
             // More may wait behind this batch: look again after sending it.
             mediator.live.notify(owner);
         }
-    }
-    *cursor = arrived.last()?.seq;
-    mediator.metrics.messages_delivered.add(arrived.len() as u64);
-    let mut delivery = mediator.message(crate::protocol::DELIVERY, serde_json::json!({}), Some(owner));
-    delivery["attachments"] =
-        Value::Array(arrived.iter().map(|message| crate::protocol::attachment(message)).collect());
-    mediator.seal(&delivery, owner).map_err(|e| tracing::error!(error = %e, "cannot seal a delivery")).ok()
+        fetched.iter().collect()
+    } else {
+        // Those at or before the cursor were queued before the last read of the queue, and
+        // pushed with it.
+        arrivals.iter().flat_map(|messages| messages.iter()).filter(|message| message.seq > *cursor).collect()
+    };
+    let Some(last) = messages.last() else { return Vec::new() };
+    *cursor = last.seq;
+    mediator.metrics.messages_delivered.add(messages.len() as u64);
+    messages
+        .chunks(limit)
+        .filter_map(|chunk| {
+            let mut delivery = mediator.message(crate::protocol::DELIVERY, serde_json::json!({}), Some(owner));
+            delivery["attachments"] =
+                Value::Array(chunk.iter().map(|message| crate::protocol::attachment(message)).collect());
+            mediator.seal(&delivery, owner).map_err(|e| tracing::error!(error = %e, "cannot seal a delivery")).ok()
+        })
+        .collect()
 }

@@ -1,5 +1,5 @@
 //! Live delivery within one process: a queued message wakes the WebSocket sessions of its owner.
-//! A wake-up carries the message when the store promises queue order (SQLite), so the session
+//! A wake-up carries the messages when the store promises queue order (SQLite), so the session
 //! pushes it without reading the queue; otherwise, or when a session fell behind, the session
 //! reads the queue. The queue stays the only source of truth, so a missed wake-up delays a
 //! message but never loses it.
@@ -11,8 +11,8 @@ use tokio::sync::broadcast;
 
 use crate::store::StoredMessage;
 
-/// What a session is woken with: a message queued in order, or `None`: read the queue.
-pub type Arrival = Option<Arc<StoredMessage>>;
+/// What a session is woken with: messages queued in order, or `None`: read the queue.
+pub type Arrival = Option<Arc<[StoredMessage]>>;
 
 /// Wake-ups a session may fall behind by before it reads the queue instead. Each live owner's
 /// channel holds this many slots, so it stays small.

@@ -11,7 +11,7 @@
 //! it wakes owners: a wake-up can carry the message itself, and a live session can push it
 //! without reading the queue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use sqlx::sqlite::SqliteConnection;
@@ -96,48 +96,74 @@ async fn write_forever(
     mut requests: mpsc::Receiver<Request>,
     wake: Arc<OnceLock<Wake>>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcomes: Vec<std::result::Result<Option<u64>, sqlx::Error>> = match insert(&mut connection, &batch).await {
-            Ok(positions) => batch.iter().map(|request| Ok(positions.get(&request.message.id).copied())).collect(),
-            Err(_) => {
-                let mut outcomes = Vec::with_capacity(batch.len());
-                for request in &batch {
-                    outcomes.push(match insert(&mut connection, std::slice::from_ref(request)).await {
-                        Ok(positions) => Ok(positions.get(&request.message.id).copied()),
-                        Err(e) => Err(e),
-                    });
-                }
-                outcomes
-            }
-        };
-        let mut queued: Vec<(u64, Request)> = Vec::new();
-        for (request, outcome) in batch.drain(..).zip(outcomes) {
-            let reply = match outcome {
-                Ok(Some(seq)) => {
-                    queued.push((seq, request));
-                    continue;
-                }
-                Ok(None) => Ok(Enqueued::QueueFull),
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Enqueued::Replay),
-                Err(e) => Err(Error::Storage(e)),
-            };
-            let _ = request.reply.send(reply);
+    let mut pending: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if pending.is_empty() && requests.recv_many(&mut pending, MAX_BATCH).await == 0 {
+            return;
         }
-        queued.sort_unstable_by_key(|(seq, _)| *seq);
-        for (seq, request) in queued {
-            let _ = request.reply.send(Ok(Enqueued::Stored));
-            if let Some(wake) = wake.get() {
-                let Message { id, owner, recipient, body, received_at, .. } = request.message;
-                let received_at = u64::try_from(received_at).unwrap_or(0);
-                wake(&owner, Some(Arc::new(StoredMessage { seq, id, recipient, body, received_at })));
+        while pending.len() < MAX_BATCH
+            && let Ok(request) = requests.try_recv()
+        {
+            pending.push(request);
+        }
+        // A second copy of an envelope waits for the next batch, where the first copy's record
+        // makes it a replay, or it is refused as the first was.
+        let mut digests = HashSet::with_capacity(pending.len());
+        let (batch, later): (Vec<Request>, Vec<Request>) =
+            pending.drain(..).partition(|request| digests.insert(request.message.digest.clone()));
+        pending = later;
+        write(&mut connection, batch, &wake).await;
+    }
+}
+
+/// Writes one batch, answers its senders and wakes the owners, in queue order.
+async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &OnceLock<Wake>) {
+    let outcomes: Vec<std::result::Result<Option<u64>, sqlx::Error>> = match insert(connection, &batch).await {
+        Ok(positions) => batch.iter().map(|request| Ok(positions.get(&request.message.id).copied())).collect(),
+        Err(_) => {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for request in &batch {
+                outcomes.push(match insert(connection, std::slice::from_ref(request)).await {
+                    Ok(positions) => Ok(positions.get(&request.message.id).copied()),
+                    Err(e) => Err(e),
+                });
             }
+            outcomes
+        }
+    };
+    let mut queued: Vec<(u64, Request)> = Vec::new();
+    for (request, outcome) in batch.into_iter().zip(outcomes) {
+        let reply = match outcome {
+            Ok(Some(seq)) => {
+                queued.push((seq, request));
+                continue;
+            }
+            Ok(None) => Ok(Enqueued::QueueFull),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Enqueued::Replay),
+            Err(e) => Err(Error::Storage(e)),
+        };
+        let _ = request.reply.send(reply);
+    }
+    queued.sort_unstable_by_key(|(seq, _)| *seq);
+    // One wake-up per owner, carrying its messages of this batch in queue order.
+    let mut by_owner: HashMap<String, Vec<StoredMessage>> = HashMap::new();
+    for (seq, request) in queued {
+        let _ = request.reply.send(Ok(Enqueued::Stored));
+        let Message { id, owner, recipient, body, received_at, .. } = request.message;
+        let received_at = u64::try_from(received_at).unwrap_or(0);
+        by_owner.entry(owner).or_default().push(StoredMessage { seq, id, recipient, body, received_at });
+    }
+    if let Some(wake) = wake.get() {
+        for (owner, messages) in by_owner {
+            wake(&owner, Some(messages.into()));
         }
     }
 }
 
 /// Queues `batch` in one statement: each message unless its owner would pass its cap (counting
-/// the messages before it in the batch). Returns the positions of those queued, by id.
+/// the messages before it in the batch); a replay is let through the cap so that its record
+/// fails the statement, and the sender learns it is a replay, not that the queue is full.
+/// Returns the positions of those queued, by id.
 async fn insert(
     connection: &mut SqliteConnection,
     batch: &[Request],
@@ -164,6 +190,7 @@ async fn insert(
     query.push(
         ")) AS batch \
          WHERE (SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3) + batch.position <= batch.column9 \
+            OR EXISTS (SELECT 1 FROM seen_messages WHERE sender = 'forward' AND id = batch.column8) \
          ORDER BY batch.column1 \
          RETURNING id, seq",
     );

@@ -18,10 +18,10 @@ use crate::error::{Error, Result};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-/// Called with the owner of each newly queued message, from whichever instance queued it, and
-/// the message itself when the store can promise that an owner's wake-ups come in queue order
-/// (SQLite: one writer). `None` means "read the queue".
-pub type Wake = Arc<dyn Fn(&str, Option<Arc<StoredMessage>>) + Send + Sync>;
+/// Called with the owner of newly queued messages, from whichever instance queued them, and the
+/// messages themselves (in queue order) when the store can promise that an owner's wake-ups come
+/// in queue order (SQLite: one writer). `None` means "read the queue".
+pub type Wake = Arc<dyn Fn(&str, Option<Arc<[StoredMessage]>>) + Send + Sync>;
 
 /// A forwarded message to queue.
 #[derive(Clone, Debug)]

@@ -1,0 +1,105 @@
+//! Forwards that arrive together (SQLite queues them in batches, PostgreSQL in concurrent
+//! transactions): the queue cap holds exactly, only replays are refused, and live sessions get
+//! every message once, in queue order.
+
+mod common;
+
+use common::load::drain;
+use common::ws::{connect, next, send};
+use common::*;
+use futures_util::future::join_all;
+use serde_json::json;
+
+async fn concurrent_forwards_keep_the_cap_and_refuse_only_replays(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| c.queue_cap = 20).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    // Thirty envelopes, each posted twice, all at once.
+    let forwards: Vec<String> = (0..30)
+        .map(|n| {
+            let (_, inner) = alice.seal_for(&bob, json!({ "n": n }));
+            alice.forward(bob.did(), &inner)
+        })
+        .collect();
+    let posts = forwards.iter().chain(forwards.iter()).map(|forward| alice.post(forward.clone()));
+    let answers = join_all(posts).await;
+
+    let (first, second) = answers.split_at(forwards.len());
+    let mut accepted = 0;
+    for (n, (a, b)) in first.iter().zip(second).enumerate() {
+        let mut outcomes = [(a.status, a.problem_code()), (b.status, b.problem_code())];
+        outcomes.sort();
+        match outcomes {
+            // Stored once; its copy is a replay.
+            [(202, _), (409, "e.p.msg.replay")] => accepted += 1,
+            // Refused for the cap, twice: a refused forward is not remembered as seen.
+            [(429, "w.p.xfer.queue-full"), (429, "w.p.xfer.queue-full")] => {}
+            other => panic!("envelope {n}: unexpected outcomes {other:?}"),
+        }
+    }
+    assert_eq!(accepted, 20, "exactly the cap is queued");
+    let status = bob.ask(&format!("{PICKUP}status-request"), json!({})).await;
+    assert_eq!(status.body()["message_count"], 20);
+
+    // Once bob takes some, the refused ones are taken.
+    let queued = drain(&bob).await;
+    assert_eq!(queued.len(), 20);
+    let refused: Vec<_> =
+        first.iter().zip(&forwards).filter(|(answer, _)| answer.status == 429).map(|(_, forward)| forward).collect();
+    assert_eq!(refused.len(), 10);
+    for forward in refused {
+        assert_eq!(alice.post(forward.clone()).await.status, 202);
+    }
+}
+
+async fn live_sessions_get_concurrent_forwards_once_in_queue_order(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    let mut socket = connect(&mediator.base).await;
+    send(&mut socket, &bob, &format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
+    assert_eq!(next(&mut socket, &bob).await["type"], format!("{PICKUP}status"));
+
+    let count = 300;
+    let forwards: Vec<String> = (0..count)
+        .map(|n| {
+            let (_, inner) = alice.seal_for(&bob, json!({ "n": n }));
+            alice.forward(bob.did(), &inner)
+        })
+        .collect();
+    let answers = join_all(forwards.iter().map(|forward| alice.post(forward.clone()))).await;
+    assert!(answers.iter().all(|answer| answer.status == 202), "every forward accepted");
+
+    let mut pushed: Vec<String> = Vec::new();
+    let mut contents = std::collections::HashSet::new();
+    while pushed.len() < count {
+        let delivery = next(&mut socket, &bob).await;
+        for attachment in delivery["attachments"].as_array().into_iter().flatten() {
+            pushed.push(attachment["id"].as_str().expect("id").to_owned());
+            assert!(contents.insert(bob.open_attachment(attachment).0["body"]["n"].clone()), "pushed twice");
+        }
+    }
+    assert_eq!(pushed.len(), count, "nothing pushed twice");
+
+    // The queue, read by pickup, lists them in the order they were pushed.
+    let mut queued: Vec<String> = Vec::new();
+    while queued.len() < count {
+        let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 100})).await;
+        let ids: Vec<serde_json::Value> = delivery.message.as_ref().expect("delivery")["attachments"]
+            .as_array()
+            .expect("attachments")
+            .iter()
+            .map(|attachment| attachment["id"].clone())
+            .collect();
+        queued.extend(ids.iter().map(|id| id.as_str().expect("id").to_owned()));
+        bob.ask(&format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await;
+    }
+    assert_eq!(pushed, queued);
+}
+
+on_both_backends!(
+    concurrent_forwards_keep_the_cap_and_refuse_only_replays,
+    live_sessions_get_concurrent_forwards_once_in_queue_order,
+);
