@@ -20,10 +20,6 @@ use mpc_identity::keystore::Keystore;
 
 use cli::{Cli, Command};
 
-// `mpc-id mediator serve` runs the same mediator as `mpc-mediator`, with the same allocator (see
-// there why).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -13,10 +13,6 @@ struct Cli {
     config: MediatorConfig,
 }
 
-// The mediator allocates and frees many small buffers per message (envelopes, JSON, deliveries):
-// mimalloc measured 6% less CPU per forwarded message than the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
