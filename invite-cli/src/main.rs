@@ -20,7 +20,6 @@ use mpc_identity::keystore::Keystore;
 
 use cli::{Cli, Command};
 
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {

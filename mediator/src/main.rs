@@ -13,7 +13,6 @@ struct Cli {
     config: MediatorConfig,
 }
 
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

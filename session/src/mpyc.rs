@@ -171,9 +171,59 @@ pub async fn version(python: &str) -> Result<String> {
     Ok(stdout.lines().last().unwrap_or_default().trim().to_owned())
 }
 
+/// Lowest port [`free_port`] picks.
+const LOWEST_PORT: u16 = 10_000;
+
+/// A port free on 127.0.0.1 now, for MPyC to listen on a moment later. Not one from port 0: the
+/// kernel hands those out of its ephemeral range, the same range every outgoing connection draws
+/// its local port from, so any connection made meanwhile (ours to the mediator, anyone's) could
+/// take it before MPyC binds it. Ports below that range are only ever taken by explicit binds.
+pub fn free_port() -> std::io::Result<u16> {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let any = || std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?.local_addr().map(|a| a.port());
+    if ephemeral_low <= LOWEST_PORT {
+        return any();
+    }
+    // Start somewhere different each time, so parties starting together do not all try the
+    // same ports; the ephemeral port the kernel gave is as good a random number as any.
+    let span = u32::from(ephemeral_low - LOWEST_PORT);
+    let start = u32::from(any()?);
+    for step in 0..256u32 {
+        // A prime stride: consecutive tries land far apart.
+        let offset = (start + step * 7919) % span;
+        let port = LOWEST_PORT + u16::try_from(offset).unwrap_or(0);
+        if std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    any()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_ports_lie_below_the_ephemeral_range_and_are_free() {
+        let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .expect("Linux")
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("range");
+        let ports: Vec<u16> = (0..20).map(|_| free_port().expect("a port")).collect();
+        for &port in &ports {
+            assert!((LOWEST_PORT..low).contains(&port), "{port} is not below {low}");
+            std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).expect("still free");
+        }
+        // Taken ports are skipped.
+        let held = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, ports[0])).expect("bind");
+        assert!((0..50).map(|_| free_port().expect("a port")).all(|port| port != ports[0]));
+        drop(held);
+    }
 
     #[test]
     fn party_one_of_three_dials_two_through_a_forwarder_and_listens_on_its_own_port() {

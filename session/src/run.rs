@@ -178,11 +178,7 @@ pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<PortLayout> {
     if let Some(base) = base_port {
         return Ok(PortLayout::fixed(plan.me, parties, base));
     }
-    let free = || -> Result<u16> {
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .map_err(|e| Error::io("finding a free port on", "127.0.0.1", e))?;
-        listener.local_addr().map(|a| a.port()).map_err(|e| Error::io("finding a free port on", "127.0.0.1", e))
-    };
+    let free = || mpyc::free_port().map_err(|e| Error::io("finding a free port on", "127.0.0.1", e));
     let forwarders = ((plan.me + 1)..parties).map(|j| Ok((j, free()?))).collect::<Result<BTreeMap<_, _>>>()?;
     Ok(PortLayout { me: plan.me, parties, own_port: free()?, forwarders })
 }

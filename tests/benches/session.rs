@@ -38,7 +38,7 @@ fn main() {
         relayed.push(timing);
         connected.extend(setup);
         eprintln!(
-            "round {}: plain {:?}, direct {:?}, relayed {:?}",
+            "round {}: (MPyC elapsed, wall, CPU s) plain {:?}, direct {:?}, relayed {:?}",
             round + 1,
             plain[round],
             direct[round],
@@ -47,14 +47,16 @@ fn main() {
     }
     let (plain, direct, relayed) = (median(plain), median(direct), median(relayed));
     println!("secure_ranking.py --values {VALUES} (3 parties, 48 values), medians of {ROUNDS} interleaved rounds:");
-    println!("  path              MPyC elapsed   ratio   wall time   ratio");
+    println!("  path              MPyC elapsed   ratio   wall time   ratio   CPU s (all processes)   ratio");
     for (name, t) in [("plain TCP", plain), ("mpc-id, direct", direct), ("mpc-id, relayed", relayed)] {
         println!(
-            "  {name:<16} {:>9.3} s   {:>5.2}x   {:>7.3} s   {:>5.2}x",
+            "  {name:<16} {:>9.3} s   {:>5.2}x   {:>7.3} s   {:>5.2}x   {:>8.2}                {:>5.2}x",
             t.0.as_secs_f64(),
             t.0.as_secs_f64() / plain.0.as_secs_f64(),
             t.1.as_secs_f64(),
-            t.1.as_secs_f64() / plain.1.as_secs_f64()
+            t.1.as_secs_f64() / plain.1.as_secs_f64(),
+            t.2,
+            t.2 / plain.2
         );
     }
     connected.sort();
@@ -66,19 +68,24 @@ fn main() {
     );
 }
 
-/// (MPyC's elapsed time, wall time) of one run: the slowest party's.
-type Timing = (Duration, Duration);
+/// (MPyC's elapsed time, wall time) of one run, the slowest party's; and the CPU seconds all its
+/// processes used.
+type Timing = (Duration, Duration, f64);
 
 fn median(mut samples: Vec<Timing>) -> Timing {
-    samples.sort();
-    samples[samples.len() / 2]
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let mut cpu: Vec<f64> = samples.iter().map(|t| t.2).collect();
+    cpu.sort_by(f64::total_cmp);
+    let middle = samples[samples.len() / 2];
+    (middle.0, middle.1, cpu[cpu.len() / 2])
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    mpc_session::mpyc::free_port().expect("a free port")
 }
 
 fn plain_tcp() -> Timing {
+    let cpu = children_cpu();
     let ports = [free_port(), free_port(), free_port()];
     let started = Instant::now();
     let runs: Vec<Child> = (0..3)
@@ -91,10 +98,11 @@ fn plain_tcp() -> Timing {
             command.args(["--values", VALUES]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mpyc")
         })
         .collect();
-    timing(&wait_all(runs, Duration::from_secs(600)), started)
+    timing(&wait_all(runs, Duration::from_secs(600)), started, cpu)
 }
 
 fn over_mpc_id(parties: &[Party; 3], extra: &[&str]) -> (Timing, Vec<Duration>) {
+    let cpu = children_cpu();
     let started = Instant::now();
     let runs = parties.iter().map(|p| session::spawn_run(p.mpc_id(), "bench", "secure_ranking.py", extra)).collect();
     let ended = wait_all(runs, Duration::from_secs(600));
@@ -106,10 +114,20 @@ fn over_mpc_id(parties: &[Party; 3], extra: &[&str]) -> (Timing, Vec<Duration>) 
             Some(Duration::from_secs_f64(seconds))
         })
         .collect();
-    (timing(&ended, started), setup)
+    (timing(&ended, started, cpu), setup)
 }
 
-fn timing(ended: &[session::Ended], started: Instant) -> Timing {
+/// CPU seconds (user and system) used so far by this process's waited-for descendants: MPyC, and
+/// `mpc-id run` with the MPyC it ran.
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(13) + ticks(14)) as f64 / 100.0
+}
+
+fn timing(ended: &[session::Ended], started: Instant, cpu_before: f64) -> Timing {
     let mut elapsed = Duration::ZERO;
     let mut wall = Duration::ZERO;
     for run in ended {
@@ -117,7 +135,7 @@ fn timing(ended: &[session::Ended], started: Instant) -> Timing {
         elapsed = elapsed.max(mpyc_elapsed(&run.stdout));
         wall = wall.max(run.at.duration_since(started));
     }
-    (elapsed, wall)
+    (elapsed, wall, children_cpu() - cpu_before)
 }
 
 /// MPyC's `Stop MPyC -- elapsed time: H:MM:SS.fff|bytes sent: N`.

@@ -34,7 +34,7 @@ impl LoopbackMediator {
     /// When it does not answer within 30 s.
     pub fn start() -> Self {
         let data = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port = mpc_session::mpyc::free_port().expect("a free port");
         let process = Command::new(binary("mpc-mediator"))
             .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
             .arg("--data-dir")

@@ -11,7 +11,7 @@ use mpc_id_e2e::netlab::{KillOnDrop, binary};
 #[test]
 fn the_mediator_answers_as_its_openapi_description_says() {
     let data = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = mpc_session::mpyc::free_port().expect("a free port");
     let _mediator = KillOnDrop(
         Command::new(binary("mpc-mediator"))
             .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
