@@ -17,16 +17,19 @@ use std::time::Duration;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::{EndpointAddr, EndpointId};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::net::TcpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
 use crate::error::{Error, Result};
-use crate::tunnel::{PREAMBLE, TunnelOptions, pipe, serve_target};
+use crate::tunnel::{CONNECTED, PREAMBLE, TunnelOptions, pipe, serve_target};
 
 /// The first bytes of a control stream (tunnel streams start with the tunnel preamble).
 const CONTROL_PREAMBLE: &[u8; 8] = b"mpcctl/1";
+/// The first bytes of a tunnel stream opened ahead of its local connection: the serving side
+/// answers one byte once its service accepted (see [`Mesh::forward`]).
+const AHEAD_PREAMBLE: &[u8; 8] = b"mpctun/a";
 /// A control line longer than this is a protocol violation.
 const MAX_CONTROL_LINE: usize = 64;
 
@@ -136,27 +139,57 @@ impl Mesh {
 
     /// Listens on `listen` and tunnels every connection made there to peer `index` (which must
     /// have a higher index than this party), into that peer's service port. Returns the address.
+    ///
+    /// The port is bound at once but listens only when the peer's service accepts a connection
+    /// (the first tunnel is opened ahead to find out), so that a program connecting here is
+    /// refused, and tries again as MPyC does, until the other end is really there. A forwarder
+    /// that accepted at once would have the program count itself connected, and start its clock,
+    /// while the peer's program is still starting.
     pub async fn forward(&mut self, index: usize, listen: SocketAddr) -> Result<SocketAddr> {
         let link = self.links.get(&index).cloned().ok_or_else(|| Error::Connect {
             peer: format!("party {index}"),
             reason: "not a party of this mesh".into(),
         })?;
-        let listener = TcpListener::bind(listen).await.map_err(|e| Error::Local { addr: listen, source: e })?;
-        let local = listener.local_addr().map_err(|e| Error::Local { addr: listen, source: e })?;
+        let local_error = |e| Error::Local { addr: listen, source: e };
+        let socket = if listen.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(local_error)?;
+        // As a listener would: a port left in TIME_WAIT by an earlier run is still ours to bind.
+        socket.set_reuseaddr(true).map_err(local_error)?;
+        socket.bind(listen).map_err(local_error)?;
+        let local = socket.local_addr().map_err(local_error)?;
         let options = self.options.tunnel;
         self.tasks.push(tokio::spawn(async move {
+            let mut ahead = match open_ahead(link.clone(), options, index).await {
+                Ok(stream) => Some(stream),
+                Err(e) => {
+                    tracing::warn!(party = index, error = %e, "the peer did not confirm its service; listening anyway");
+                    None
+                }
+            };
+            let listener = match socket.listen(64) {
+                Ok(listener) => listener,
+                Err(e) => {
+                    tracing::error!(%local, error = %e, "cannot listen for the program's connections");
+                    return;
+                }
+            };
             loop {
                 let Ok((tcp, from)) = listener.accept().await else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let _ = tcp.set_nodelay(true);
-                let link = link.clone();
+                let (link, stream) = (link.clone(), ahead.take());
                 tokio::spawn(async move {
                     let result = async {
-                        let connection = connected(link, options.connect_timeout, index).await?;
-                        let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
-                        send.write_all(PREAMBLE).await.map_err(|e| lost(index, e))?;
+                        let (send, recv) = match stream {
+                            Some(stream) => stream,
+                            None => {
+                                let connection = connected(link, options.connect_timeout, index).await?;
+                                let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
+                                send.write_all(PREAMBLE).await.map_err(|e| lost(index, e))?;
+                                (send, recv)
+                            }
+                        };
                         pipe(tcp, send, recv).await
                     };
                     if let Err(e) = result.await {
@@ -199,6 +232,24 @@ async fn connected(
             Err(Error::Connect { peer: format!("party {index}"), reason: format!("not connected within {patience:?}") })
         }
     }
+}
+
+/// A tunnel stream to peer `index`, opened before any local connection needs it; returns once the
+/// peer's service accepted its end.
+async fn open_ahead(
+    link: watch::Receiver<Option<Connection>>,
+    options: TunnelOptions,
+    index: usize,
+) -> Result<(SendStream, RecvStream)> {
+    let connection = connected(link, options.connect_timeout, index).await?;
+    let (mut send, mut recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
+    send.write_all(AHEAD_PREAMBLE).await.map_err(|e| lost(index, e))?;
+    let mut answer = [0u8; 1];
+    recv.read_exact(&mut answer).await.map_err(|e| lost(index, e))?;
+    if answer[0] != CONNECTED {
+        return Err(lost(index, "the peer answered a tunnel opened ahead with something else"));
+    }
+    Ok((send, recv))
 }
 
 /// Dials a higher-indexed peer until it answers, then runs the control stream.
@@ -259,8 +310,9 @@ async fn serve_peer(index: usize, connection: Connection, service: Option<Socket
             }
             match (&preamble, service) {
                 (CONTROL_PREAMBLE, _) => run_control(index, send, recv, shared).await,
-                (PREAMBLE, Some(target)) => {
-                    if let Err(e) = serve_target(send, recv, target, shared.options.tunnel).await {
+                (PREAMBLE | AHEAD_PREAMBLE, Some(target)) => {
+                    let confirm = &preamble == AHEAD_PREAMBLE;
+                    if let Err(e) = serve_target(send, recv, target, shared.options.tunnel, confirm).await {
                         tracing::warn!(party = index, error = %e, "tunnel stream ended with an error");
                     }
                 }

@@ -98,33 +98,50 @@ async fn serve_stream(
     if &preamble != PREAMBLE {
         return Err(Error::Lost { peer: "(stream)".into(), reason: "not an mpc-id tunnel stream".into() });
     }
-    serve_target(send, recv, target, options).await
+    serve_target(send, recv, target, options, false).await
 }
 
-/// Connects a tunnel stream whose preamble was read to the local `target`.
+/// Connects a tunnel stream whose preamble was read to the local `target`. With `confirm`, says
+/// so on the stream (one [`CONNECTED`] byte) before any byte of the target's.
 pub(crate) async fn serve_target(
-    send: SendStream,
+    mut send: SendStream,
     recv: RecvStream,
     target: SocketAddr,
     options: TunnelOptions,
+    confirm: bool,
 ) -> Result<()> {
     let tcp = connect_patiently(target, options).await?;
+    if confirm {
+        send.write_all(&[CONNECTED])
+            .await
+            .map_err(|e| Error::Lost { peer: "(stream)".into(), reason: e.to_string() })?;
+    }
     pipe(tcp, send, recv).await
 }
+
+/// The byte a serving side sends on a stream it was asked to confirm, once its target accepted.
+pub(crate) const CONNECTED: u8 = b'+';
+
+/// How often a local target that is not listening yet is tried again. A refused connection on
+/// this machine costs microseconds, and every moment between the target starting to listen and
+/// the next try is added to the start-up of both ends (the peer's program already counts itself
+/// connected: its forwarder accepted at once).
+const LOCAL_RETRY: Duration = Duration::from_millis(5);
 
 /// Connects to a local target, retrying while it is not (yet) listening.
 async fn connect_patiently(target: SocketAddr, options: TunnelOptions) -> Result<TcpStream> {
     let deadline = Instant::now() + options.connect_timeout;
+    let retry_every = options.retry_every.min(LOCAL_RETRY);
     loop {
         match TcpStream::connect(target).await {
             Ok(tcp) => {
                 let _ = tcp.set_nodelay(true);
                 return Ok(tcp);
             }
-            Err(e) if Instant::now() + options.retry_every >= deadline => {
+            Err(e) if Instant::now() + retry_every >= deadline => {
                 return Err(Error::Local { addr: target, source: e });
             }
-            Err(_) => tokio::time::sleep(options.retry_every).await,
+            Err(_) => tokio::time::sleep(retry_every).await,
         }
     }
 }

@@ -64,6 +64,11 @@ async fn echo() -> std::net::SocketAddr {
 }
 
 async fn meshes(endpoints: &[PeerEndpoint]) -> Vec<Mesh> {
+    let services = vec![echo().await, echo().await, echo().await];
+    meshes_serving(endpoints, services)
+}
+
+fn meshes_serving(endpoints: &[PeerEndpoint], services: Vec<std::net::SocketAddr>) -> Vec<Mesh> {
     let mut meshes = Vec::new();
     for (me, endpoint) in endpoints.iter().enumerate() {
         let peers = endpoints
@@ -72,9 +77,20 @@ async fn meshes(endpoints: &[PeerEndpoint]) -> Vec<Mesh> {
             .filter(|(j, _)| *j != me)
             .map(|(index, e)| MeshPeer { index, addr: e.addr() })
             .collect();
-        meshes.push(Mesh::start(endpoint.clone(), me, peers, Some(echo().await), options()));
+        meshes.push(Mesh::start(endpoint.clone(), me, peers, Some(services[me]), options()));
     }
     meshes
+}
+
+/// Connects as MPyC does: again and again while refused (5 s at most).
+async fn connect_when_listening(to: std::net::SocketAddr) -> TcpStream {
+    for _ in 0..250 {
+        if let Ok(tcp) = TcpStream::connect(to).await {
+            return tcp;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{to} never accepted");
 }
 
 async fn next(mesh: &mut Mesh) -> MeshEvent {
@@ -100,7 +116,7 @@ async fn parties_connect_pairwise_tunnel_to_higher_parties_and_learn_each_others
     }
     // Party 0 reaches party 2's service through a local forwarder.
     let local = meshes[0].forward(2, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
-    let mut tcp = TcpStream::connect(local).await.expect("connect");
+    let mut tcp = connect_when_listening(local).await;
     tcp.write_all(b"hello party 2").await.expect("write");
     let mut answer = [0u8; 13];
     tcp.read_exact(&mut answer).await.expect("echo");
@@ -118,6 +134,39 @@ async fn parties_connect_pairwise_tunnel_to_higher_parties_and_learn_each_others
     one.close().await;
     let quiet = tokio::time::timeout(Duration::from_secs(2), meshes[0].next_event()).await;
     assert!(quiet.is_err(), "no event after a finished party left: {quiet:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarder_accepts_only_once_the_peers_service_does() {
+    let endpoints = endpoints().await;
+    // Party 1's program has not started: its port is chosen, nothing listens on it yet.
+    let later = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port_of_1 = later.local_addr().expect("addr");
+    drop(later);
+    let mut meshes = meshes_serving(&endpoints, vec![echo().await, port_of_1, echo().await]);
+    for mesh in &mut meshes {
+        all_connected(mesh).await;
+    }
+    let local = meshes[0].forward(1, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
+    // Refused, as a connection straight to party 1 would be, so the program keeps trying...
+    for _ in 0..10 {
+        let refused = TcpStream::connect(local).await.expect_err("refused while party 1's program is not there");
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    // ...until it is.
+    let listener = TcpListener::bind(port_of_1).await.expect("party 1's program listens");
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.expect("accept");
+        let mut hello = [0u8; 5];
+        tcp.read_exact(&mut hello).await.expect("read");
+        tcp.write_all(&hello).await.expect("echo");
+    });
+    let mut tcp = connect_when_listening(local).await;
+    tcp.write_all(b"hello").await.expect("write");
+    let mut answer = [0u8; 5];
+    tcp.read_exact(&mut answer).await.expect("echo");
+    assert_eq!(&answer, b"hello");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
