@@ -1,6 +1,7 @@
 //! `mpc-id`: the command-line front end. Parses arguments, wires the library crates together
 //! and presents their results; all protocol logic lives in the libraries.
 
+mod bound_child;
 mod cli;
 mod demo;
 mod identity;
@@ -21,6 +22,12 @@ use mpc_identity::keystore::Keystore;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // Not a command for people: how `mpc-id run` starts the program (see `bound_child`).
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(bound_child::ARGUMENT) {
+        let command = args.iter().skip(2).skip_while(|a| *a != "--").skip(1).cloned().collect::<Vec<_>>();
+        return bound_child::exec(&command);
+    }
     let cli = Cli::parse();
     match &cli.command {
         // A service logs at info, in the format asked for.

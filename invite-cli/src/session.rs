@@ -255,6 +255,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         startup_timeout: args.startup_timeout,
         base_port: args.base_port,
         relay_only: args.relay_only,
+        launcher: crate::bound_child::launcher(),
         ..RunOptions::default()
     };
     let code = runtime()?.block_on(async {

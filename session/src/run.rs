@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub linger: Duration,
     /// Pass the program's output through (otherwise it is discarded).
     pub show_output: bool,
+    /// A command the program is started through, its command line appended (`mpc-id` passes one
+    /// that ties the program's life to its own); empty to start the program directly.
+    pub launcher: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             relay_only: false,
             linger: Duration::from_secs(10),
             show_output: true,
+            launcher: Vec::new(),
         }
     }
 }
@@ -235,8 +239,9 @@ pub async fn execute(
     let run_dir = prepare_run_dir(me, store, plan)?;
     let command = plan.command(&layout);
     progress(Progress::Launching { command: command.clone() });
-    let mut child = tokio::process::Command::new(&command[0]);
-    child.args(&command[1..]).stdin(Stdio::null()).kill_on_drop(true);
+    let started_as: Vec<&String> = options.launcher.iter().chain(&command).collect();
+    let mut child = tokio::process::Command::new(started_as[0]);
+    child.args(&started_as[1..]).stdin(Stdio::null()).kill_on_drop(true);
     if !options.show_output {
         child.stdout(Stdio::null()).stderr(Stdio::null());
     }

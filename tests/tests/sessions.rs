@@ -76,6 +76,51 @@ fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
 }
 
 #[test]
+fn a_killed_mpc_id_run_takes_its_program_along() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    // A program in a long stretch of local work: it would notice nothing of its tunnels going.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = dir.path().join("local_work.py");
+    std::fs::write(&program, "import time\ntime.sleep(120)\n").expect("write");
+    let program = program.display().to_string();
+    let name = gather(&parties, "orphan", &program, &[]);
+    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &program, &[])).collect();
+    let mut carol = runs.pop().expect("carol");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let child: u32 = loop {
+        let found = std::process::Command::new("pgrep")
+            .args(["-P", &carol.id().to_string(), "-f", "local_work.py"])
+            .output()
+            .expect("pgrep");
+        if let Ok(pid) = String::from_utf8_lossy(&found.stdout).trim().parse() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "carol's program did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Only `mpc-id run` is killed (the OOM killer's way), not its process group.
+    assert!(
+        std::process::Command::new("kill").args(["-KILL", &carol.id().to_string()]).status().expect("kill").success()
+    );
+    let _ = carol.wait();
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{child}/stat"))
+            .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+    };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(), "carol's program {child} outlived her mpc-id run");
+    // The others notice carol gone and stop theirs.
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(60))) {
+        assert_ne!(run.code, Some(0), "{} should fail: {}", party.name, run.stderr);
+        assert!(run.stderr.contains("party 2"), "{} names carol: {}", party.name, run.stderr);
+    }
+}
+
+#[test]
 fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
