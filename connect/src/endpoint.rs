@@ -117,6 +117,24 @@ fn transport_config() -> QuicTransportConfig {
     QuicTransportConfig::builder().initial_rtt(Duration::from_millis(100)).build()
 }
 
+/// An incoming connection whose handshake, and the allowlist check after it, are still to come.
+#[derive(Debug)]
+pub struct Handshake(iroh::endpoint::Incoming);
+
+impl Handshake {
+    /// The connection, once the handshake completed and the peer passed the allowlist.
+    pub async fn finish(self) -> Option<Connection> {
+        match self.0.await {
+            Ok(connection) => Some(connection),
+            // Refused by the allowlist, or a failed handshake: logged, nothing more.
+            Err(e) => {
+                tracing::debug!(error = %e, "an incoming connection did not complete");
+                None
+            }
+        }
+    }
+}
+
 /// A bound endpoint.
 #[derive(Clone, Debug)]
 pub struct PeerEndpoint {
@@ -185,16 +203,11 @@ impl PeerEndpoint {
         }
     }
 
-    /// The next incoming connection that passed the allowlist; `None` once the endpoint closed.
-    pub async fn accept(&self) -> Option<Connection> {
-        loop {
-            let incoming = self.endpoint.accept().await?;
-            match incoming.await {
-                Ok(connection) => return Some(connection),
-                // Refused by the allowlist, or a failed handshake: logged, and the next one.
-                Err(e) => tracing::debug!(error = %e, "an incoming connection did not complete"),
-            }
-        }
+    /// The next incoming connection attempt; `None` once the endpoint closed. Finish it with
+    /// [`Handshake::finish`] in a task of its own: anyone who knows the endpoint's address can
+    /// start a handshake and never end it, and no other connection should wait for that.
+    pub async fn incoming(&self) -> Option<Handshake> {
+        self.endpoint.accept().await.map(Handshake)
     }
 
     /// The state of the connection to the relay: connected, or refused (with the relay's reason).

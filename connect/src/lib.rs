@@ -22,7 +22,7 @@ pub mod peer;
 pub mod tunnel;
 
 pub use endpoint::{
-    Allowlist, PathReport, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, RelayReport, endpoint_id_of,
+    Allowlist, Handshake, PathReport, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, RelayReport, endpoint_id_of,
     relay_discovery,
 };
 pub use error::{Error, Result};

@@ -287,14 +287,19 @@ async fn accept(
     service: Option<SocketAddr>,
     shared: Shared,
 ) {
-    while let Some(connection) = endpoint.accept().await {
-        let Some((index, link)) = lower.get(&connection.remote_id()) else {
-            // A party of the session that should have waited for our call: it has a higher index.
-            connection.close(1u32.into(), b"the lower-indexed party dials");
-            continue;
-        };
-        link.send_replace(Some(connection.clone()));
-        tokio::spawn(serve_peer(*index, connection, service, shared.clone()));
+    let lower = std::sync::Arc::new(lower);
+    while let Some(handshake) = endpoint.incoming().await {
+        let (lower, shared) = (std::sync::Arc::clone(&lower), shared.clone());
+        tokio::spawn(async move {
+            let Some(connection) = handshake.finish().await else { return };
+            let Some((index, link)) = lower.get(&connection.remote_id()) else {
+                // A party of the session that should have waited for our call: it has a higher index.
+                connection.close(1u32.into(), b"the lower-indexed party dials");
+                return;
+            };
+            link.send_replace(Some(connection.clone()));
+            serve_peer(*index, connection, service, shared).await;
+        });
     }
 }
 

@@ -53,9 +53,12 @@ pub struct Server {
 impl Server {
     pub fn start(endpoint: PeerEndpoint, target: SocketAddr, options: TunnelOptions) -> Self {
         let task = tokio::spawn(async move {
-            while let Some(connection) = endpoint.accept().await {
-                tracing::info!(peer = %connection.remote_id(), "peer connected");
-                tokio::spawn(serve_connection(connection, target, options));
+            while let Some(handshake) = endpoint.incoming().await {
+                tokio::spawn(async move {
+                    let Some(connection) = handshake.finish().await else { return };
+                    tracing::info!(peer = %connection.remote_id(), "peer connected");
+                    serve_connection(connection, target, options).await;
+                });
             }
         });
         Server { task }

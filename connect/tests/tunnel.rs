@@ -220,3 +220,40 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
     let (ours, theirs) = tokio::time::timeout(Duration::from_secs(20), client).await.expect("in time").expect("task");
     assert_eq!(theirs, ours.to_vec(), "the connection held while Bob was away went through");
 }
+
+/// Passes a peer's first datagram on to `to`, and drops everything after it, both ways: the peer
+/// starts a handshake that never ends.
+async fn one_datagram_proxy(to: SocketAddr) -> SocketAddr {
+    let socket = tokio::net::UdpSocket::bind(LOOPBACK).await.expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 65536];
+        let Ok((n, _)) = socket.recv_from(&mut buffer).await else { return };
+        let _ = socket.send_to(&buffer[..n], to).await;
+        while socket.recv_from(&mut buffer).await.is_ok() {}
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_that_never_ends_holds_up_no_one_else() {
+    let (alice_key, bob_key, stuck_key) = (key(), key(), key());
+    let bob = endpoint(&bob_key, &[&alice_key, &stuck_key]).await;
+    let (target, _) = hashing_target().await;
+    let _server = Server::start(bob.clone(), target, quick());
+    // A peer whose handshake reaches Bob and then goes silent.
+    let bob_udp = *bob.addr().ip_addrs().next().expect("bob's address");
+    let through_proxy = mpc_connect::EndpointAddr::new(bob.addr().id).with_ip_addr(one_datagram_proxy(bob_udp).await);
+    let stuck = endpoint(&stuck_key, &[&bob_key]).await;
+    let stalled = tokio::spawn(async move { stuck.connect(through_proxy, Duration::from_secs(30)).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Meanwhile Alice connects and tunnels as usual.
+    let alice = endpoint(&alice_key, &[&bob_key]).await;
+    let forwarder = Forwarder::start(alice, bob.addr(), LOOPBACK.parse().expect("addr"), quick()).await.expect("fwd");
+    let (ours, theirs) = tokio::time::timeout(Duration::from_secs(5), send_and_hash(forwarder.local_addr(), 10_000, 7))
+        .await
+        .expect("Alice is served while the other handshake hangs");
+    assert_eq!(ours.as_slice(), theirs.as_slice());
+    assert!(!stalled.is_finished(), "the stalled handshake is still pending");
+    stalled.abort();
+}
