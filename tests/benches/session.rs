@@ -4,7 +4,8 @@
 //! `mpc-id run --relay-only` (every byte through the mediator's relay). Reported: MPyC's own
 //! computation time (its "elapsed time", connection set-up excluded) and the whole wall time, as
 //! medians of interleaved rounds and as ratios to the baseline; and the time from `mpc-id run`
-//! to every party connected. Build the release binaries first:
+//! to every party connected. Run as root, it compares once more with loopback's MTU at 1500,
+//! as between hosts on Ethernet (and restores it). Build the release binaries first:
 //!
 //!     cargo build --release --bins && cargo bench -p mpc-id-e2e --bench session
 
@@ -25,16 +26,27 @@ fn main() {
     }
     assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
 
+    compare(&parties, "loopback as it is (MTU 64 KiB: plain TCP sends MPyC's messages whole)");
+    // Between two hosts, TCP segments are at most about 1,460 bytes, as QUIC packets are: only
+    // root can make loopback look like that, for the length of this comparison.
+    match LoopbackMtu::set(1500) {
+        Some(_restored_on_drop) => compare(&parties, "loopback at MTU 1500 (as on Ethernet between hosts)"),
+        None => eprintln!("not root: the comparison at MTU 1500 is skipped"),
+    }
+}
+
+/// Five interleaved rounds of the three paths; prints the medians.
+fn compare(parties: &[Party; 3], setting: &str) {
     let mut plain = Vec::new();
     let mut direct = Vec::new();
     let mut relayed = Vec::new();
     let mut connected = Vec::new();
     for round in 0..ROUNDS {
         plain.push(plain_tcp());
-        let (timing, setup) = over_mpc_id(&parties, &[]);
+        let (timing, setup) = over_mpc_id(parties, &[]);
         direct.push(timing);
         connected.extend(setup);
-        let (timing, setup) = over_mpc_id(&parties, &["--relay-only"]);
+        let (timing, setup) = over_mpc_id(parties, &["--relay-only"]);
         relayed.push(timing);
         connected.extend(setup);
         eprintln!(
@@ -46,6 +58,7 @@ fn main() {
         );
     }
     let (plain, direct, relayed) = (median(plain), median(direct), median(relayed));
+    println!("{setting}");
     println!("secure_ranking.py --values {VALUES} (3 parties, 48 values), medians of {ROUNDS} interleaved rounds:");
     println!("  path              MPyC elapsed   ratio   wall time   ratio   CPU s (all processes)   ratio");
     for (name, t) in [("plain TCP", plain), ("mpc-id, direct", direct), ("mpc-id, relayed", relayed)] {
@@ -66,6 +79,26 @@ fn main() {
         connected.last().copied().unwrap_or_default().as_secs_f64(),
         connected.len()
     );
+    println!();
+}
+
+/// The loopback interface's MTU, set for a while and restored when dropped.
+struct LoopbackMtu {
+    previous: String,
+}
+
+impl LoopbackMtu {
+    fn set(mtu: u32) -> Option<Self> {
+        let previous = std::fs::read_to_string("/sys/class/net/lo/mtu").ok()?.trim().to_owned();
+        let set = Command::new("ip").args(["link", "set", "lo", "mtu", &mtu.to_string()]).status().ok()?;
+        set.success().then_some(LoopbackMtu { previous })
+    }
+}
+
+impl Drop for LoopbackMtu {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "set", "lo", "mtu", &self.previous]).status();
+    }
 }
 
 /// (MPyC's elapsed time, wall time) of one run, the slowest party's; and the CPU seconds all its
