@@ -15,8 +15,9 @@ use crate::store::StoredMessage;
 pub type Arrival = Option<Arc<[StoredMessage]>>;
 
 /// Wake-ups a session may fall behind by before it reads the queue instead. Each live owner's
-/// channel holds this many slots, so it stays small.
-const CAPACITY: usize = 64;
+/// channel holds this many slots, so it stays small: with at most 192 KiB of messages a wake-up (a
+/// full batch of 1 KiB messages), a session that stops reading holds 3 MiB at most.
+const CAPACITY: usize = 16;
 
 #[derive(Debug, Default)]
 pub struct LiveHub {

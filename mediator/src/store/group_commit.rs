@@ -23,6 +23,8 @@ use crate::error::{Error, Result};
 
 /// Most forwards one statement queues (nine parameters each; SQLite allows 32,766).
 const MAX_BATCH: usize = 128;
+/// Most message bytes one wake-up carries (see `live`: a session holds a few dozen wake-ups).
+const MAX_WAKE_BYTES: usize = 192 * 1024;
 /// Forwards waiting for the writer before senders wait to hand theirs over.
 const BACKLOG: usize = 4096;
 
@@ -155,7 +157,10 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &On
     }
     if let Some(wake) = wake.get() {
         for (owner, messages) in by_owner {
-            wake(&owner, Some(messages.into()));
+            // A session that does not read holds its wake-ups: large batches it reads from the
+            // queue instead.
+            let bytes: usize = messages.iter().map(|message| message.body.len()).sum();
+            wake(&owner, (bytes <= MAX_WAKE_BYTES).then(|| messages.into()));
         }
     }
 }
