@@ -125,10 +125,8 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &On
         Err(_) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             for request in &batch {
-                outcomes.push(match insert(connection, std::slice::from_ref(request)).await {
-                    Ok(positions) => Ok(positions.get(&request.message.id).copied()),
-                    Err(e) => Err(e),
-                });
+                let alone = insert(connection, std::slice::from_ref(request)).await;
+                outcomes.push(alone.map(|positions| positions.get(&request.message.id).copied()));
             }
             outcomes
         }
