@@ -183,12 +183,7 @@ impl Mesh {
                     let result = async {
                         let (send, recv) = match stream {
                             Some(stream) => stream,
-                            None => {
-                                let connection = connected(link, options.connect_timeout, index).await?;
-                                let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
-                                send.write_all(PREAMBLE).await.map_err(|e| lost(index, e))?;
-                                (send, recv)
-                            }
+                            None => open_tunnel(link, options, index, PREAMBLE).await?,
                         };
                         pipe(tcp, send, recv).await
                     };
@@ -241,14 +236,25 @@ async fn open_ahead(
     options: TunnelOptions,
     index: usize,
 ) -> Result<(SendStream, RecvStream)> {
-    let connection = connected(link, options.connect_timeout, index).await?;
-    let (mut send, mut recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
-    send.write_all(AHEAD_PREAMBLE).await.map_err(|e| lost(index, e))?;
+    let (send, mut recv) = open_tunnel(link, options, index, AHEAD_PREAMBLE).await?;
     let mut answer = [0u8; 1];
     recv.read_exact(&mut answer).await.map_err(|e| lost(index, e))?;
     if answer[0] != CONNECTED {
         return Err(lost(index, "the peer answered a tunnel opened ahead with something else"));
     }
+    Ok((send, recv))
+}
+
+/// A tunnel stream to peer `index`, started with `preamble`.
+async fn open_tunnel(
+    link: watch::Receiver<Option<Connection>>,
+    options: TunnelOptions,
+    index: usize,
+    preamble: &[u8; 8],
+) -> Result<(SendStream, RecvStream)> {
+    let connection = connected(link, options.connect_timeout, index).await?;
+    let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
+    send.write_all(preamble).await.map_err(|e| lost(index, e))?;
     Ok((send, recv))
 }
 

@@ -12,13 +12,12 @@
 //! without reading the queue.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
 
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Enqueued, NewMessage, StoredMessage, Wake};
+use super::{Enqueued, NewMessage, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
 /// Most forwards one statement queues (nine parameters each; SQLite allows 32,766).
@@ -29,16 +28,10 @@ const MAX_WAKE_BYTES: usize = 192 * 1024;
 const BACKLOG: usize = 4096;
 
 /// The handle forwards are queued through.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct GroupCommit {
     requests: mpsc::Sender<Request>,
-    wake: Arc<OnceLock<Wake>>,
-}
-
-impl std::fmt::Debug for GroupCommit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupCommit").field("waiting", &(BACKLOG - self.requests.capacity())).finish()
-    }
+    wake: WakeSlot,
 }
 
 struct Request {
@@ -62,14 +55,14 @@ impl GroupCommit {
     /// Starts the writer on its own connection.
     pub fn start(connection: SqliteConnection) -> Self {
         let (requests, receiver) = mpsc::channel(BACKLOG);
-        let wake = Arc::new(OnceLock::new());
-        tokio::spawn(write_forever(connection, receiver, Arc::clone(&wake)));
+        let wake = WakeSlot::default();
+        tokio::spawn(write_forever(connection, receiver, wake.clone()));
         GroupCommit { requests, wake }
     }
 
     /// Who to tell about each queued message, in queue order.
     pub fn on_queued(&self, wake: Wake) {
-        let _ = self.wake.set(wake);
+        self.wake.set(wake);
     }
 
     /// Queues `message` with the next batch; returns once that batch is committed.
@@ -93,11 +86,7 @@ fn writer_gone() -> Error {
     Error::Storage(sqlx::Error::WorkerCrashed)
 }
 
-async fn write_forever(
-    mut connection: SqliteConnection,
-    mut requests: mpsc::Receiver<Request>,
-    wake: Arc<OnceLock<Wake>>,
-) {
+async fn write_forever(mut connection: SqliteConnection, mut requests: mpsc::Receiver<Request>, wake: WakeSlot) {
     let mut pending: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     loop {
         if pending.is_empty() && requests.recv_many(&mut pending, MAX_BATCH).await == 0 {
@@ -119,7 +108,7 @@ async fn write_forever(
 }
 
 /// Writes one batch, answers its senders and wakes the owners, in queue order.
-async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &OnceLock<Wake>) {
+async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &WakeSlot) {
     let outcomes: Vec<std::result::Result<Option<u64>, sqlx::Error>> = match insert(connection, &batch).await {
         Ok(positions) => batch.iter().map(|request| Ok(positions.get(&request.message.id).copied())).collect(),
         Err(_) => {
@@ -181,13 +170,13 @@ async fn insert(
     query.push_values(batch.iter().enumerate(), |mut row, (order, request)| {
         let message = &request.message;
         row.push_bind(order as i64)
-            .push_bind(message.id.clone())
-            .push_bind(message.owner.clone())
-            .push_bind(message.recipient.clone())
-            .push_bind(message.body.clone())
+            .push_bind(message.id.as_str())
+            .push_bind(message.owner.as_str())
+            .push_bind(message.recipient.as_str())
+            .push_bind(message.body.as_str())
             .push_bind(message.received_at)
             .push_bind(message.expires_at)
-            .push_bind(message.digest.clone())
+            .push_bind(message.digest.as_str())
             .push_bind(super::to_i64(request.cap));
     });
     query.push(

@@ -23,6 +23,27 @@ pub use sqlite::SqliteStore;
 /// in queue order (SQLite: one writer). `None` means "read the queue".
 pub type Wake = Arc<dyn Fn(&str, Option<Arc<[StoredMessage]>>) + Send + Sync>;
 
+/// Where a store keeps the [`Wake`] that [`Store::watch`] gives it; shared by its clones and
+/// tasks, set once.
+#[derive(Clone, Default)]
+pub(crate) struct WakeSlot(Arc<std::sync::OnceLock<Wake>>);
+
+impl WakeSlot {
+    pub(crate) fn set(&self, wake: Wake) {
+        let _ = self.0.set(wake);
+    }
+
+    pub(crate) fn get(&self) -> Option<&Wake> {
+        self.0.get()
+    }
+}
+
+impl std::fmt::Debug for WakeSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "WakeSlot(set)" } else { "WakeSlot(empty)" })
+    }
+}
+
 /// A forwarded message to queue.
 #[derive(Clone, Debug)]
 pub struct NewMessage<'a> {

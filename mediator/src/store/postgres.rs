@@ -2,12 +2,12 @@
 //! NOTIFY, and every instance LISTENs, so a party whose WebSocket is on instance B hears at once
 //! of a forward that arrived through instance A.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
-use super::{Enqueued, NewMessage, StoredMessage, UpdateResult, Wake, impl_store};
+use super::{Enqueued, NewMessage, StoredMessage, UpdateResult, Wake, WakeSlot, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -17,16 +17,7 @@ const CHANNEL: &str = "mpc_mediator_queued";
 pub struct PostgresStore {
     pool: PgPool,
     /// This instance's wake-up, set by `watch`.
-    wake: Arc<OnceLock<WakeSlot>>,
-}
-
-/// A [`Wake`] that can sit in a `Debug` struct.
-struct WakeSlot(Wake);
-
-impl std::fmt::Debug for WakeSlot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Wake")
-    }
+    wake: WakeSlot,
 }
 
 impl PostgresStore {
@@ -36,7 +27,7 @@ impl PostgresStore {
         // Instances starting together must not run the migrations twice at once: sqlx takes
         // an advisory lock around them.
         MIGRATIONS.run(&pool).await?;
-        Ok(PostgresStore { pool, wake: Arc::default() })
+        Ok(PostgresStore { pool, wake: WakeSlot::default() })
     }
 
     /// The replay record, the message and its NOTIFY (sent at commit) in one transaction, so a
@@ -93,7 +84,7 @@ impl_store!(PostgresStore, {
         // Other instances hear of it through NOTIFY; this one at once. Positions are in commit
         // order only per owner and instance, so sessions read the queue rather than trust a push.
         if outcome == Enqueued::Stored
-            && let Some(WakeSlot(wake)) = self.wake.get()
+            && let Some(wake) = self.wake.get()
         {
             wake(message.owner, None);
         }
@@ -101,7 +92,7 @@ impl_store!(PostgresStore, {
     }
 
     async fn watch(&self, wake: Wake) -> Result<()> {
-        let _ = self.wake.set(WakeSlot(Arc::clone(&wake)));
+        self.wake.set(Arc::clone(&wake));
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
         tokio::spawn(async move {
