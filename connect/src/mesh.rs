@@ -2,9 +2,13 @@
 //! control stream (heartbeats, and the end of a party's run) and the TCP tunnels of the
 //! computation.
 //!
-//! The lower-indexed party of a pair dials, as MPyC's party i dials every party j > i, so each pair
-//! has exactly one connection, and tunnel streams flow the same way: from a local forwarder at the
-//! lower-indexed party into the higher-indexed party's own service port.
+//! Both parties of a pair dial each other, and the lower-indexed one takes the first connection
+//! that is up, its own or the peer's, and closes the others: a party is reachable through a relay
+//! only once it has spoken to it, and a dial that reached the relay before the peer did is tried
+//! again only when QUIC's retransmission timer fires, so whoever comes second gets through at once.
+//! The lower-indexed party opens the control stream, and tunnel streams flow the same way, as
+//! MPyC's party i dials every party j > i: from a local forwarder at the lower-indexed party into
+//! the higher-indexed party's own service port.
 //!
 //! A peer is *lost* when its heartbeats stop for `lost_after` before it said it finished. A killed
 //! process or machine sends nothing at all, and QUIC by itself would notice only after its idle
@@ -12,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream};
@@ -19,7 +24,7 @@ use iroh::{EndpointAddr, EndpointId};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::TcpSocket;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
 use crate::error::{Error, Result};
@@ -38,7 +43,7 @@ const MAX_CONTROL_LINE: usize = 64;
 pub struct MeshPeer {
     /// Its party index.
     pub index: usize,
-    /// How to dial it (used only for peers with a higher index than ours).
+    /// How to dial it.
     pub addr: EndpointAddr,
 }
 
@@ -107,18 +112,21 @@ impl Mesh {
         let (exit, exit_rx) = watch::channel(None);
         let shared = Shared { events: events_tx, exit: exit_rx, options };
         let mut links = HashMap::new();
-        let mut senders = HashMap::new();
+        let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         for peer in &peers {
-            let (tx, rx) = watch::channel(None);
+            let (link, rx) = watch::channel(None);
             links.insert(peer.index, rx);
-            if peer.index > me {
-                tasks.push(tokio::spawn(dial(endpoint.clone(), peer.clone(), tx, shared.clone())));
+            let (route, arrivals) = mpsc::unbounded_channel();
+            routes.insert(peer.addr.id, route);
+            let (endpoint, peer, shared) = (endpoint.clone(), peer.clone(), shared.clone());
+            tasks.push(if peer.index > me {
+                tokio::spawn(lead(endpoint, peer, arrivals, link, shared))
             } else {
-                senders.insert(peer.addr.id, (peer.index, tx));
-            }
+                tokio::spawn(follow(endpoint, peer, arrivals, link, service, shared))
+            });
         }
-        tasks.push(tokio::spawn(accept(endpoint.clone(), senders, service, shared)));
+        tasks.push(tokio::spawn(accept(endpoint.clone(), routes)));
         Mesh { endpoint, links, events, exit, options, tasks }
     }
 
@@ -258,61 +266,129 @@ async fn open_tunnel(
     Ok((send, recv))
 }
 
-/// Dials a higher-indexed peer until it answers, then runs the control stream.
-async fn dial(endpoint: PeerEndpoint, peer: MeshPeer, link: watch::Sender<Option<Connection>>, shared: Shared) {
+/// The application error code of a connection closed because the pair has another one.
+const SUPERSEDED: u32 = 1;
+
+/// Leads the pair with a higher-indexed peer: takes the first connection that is up, its own dial
+/// or the peer's, opens the control stream on it, and closes any that comes later.
+async fn lead(
+    endpoint: PeerEndpoint,
+    peer: MeshPeer,
+    mut arrivals: mpsc::UnboundedReceiver<Connection>,
+    link: watch::Sender<Option<Connection>>,
+    shared: Shared,
+) {
     let index = peer.index;
-    let connection = loop {
-        match endpoint.connect(peer.addr.clone(), Duration::from_secs(10)).await {
-            Ok(connection) => break connection,
-            Err(e) => {
-                tracing::debug!(party = index, error = %e, "peer not reachable yet");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
+    let connection = tokio::select! {
+        connection = dial(&endpoint, &peer) => connection,
+        Some(connection) = arrivals.recv() => connection,
     };
     let control = async {
         let (mut send, recv) = connection.open_bi().await.map_err(|e| lost(index, e))?;
         send.write_all(CONTROL_PREAMBLE).await.map_err(|e| lost(index, e))?;
         Ok::<_, Error>((send, recv))
     };
-    match control.await {
-        Ok((send, recv)) => {
-            link.send_replace(Some(connection));
-            run_control(index, send, recv, shared).await;
-        }
+    let (send, recv) = match control.await {
+        Ok(stream) => stream,
         Err(e) => {
             let _ = shared.events.send(MeshEvent::Lost { index, reason: e.to_string() });
+            return;
+        }
+    };
+    link.send_replace(Some(connection));
+    let close_later_ones = async {
+        while let Some(later) = arrivals.recv().await {
+            later.close(SUPERSEDED.into(), b"this pair is connected already");
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = run_control(index, send, recv, shared) => {}
+        () = close_later_ones => {}
+    }
+}
+
+/// Follows the pair with a lower-indexed peer: dials it too, until the peer has chosen a
+/// connection, and serves every connection with it; the one the peer opens the control stream on
+/// becomes the link.
+async fn follow(
+    endpoint: PeerEndpoint,
+    peer: MeshPeer,
+    mut arrivals: mpsc::UnboundedReceiver<Connection>,
+    link: watch::Sender<Option<Connection>>,
+    service: Option<SocketAddr>,
+    shared: Shared,
+) {
+    let index = peer.index;
+    let link = Arc::new(link);
+    let mut chosen = link.subscribe();
+    let mut dialing = std::pin::pin!(async {
+        tokio::select! {
+            connection = dial(&endpoint, &peer) => Some(connection),
+            _ = chosen.wait_for(Option::is_some) => None,
+        }
+    });
+    let mut dialed = false;
+    let mut serving = JoinSet::new();
+    loop {
+        let connection = tokio::select! {
+            connection = &mut dialing, if !dialed => {
+                dialed = true;
+                match connection {
+                    Some(connection) => connection,
+                    None => continue,
+                }
+            }
+            Some(connection) = arrivals.recv() => connection,
+            Some(_) = serving.join_next() => continue,
+            else => return,
+        };
+        serving.spawn(serve_peer(index, connection, Arc::clone(&link), service, shared.clone()));
+    }
+}
+
+/// Dials a peer until it answers.
+async fn dial(endpoint: &PeerEndpoint, peer: &MeshPeer) -> Connection {
+    loop {
+        match endpoint.connect(peer.addr.clone(), Duration::from_secs(10)).await {
+            Ok(connection) => return connection,
+            Err(e) => {
+                tracing::debug!(party = peer.index, error = %e, "peer not reachable yet");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
         }
     }
 }
 
-/// Accepts connections from lower-indexed peers: their control stream and their tunnels.
-async fn accept(
-    endpoint: PeerEndpoint,
-    lower: HashMap<EndpointId, (usize, watch::Sender<Option<Connection>>)>,
-    service: Option<SocketAddr>,
-    shared: Shared,
-) {
-    let lower = std::sync::Arc::new(lower);
+/// Hands every incoming connection to the task of the party it comes from.
+async fn accept(endpoint: PeerEndpoint, routes: HashMap<EndpointId, mpsc::UnboundedSender<Connection>>) {
+    let routes = Arc::new(routes);
     while let Some(handshake) = endpoint.incoming().await {
-        let (lower, shared) = (std::sync::Arc::clone(&lower), shared.clone());
+        let routes = Arc::clone(&routes);
         tokio::spawn(async move {
             let Some(connection) = handshake.finish().await else { return };
-            let Some((index, link)) = lower.get(&connection.remote_id()) else {
-                // A party of the session that should have waited for our call: it has a higher index.
-                connection.close(1u32.into(), b"the lower-indexed party dials");
-                return;
-            };
-            link.send_replace(Some(connection.clone()));
-            serve_peer(*index, connection, service, shared).await;
+            match routes.get(&connection.remote_id()) {
+                Some(route) => {
+                    let _ = route.send(connection);
+                }
+                // Allowed by the endpoint, but not a party of this session.
+                None => connection.close(SUPERSEDED.into(), b"not a party of this session"),
+            }
         });
     }
 }
 
-/// Dispatches the streams a lower-indexed peer opens, by their preamble.
-async fn serve_peer(index: usize, connection: Connection, service: Option<SocketAddr>, shared: Shared) {
+/// Dispatches the streams a lower-indexed peer opens on `connection`, by their preamble; its
+/// control stream makes `connection` the pair's link.
+async fn serve_peer(
+    index: usize,
+    connection: Connection,
+    link: Arc<watch::Sender<Option<Connection>>>,
+    service: Option<SocketAddr>,
+    shared: Shared,
+) {
     while let Ok((send, mut recv)) = connection.accept_bi().await {
-        let shared = shared.clone();
+        let (shared, link, connection) = (shared.clone(), Arc::clone(&link), connection.clone());
         tokio::spawn(async move {
             let mut preamble = [0u8; 8];
             if let Err(e) = recv.read_exact(&mut preamble).await {
@@ -320,7 +396,10 @@ async fn serve_peer(index: usize, connection: Connection, service: Option<Socket
                 return;
             }
             match (&preamble, service) {
-                (CONTROL_PREAMBLE, _) => run_control(index, send, recv, shared).await,
+                (CONTROL_PREAMBLE, _) => {
+                    link.send_replace(Some(connection));
+                    run_control(index, send, recv, shared).await;
+                }
                 (PREAMBLE | AHEAD_PREAMBLE, Some(target)) => {
                     let confirm = &preamble == AHEAD_PREAMBLE;
                     if let Err(e) = serve_target(send, recv, target, shared.options.tunnel, confirm).await {

@@ -190,3 +190,35 @@ async fn a_party_that_leaves_without_finishing_is_lost() {
     meshes[1].announce_exit(3);
     assert_eq!(next(&mut meshes[0]).await, MeshEvent::Finished { index: 1, code: 3 });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_connects_when_only_the_higher_indexed_party_gets_through() {
+    // Party 0 has a stale address for party 1 (nothing answers there); party 1 has party 0's.
+    // As when the lower party's first dial reached the relay before party 1 did: party 1's own
+    // dial connects the pair, and the lower party still leads it.
+    let endpoints = endpoints().await;
+    let nobody = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let stale = iroh::EndpointAddr::new(endpoints[1].id()).with_ip_addr(nobody);
+    let services = [echo().await, echo().await];
+    let mut meshes = [
+        Mesh::start(endpoints[0].clone(), 0, vec![MeshPeer { index: 1, addr: stale }], Some(services[0]), options()),
+        Mesh::start(
+            endpoints[1].clone(),
+            1,
+            vec![MeshPeer { index: 0, addr: endpoints[0].addr() }],
+            Some(services[1]),
+            options(),
+        ),
+    ];
+    assert_eq!(next(&mut meshes[0]).await, MeshEvent::Connected { index: 1 });
+    assert_eq!(next(&mut meshes[1]).await, MeshEvent::Connected { index: 0 });
+    let local = meshes[0].forward(1, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
+    let mut tcp = connect_when_listening(local).await;
+    tcp.write_all(b"over 1's dial").await.expect("write");
+    let mut answer = [0u8; 13];
+    tcp.read_exact(&mut answer).await.expect("echo");
+    assert_eq!(&answer, b"over 1's dial");
+    // Party 1's exit reaches party 0 on the same connection.
+    meshes[1].announce_exit(0);
+    assert_eq!(next(&mut meshes[0]).await, MeshEvent::Finished { index: 1, code: 0 });
+}

@@ -26,6 +26,10 @@ fn main() {
     }
     assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
 
+    // For a profiler: one path only, again and again (`plain`, `direct` or `relayed`).
+    if let Ok(path) = std::env::var("MPC_ID_BENCH_ONLY") {
+        return repeat(&parties, &path);
+    }
     compare(&parties, "loopback as it is (MTU 64 KiB: plain TCP sends MPyC's messages whole)");
     // Between two hosts, TCP segments are at most about 1,460 bytes, as QUIC packets are: only
     // root can make loopback look like that, for the length of this comparison.
@@ -80,6 +84,18 @@ fn compare(parties: &[Party; 3], setting: &str) {
         connected.len()
     );
     println!();
+}
+
+fn repeat(parties: &[Party; 3], path: &str) {
+    for round in 0..ROUNDS * 4 {
+        let timing = match path {
+            "plain" => plain_tcp(),
+            "direct" => over_mpc_id(parties, &[]).0,
+            "relayed" => over_mpc_id(parties, &["--relay-only"]).0,
+            other => panic!("MPC_ID_BENCH_ONLY: no path {other:?} (plain, direct, relayed)"),
+        };
+        eprintln!("{path} round {}: (MPyC elapsed, wall, CPU s) {timing:?}", round + 1);
+    }
 }
 
 /// The loopback interface's MTU, set for a while and restored when dropped.
