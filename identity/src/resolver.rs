@@ -9,6 +9,7 @@
 //!
 //! It is also the ledger client: publishing a did:webvh log to the host that serves it.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -33,20 +34,29 @@ pub struct Resolution {
 /// Resolves DIDs; see the module documentation for what each method trusts.
 #[derive(Clone, Debug)]
 pub struct Resolver {
-    http: reqwest::Client,
+    /// Built on first use: loading the system's root certificates takes milliseconds that a
+    /// resolver of did:peer alone (as in every run) need not spend.
+    http: Arc<OnceLock<reqwest::Client>>,
     peers: Option<PeerBook>,
 }
 
 impl Resolver {
     /// A resolver that remembers did:webvh pins in `peers` (recommended), or not at all.
     pub fn new(peers: Option<PeerBook>) -> Result<Self> {
+        Ok(Resolver { http: Arc::default(), peers })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             // A log host must answer at the DID's own address; redirects could move trust.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Transport { url: "(resolver)".into(), reason: e.to_string() })?;
-        Ok(Resolver { http, peers })
+        Ok(self.http.get_or_init(|| http))
     }
 
     pub fn peer_book(&self) -> Option<&PeerBook> {
@@ -133,7 +143,7 @@ impl Resolver {
 
     /// Fetches a ledger file, refusing oversized bodies. A missing optional file is `None`.
     async fn fetch(&self, url: &str, required: bool) -> Result<Option<String>> {
-        let mut response = self.http.get(url).send().await.map_err(|e| transport(url, e))?;
+        let mut response = self.http()?.get(url).send().await.map_err(|e| transport(url, e))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND && !required {
             return Ok(None);
         }
@@ -154,7 +164,7 @@ impl Resolver {
     /// The `did:key` a mediator witnesses did:webvh logs with (from its `/ledger`).
     pub async fn ledger_witness(&self, mediator_url: &str) -> Result<String> {
         let url = format!("{}/ledger", mediator_url.trim_end_matches('/'));
-        let response = self.http.get(&url).send().await.map_err(|e| transport(&url, e))?;
+        let response = self.http()?.get(&url).send().await.map_err(|e| transport(&url, e))?;
         if !response.status().is_success() {
             return Err(transport(&url, format!("HTTP {} (not an mpc-id mediator?)", response.status())));
         }
@@ -169,7 +179,7 @@ impl Resolver {
     pub async fn publish(&self, did: &str, jsonl: &str) -> Result<()> {
         let url = webvh::file_url(did, webvh::LOG_FILE)?;
         let response = self
-            .http
+            .http()?
             .put(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/jsonl")
             .body(jsonl.to_owned())

@@ -166,7 +166,8 @@ async fn run_all(
 
 async fn run_one(party: &Party, resolver: &Resolver, session: &str, command: &[String]) -> anyhow::Result<i32> {
     let record = party.store.find(session)?;
-    let plan = run::plan(&party.me, resolver, &record, command).await?;
+    let installed_mpyc = mpc_session::mpyc::VersionCheck::start(run::interpreter_of(command));
+    let plan = run::plan(&party.me, resolver, &record, command, installed_mpyc).await?;
     let name = party.me.record.name.clone();
     let first = plan.me == 0;
     let options = RunOptions { show_output: first, launcher: crate::bound_child::launcher(), ..RunOptions::default() };

@@ -249,6 +249,13 @@ fn export(keystore: &Keystore, args: &SessionExportArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    // Asking Python for MPyC's version takes a Python start: it runs while the keystore unlocks
+    // and the manifest is fetched, not after.
+    let installed_mpyc = {
+        let _in_runtime = runtime.enter();
+        mpyc::VersionCheck::start(run::interpreter_of(&args.command))
+    };
     let cx = open(keystore, &args.identity.name)?;
     let record = cx.store.find(&args.session)?;
     let options = RunOptions {
@@ -258,7 +265,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         launcher: crate::bound_child::launcher(),
         ..RunOptions::default()
     };
-    let code = runtime()?.block_on(async {
+    let code = runtime.block_on(async {
         // The host's program, if none was named at creation, is the one given here.
         let program_sha256 = match (&record.role, run::program_of(&args.command, None)) {
             (Role::Host, Ok(program)) => Some(program_sha256(&program)?),
@@ -276,7 +283,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
             }
         })
         .await?;
-        let plan = run::plan(&cx.me, &cx.resolver, &record, &args.command).await?;
+        let plan = run::plan(&cx.me, &cx.resolver, &record, &args.command, installed_mpyc).await?;
         if args.mpyc_ssl && !plan.manifest.mpyc.ssl {
             bail!("--mpyc-ssl: session {} was created without MPyC TLS; all parties must agree, so create it with --mpyc-ssl", record.id);
         }

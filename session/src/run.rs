@@ -105,11 +105,15 @@ impl RunPlan {
 /// Checks the session and this party's command before anything connects. `command` is the
 /// interpreter, its options, the program and (optionally) its arguments, which must then be the
 /// manifest's; empty means `python3` and the program named at create or join.
+///
+/// `installed_mpyc` is the check of the program's interpreter (see [`interpreter_of`]), started
+/// early by the caller; a check of another interpreter is made again.
 pub async fn plan(
     me: &UnlockedIdentity,
     resolver: &Resolver,
     record: &crate::store::SessionRecord,
     command: &[String],
+    installed_mpyc: mpyc::VersionCheck,
 ) -> Result<RunPlan> {
     let manifest = crate::lobby::manifest_of(me, resolver, record).await?;
     let (interpreter, program, args) = split_command(command, record.program.as_ref())?;
@@ -120,8 +124,9 @@ pub async fn plan(
         )));
     }
     check_program(&manifest, &program)?;
-    let python = interpreter.first().map_or("python3", String::as_str);
-    let version = mpyc::version(python).await?;
+    let python = interpreter.first().map_or(DEFAULT_PYTHON, String::as_str);
+    let version =
+        if installed_mpyc.python() == python { installed_mpyc.finish().await? } else { mpyc::version(python).await? };
     if version != manifest.mpyc.version {
         return Err(Error::Command(format!(
             "`{python}` has MPyC {version}, the session runs {}: parties with different versions hang",
@@ -152,6 +157,13 @@ pub fn program_of(command: &[String], stored: Option<&PathBuf>) -> Result<PathBu
     split_command(command, stored).map(|(_, program, _)| program)
 }
 
+/// The interpreter a command line (as `run` takes it) starts.
+pub fn interpreter_of(command: &[String]) -> &str {
+    command.first().map_or(DEFAULT_PYTHON, String::as_str)
+}
+
+const DEFAULT_PYTHON: &str = "python3";
+
 /// `[interpreter, options..., program, args...]`: the program is the first argument after the
 /// interpreter that is not an option.
 fn split_command(command: &[String], stored: Option<&PathBuf>) -> Result<(Vec<String>, PathBuf, Vec<String>)> {
@@ -159,7 +171,7 @@ fn split_command(command: &[String], stored: Option<&PathBuf>) -> Result<(Vec<St
         let program = stored.ok_or_else(|| {
             Error::Command("no program: give the command, as in `mpc-id run SESSION -- python3 prog.py`".into())
         })?;
-        return Ok((vec!["python3".to_owned()], program.clone(), Vec::new()));
+        return Ok((vec![DEFAULT_PYTHON.to_owned()], program.clone(), Vec::new()));
     };
     let position = rest
         .iter()
