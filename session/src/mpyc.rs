@@ -220,35 +220,67 @@ impl VersionCheck {
     }
 }
 
-/// Lowest port [`free_port`] picks.
+/// Lowest port [`reserve_port`] picks.
 const LOWEST_PORT: u16 = 10_000;
 
-/// A port free on 127.0.0.1 now, for MPyC to listen on a moment later. Not one from port 0: the
-/// kernel hands those out of its ephemeral range, the same range every outgoing connection draws
-/// its local port from, so any connection made meanwhile (ours to the mediator, anyone's) could
-/// take it before MPyC binds it. Ports below that range are only ever taken by explicit binds.
-pub fn free_port() -> std::io::Result<u16> {
+/// A port on 127.0.0.1 held for a run: bound, never listening, so that no other run on this
+/// machine picks it, while the one bind meant for it (MPyC's server, or a forwarder: both ask for
+/// `SO_REUSEADDR`) still succeeds beside it. Released when dropped.
+#[derive(Debug)]
+pub struct ReservedPort {
+    port: u16,
+    _held: tokio::net::TcpSocket,
+}
+
+impl ReservedPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `port`, if no socket at all is bound to it. The bind asks for exclusive use (no
+    /// `SO_REUSEADDR`), so it fails beside any socket, listening or not (a forwarder that waits to
+    /// listen, a reservation of another run); only then is `SO_REUSEADDR` turned on, for the bind
+    /// the port is meant for.
+    fn try_hold(port: u16) -> std::io::Result<Self> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind((std::net::Ipv4Addr::LOCALHOST, port).into())?;
+        socket.set_reuseaddr(true)?;
+        let port = socket.local_addr()?.port();
+        Ok(ReservedPort { port, _held: socket })
+    }
+}
+
+/// A port for MPyC to listen on, or a forwarder, held until the [`ReservedPort`] is dropped.
+/// Not one from port 0: the kernel hands those out of its ephemeral range, the same range every
+/// outgoing connection draws its local port from, so any connection made meanwhile (ours to the
+/// mediator, anyone's) could take it before MPyC binds it. Ports below that range are only ever
+/// taken by explicit binds.
+pub fn reserve_port() -> std::io::Result<ReservedPort> {
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
         .unwrap_or(32_768);
-    let any = || std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?.local_addr().map(|a| a.port());
     if ephemeral_low <= LOWEST_PORT {
-        return any();
+        return ReservedPort::try_hold(0);
     }
     // Start somewhere different each time, so parties starting together do not all try the
-    // same ports; the ephemeral port the kernel gave is as good a random number as any.
+    // same ports; the ephemeral port the kernel gives is as good a random number as any.
     let span = u32::from(ephemeral_low - LOWEST_PORT);
-    let start = u32::from(any()?);
+    let start = u32::from(ReservedPort::try_hold(0)?.port);
     for step in 0..256u32 {
         // A prime stride: consecutive tries land far apart.
         let offset = (start + step * 7919) % span;
         let port = LOWEST_PORT + u16::try_from(offset).unwrap_or(0);
-        if std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return Ok(port);
+        if let Ok(reserved) = ReservedPort::try_hold(port) {
+            return Ok(reserved);
         }
     }
-    any()
+    ReservedPort::try_hold(0)
+}
+
+/// A port free on 127.0.0.1 now (see [`reserve_port`]), not held: for a server started at once.
+pub fn free_port() -> std::io::Result<u16> {
+    reserve_port().map(|reserved| reserved.port)
 }
 
 #[cfg(test)]
@@ -272,6 +304,37 @@ mod tests {
         let held = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, ports[0])).expect("bind");
         assert!((0..50).map(|_| free_port().expect("a port")).all(|port| port != ports[0]));
         drop(held);
+    }
+
+    #[test]
+    fn a_port_bound_by_anyone_is_not_picked_even_before_it_listens() {
+        // A forwarder binds its port at once and listens only when the peer is there; another
+        // run picking that port meanwhile would have its MPyC listen where the forwarder should.
+        let forwarder = tokio::net::TcpSocket::new_v4().expect("socket");
+        forwarder.set_reuseaddr(true).expect("reuseaddr");
+        forwarder.bind((std::net::Ipv4Addr::LOCALHOST, 0).into()).expect("bind");
+        let port = forwarder.local_addr().expect("addr").port();
+        assert!(ReservedPort::try_hold(port).is_err(), "port {port} is bound, if not listening");
+        // Nor is a port another run holds.
+        let held = reserve_port().expect("a port");
+        assert!(ReservedPort::try_hold(held.port()).is_err());
+        drop(held);
+    }
+
+    #[test]
+    fn the_program_binds_and_listens_on_the_port_held_for_it() {
+        let held = reserve_port().expect("a port");
+        // As MPyC's server does (asyncio asks for SO_REUSEADDR, as std does).
+        let server = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, held.port())).expect("bind beside");
+        let client = std::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, held.port())).expect("connect");
+        let (accepted, _) = server.accept().expect("accept");
+        assert_eq!(accepted.peer_addr().expect("peer"), client.local_addr().expect("local"));
+        // A forwarder's socket, too.
+        let other = reserve_port().expect("another port");
+        let forwarder = tokio::net::TcpSocket::new_v4().expect("socket");
+        forwarder.set_reuseaddr(true).expect("reuseaddr");
+        forwarder.bind((std::net::Ipv4Addr::LOCALHOST, other.port()).into()).expect("bind beside");
+        drop((held, other));
     }
 
     #[test]

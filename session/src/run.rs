@@ -188,15 +188,24 @@ fn split_command(command: &[String], stored: Option<&PathBuf>) -> Result<(Vec<St
     Ok((interpreter, program, rest[position + 1..].to_vec()))
 }
 
-/// Picks the ports: fixed, or free ones on loopback.
-pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<PortLayout> {
+/// Picks the ports: fixed, or free ones on loopback, held by the reservations returned until they
+/// are dropped (so that another run on this machine cannot pick them before the program and the
+/// forwarders have bound them).
+pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<(PortLayout, Vec<mpyc::ReservedPort>)> {
     let parties = plan.manifest.parties.len();
     if let Some(base) = base_port {
-        return Ok(PortLayout::fixed(plan.me, parties, base));
+        return Ok((PortLayout::fixed(plan.me, parties, base), Vec::new()));
     }
-    let free = || mpyc::free_port().map_err(|e| Error::io("finding a free port on", "127.0.0.1", e));
+    let mut held = Vec::new();
+    let mut free = || {
+        let reserved = mpyc::reserve_port().map_err(|e| Error::io("finding a free port on", "127.0.0.1", e))?;
+        let port = reserved.port();
+        held.push(reserved);
+        Ok::<_, Error>(port)
+    };
     let forwarders = ((plan.me + 1)..parties).map(|j| Ok((j, free()?))).collect::<Result<BTreeMap<_, _>>>()?;
-    Ok(PortLayout { me: plan.me, parties, own_port: free()?, forwarders })
+    let own_port = free()?;
+    Ok((PortLayout { me: plan.me, parties, own_port, forwarders }, held))
 }
 
 /// Connects, launches and watches the program; returns its exit code.
@@ -207,7 +216,8 @@ pub async fn execute(
     options: &RunOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<i32> {
-    let layout = layout(plan, options.base_port)?;
+    // The reservations are held for the whole run: they never listen, so they are in no one's way.
+    let (layout, _reserved) = layout(plan, options.base_port)?;
     let allow = Allowlist::new(plan.peers.iter().map(|(_, _, addr)| addr.id));
     let endpoint =
         peer::bind_party(me.keys.signing_key(), me.record.mediator.as_ref(), allow, options.relay_only).await?;
