@@ -268,6 +268,8 @@ async fn open_tunnel(
 
 /// The application error code of a connection closed because the pair has another one.
 const SUPERSEDED: u32 = 1;
+/// The application error code of a connection from a key that is allowed but not in this mesh.
+const NOT_IN_MESH: u32 = 2;
 
 /// Leads the pair with a higher-indexed peer: takes the first connection that is up, its own dial
 /// or the peer's, opens the control stream on it, and closes any that comes later.
@@ -372,7 +374,7 @@ async fn accept(endpoint: PeerEndpoint, routes: HashMap<EndpointId, mpsc::Unboun
                     let _ = route.send(connection);
                 }
                 // Allowed by the endpoint, but not a party of this session.
-                None => connection.close(SUPERSEDED.into(), b"not a party of this session"),
+                None => connection.close(NOT_IN_MESH.into(), b"not a party of this session"),
             }
         });
     }
