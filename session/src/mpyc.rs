@@ -159,9 +159,9 @@ pub async fn version(python: &str) -> Result<String> {
 }
 
 /// Prints the version of the MPyC that `import mpyc` would load, read from the `__version__ =
-/// '...'` line (a string literal and nothing else) of that very file: importing MPyC costs five times the CPU of a bare Python start, and
-/// every party of a run checks at the same moment. MPyC itself is imported only when the line
-/// is not there.
+/// '...'` line (a string literal and nothing else) of that very file: importing MPyC costs five
+/// times the CPU of a bare Python start, and every party of a run checks at the same moment.
+/// MPyC itself is imported only when the line is not there.
 const VERSION_SCRIPT: &str = r#"
 import importlib.util, re, sys
 spec = importlib.util.find_spec("mpyc")
@@ -176,8 +176,8 @@ else:
     print(mpyc.__version__)
 "#;
 
-/// Finding out the MPyC version an interpreter has: a Python start, about 0.1 s, so it is started
-/// early and its answer collected when needed. Dropping it stops the check.
+/// Finding out the MPyC version an interpreter has: a Python start, so it is started early and
+/// its answer collected when needed. Dropping it stops the check.
 #[derive(Debug)]
 pub struct VersionCheck {
     python: String,

@@ -124,7 +124,7 @@ pub async fn plan(
         )));
     }
     check_program(&manifest, &program)?;
-    let python = interpreter.first().map_or(DEFAULT_PYTHON, String::as_str);
+    let python = interpreter_of(command);
     let version =
         if installed_mpyc.python() == python { installed_mpyc.finish().await? } else { mpyc::version(python).await? };
     if version != manifest.mpyc.version {

@@ -9,13 +9,17 @@ use mpc_session::mpyc::{self, VersionCheck};
 
 /// An interpreter that is the test environment's Python with `packages` first on its path.
 fn python_with(packages: &Path, dir: &Path) -> String {
-    let wrapper = dir.join("python");
     let script =
         format!("#!/bin/sh\nPYTHONPATH='{}' exec '{}' \"$@\"\n", packages.display(), python_for("mpyc").display());
-    std::fs::write(&wrapper, script).expect("write wrapper");
+    shell_script(&dir.join("python"), &script)
+}
+
+/// An executable shell script at `path`; returns the path.
+fn shell_script(path: &Path, script: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    wrapper.display().to_string()
+    std::fs::write(path, script).expect("write script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path.display().to_string()
 }
 
 /// A package `mpyc` whose `__init__.py` is `source`.
@@ -58,12 +62,8 @@ async fn a_version_computed_at_import_is_found_by_importing() {
 #[tokio::test]
 async fn an_interpreter_without_mpyc_is_told_how_to_install_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let python = dir.path().join("python");
     // A Python that finds no `mpyc` anywhere: isolated mode ignores PYTHONPATH and user packages.
-    std::fs::write(&python, "#!/bin/sh\nexec python3 -I \"$@\"\n").expect("write");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let python = python.display().to_string();
+    let python = shell_script(&dir.path().join("python"), "#!/bin/sh\nexec python3 -I \"$@\"\n");
     let error = VersionCheck::start(&python).finish().await.expect_err("no MPyC there").to_string();
     assert!(error.contains("cannot import MPyC"), "{error}");
     assert!(error.contains("pip install mpyc"), "{error}");
