@@ -52,6 +52,68 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_WS_AUTH_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub ws_auth_timeout: Duration,
 
+    /// Most messages forwarded from one client address that one party's queue holds: a single
+    /// source cannot fill a queue and lock out the party's real peers.
+    #[arg(long, env = "MPC_MEDIATOR_QUEUE_CAP_PER_SOURCE", default_value_t = 1_000)]
+    pub queue_cap_per_source: u64,
+
+    /// How long a message id or forwarded envelope is remembered to refuse replays; a message
+    /// whose `created_time` is older is refused outright. Must be longer than --message-ttl.
+    #[arg(long, env = "MPC_MEDIATOR_REPLAY_WINDOW", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub replay_window: Duration,
+
+    /// Most TCP connections open at once, in total.
+    #[arg(long, env = "MPC_MEDIATOR_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Most TCP connections open at once from one client address (trusted proxies excepted).
+    #[arg(long, env = "MPC_MEDIATOR_MAX_CONNECTIONS_PER_SOURCE", default_value_t = 64)]
+    pub max_connections_per_source: usize,
+
+    /// How long a connection may take to send a request's headers, counted from when it opens or
+    /// its previous response ends: slow and idle keep-alive connections are closed after it.
+    #[arg(long, env = "MPC_MEDIATOR_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+
+    /// A reverse proxy (CIDR, repeatable or comma-separated) whose `X-Forwarded-For` names the
+    /// client: requests from it count against that address, not the proxy's.
+    #[arg(long = "trusted-proxy", env = "MPC_MEDIATOR_TRUSTED_PROXIES", value_name = "CIDR", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Enrollments (mediate-request from a DID not enrolled yet) one client address may make
+    /// per hour (0: no limit).
+    #[arg(long, env = "MPC_MEDIATOR_ENROLLMENTS_PER_HOUR", default_value_t = 20)]
+    pub enrollments_per_hour: u32,
+
+    /// Most recipient DIDs one party may register.
+    #[arg(long, env = "MPC_MEDIATOR_MAX_RECIPIENTS", default_value_t = 16)]
+    pub max_recipients: u64,
+
+    /// An enrollment nobody has used for this long expires, with its queue and recipients.
+    #[arg(long, env = "MPC_MEDIATOR_ENROLLMENT_IDLE", default_value = "90d", value_parser = humantime::parse_duration)]
+    pub enrollment_idle: Duration,
+
+    /// Closed mode: only identities that present an enrollment token made with
+    /// `mpc-id mediator token create` may enroll.
+    #[arg(long, env = "MPC_MEDIATOR_REQUIRE_TOKEN")]
+    pub require_token: bool,
+
+    /// Longest time a short invitation link lives, whatever the invitation's own expiry.
+    #[arg(long, env = "MPC_MEDIATOR_OOB_MAX_LIFETIME", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub oob_max_lifetime: Duration,
+
+    /// Most live short invitation links one identity may hold.
+    #[arg(long, env = "MPC_MEDIATOR_OOB_PER_IDENTITY", default_value_t = 20)]
+    pub oob_per_identity: u64,
+
+    /// Most did:webvh names one client address may create per day (0: no limit).
+    #[arg(long, env = "MPC_MEDIATOR_LEDGER_NAMES_PER_DAY", default_value_t = 10)]
+    pub ledger_names_per_day: u32,
+
+    /// Most entries a hosted did:webvh log may have.
+    #[arg(long, env = "MPC_MEDIATOR_LEDGER_MAX_ENTRIES", default_value_t = 200)]
+    pub ledger_max_entries: u32,
+
     /// Log format on stderr.
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -79,7 +141,7 @@ pub enum LogFormat {
 
 impl MediatorConfig {
     /// A configuration for tests and embedding: loopback on an ephemeral port, data in `data_dir`,
-    /// no rate limits.
+    /// no rate limits, no per-source caps (tests run every client from one address).
     pub fn local(data_dir: impl Into<PathBuf>) -> Self {
         MediatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -92,11 +154,61 @@ impl MediatorConfig {
             rate_limit_ip: 0,
             rate_limit_did: 0,
             ws_auth_timeout: Duration::from_secs(30),
+            queue_cap_per_source: 10_000,
+            replay_window: Duration::from_secs(30 * 24 * 3600),
+            max_connections: 4096,
+            max_connections_per_source: 4096,
+            header_timeout: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
+            enrollments_per_hour: 0,
+            max_recipients: 16,
+            enrollment_idle: Duration::from_secs(90 * 24 * 3600),
+            require_token: false,
+            oob_max_lifetime: Duration::from_secs(30 * 24 * 3600),
+            oob_per_identity: 20,
+            ledger_names_per_day: 0,
+            ledger_max_entries: 200,
             log_format: LogFormat::Text,
             quic_listen: None,
             tls_cert: None,
             tls_key: None,
         }
+    }
+
+    /// What the listener enforces.
+    pub fn connection_limits(&self) -> crate::listener::ConnectionLimits {
+        crate::listener::ConnectionLimits {
+            max_connections: self.max_connections,
+            max_per_source: self.max_connections_per_source,
+            header_timeout: self.header_timeout,
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+
+    /// Settings that contradict each other, named.
+    pub fn check(&self) -> Result<(), String> {
+        if self.replay_window < self.message_ttl {
+            return Err(format!(
+                "--replay-window ({}) must be at least --message-ttl ({}): a replayed forward must be \
+                 recognised for as long as the original could still be queued",
+                humantime::format_duration(self.replay_window),
+                humantime::format_duration(self.message_ttl)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulted to the SQLite file in the data directory.
+    pub fn database_url(&self) -> crate::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        let data_dir = self.data_dir().ok_or_else(|| {
+            crate::Error::Startup("no data directory: set --data-dir or MPC_MEDIATOR_DATA_DIR".into())
+        })?;
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| crate::Error::Startup(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        Ok(crate::store::default_sqlite_url(&data_dir))
     }
 
     /// The data directory, defaulted.

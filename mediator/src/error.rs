@@ -28,6 +28,10 @@ pub enum Error {
     #[error("the queue of `{0}` is full; it must pick up messages before more can be stored")]
     QueueFull(String),
 
+    /// A per-identity or per-source quota is used up (names, links, recipients, queue share).
+    #[error("quota exceeded: {0}")]
+    Quota(String),
+
     /// Too many requests from one address or DID.
     #[error("rate limit exceeded for {0}; slow down and retry")]
     RateLimited(String),
@@ -68,6 +72,7 @@ impl Error {
             Error::UnknownRecipient(_) => "e.p.xfer.unknown-recipient",
             Error::QueueFull(_) => "w.p.xfer.queue-full",
             Error::RateLimited(_) => "w.p.req.rate-limited",
+            Error::Quota(_) => "e.p.req.quota-exceeded",
             Error::Replay(_) => "e.p.msg.replay",
             Error::Conflict(_) => "e.p.req.conflict",
             Error::NeedsWebSocket(_) => "e.p.req.websocket-required",
@@ -83,7 +88,7 @@ impl Error {
             Error::UnknownRecipient(_) => 404,
             Error::Replay(_) | Error::Conflict(_) => 409,
             Error::NeedsWebSocket(_) => 426,
-            Error::QueueFull(_) | Error::RateLimited(_) => 429,
+            Error::QueueFull(_) | Error::RateLimited(_) | Error::Quota(_) => 429,
             Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => 500,
         }
     }

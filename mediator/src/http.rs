@@ -3,14 +3,13 @@
 //! operators. Replies travel back on the same connection.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +19,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::Mediator;
 use crate::error::{Error, Result};
+use crate::listener::ClientAddr;
 use crate::live::Arrival;
 use crate::protocol::{Incoming, Outcome, Transport};
 use crate::store::{HostedLog, StoredMessage};
@@ -34,25 +34,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let sweeper = tokio::spawn(sweep_forever(Arc::clone(&mediator)));
-    let service = router(mediator).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    // Small frames must leave at once: relayed QUIC packets and live deliveries stall for tens of
-    // milliseconds under Nagle's algorithm and delayed ACKs.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Startup(format!("server failed: {e}")));
+    let limits = mediator.config.connection_limits();
+    crate::listener::serve(listener, router(Arc::clone(&mediator)), limits, mediator, shutdown).await;
     sweeper.abort();
-    result
+    Ok(())
 }
 
 /// The routes, for embedding in another server.
 pub fn router(mediator: Arc<Mediator>) -> Router {
-    // Everything a client sends goes through the per-address rate limit first.
+    // Everything a client sends goes through the per-address rate limit first, the relay too.
+    let relay = Router::new()
+        .route(iroh_relay::http::RELAY_PATH, get(crate::relay::relay_handler))
+        .route(iroh_relay::http::RELAY_PROBE_PATH, get(|| async { StatusCode::OK }))
+        .route("/relay-info", get(relay_info))
+        .with_state(crate::relay::Relay::new(Arc::clone(&mediator)));
     let client_facing = Router::new()
         .route("/didcomm", post(didcomm))
         .route("/ws", get(websocket))
@@ -60,15 +55,11 @@ pub fn router(mediator: Arc<Mediator>) -> Router {
         .route("/parties/{name}/did.jsonl", get(hosted_log).put(publish_log))
         .route("/parties/{name}/did-witness.json", get(hosted_witness))
         .route("/ledger", get(ledger_info))
+        .with_state(Arc::clone(&mediator))
+        .merge(relay)
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
-    let relay = Router::new()
-        .route(iroh_relay::http::RELAY_PATH, get(crate::relay::relay_handler))
-        .route(iroh_relay::http::RELAY_PROBE_PATH, get(|| async { StatusCode::OK }))
-        .route("/relay-info", get(relay_info))
-        .with_state(crate::relay::Relay::new(Arc::clone(&mediator)));
     Router::new()
         .merge(client_facing)
-        .merge(relay)
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
         .route("/openapi.json", get(openapi))
@@ -91,17 +82,17 @@ async fn sweep_forever(mediator: Arc<Mediator>) {
 /// Refuses a client address over its rate limit before any work is spent on the request.
 async fn admit(
     State(mediator): State<Arc<Mediator>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    match mediator.admit(client.ip()) {
+    match mediator.admit(client.0) {
         Ok(()) => next.run(request).await,
         Err(error) => plain_problem(&mediator, &error, status_of(&error)),
     }
 }
 
-async fn didcomm(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
+async fn didcomm(State(mediator): State<Arc<Mediator>>, client: ClientAddr, body: Body) -> Response {
     mediator.metrics.requests.inc();
     let limit = mediator.config.max_message_bytes;
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
@@ -120,7 +111,7 @@ async fn didcomm(State(mediator): State<Arc<Mediator>>, body: Body) -> Response 
         Ok(incoming) => incoming,
         Err(error) => return plain_problem(&mediator, &error, status_of(&error)),
     };
-    match mediator.handle(&incoming, Transport::Http).await {
+    match mediator.handle(&incoming, Transport::Http, client.0).await {
         Ok(Outcome::Accepted) => StatusCode::ACCEPTED.into_response(),
         Ok(Outcome::Reply(reply)) | Ok(Outcome::LiveDelivery(_, reply)) => {
             sealed(&mediator, &reply, &incoming, StatusCode::OK)
@@ -196,6 +187,7 @@ async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -
 
 async fn publish_log(
     State(mediator): State<Arc<Mediator>>,
+    client: ClientAddr,
     axum::extract::Path(name): axum::extract::Path<String>,
     body: Body,
 ) -> Response {
@@ -208,7 +200,7 @@ async fn publish_log(
             return ledger_error(&error);
         }
     };
-    match mediator.publish_log(&name, &text).await {
+    match mediator.publish_log(&name, &text, client.0).await {
         Ok(published) => {
             let status = if published.changed { StatusCode::CREATED } else { StatusCode::OK };
             let reply = serde_json::json!({ "did": published.did, "entries": published.entries });
@@ -322,11 +314,7 @@ async fn metrics(State(mediator): State<Arc<Mediator>>) -> Response {
     response
 }
 
-async fn websocket(
-    State(mediator): State<Arc<Mediator>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
+async fn websocket(State(mediator): State<Arc<Mediator>>, client: ClientAddr, upgrade: WebSocketUpgrade) -> Response {
     let limit = mediator.config.max_message_bytes;
     // Small buffers: most sessions sit idle waiting for live deliveries, and the defaults
     // (128 KiB to read) would cost that much per open socket.
@@ -342,7 +330,7 @@ async fn websocket(
 /// with live delivery on, new messages for that DID are pushed as they arrive. A message pushed
 /// stays queued until acknowledged; the session keeps a cursor (the last queue position pushed),
 /// so nothing is pushed twice on it however long acknowledgements take.
-async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketAddr) {
+async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: ClientAddr) {
     mediator.metrics.websockets_open.inc();
     let mut owner: Option<String> = None;
     let mut live: Option<broadcast::Receiver<Arrival>> = None;
@@ -377,14 +365,14 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
                 };
                 mediator.metrics.requests.inc();
-                if let Err(error) = mediator.admit(client.ip()) {
+                if let Err(error) = mediator.admit(client.0) {
                     let report = mediator.problem_report(&error, None).to_string();
                     if socket.send(WsMessage::Text(report.into())).await.is_err() {
                         break;
                     }
                     continue;
                 }
-                let reply = on_frame(&mediator, &text, &mut owner, &mut live, &mut cursor).await;
+                let reply = on_frame(&mediator, &text, client, &mut owner, &mut live, &mut cursor).await;
                 if let Some(reply) = reply
                     && socket.send(WsMessage::Text(reply.into())).await.is_err()
                 {
@@ -392,7 +380,7 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
                 }
             }
             () = deadline => {
-                tracing::debug!(%client, "closing a WebSocket that never authenticated");
+                tracing::debug!(client = %client.0, "closing a WebSocket that no enrolled party authenticated on");
                 let _ = socket.send(WsMessage::Close(None)).await;
                 break;
             }
@@ -415,6 +403,7 @@ async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: SocketA
 async fn on_frame(
     mediator: &Mediator,
     text: &str,
+    client: ClientAddr,
     owner: &mut Option<String>,
     live: &mut Option<broadcast::Receiver<Arrival>>,
     cursor: &mut u64,
@@ -430,9 +419,15 @@ async fn on_frame(
         let error = Error::NotAuthorized(format!("this WebSocket belongs to {current}; open another for {sender}"));
         return seal_text(mediator, &mediator.problem_report(&error, Some(&incoming)), &incoming);
     }
-    let outcome = mediator.handle(&incoming, Transport::WebSocket).await;
-    if outcome.is_ok() && owner.is_none() {
-        owner.clone_from(&incoming.sender);
+    let outcome = mediator.handle(&incoming, Transport::WebSocket, client.0).await;
+    // Only a party enrolled here lifts the deadline of an unauthenticated socket: a fresh key
+    // costs nothing to make.
+    if outcome.is_ok()
+        && owner.is_none()
+        && let Some(sender) = incoming.sender.as_deref()
+        && mediator.store.is_mediated(sender).await.unwrap_or(false)
+    {
+        *owner = Some(sender.to_owned());
     }
     match outcome {
         Ok(Outcome::Accepted) => None,

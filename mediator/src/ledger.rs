@@ -8,6 +8,12 @@
 //! entries are the proof that the requester controls the DID's update key; nothing else about
 //! the requester matters. The host never drops or rewrites an entry.
 //!
+//! The open internet makes hosting a resource to bound: a client address may create only a few
+//! names a day, a log holds at most a configured number of entries (and `MAX_LOG_BYTES`), and
+//! the documents kept for decrypting senders' envelopes are cached by bytes, re-verified only
+//! when their log grew, so an envelope naming a large hosted log costs one lookup, not a
+//! verification of the whole log.
+//!
 //! A DID may name this mediator's `did:key` as its witness; the mediator then adds its proof for
 //! each new latest entry to the DID's `did-witness.json`, and resolvers require it.
 
@@ -41,8 +47,15 @@ impl Mediator {
     }
 
     /// Stores a log published for `name`; see the module documentation for what is accepted.
-    pub async fn publish_log(&self, name: &str, jsonl: &str) -> Result<Published> {
+    pub async fn publish_log(&self, name: &str, jsonl: &str, client: std::net::IpAddr) -> Result<Published> {
         validate_name(name).map_err(|e| Error::Malformed { kind: "DID log", reason: e.to_string() })?;
+        let max_entries = self.config.ledger_max_entries;
+        let lines = jsonl.lines().filter(|line| !line.trim().is_empty()).count();
+        if lines > max_entries as usize {
+            return Err(Error::Quota(format!(
+                "the log has {lines} entries; this mediator hosts logs of at most {max_entries}"
+            )));
+        }
         let address = self.ledger_address(name).ok_or_else(|| {
             Error::NotAuthorized(
                 "this mediator has no host name in its public URL, so it cannot host did:webvh logs \
@@ -56,6 +69,10 @@ impl Mediator {
             return Err(Error::NotAuthorized(format!("the log is for `{did}`, but this path hosts only `{address}`")));
         }
         let existing = self.store.ledger_log(name).await?;
+        let source = crate::protocol::source_of(client);
+        if existing.is_none() {
+            self.check_name_quota(&source).await?;
+        }
         // Where the log names this mediator as its witness, it co-signs the latest entry; the
         // log must then verify with the witness proofs, ours included.
         let held_witness = existing.as_ref().and_then(|held| held.witness.clone());
@@ -76,7 +93,8 @@ impl Mediator {
                 Some(held.entries)
             }
         };
-        let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness, entries };
+        let source = existing.map_or(source, |held| held.source);
+        let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness, entries, source };
         if !self.store.put_ledger_log(name, &log, extends, crate::now()).await? {
             return Err(Error::Conflict(format!(
                 "the log of `{name}` changed while this update was checked; fetch it and retry"
@@ -84,6 +102,21 @@ impl Mediator {
         }
         tracing::info!(name, did = %did, entries, "hosted DID log updated");
         Ok(Published { did, entries, changed: true })
+    }
+
+    /// New names from one source are limited per day.
+    async fn check_name_quota(&self, source: &str) -> Result<()> {
+        let per_day = self.config.ledger_names_per_day;
+        if per_day == 0 {
+            return Ok(());
+        }
+        let since = crate::now().saturating_sub(24 * 3600);
+        if self.store.count_ledger_names(source, since).await? >= u64::from(per_day) {
+            return Err(Error::Quota(format!(
+                "{per_day} DID names were created from your address in the last day; try again tomorrow"
+            )));
+        }
+        Ok(())
     }
 
     /// The current document of a did:webvh DID hosted here, verified; `None` if not hosted here
@@ -98,35 +131,43 @@ impl Mediator {
         Ok((!verified.deactivated).then_some(verified.document))
     }
 
-    /// Before an envelope is opened: if its sender is a did:webvh party hosted here, (re)load and
-    /// verify its current document, so that `resolve` can give it to the decryption and to the
-    /// sealing of replies. Reloaded every time, so a rotation published through another instance
-    /// is seen at once.
+    /// Before an envelope is opened: if its sender is a did:webvh party hosted here, make sure
+    /// `resolve` has its current verified document for the decryption and the sealing of
+    /// replies. One indexed lookup of the log's length per envelope; the log is loaded and
+    /// verified again only when it grew (a rotation published through another instance is seen
+    /// at the next envelope).
     pub async fn learn_sender(&self, envelope: &str) {
         let Ok(Some(sender)) = mpc_identity::envelope::encrypted::sender_did(envelope) else { return };
         if !sender.starts_with(webvh::PREFIX) {
             return;
         }
-        let document = match self.hosted_document(&sender).await {
-            Ok(document) => document,
+        let Some(name) = sender.rsplit(':').next().filter(|name| validate_name(name).is_ok()) else { return };
+        let held = match self.store.ledger_length(name).await {
+            Ok(held) => held.filter(|(did, _)| *did == sender),
             Err(e) => {
-                tracing::warn!(did = %sender, error = %e, "could not load a hosted DID's document");
-                None
+                tracing::warn!(did = %sender, error = %e, "could not look up a hosted DID");
+                return;
             }
         };
-        let mut documents = self.ledger_documents.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match document {
-            Some(document) => documents.insert(sender, document),
-            None => documents.remove(&sender),
+        let Some((_, entries)) = held else {
+            self.ledger_documents.remove(&sender);
+            return;
         };
+        if self.ledger_documents.is_current(&sender, entries) {
+            return;
+        }
+        match self.hosted_document(&sender).await {
+            Ok(Some(document)) => self.ledger_documents.insert(sender, entries, document),
+            Ok(None) => self.ledger_documents.remove(&sender),
+            Err(e) => tracing::warn!(did = %sender, error = %e, "could not load a hosted DID's document"),
+        }
     }
 
     /// A DID document for DIDComm: self-certifying methods computed, did:webvh parties hosted here
     /// from their verified logs; anything else is refused.
     pub fn resolve(&self, did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocument> {
         if did.starts_with(webvh::PREFIX) {
-            let documents = self.ledger_documents.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            return documents.get(did).cloned().ok_or_else(|| mpc_identity::Error::ResolutionFailed {
+            return self.ledger_documents.get(did).ok_or_else(|| mpc_identity::Error::ResolutionFailed {
                 did: did.to_owned(),
                 reason: "this mediator talks DIDComm only with did:webvh parties whose (active) logs it hosts"
                     .to_owned(),

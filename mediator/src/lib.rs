@@ -15,13 +15,16 @@
 //! - [`http`]: the HTTP API and the WebSocket endpoint.
 #![forbid(unsafe_code)]
 
+mod activity;
 pub mod config;
 pub mod discovery;
+mod documents;
 mod error;
 pub mod http;
 pub mod identity;
 pub mod ledger;
 mod limits;
+pub mod listener;
 mod live;
 mod metrics;
 pub mod oob;
@@ -29,6 +32,7 @@ mod owners;
 pub mod protocol;
 pub mod relay;
 pub mod store;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,11 +54,12 @@ pub struct Mediator {
     live: Arc<LiveHub>,
     limits: limits::Limits,
     owners: owners::OwnerCache,
+    activity: activity::Activity,
     /// Where hosted did:webvh DIDs live: the public URL, if it has a host name.
     ledger_base: Option<url::Url>,
     /// Verified documents of hosted did:webvh parties that talk DIDComm here, refreshed from the
     /// ledger whenever one sends (see `ledger::learn_sender`).
-    ledger_documents: std::sync::RwLock<std::collections::HashMap<String, mpc_identity::did::DidDocument>>,
+    ledger_documents: documents::DocumentCache,
     /// QUIC address discovery for parties behind NAT, when configured.
     pub discovery: Option<discovery::AddressDiscovery>,
 }
@@ -78,6 +83,14 @@ impl RunningMediator {
 
 /// Opens storage and keys, binds the listener and starts serving in the background.
 pub async fn start(config: MediatorConfig) -> Result<RunningMediator> {
+    match listener::raise_fd_limit() {
+        Some(files) if (files as usize) < config.max_connections + 256 => tracing::warn!(
+            files,
+            max_connections = config.max_connections,
+            "the open-file limit is below --max-connections (plus room for the database): raise LimitNOFILE"
+        ),
+        _ => {}
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Error::Startup(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -141,13 +154,14 @@ impl Mediator {
             None => url::Url::parse(&format!("http://{bound}/")).map_err(|e| Error::Startup(e.to_string()))?,
         };
         let identity = MediatorIdentity::load_or_create(&data_dir, &public_url)?;
+        config.check().map_err(Error::Startup)?;
         let database_url = config.database_url.clone().unwrap_or_else(|| store::default_sqlite_url(&data_dir));
         let store = store::open(&database_url).await?;
         let live = Arc::new(LiveHub::default());
         let hub = Arc::clone(&live);
         store.watch(Arc::new(move |owner: &str, message| hub.arrived(owner, message))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
-        let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did);
+        let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did, config.enrollments_per_hour);
         let ledger_base = ledger_base(&public_url, config.public_url.is_some());
         let discovery = discovery::start(&config, &data_dir, &public_url).await?;
         Ok(Mediator {
@@ -158,21 +172,30 @@ impl Mediator {
             live,
             limits,
             owners: Default::default(),
+            activity: Default::default(),
             ledger_base,
             ledger_documents: Default::default(),
             discovery,
         })
     }
 
-    /// Deletes expired messages and old replay records; run periodically.
-    pub async fn sweep(&self) -> Result<u64> {
+    /// Deletes expired messages, replay records past the replay window and enrollments idle
+    /// past their time; run periodically.
+    pub async fn sweep(&self) -> Result<store::Sweep> {
         self.limits.forget_idle();
         let now = now();
-        let expired = self.store.sweep(now, now.saturating_sub(self.config.message_ttl.as_secs())).await?;
-        if expired > 0 {
-            tracing::info!(expired, "dropped expired messages");
+        self.activity.forget_before(now);
+        let seen_before = now.saturating_sub(self.config.replay_window.as_secs());
+        let idle_before = now.saturating_sub(self.config.enrollment_idle.as_secs());
+        let swept = self.store.sweep(now, seen_before, idle_before).await?;
+        if swept.expired_messages > 0 {
+            tracing::info!(expired = swept.expired_messages, "dropped expired messages");
         }
-        Ok(expired)
+        if swept.idle_enrollments > 0 {
+            self.owners.clear();
+            tracing::info!(idle = swept.idle_enrollments, "dropped idle enrollments with their queues");
+        }
+        Ok(swept)
     }
 }
 

@@ -13,12 +13,25 @@ use crate::error::{Error, Result};
 pub struct Limits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_did: Option<DefaultKeyedRateLimiter<String>>,
+    enrollments: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl Limits {
-    /// Limits of `per_ip` and `per_did` requests a second; 0 turns one off.
-    pub fn new(per_ip: u32, per_did: u32) -> Self {
-        Limits { per_ip: keyed(per_ip), per_did: keyed(per_did) }
+    /// Limits of `per_ip` and `per_did` requests a second and `enrollments` an hour per
+    /// address; 0 turns one off.
+    pub fn new(per_ip: u32, per_did: u32, enrollments: u32) -> Self {
+        let enrollments = NonZeroU32::new(enrollments).map(|per_hour| RateLimiter::keyed(Quota::per_hour(per_hour)));
+        Limits { per_ip: keyed(per_ip), per_did: keyed(per_did), enrollments }
+    }
+
+    /// A new enrollment from `ip`.
+    pub fn check_enrollment(&self, ip: IpAddr) -> Result<()> {
+        match &self.enrollments {
+            Some(limiter) if limiter.check_key(&ip).is_err() => {
+                Err(Error::RateLimited(format!("enrollments from address {ip} (try again in an hour)")))
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn check_ip(&self, ip: IpAddr) -> Result<()> {
@@ -41,6 +54,9 @@ impl Limits {
             limiter.retain_recent();
         }
         if let Some(limiter) = &self.per_did {
+            limiter.retain_recent();
+        }
+        if let Some(limiter) = &self.enrollments {
             limiter.retain_recent();
         }
     }

@@ -30,6 +30,7 @@ pub struct Metrics {
     pub messages_acknowledged: Counter,
     pub websockets_open: Counter,
     pub websockets_closed: Counter,
+    pub connections_refused: Counter,
 }
 
 impl Metrics {
@@ -44,6 +45,11 @@ impl Metrics {
                 "mpc_mediator_messages_acknowledged_total",
                 "messages deleted after messages-received",
                 &self.messages_acknowledged,
+            ),
+            (
+                "mpc_mediator_connections_refused_total",
+                "connections closed at once: over the cap in total or per source",
+                &self.connections_refused,
             ),
         ];
         for (name, help, counter) in counters {

@@ -2,10 +2,12 @@
 //! invitation fits a QR code a phone reads off a screen.
 //!
 //! `POST /oob` takes a signed invitation and answers with its `_oobid`, the base64url SHA-256 of
-//! its bytes; `GET /oob?_oobid=ID` returns those bytes unchanged. The store accepts only
-//! invitations that verify, have not expired, and come from a party this mediator serves, and
-//! keeps them until they expire. A client re-hashes what it fetches, so the store cannot swap an
-//! invitation for another.
+//! its canonical form (the JWS re-serialised in one fixed order, no whitespace: one invitation
+//! re-posted with other spacing or member order is one link, not thousands); `GET /oob?_oobid=ID`
+//! returns those bytes. The store accepts only invitations that verify, have not expired, and
+//! come from a party this mediator serves, at most a quota of live links per party, and keeps
+//! each until it expires or a maximum lifetime passes, whichever is first. A client re-hashes
+//! what it fetches, so the store cannot swap an invitation for another.
 
 use mpc_identity::did::webvh;
 use mpc_identity::invitation::{MAX_INVITATION_BYTES, SignedInvitation, content_address};
@@ -24,6 +26,7 @@ impl Mediator {
         }
         let now = crate::now();
         let signed = SignedInvitation::parse(body)?;
+        let canonical = signed.to_json();
         let from = signed.claimed_from()?;
         // A did:webvh party is served here if its log is hosted here; it is checked against that.
         if from.starts_with(webvh::PREFIX) {
@@ -33,9 +36,7 @@ impl Mediator {
                 ))
             })?;
             let invitation = signed.verify_with(now, |_| Ok(document))?;
-            let id = content_address(body.as_bytes());
-            self.store.put_invitation(&id, body, &invitation.from, invitation.expires_time).await?;
-            return Ok(id);
+            return self.store_invitation(&canonical, &invitation.from, invitation.expires_time, now).await;
         }
         let invitation = signed.verify(now)?;
         if !self.store.is_mediated(&invitation.from).await? {
@@ -44,8 +45,24 @@ impl Mediator {
                 invitation.from
             )));
         }
-        let id = content_address(body.as_bytes());
-        self.store.put_invitation(&id, body, &invitation.from, invitation.expires_time).await?;
+        self.store_invitation(&canonical, &invitation.from, invitation.expires_time, now).await
+    }
+
+    /// Stores a verified invitation in canonical form, within its inviter's quota and the
+    /// maximum lifetime.
+    async fn store_invitation(&self, canonical: &str, inviter: &str, expires: u64, now: u64) -> Result<String> {
+        let id = content_address(canonical.as_bytes());
+        if self.store.invitation(&id, now).await?.is_some() {
+            return Ok(id);
+        }
+        let quota = self.config.oob_per_identity;
+        if self.store.count_invitations(inviter, now).await? >= quota {
+            return Err(Error::Quota(format!(
+                "{inviter} already has {quota} short links here; they free up as their invitations expire"
+            )));
+        }
+        let expires = expires.min(now.saturating_add(self.config.oob_max_lifetime.as_secs()));
+        self.store.put_invitation(&id, canonical, inviter, expires).await?;
         Ok(id)
     }
 

@@ -31,6 +31,11 @@ impl OwnerCache {
         entries.insert(recipient.to_owned(), (owner.to_owned(), Instant::now()));
     }
 
+    /// Forgets everything (after enrollments expired, say).
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+    }
+
     pub fn forget(&self, recipient: &str) {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(recipient);
     }

@@ -34,6 +34,11 @@ use crate::Mediator;
 /// Relay connections a party may open per minute (reconnects after network changes included).
 const CONNECTIONS_PER_MINUTE: u32 = 60;
 
+/// How long a relay client has to prove its key and be admitted.
+const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Largest relay WebSocket message: a relayed datagram batch and its framing.
+const MAX_RELAY_FRAME: usize = 128 * 1024;
+
 /// The relay's state, shared by its HTTP handler.
 #[derive(Clone, Debug)]
 pub struct Relay {
@@ -105,17 +110,32 @@ pub async fn relay_handler(
     let (mut parts, _body) = request.into_parts();
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &()).await.map_err(|_| StatusCode::BAD_REQUEST)?;
     let client_auth = parts.headers.get(CLIENT_AUTH_HEADER).cloned();
-    let upgrade = upgrade.protocols([ProtocolVersion::V2.to_str()]);
+    // Small buffers: an idle or never-finishing relay socket must cost little (the defaults are
+    // 128 KiB each way); a relayed packet is at most 64 KiB.
+    let upgrade = upgrade
+        .protocols([ProtocolVersion::V2.to_str()])
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
+        .max_message_size(MAX_RELAY_FRAME)
+        .max_frame_size(MAX_RELAY_FRAME);
     Ok(upgrade.on_upgrade(move |socket| async move {
         let mut adapter = Adapter(Box::pin(socket));
-        let authenticated = match handshake::serverside(&mut adapter, client_auth).await {
-            Ok(authenticated) => authenticated,
-            Err(e) => return tracing::debug!(error = %e, "relay handshake failed"),
-        };
-        let request = ClientRequest::new(authenticated.client_key, ProtocolVersion::V2, parts);
-        let guard = match authenticated.authorize_with(&request, &relay.access, &mut adapter).await {
-            Ok(guard) => guard,
-            Err(e) => return tracing::debug!(error = %e, "relay client not admitted"),
+        // Anyone may open the socket; whoever does not finish the handshake in time loses it.
+        let admitted = tokio::time::timeout(HANDSHAKE_DEADLINE, async {
+            let authenticated = handshake::serverside(&mut adapter, client_auth)
+                .await
+                .map_err(|e| tracing::debug!(error = %e, "relay handshake failed"))?;
+            let request = ClientRequest::new(authenticated.client_key, ProtocolVersion::V2, parts);
+            authenticated
+                .authorize_with(&request, &relay.access, &mut adapter)
+                .await
+                .map_err(|e| tracing::debug!(error = %e, "relay client not admitted"))
+        })
+        .await;
+        let guard = match admitted {
+            Ok(Ok(guard)) => guard,
+            Ok(Err(())) => return,
+            Err(_) => return tracing::debug!("relay handshake not finished in time"),
         };
         let stream = RelayedStream::new(adapter, relay.key_cache.clone());
         relay.clients.register(Config::new(guard, stream, ProtocolVersion::V2), relay.metrics.clone());

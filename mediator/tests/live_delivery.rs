@@ -117,8 +117,26 @@ async fn a_socket_that_never_authenticates_is_closed(backend: Backend) {
     .await;
     assert!(closed.is_ok(), "an unauthenticated socket stayed open");
 
-    // One that authenticates in time stays open past the deadline.
+    // A fresh key costs nothing: a ping from one that is not enrolled here is answered, but
+    // does not keep the socket open.
+    let stranger = Party::new("stranger", &mediator).await;
+    let mut socket = connect(&mediator).await;
+    send(&mut socket, &stranger, PING, json!({})).await;
+    assert_eq!(next(&mut socket, &stranger).await["type"], "https://didcomm.org/trust-ping/2.0/ping-response");
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "a ping from an unenrolled key kept the socket open");
+
+    // One that an enrolled party authenticates in time stays open past the deadline.
     let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
     let mut socket = connect(&mediator).await;
     send(&mut socket, &bob, PING, json!({})).await;
     assert_eq!(next(&mut socket, &bob).await["type"], "https://didcomm.org/trust-ping/2.0/ping-response");

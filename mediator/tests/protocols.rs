@@ -306,9 +306,9 @@ async fn unpicked_messages_expire(backend: Backend) {
     let (_, inner) = alice.seal_for(&bob, json!({"short-lived": true}));
     assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
     let state = &mediator.running.as_ref().expect("running").state;
-    assert_eq!(state.sweep().await.expect("sweep"), 0, "not expired yet");
+    assert_eq!(state.sweep().await.expect("sweep").expired_messages, 0, "not expired yet");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(state.sweep().await.expect("sweep"), 1);
+    assert_eq!(state.sweep().await.expect("sweep").expired_messages, 1);
     assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 0);
 }
 

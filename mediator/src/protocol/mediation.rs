@@ -4,6 +4,8 @@
 //! A party may register only its own DID or DID URLs under it. First come, first served would
 //! otherwise let anyone squat another party's DID and swallow its messages.
 
+use std::net::IpAddr;
+
 use serde_json::{Value, json};
 
 use super::{Incoming, Outcome};
@@ -18,12 +20,15 @@ pub fn handles(kind: &str) -> bool {
     kind.starts_with(V3) || kind.starts_with(V2)
 }
 
-pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str) -> Result<Outcome> {
+pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, client: IpAddr) -> Result<Outcome> {
     let kind = incoming.kind();
     let (base, name) = if let Some(name) = kind.strip_prefix(V3) { (V3, name) } else { (V2, &kind[V2.len()..]) };
     let v2 = base == V2;
     match name {
         "mediate-request" => {
+            if !mediator.store.is_mediated(sender).await? {
+                admit_enrollment(mediator, incoming, sender, client).await?;
+            }
             mediator.store.grant(sender, crate::now()).await?;
             // The party's signing key is also its network address: let it use the relay.
             if let Some(key) = signing_key(mediator, sender) {
@@ -62,6 +67,27 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str) -> R
     }
 }
 
+/// A new enrollment: within its source's hourly allowance, and with a valid token when the
+/// mediator is closed. Enrolling is what lets a DID hold a queue, short links and relay access,
+/// so it is the one step anonymous clients must not get for free.
+async fn admit_enrollment(mediator: &Mediator, incoming: &Incoming, sender: &str, client: IpAddr) -> Result<()> {
+    mediator.limits.check_enrollment(client)?;
+    if mediator.config.require_token {
+        let token = incoming.body()["token"].as_str().ok_or_else(|| {
+            Error::NotAuthorized(
+                "this mediator enrolls only holders of an enrollment token from its operator; \
+                 ask them for one and enroll with `--token`"
+                    .into(),
+            )
+        })?;
+        if !mediator.store.redeem_token(&crate::tokens::digest(token), crate::now()).await? {
+            return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
+        }
+        tracing::info!(did = %sender, "enrolled with a token");
+    }
+    Ok(())
+}
+
 async fn require_mediated(mediator: &Mediator, sender: &str) -> Result<()> {
     if mediator.store.is_mediated(sender).await? {
         Ok(())
@@ -79,7 +105,17 @@ async fn apply_update(mediator: &Mediator, sender: &str, update: &Value) -> Resu
         "client_error"
     } else {
         let outcome = match action {
-            "add" => mediator.store.add_recipient(sender, recipient).await?,
+            "add" => {
+                let max = mediator.config.max_recipients;
+                if mediator.store.owner_of(recipient).await?.is_none()
+                    && mediator.store.recipients(sender).await?.len() as u64 >= max
+                {
+                    return Err(Error::Quota(format!(
+                        "{sender} already registered {max} recipients; remove one first"
+                    )));
+                }
+                mediator.store.add_recipient(sender, recipient).await?
+            }
             "remove" => {
                 mediator.owners.forget(recipient);
                 mediator.store.remove_recipient(sender, recipient).await?

@@ -8,8 +8,11 @@ mod mediation;
 mod pickup;
 mod routing;
 
-pub use pickup::{DELIVERY, MAX_BATCH, STATUS, attachment};
+pub use pickup::{DELIVERY, MAX_BATCH, PURGE, STATUS, attachment};
 pub use routing::FORWARD;
+pub(crate) use routing::source_of;
+
+use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
@@ -24,6 +27,9 @@ pub const DISCOVER_QUERIES: &str = "https://didcomm.org/discover-features/2.0/qu
 pub const DISCOVER_DISCLOSE: &str = "https://didcomm.org/discover-features/2.0/disclose";
 pub const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
 
+/// How far in the future a `created_time` may lie (clocks differ).
+const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
 /// Longest message id accepted.
 pub const MAX_ID_BYTES: usize = 256;
 
@@ -36,6 +42,7 @@ pub const PROTOCOLS: &[&str] = &[
     "https://didcomm.org/trust-ping/2.0",
     "https://didcomm.org/discover-features/2.0",
     "https://didcomm.org/report-problem/2.0",
+    "https://mpc-id.dev/queue/1.0",
 ];
 
 /// How a message arrived, which decides what it may ask for.
@@ -117,17 +124,20 @@ impl Mediator {
         Ok(Incoming { message, sender })
     }
 
-    /// Handles an opened message.
-    pub async fn handle(&self, incoming: &Incoming, transport: Transport) -> Result<Outcome> {
+    /// Handles an opened message from the client at `client`.
+    pub async fn handle(&self, incoming: &Incoming, transport: Transport, client: IpAddr) -> Result<Outcome> {
+        let now = crate::now();
+        self.check_fresh(incoming, now)?;
         if let Some(sender) = &incoming.sender {
             self.limits.check_did(sender)?;
-            if !self.store.remember(sender, incoming.id(), crate::now()).await? {
+            if !self.store.remember(sender, incoming.id(), now).await? {
                 return Err(Error::Replay(incoming.id().to_owned()));
             }
+            self.touch(sender, now).await?;
         }
         let kind = incoming.kind();
         if kind == routing::FORWARD {
-            return routing::forward(self, incoming).await;
+            return routing::forward(self, incoming, client).await;
         }
         let sender = incoming.authenticated()?;
         match kind {
@@ -137,10 +147,45 @@ impl Mediator {
                 Outcome::Reply(self.reply(incoming, PING_RESPONSE, json!({})))
             }),
             DISCOVER_QUERIES => Ok(Outcome::Reply(self.disclose(incoming))),
-            _ if mediation::handles(kind) => mediation::handle(self, incoming, sender).await,
+            _ if mediation::handles(kind) => mediation::handle(self, incoming, sender, client).await,
             _ if pickup::handles(kind) => pickup::handle(self, incoming, sender, transport).await,
             other => Err(Error::UnsupportedType(other.to_owned())),
         }
+    }
+
+    /// Refuses a message older than the replay window by its `created_time` (its id or digest
+    /// may have been forgotten, so a captured copy could otherwise be accepted again), or one
+    /// claiming to come from well in the future (it would outlive the window).
+    fn check_fresh(&self, incoming: &Incoming, now: u64) -> Result<()> {
+        let Some(created) = incoming.message.get("created_time") else { return Ok(()) };
+        let created = created.as_u64().ok_or_else(|| Error::Malformed {
+            kind: "DIDComm",
+            reason: "`created_time` must be a number of seconds since 1970".into(),
+        })?;
+        let window = self.config.replay_window.as_secs();
+        if created.saturating_add(window) < now {
+            return Err(Error::Replay(format!(
+                "{} (created {} s ago, beyond the {window}-second replay window)",
+                incoming.id(),
+                now - created
+            )));
+        }
+        if created > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+            return Err(Error::Malformed {
+                kind: "DIDComm",
+                reason: format!("`created_time` is {} s in the future; check the sender's clock", created - now),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that an enrolled party is active (at most once an hour per party), so that only
+    /// enrollments nobody uses expire.
+    async fn touch(&self, did: &str, now: u64) -> Result<()> {
+        if self.activity.needs_touch(did, now) {
+            self.store.touch(did, now).await?;
+        }
+        Ok(())
     }
 
     /// A reply to `incoming`, threaded to it.

@@ -14,8 +14,12 @@ pub const DELIVERY: &str = "https://didcomm.org/messagepickup/3.0/delivery";
 /// Most messages one delivery carries.
 pub const MAX_BATCH: u32 = 100;
 
+/// Deletes everything queued for the sender: a party whose queue an attacker filled empties it
+/// in one request. Ours, not Message Pickup's (which only deletes by id).
+pub const PURGE: &str = "https://mpc-id.dev/queue/1.0/purge";
+
 pub fn handles(kind: &str) -> bool {
-    kind.starts_with(BASE)
+    kind.starts_with(BASE) || kind == PURGE
 }
 
 pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, transport: Transport) -> Result<Outcome> {
@@ -24,6 +28,13 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, tran
     }
     let body = incoming.body();
     let recipient = recipient_filter(mediator, sender, body).await?;
+    if incoming.kind() == PURGE {
+        let purged = mediator.store.purge(sender).await?;
+        tracing::info!(did = %sender, purged, "purged a queue at its owner's request");
+        let mut status = mediator.status(incoming, sender, None).await?;
+        status["body"]["purged"] = json!(purged);
+        return Ok(Outcome::Reply(status));
+    }
     match &incoming.kind()[BASE.len()..] {
         "status-request" => Ok(Outcome::Reply(mediator.status(incoming, sender, recipient).await?)),
         "delivery-request" => {

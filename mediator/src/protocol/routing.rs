@@ -1,6 +1,8 @@
 //! Routing 2.0: `forward`. The inner message is stored opaque for the party that registered the
 //! `next` recipient, then pushed to that party if it is listening live.
 
+use std::net::IpAddr;
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
@@ -9,11 +11,11 @@ use sha2::{Digest, Sha256};
 use super::{Incoming, Outcome};
 use crate::Mediator;
 use crate::error::{Error, Result};
-use crate::store::{Enqueued, NewMessage};
+use crate::store::{Enqueued, NewMessage, QueueCaps};
 
 pub const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
 
-pub async fn forward(mediator: &Mediator, incoming: &Incoming) -> Result<Outcome> {
+pub async fn forward(mediator: &Mediator, incoming: &Incoming, client: IpAddr) -> Result<Outcome> {
     let malformed = |reason: &str| Error::Malformed { kind: "forward", reason: reason.to_owned() };
     let next = incoming.body()["next"].as_str().ok_or_else(|| malformed("`body.next` must be a DID or DID URL"))?;
     let attachment = incoming.message["attachments"]
@@ -38,24 +40,48 @@ pub async fn forward(mediator: &Mediator, incoming: &Incoming) -> Result<Outcome
     let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(inner.as_bytes()));
     let now = crate::now();
     let id = uuid::Uuid::new_v4().to_string();
+    let source = source_of(client);
     let message = NewMessage {
         id: &id,
         owner: &owner,
         recipient: next,
         body: &inner,
         digest: &digest,
+        source: &source,
         received_at: now,
         expires_at: now.saturating_add(mediator.config.message_ttl.as_secs()),
     };
     // The store wakes the owner's live sessions.
-    match mediator.store.enqueue_forward(&message, mediator.config.queue_cap).await? {
+    let caps = QueueCaps { owner: mediator.config.queue_cap, per_source: mediator.config.queue_cap_per_source };
+    match mediator.store.enqueue_forward(&message, caps).await? {
         Enqueued::Stored => {}
         Enqueued::Replay => return Err(Error::Replay(format!("forward of envelope {digest}"))),
         Enqueued::QueueFull => return Err(Error::QueueFull(next.to_owned())),
+        Enqueued::SourceFull => {
+            return Err(Error::Quota(format!(
+                "{} messages from your address already wait for `{next}`; it must pick them up first",
+                caps.per_source
+            )));
+        }
     }
     mediator.metrics.forwards_stored.inc();
     tracing::debug!(%id, owner = %owner, bytes = inner.len(), "stored a forwarded message");
     Ok(Outcome::Accepted)
+}
+
+/// The source a forward counts against: its client address, or for IPv6 the /64 it is in (one
+/// host commonly holds a whole /64).
+pub(crate) fn source_of(client: IpAddr) -> String {
+    match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
 }
 
 /// The attachment's content as JSON text: `data.json` serialized, or `data.base64` decoded.

@@ -17,10 +17,10 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Enqueued, NewMessage, StoredMessage, Wake, WakeSlot};
+use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
-/// Most forwards one statement queues (nine parameters each; SQLite allows 32,766).
+/// Most forwards one statement queues (eleven parameters each; SQLite allows 32,766).
 const MAX_BATCH: usize = 128;
 /// Most message bytes one wake-up carries (see `live`: a session holds a few dozen wake-ups).
 const MAX_WAKE_BYTES: usize = 192 * 1024;
@@ -36,7 +36,7 @@ pub struct GroupCommit {
 
 struct Request {
     message: Message,
-    cap: u64,
+    caps: QueueCaps,
     reply: oneshot::Sender<Result<Enqueued>>,
 }
 
@@ -47,6 +47,7 @@ struct Message {
     recipient: String,
     body: String,
     digest: String,
+    source: String,
     received_at: i64,
     expires_at: i64,
 }
@@ -66,7 +67,7 @@ impl GroupCommit {
     }
 
     /// Queues `message` with the next batch; returns once that batch is committed.
-    pub async fn enqueue(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
+    pub async fn enqueue(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let (reply, outcome) = oneshot::channel();
         let message = Message {
             id: message.id.to_owned(),
@@ -74,10 +75,11 @@ impl GroupCommit {
             recipient: message.recipient.to_owned(),
             body: message.body.to_owned(),
             digest: message.digest.to_owned(),
+            source: message.source.to_owned(),
             received_at: super::to_i64(message.received_at),
             expires_at: super::to_i64(message.expires_at),
         };
-        self.requests.send(Request { message, cap, reply }).await.map_err(|_| writer_gone())?;
+        self.requests.send(Request { message, caps, reply }).await.map_err(|_| writer_gone())?;
         outcome.await.map_err(|_| writer_gone())?
     }
 }
@@ -127,7 +129,7 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
                 queued.push((seq, request));
                 continue;
             }
-            Ok(None) => Ok(Enqueued::QueueFull),
+            Ok(None) => refusal(connection, &request).await,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Enqueued::Replay),
             Err(e) => Err(Error::Storage(e)),
         };
@@ -152,6 +154,23 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
     }
 }
 
+/// Which cap refused a forward that was not queued: this writer is the only one queueing, so the
+/// counts are those the statement saw, plus what it queued.
+async fn refusal(connection: &mut SqliteConnection, request: &Request) -> Result<Enqueued> {
+    let message = &request.message;
+    let (total, from_source): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(source = $2), 0) FROM messages WHERE owner = $1")
+            .bind(message.owner.as_str())
+            .bind(message.source.as_str())
+            .fetch_one(&mut *connection)
+            .await?;
+    Ok(if total >= super::to_i64(request.caps.owner) || from_source < super::to_i64(request.caps.per_source) {
+        Enqueued::QueueFull
+    } else {
+        Enqueued::SourceFull
+    })
+}
+
 /// Queues `batch` in one statement: each message unless its owner would pass its cap (counting
 /// the messages before it in the batch); a replay is let through the cap so that its record
 /// fails the statement, and the sender learns it is a replay, not that the queue is full.
@@ -163,9 +182,10 @@ async fn insert(
     // The SELECT reads `messages`, so SQLite evaluates it in full before inserting: the count is
     // the queue before this batch, and `position` adds this batch's earlier messages of the owner.
     let mut query = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest) \
-         SELECT column2, column3, column4, column5, column6, column7, column8 FROM \
-         (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position FROM (",
+        "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest, source) \
+         SELECT column2, column3, column4, column5, column6, column7, column8, column10 FROM \
+         (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position, \
+                    ROW_NUMBER() OVER (PARTITION BY column3, column10 ORDER BY column1) AS source_position FROM (",
     );
     query.push_values(batch.iter().enumerate(), |mut row, (order, request)| {
         let message = &request.message;
@@ -177,11 +197,15 @@ async fn insert(
             .push_bind(message.received_at)
             .push_bind(message.expires_at)
             .push_bind(message.digest.as_str())
-            .push_bind(super::to_i64(request.cap));
+            .push_bind(super::to_i64(request.caps.owner))
+            .push_bind(message.source.as_str())
+            .push_bind(super::to_i64(request.caps.per_source));
     });
     query.push(
         ")) AS batch \
-         WHERE (SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3) + batch.position <= batch.column9 \
+         WHERE ((SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3) + batch.position <= batch.column9 \
+                AND (SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3 \
+                     AND messages.source = batch.column10) + batch.source_position <= batch.column11) \
             OR EXISTS (SELECT 1 FROM seen_messages WHERE sender = 'forward' AND id = batch.column8) \
          ORDER BY batch.column1 \
          RETURNING id, seq",

@@ -53,6 +53,8 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// The envelope's SHA-256: the same envelope is queued at most once, whoever forwards it.
     pub digest: &'a str,
+    /// Where the forward came from (see `routing::source_of`), for the per-source cap.
+    pub source: &'a str,
     pub received_at: u64,
     pub expires_at: u64,
 }
@@ -65,6 +67,17 @@ pub enum Enqueued {
     Replay,
     /// Its owner already has the cap of messages waiting.
     QueueFull,
+    /// Its owner already has the cap of messages from this source waiting.
+    SourceFull,
+}
+
+/// The caps a forward is queued under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueCaps {
+    /// Messages one owner may have waiting.
+    pub owner: u64,
+    /// Messages from one source one owner may have waiting.
+    pub per_source: u64,
 }
 
 /// A queued message.
@@ -78,6 +91,13 @@ pub struct StoredMessage {
     pub received_at: u64,
 }
 
+/// What a sweep removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub expired_messages: u64,
+    pub idle_enrollments: u64,
+}
+
 /// A did:webvh log as hosted: verified before it was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostedLog {
@@ -85,6 +105,8 @@ pub struct HostedLog {
     pub log: String,
     pub witness: Option<String>,
     pub entries: u32,
+    /// The client address that created the name (kept for its per-source quota).
+    pub source: String,
 }
 
 /// What a recipient update did.
@@ -111,7 +133,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn owner_of(&self, recipient: &str) -> Result<Option<String>>;
     /// Queues a forwarded message unless its envelope was queued before or its owner already
     /// has `cap` waiting, then wakes the owner's live sessions (see [`Store::watch`]).
-    async fn enqueue_forward(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued>;
+    async fn enqueue_forward(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued>;
+    /// Deletes every message waiting for `owner`; returns how many went.
+    async fn purge(&self, owner: &str) -> Result<u64>;
+    /// Records that an enrolled party acted at `now`.
+    async fn touch(&self, did: &str, now: u64) -> Result<()>;
+    /// Makes an enrollment token (by its digest) good for `uses` enrollments until `expires_at`.
+    async fn create_token(&self, digest: &str, label: &str, uses: u32, expires_at: u64, now: u64) -> Result<()>;
+    /// Uses up one enrollment of a token; `false` if it is unknown, used up or expired.
+    async fn redeem_token(&self, digest: &str, now: u64) -> Result<bool>;
+    /// How many short links `inviter` holds that have not expired.
+    async fn count_invitations(&self, inviter: &str, now: u64) -> Result<u64>;
+    /// How many hosted logs were created from `source` since `since`.
+    async fn count_ledger_names(&self, source: &str, since: u64) -> Result<u64>;
     async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
     /// The oldest `limit` messages of `owner` (for one recipient, if given) after position `after`.
     async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>>;
@@ -127,14 +161,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn add_relay_key(&self, endpoint_id: &str, did: &str) -> Result<()>;
     /// The DID a relay key was registered for.
     async fn relay_key_owner(&self, endpoint_id: &str) -> Result<Option<String>>;
+    /// The DID and entry count of a hosted log, without the log.
+    async fn ledger_length(&self, name: &str) -> Result<Option<(String, u32)>>;
     /// A hosted did:webvh log by name.
     async fn ledger_log(&self, name: &str) -> Result<Option<HostedLog>>;
     /// Stores a log under `name`: as a new name when `extends` is `None` (`false` if the name
     /// was taken meanwhile), else replacing the log of `extends` entries (`false` if it changed
     /// meanwhile).
     async fn put_ledger_log(&self, name: &str, log: &HostedLog, extends: Option<u32>, now: u64) -> Result<bool>;
-    /// Drops expired messages and invitations, and replay records older than `seen_before`.
-    async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64>;
+    /// Drops expired messages, invitations and tokens, replay records older than
+    /// `seen_before`, and enrollments not used since `idle_before` (with their queues,
+    /// recipients and relay keys).
+    async fn sweep(&self, now: u64, seen_before: u64, idle_before: u64) -> Result<Sweep>;
     /// Calls `wake` for every message queued from now on, by this instance or by others sharing
     /// the database.
     async fn watch(&self, wake: Wake) -> Result<()>;
@@ -175,7 +213,10 @@ macro_rules! impl_store {
         }
 
         async fn grant(&self, did: &str, now: u64) -> Result<()> {
-            sqlx::query("INSERT INTO mediated (did, granted_at) VALUES ($1, $2) ON CONFLICT (did) DO NOTHING")
+            sqlx::query(
+                "INSERT INTO mediated (did, granted_at, last_seen) VALUES ($1, $2, $2) \
+                 ON CONFLICT (did) DO UPDATE SET last_seen = excluded.last_seen",
+            )
                 .bind(did)
                 .bind(crate::store::to_i64(now))
                 .execute(&self.pool)
@@ -279,6 +320,66 @@ macro_rules! impl_store {
             Ok(deleted)
         }
 
+        async fn purge(&self, owner: &str) -> Result<u64> {
+            Ok(sqlx::query("DELETE FROM messages WHERE owner = $1").bind(owner).execute(&self.pool).await?.rows_affected())
+        }
+
+        async fn touch(&self, did: &str, now: u64) -> Result<()> {
+            sqlx::query("UPDATE mediated SET last_seen = $1 WHERE did = $2")
+                .bind(crate::store::to_i64(now))
+                .bind(did)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn create_token(&self, digest: &str, label: &str, uses: u32, expires_at: u64, now: u64) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO enrollment_tokens (digest, label, uses_left, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(digest)
+            .bind(label)
+            .bind(i64::from(uses))
+            .bind(crate::store::to_i64(expires_at))
+            .bind(crate::store::to_i64(now))
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn redeem_token(&self, digest: &str, now: u64) -> Result<bool> {
+            // One statement: two enrollments racing for the last use cannot both get it.
+            let used = sqlx::query(
+                "UPDATE enrollment_tokens SET uses_left = uses_left - 1 \
+                 WHERE digest = $1 AND uses_left > 0 AND expires_at > $2",
+            )
+            .bind(digest)
+            .bind(crate::store::to_i64(now))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            Ok(used == 1)
+        }
+
+        async fn count_invitations(&self, inviter: &str, now: u64) -> Result<u64> {
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations WHERE inviter = $1 AND expires_at > $2")
+                .bind(inviter)
+                .bind(crate::store::to_i64(now))
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        }
+
+        async fn count_ledger_names(&self, source: &str, since: u64) -> Result<u64> {
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_logs WHERE source = $1 AND created_at >= $2")
+                .bind(source)
+                .bind(crate::store::to_i64(since))
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        }
+
         async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool> {
             let inserted =
                 sqlx::query("INSERT INTO seen_messages (sender, id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -331,17 +432,26 @@ macro_rules! impl_store {
                 .await?)
         }
 
+        async fn ledger_length(&self, name: &str) -> Result<Option<(String, u32)>> {
+            let row: Option<(String, i64)> = sqlx::query_as("SELECT did, entries FROM ledger_logs WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.map(|(did, entries)| (did, u32::try_from(entries).unwrap_or(0))))
+        }
+
         async fn ledger_log(&self, name: &str) -> Result<Option<crate::store::HostedLog>> {
-            let row: Option<(String, String, Option<String>, i64)> =
-                sqlx::query_as("SELECT did, log, witness, entries FROM ledger_logs WHERE name = $1")
+            let row: Option<(String, String, Option<String>, i64, String)> =
+                sqlx::query_as("SELECT did, log, witness, entries, source FROM ledger_logs WHERE name = $1")
                     .bind(name)
                     .fetch_optional(&self.pool)
                     .await?;
-            Ok(row.map(|(did, log, witness, entries)| crate::store::HostedLog {
+            Ok(row.map(|(did, log, witness, entries, source)| crate::store::HostedLog {
                 did,
                 log,
                 witness,
                 entries: u32::try_from(entries).unwrap_or(0),
+                source,
             }))
         }
 
@@ -354,8 +464,8 @@ macro_rules! impl_store {
         ) -> Result<bool> {
             let done = match extends {
                 None => sqlx::query(
-                    "INSERT INTO ledger_logs (name, did, log, witness, entries, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    "INSERT INTO ledger_logs (name, did, log, witness, entries, updated_at, source, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT DO NOTHING",
                 )
                 .bind(name)
                 .bind(&log.did)
@@ -363,6 +473,7 @@ macro_rules! impl_store {
                 .bind(&log.witness)
                 .bind(i64::from(log.entries))
                 .bind(crate::store::to_i64(now))
+                .bind(&log.source)
                 .execute(&self.pool)
                 .await?
                 .rows_affected(),
@@ -384,11 +495,26 @@ macro_rules! impl_store {
             Ok(done == 1)
         }
 
-        async fn sweep(&self, now: u64, seen_before: u64) -> Result<u64> {
+        async fn sweep(&self, now: u64, seen_before: u64, idle_before: u64) -> Result<crate::store::Sweep> {
             sqlx::query("DELETE FROM invitations WHERE expires_at <= $1")
                 .bind(crate::store::to_i64(now))
                 .execute(&self.pool)
                 .await?;
+            sqlx::query("DELETE FROM enrollment_tokens WHERE expires_at <= $1")
+                .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?;
+            // Recipients go with their enrollment (ON DELETE CASCADE); queues and relay keys
+            // are keyed by DID without a foreign key, so they are deleted here.
+            let idle_enrollments = sqlx::query("DELETE FROM mediated WHERE last_seen < $1")
+                .bind(crate::store::to_i64(idle_before))
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            if idle_enrollments > 0 {
+                sqlx::query("DELETE FROM messages WHERE owner NOT IN (SELECT did FROM mediated)").execute(&self.pool).await?;
+                sqlx::query("DELETE FROM relay_keys WHERE did NOT IN (SELECT did FROM mediated)").execute(&self.pool).await?;
+            }
             let expired = sqlx::query("DELETE FROM messages WHERE expires_at <= $1")
                 .bind(crate::store::to_i64(now))
                 .execute(&self.pool)
@@ -398,7 +524,7 @@ macro_rules! impl_store {
                 .bind(crate::store::to_i64(seen_before))
                 .execute(&self.pool)
                 .await?;
-            Ok(expired)
+            Ok(crate::store::Sweep { expired_messages: expired, idle_enrollments })
         }
         }
     };

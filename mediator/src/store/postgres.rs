@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
-use super::{Enqueued, NewMessage, StoredMessage, UpdateResult, Wake, WakeSlot, impl_store};
+use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, UpdateResult, Wake, WakeSlot, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -35,7 +35,7 @@ impl PostgresStore {
     /// session's cursor could pass a message that commits later: one owner's inserts are
     /// serialized by a lock held until commit, so its queue positions grow in commit order;
     /// different owners do not wait for each other.
-    async fn insert_in_order(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
+    async fn insert_in_order(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(message.owner)
@@ -52,12 +52,22 @@ impl PostgresStore {
         if fresh == 0 {
             return Ok(Enqueued::Replay);
         }
-        // One statement, so the cap holds under concurrent forwards.
-        let inserted = sqlx::query(
-            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at) \
-             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), \
-                    CAST($5 AS BIGINT), CAST($6 AS BIGINT) \
-             WHERE (SELECT COUNT(*) FROM messages WHERE owner = $2) < $7",
+        // The owner's lock is held, so these counts stand until commit.
+        let (total, from_source): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE source = $2) FROM messages WHERE owner = $1")
+                .bind(message.owner)
+                .bind(message.source)
+                .fetch_one(&mut *transaction)
+                .await?;
+        if total >= super::to_i64(caps.owner) {
+            return Ok(Enqueued::QueueFull);
+        }
+        if from_source >= super::to_i64(caps.per_source) {
+            return Ok(Enqueued::SourceFull);
+        }
+        sqlx::query(
+            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(message.id)
         .bind(message.owner)
@@ -65,13 +75,9 @@ impl PostgresStore {
         .bind(message.body)
         .bind(super::to_i64(message.received_at))
         .bind(super::to_i64(message.expires_at))
-        .bind(super::to_i64(cap))
+        .bind(message.source)
         .execute(&mut *transaction)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(Enqueued::QueueFull);
-        }
+        .await?;
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message.owner).execute(&mut *transaction).await?;
         transaction.commit().await?;
         Ok(Enqueued::Stored)
@@ -79,8 +85,8 @@ impl PostgresStore {
 }
 
 impl_store!(PostgresStore, {
-    async fn enqueue_forward(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
-        let outcome = self.insert_in_order(message, cap).await?;
+    async fn enqueue_forward(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
+        let outcome = self.insert_in_order(message, caps).await?;
         // Other instances hear of it through NOTIFY; this one at once. Positions are in commit
         // order only per owner and instance, so sessions read the queue rather than trust a push.
         if outcome == Enqueued::Stored

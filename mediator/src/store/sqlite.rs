@@ -11,7 +11,7 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::group_commit::GroupCommit;
-use super::{Enqueued, NewMessage, StoredMessage, UpdateResult, Wake, impl_store};
+use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, UpdateResult, Wake, impl_store};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -38,8 +38,8 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, {
-    async fn enqueue_forward(&self, message: &NewMessage<'_>, cap: u64) -> Result<Enqueued> {
-        self.forwards.enqueue(message, cap).await
+    async fn enqueue_forward(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
+        self.forwards.enqueue(message, caps).await
     }
 
     /// One process owns a SQLite file, and its one writer queues in order: wakes carry the
