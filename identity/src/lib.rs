@@ -14,6 +14,7 @@ pub mod client;
 pub mod did;
 pub mod envelope;
 mod error;
+pub mod http;
 pub mod invitation;
 pub mod keys;
 pub mod keystore;

@@ -4,13 +4,13 @@
 //! - did:webvh: the log is fetched from the host the DID names and verified here entry by entry
 //!   ([`did::webvh`]); with a [`PeerBook`], the last verified entry is pinned so a later
 //!   rollback or fork is refused.
-//! - did:web and did:jwk go through ssi's method resolvers (did:web trusts its host and TLS,
-//!   as that method does; did:jwk is self-certifying).
+//! - did:web: `did.json` fetched from the host the DID names (trusting that host and TLS, as the
+//!   method does) under the one HTTP policy ([`crate::http`]): a deadline, no redirects, a size
+//!   cap. did:jwk (self-certifying) goes through ssi's method resolver.
 //!
 //! It is also the ledger client: publishing a did:webvh log to the host that serves it.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use serde_json::Value;
 use ssi_dids_core::{DID, DIDResolver};
@@ -50,12 +50,8 @@ impl Resolver {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            // A log host must answer at the DID's own address; redirects could move trust.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Transport { url: "(resolver)".into(), reason: e.to_string() })?;
+        // A log or did:web host must answer at the DID's own address; redirects could move trust.
+        let http = crate::http::client(crate::http::Redirects::Refuse)?;
         Ok(self.http.get_or_init(|| http))
     }
 
@@ -72,7 +68,7 @@ impl Resolver {
                 Ok(Resolution { document, document_json, log: None })
             }
             "webvh" => self.resolve_webvh(did).await,
-            "web" => self.resolve_ssi(did, &did_web::DIDWeb).await,
+            "web" => self.resolve_web(did).await,
             "jwk" => self.resolve_ssi(did, &did_jwk::DIDJWK).await,
             other => Err(Error::UnsupportedMethod { method: other.to_owned() }),
         }
@@ -125,6 +121,27 @@ impl Resolver {
         Ok(Resolution { document: log.document.clone(), document_json: log.document_json.clone(), log: Some(log) })
     }
 
+    /// did:web: the document at the URL the DID names, which must be for that DID.
+    async fn resolve_web(&self, did: &str) -> Result<Resolution> {
+        let url = web_url(did)?;
+        let failed = |reason: String| Error::ResolutionFailed { did: did.to_owned(), reason };
+        let response = self.http()?.get(&url).send().await.map_err(|e| failed(format!("{url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(failed(format!("{url}: HTTP {}", response.status())));
+        }
+        let text = crate::http::text_capped(response, &url, MAX_WEB_DOCUMENT_BYTES)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let document_json: Value =
+            serde_json::from_str(&text).map_err(|e| failed(format!("{url} is not JSON: {e}")))?;
+        let document = DidDocument::from_foreign_json(&document_json)
+            .map_err(|e| Error::invalid_did(did, format!("its document is not usable: {e}")))?;
+        if document.id != did {
+            return Err(Error::invalid_did(did, format!("the document served is for `{}`", document.id)));
+        }
+        Ok(Resolution { document, document_json, log: None })
+    }
+
     async fn resolve_ssi<R: DIDResolver>(&self, did: &str, resolver: &R) -> Result<Resolution> {
         let parsed = DID::new(did).map_err(|e| Error::invalid_did(did, e.to_string()))?;
         let output = resolver
@@ -143,7 +160,7 @@ impl Resolver {
 
     /// Fetches a ledger file, refusing oversized bodies. A missing optional file is `None`.
     async fn fetch(&self, url: &str, required: bool) -> Result<Option<String>> {
-        let mut response = self.http()?.get(url).send().await.map_err(|e| transport(url, e))?;
+        let response = self.http()?.get(url).send().await.map_err(|e| transport(url, e))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND && !required {
             return Ok(None);
         }
@@ -151,14 +168,7 @@ impl Resolver {
             let what = if response.status() == reqwest::StatusCode::NOT_FOUND { " (no such DID here)" } else { "" };
             return Err(transport(url, format!("HTTP {}{what}", response.status())));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| transport(url, e))? {
-            if body.len() + chunk.len() > webvh::MAX_LOG_BYTES {
-                return Err(transport(url, format!("the response is larger than {} bytes", webvh::MAX_LOG_BYTES)));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        String::from_utf8(body).map(Some).map_err(|_| transport(url, "the response is not UTF-8"))
+        crate::http::text_capped(response, url, webvh::MAX_LOG_BYTES).await.map(Some)
     }
 
     /// The `did:key` a mediator witnesses did:webvh logs with (from its `/ledger`).
@@ -168,7 +178,8 @@ impl Resolver {
         if !response.status().is_success() {
             return Err(transport(&url, format!("HTTP {} (not an mpc-id mediator?)", response.status())));
         }
-        let info: Value = response.json().await.map_err(|e| transport(&url, e))?;
+        let text = crate::http::text_capped(response, &url, 64 * 1024).await?;
+        let info: Value = serde_json::from_str(&text).map_err(|e| transport(&url, e))?;
         let witness = info["witness"].as_str().ok_or_else(|| transport(&url, "no `witness` in the answer"))?;
         crate::keys::PublicKey::from_multikey(witness.strip_prefix("did:key:").unwrap_or_default())?.as_ed25519()?;
         Ok(witness.to_owned())
@@ -190,7 +201,7 @@ impl Resolver {
             return Ok(());
         }
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
+        let text = crate::http::text_capped(response, url.as_str(), 64 * 1024).await.unwrap_or_default();
         let reason = serde_json::from_str::<Value>(&text)
             .ok()
             .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
@@ -234,6 +245,32 @@ pub fn peer_from(did: &str, document: &DidDocument) -> Peer {
         added: String::new(),
         verified: String::new(),
     }
+}
+
+/// Largest did:web document accepted.
+const MAX_WEB_DOCUMENT_BYTES: usize = 256 * 1024;
+
+/// The URL a did:web DID names (did:web method, "Read (Resolve)"): `:` separates path segments,
+/// `%3A` a port; no path means `/.well-known`. HTTPS, except plain HTTP for `localhost` and
+/// loopback addresses (development).
+pub fn web_url(did: &str) -> Result<String> {
+    let invalid = |reason: &str| Error::invalid_did(did, reason);
+    let id = did.strip_prefix("did:web:").ok_or_else(|| invalid("not a did:web DID"))?;
+    let mut segments = id.split(':');
+    let authority = segments.next().filter(|a| !a.is_empty()).ok_or_else(|| invalid("no host"))?;
+    let authority = authority.replace("%3A", ":").replace("%3a", ":");
+    let host = authority.rsplit_once(':').map_or(authority.as_str(), |(host, _)| host);
+    if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+        return Err(invalid("the host must be a domain name or an IPv4 address"));
+    }
+    let path: Vec<&str> = segments.collect();
+    if path.iter().any(|segment| segment.is_empty() || segment.contains('/') || *segment == "..") {
+        return Err(invalid("a path segment is empty or not a plain name"));
+    }
+    let loopback = host == "localhost" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+    let scheme = if loopback { "http" } else { "https" };
+    let path = if path.is_empty() { ".well-known".to_owned() } else { path.join("/") };
+    Ok(format!("{scheme}://{authority}/{path}/did.json"))
 }
 
 fn transport(url: &str, reason: impl std::fmt::Display) -> Error {

@@ -75,6 +75,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tunnel(cli::TunnelCommand::Listen(args)) => tunnel::listen(&keystore()?, args),
         Command::Tunnel(cli::TunnelCommand::Connect(args)) => tunnel::connect(&keystore()?, args),
         Command::Mediator(cli::MediatorCommand::Enroll(args)) => messaging::enroll(&keystore()?, args),
+        Command::Mediator(cli::MediatorCommand::Purge(args)) => messaging::purge(&keystore()?, args),
+        Command::Mediator(cli::MediatorCommand::Token(cli::TokenCommand::Create(args))) => {
+            messaging::create_token(args)
+        }
         Command::Mediator(cli::MediatorCommand::Serve(config)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             Ok(runtime.block_on(mpc_mediator::serve_until_signal((**config).clone()))?)

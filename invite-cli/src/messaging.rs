@@ -8,7 +8,9 @@ use mpc_identity::client::{self, MediatorClient};
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use serde_json::{Value, json};
 
-use crate::cli::{EnrollArgs, InboxArgs, PingArgs, SendArgs};
+use std::path::PathBuf;
+
+use crate::cli::{EnrollArgs, InboxArgs, PingArgs, PurgeArgs, SendArgs, TokenCreateArgs};
 use crate::passphrase;
 
 const BASIC_MESSAGE: &str = "https://didcomm.org/basicmessage/2.0/message";
@@ -41,7 +43,7 @@ pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
     let me = unlock(keystore, &args.identity.name)?;
     block_on(async {
         let mediator = mediator_of(&me, args.url.as_deref()).await?;
-        mediator.enroll(&me).await?;
+        mediator.enroll_with(&me, args.token.as_deref()).await?;
         if args.output.json {
             return crate::print_json(
                 &json!({ "did": me.record.did, "mediator": mediator.did, "endpoint": mediator.endpoint }),
@@ -51,6 +53,40 @@ pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
         println!("  endpoint  {}", mediator.endpoint);
         anyhow::Ok(())
     })?
+}
+
+pub fn purge(keystore: &Keystore, args: &PurgeArgs) -> anyhow::Result<()> {
+    let me = unlock(keystore, &args.identity.name)?;
+    block_on(async {
+        let mediator = mediator_of(&me, None).await?;
+        let purged = mediator.purge(&me).await?;
+        if args.output.json {
+            return crate::print_json(&json!({ "did": me.record.did, "purged": purged }));
+        }
+        println!("deleted {purged} waiting messages at mediator {}", crate::abbreviate_did(&mediator.did));
+        anyhow::Ok(())
+    })?
+}
+
+/// `mpc-id mediator token create`: straight into the mediator's database.
+pub fn create_token(args: &TokenCreateArgs) -> anyhow::Result<()> {
+    let mut config = mpc_mediator::MediatorConfig::local(PathBuf::new());
+    config.data_dir.clone_from(&args.data_dir);
+    config.database_url.clone_from(&args.database_url);
+    let token = block_on(mpc_mediator::tokens::create(&config, &args.label, args.uses, args.valid_for))??;
+    if args.output.json {
+        return crate::print_json(
+            &json!({ "token": token.token, "label": token.label, "uses": token.uses, "expires_time": token.expires_at }),
+        );
+    }
+    println!("{}", token.token);
+    eprintln!(
+        "good for {} enrollment(s) until {} (shown once; only its hash is stored)",
+        token.uses,
+        humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(token.expires_at))
+    );
+    eprintln!("the party enrolls with:  mpc-id mediator enroll --name NAME --token {}", token.token);
+    Ok(())
 }
 
 pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {

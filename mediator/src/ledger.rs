@@ -156,6 +156,7 @@ impl Mediator {
         if self.ledger_documents.is_current(&sender, entries) {
             return;
         }
+        self.metrics.sender_log_verifications.inc();
         match self.hosted_document(&sender).await {
             Ok(Some(document)) => self.ledger_documents.insert(sender, entries, document),
             Ok(None) => self.ledger_documents.remove(&sender),

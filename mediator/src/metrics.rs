@@ -31,6 +31,7 @@ pub struct Metrics {
     pub websockets_open: Counter,
     pub websockets_closed: Counter,
     pub connections_refused: Counter,
+    pub sender_log_verifications: Counter,
 }
 
 impl Metrics {
@@ -50,6 +51,11 @@ impl Metrics {
                 "mpc_mediator_connections_refused_total",
                 "connections closed at once: over the cap in total or per source",
                 &self.connections_refused,
+            ),
+            (
+                "mpc_mediator_sender_log_verifications_total",
+                "hosted did:webvh logs verified to open a sender's envelope (only when a log grew)",
+                &self.sender_log_verifications,
             ),
         ];
         for (name, help, counter) in counters {

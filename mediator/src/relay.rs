@@ -34,8 +34,6 @@ use crate::Mediator;
 /// Relay connections a party may open per minute (reconnects after network changes included).
 const CONNECTIONS_PER_MINUTE: u32 = 60;
 
-/// How long a relay client has to prove its key and be admitted.
-const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Largest relay WebSocket message: a relayed datagram batch and its framing.
 const MAX_RELAY_FRAME: usize = 128 * 1024;
 
@@ -120,8 +118,10 @@ pub async fn relay_handler(
         .max_frame_size(MAX_RELAY_FRAME);
     Ok(upgrade.on_upgrade(move |socket| async move {
         let mut adapter = Adapter(Box::pin(socket));
-        // Anyone may open the socket; whoever does not finish the handshake in time loses it.
-        let admitted = tokio::time::timeout(HANDSHAKE_DEADLINE, async {
+        // Anyone may open the socket; whoever does not finish the handshake within the header
+        // timeout loses it.
+        let deadline = relay.mediator.config.header_timeout;
+        let admitted = tokio::time::timeout(deadline, async {
             let authenticated = handshake::serverside(&mut adapter, client_auth)
                 .await
                 .map_err(|e| tracing::debug!(error = %e, "relay handshake failed"))?;

@@ -174,32 +174,46 @@ fn absolute(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
+/// Pages one sync reads at most (a full queue of the mediator's default cap).
+const MAX_SYNC_PAGES: usize = 100;
+
 /// Takes `me`'s lobby messages from its mediator and acts on them; returns how many it handled.
-/// Other messages stay queued for `mpc-id inbox`.
+/// Other messages stay queued for `mpc-id inbox`; sync pages past them (and the client discards
+/// what cannot be opened), so however many wait at the head of the queue, lobby messages behind
+/// them are reached.
 pub async fn sync(me: &UnlockedIdentity, store: &SessionStore, resolver: &Resolver) -> Result<usize> {
     let Some(mediator) = &me.record.mediator else { return Ok(0) };
     let client = MediatorClient::connect(&mediator.uri).await?;
-    let received = client.pickup(me, 100).await?;
-    let mut handled = Vec::new();
-    for message in received.iter().filter(|m| messages::is_lobby_message(m)) {
-        match messages::open(resolver, message).await {
-            Ok(incoming) => {
-                if let Err(e) = handle(me, store, resolver, incoming).await {
-                    tracing::warn!(error = %e, "a lobby message could not be handled");
+    let mut cursor = None;
+    let mut total = 0;
+    for _ in 0..MAX_SYNC_PAGES {
+        let page = client.pickup_page(me, 100, cursor).await?;
+        let mut handled = Vec::new();
+        for message in page.received.iter().filter(|m| messages::is_lobby_message(m)) {
+            match messages::open(resolver, message).await {
+                Ok(incoming) => {
+                    if let Err(e) = handle(me, store, resolver, incoming).await {
+                        tracing::warn!(error = %e, "a lobby message could not be handled");
+                    }
                 }
+                Err(e) => tracing::warn!(error = %e, "refused a lobby message"),
             }
-            Err(e) => tracing::warn!(error = %e, "refused a lobby message"),
+            // Handled or refused, it is done with: a bad message must not block the queue.
+            handled.push(message.id.clone());
         }
-        // Handled or refused, it is done with: a bad message must not block the queue.
-        handled.push(message.id.clone());
-    }
-    if !handled.is_empty() {
-        client.acknowledge(me, &handled).await?;
+        if !handled.is_empty() {
+            client.acknowledge(me, &handled).await?;
+        }
+        total += handled.len();
+        if !page.full || page.cursor.is_none() {
+            break;
+        }
+        cursor = page.cursor;
     }
     for mut record in store.list()?.into_iter().filter(|r| r.me == me.record.did && r.role == Role::Host) {
         send_manifest_if_full(me, store, resolver, &mut record, None).await?;
     }
-    Ok(handled.len())
+    Ok(total)
 }
 
 async fn handle(

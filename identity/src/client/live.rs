@@ -63,7 +63,16 @@ impl LiveInbox {
                 return Err(problem);
             }
             if message["type"] == format!("{PICKUP}delivery") {
-                return Ok(open_delivery(me, &self.kid, &message).await);
+                let opened = open_delivery(me, &self.kid, &message).await;
+                // What cannot be opened is discarded: left queued, it would be pushed again
+                // on every reconnect.
+                if !opened.unreadable.is_empty() {
+                    self.acknowledge(me, &opened.unreadable).await?;
+                }
+                if opened.received.is_empty() {
+                    continue;
+                }
+                return Ok(opened.received);
             }
             // Status replies to our requests carry nothing to hand out.
         }

@@ -9,8 +9,6 @@
 
 mod live;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::did::{self, DidDocument, MediatorEndpoint, split_did_url};
@@ -26,6 +24,11 @@ pub(crate) const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
 const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
 const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
 const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
+const PURGE: &str = "https://mpc-id.dev/queue/1.0/purge";
+/// Largest DID document a mediator may serve.
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+/// Largest reply read from a mediator: a delivery of 100 messages of its largest size.
+const MAX_REPLY_BYTES: usize = 40 * 1024 * 1024;
 
 /// A party acting through a mediator.
 #[derive(Debug)]
@@ -36,6 +39,19 @@ pub struct MediatorClient {
     /// The mediator's did:peer:2.
     pub did: String,
     pub(crate) keys: Vec<RecipientKey>,
+}
+
+/// One page of a pickup.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The messages that opened, in queue order.
+    pub received: Vec<Received>,
+    /// How many could not be opened and were discarded.
+    pub discarded: usize,
+    /// Where the next page starts; `None` when the queue was empty.
+    pub cursor: Option<u64>,
+    /// Whether the page was full, so more may wait.
+    pub full: bool,
 }
 
 /// A message picked up from the queue, opened.
@@ -54,18 +70,15 @@ impl MediatorClient {
         let base = url::Url::parse(url).map_err(|e| transport(url, e))?;
         let http = http_client(url)?;
         let document_url = base.join("/.well-known/did-peer.json").map_err(|e| transport(url, e))?;
-        let served: Value = http
+        let response = http
             .get(document_url.clone())
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| transport(url, e))?
-            .text()
-            .await
-            .map_err(|e| transport(url, e))
-            .and_then(|text| {
-                serde_json::from_str(&text).map_err(|e| transport(url, format!("its DID document is not JSON ({e})")))
-            })?;
+            .map_err(|e| transport(url, e))?;
+        let text = crate::http::text_capped(response, document_url.as_str(), MAX_DOCUMENT_BYTES).await?;
+        let served: Value =
+            serde_json::from_str(&text).map_err(|e| transport(url, format!("its DID document is not JSON ({e})")))?;
         let claimed = served["id"].as_str().ok_or_else(|| transport(url, "its DID document has no `id`"))?;
         let document = did::resolve(claimed)?;
         if serde_json::to_value(&document).ok().as_ref() != Some(&served) {
@@ -115,7 +128,17 @@ impl MediatorClient {
 
     /// Asks for mediation and registers `me`'s DID as a recipient.
     pub async fn enroll(&self, me: &UnlockedIdentity) -> Result<()> {
-        let grant = self.expect_reply(me, &format!("{CM3}mediate-request"), json!({})).await?;
+        self.enroll_with(me, None).await
+    }
+
+    /// [`MediatorClient::enroll`], presenting an enrollment token from the mediator's operator
+    /// (a closed mediator requires one).
+    pub async fn enroll_with(&self, me: &UnlockedIdentity, token: Option<&str>) -> Result<()> {
+        let body = match token {
+            Some(token) => json!({ "token": token }),
+            None => json!({}),
+        };
+        let grant = self.expect_reply(me, &format!("{CM3}mediate-request"), body).await?;
         if grant["type"] != format!("{CM3}mediate-grant") {
             return Err(transport(&self.endpoint, format!("expected mediate-grant, got {}", grant["type"])));
         }
@@ -141,10 +164,40 @@ impl MediatorClient {
         Ok(status["body"]["message_count"].as_u64().unwrap_or(0))
     }
 
-    /// Takes up to `limit` waiting messages and opens them. They stay queued until acknowledged.
+    /// Takes up to `limit` waiting messages and opens them. They stay queued until acknowledged;
+    /// messages that cannot be opened are discarded (see [`MediatorClient::pickup_page`]).
     pub async fn pickup(&self, me: &UnlockedIdentity, limit: u32) -> Result<Vec<Received>> {
-        let reply = self.expect_reply(me, &format!("{PICKUP}delivery-request"), json!({ "limit": limit })).await?;
-        Ok(open_delivery(me, &own_agreement_kid(me)?, &reply).await)
+        Ok(self.pickup_page(me, limit, None).await?.received)
+    }
+
+    /// Takes up to `limit` waiting messages after `cursor` (from a previous page; `None` for the
+    /// oldest) and opens them. Messages that cannot be opened (junk anyone can forward, or
+    /// sealed to keys this party no longer has) are acknowledged at once and reported in the
+    /// log: left queued, they would hide every later message.
+    pub async fn pickup_page(&self, me: &UnlockedIdentity, limit: u32, cursor: Option<u64>) -> Result<Page> {
+        let mut body = json!({ "limit": limit });
+        if let Some(cursor) = cursor {
+            body["cursor"] = json!(cursor);
+        }
+        let reply = self.expect_reply(me, &format!("{PICKUP}delivery-request"), body).await?;
+        let fetched = reply["attachments"].as_array().map_or(0, Vec::len);
+        let opened = open_delivery(me, &own_agreement_kid(me)?, &reply).await;
+        if !opened.unreadable.is_empty() {
+            self.acknowledge(me, &opened.unreadable).await?;
+        }
+        Ok(Page {
+            received: opened.received,
+            discarded: opened.unreadable.len(),
+            cursor: reply["body"]["cursor"].as_u64(),
+            full: fetched >= limit as usize,
+        })
+    }
+
+    /// Deletes everything waiting for `me` (a queue filled by an attacker); returns how many
+    /// messages went.
+    pub async fn purge(&self, me: &UnlockedIdentity) -> Result<u64> {
+        let status = self.expect_reply(me, PURGE, json!({})).await?;
+        Ok(status["body"]["purged"].as_u64().unwrap_or(0))
     }
 
     /// Deletes acknowledged messages from the queue; returns how many still wait.
@@ -179,6 +232,8 @@ pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()
         let forward = json!({
             "id": uuid::Uuid::new_v4().to_string(),
             "type": FORWARD,
+            // Lets the mediator refuse a captured copy once its replay record is gone.
+            "created_time": crate::unix_now(),
             "body": { "next": next },
             "attachments": [{ "data": { "json": serde_json::from_str::<Value>(&envelope).map_err(|e| Error::Envelope(e.to_string()))? } }],
         });
@@ -216,10 +271,7 @@ pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
     if !response.status().is_success() {
         return Err(transport(short_url, format!("HTTP {} (unknown or expired invitation)", response.status())));
     }
-    let body = response.bytes().await.map_err(|e| transport(short_url, e))?;
-    if body.len() > crate::invitation::MAX_INVITATION_BYTES {
-        return Err(transport(short_url, "the invitation it served is too large"));
-    }
+    let body = crate::http::read_capped(response, short_url, crate::invitation::MAX_INVITATION_BYTES).await?;
     if crate::invitation::content_address(&body) != id {
         return Err(Error::InvalidInvitationUrl(format!(
             "{short_url} served bytes that do not hash to its `_oobid`: the host altered or swapped the invitation"
@@ -234,19 +286,30 @@ pub fn oobid_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == "_oobid").map(|(_, v)| v.into_owned())
 }
 
-/// Opens the attachments of a `delivery` sealed to `kid`; one that cannot be opened is logged
-/// and left queued for acknowledgement by hand.
-pub(crate) async fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &Value) -> Vec<Received> {
-    let mut received = Vec::new();
+/// The attachments of a delivery: those that opened, and the ids of those that did not.
+pub(crate) struct Opened {
+    pub(crate) received: Vec<Received>,
+    pub(crate) unreadable: Vec<String>,
+}
+
+/// Opens the attachments of a `delivery` sealed to `kid`; one that cannot be opened is reported
+/// (a warning naming why) and returned for discarding.
+pub(crate) async fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &Value) -> Opened {
+    let mut opened = Opened { received: Vec::new(), unreadable: Vec::new() };
     for attachment in delivery["attachments"].as_array().into_iter().flatten() {
         let id = attachment["id"].as_str().unwrap_or_default().to_owned();
         let envelope = attachment["data"]["json"].to_string();
         match open_from_anyone(&envelope, me, kid).await {
-            Ok(opened) => received.push(Received { id, message: opened.message, sender_kid: opened.sender_kid }),
-            Err(e) => tracing::warn!(id = %id, error = %e, "a queued message could not be opened"),
+            Ok(message) => {
+                opened.received.push(Received { id, message: message.message, sender_kid: message.sender_kid });
+            }
+            Err(e) => {
+                tracing::warn!(id = %id, error = %e, "discarded a queued message that could not be opened");
+                opened.unreadable.push(id);
+            }
         }
     }
-    received
+    opened
 }
 
 /// Decrypts a message from any party: a sender whose DID is not self-certifying (did:webvh) is
@@ -316,7 +379,7 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
         .await
         .map_err(|e| transport(url, e))?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| transport(url, e))?;
+    let text = crate::http::text_capped(response, url, MAX_REPLY_BYTES).await?;
     if status.is_success() || text.contains("\"ciphertext\"") {
         // A sealed refusal is opened and turned into an error by the caller.
         return Ok(text);
@@ -326,9 +389,11 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
     Err(problem.unwrap_or_else(|| transport(url, format!("HTTP {status}"))))
 }
 
-/// The HTTP client every request to a mediator uses.
+/// The HTTP client every request to a mediator uses: the one policy (`crate::http`). Replies are
+/// sealed or hashed, so a redirect moves no trust.
 fn http_client(url: &str) -> Result<reqwest::Client> {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| transport(url, e))
+    crate::http::client(crate::http::Redirects::Follow)
+        .map_err(|e| transport(url, format!("cannot make an HTTP client: {e}")))
 }
 
 pub(crate) fn transport(url: &str, reason: impl std::fmt::Display) -> Error {

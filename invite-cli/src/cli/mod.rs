@@ -361,7 +361,18 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum MediatorCommand {
     /// Ask a mediator for mediation and register your DID with it.
+    #[command(after_help = "\
+A closed mediator (serve --require-token) enrolls only holders of a token from its operator:
+
+  mpc-id mediator enroll --name alice --token mpcid_...")]
     Enroll(EnrollArgs),
+
+    /// Delete every message waiting for you at your mediator (a queue someone filled with junk).
+    Purge(PurgeArgs),
+
+    /// Enrollment tokens for a closed mediator (serve --require-token).
+    #[command(subcommand)]
+    Token(TokenCommand),
 
     /// Serve until SIGTERM or Ctrl-C. Every option can also come from the environment.
     #[command(after_help = "\
@@ -379,6 +390,50 @@ pub struct EnrollArgs {
     pub identity: IdentityName,
     /// The mediator's URL [default: the one in your DID].
     pub url: Option<String>,
+    /// An enrollment token from the mediator's operator (`mpc-id mediator token create`).
+    #[arg(long, env = "MPC_ID_ENROLLMENT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token that lets a party enroll; run it where the mediator's database is.
+    #[command(after_help = "\
+The token is printed once; only its hash is stored. Hand it to the party out of band.
+
+Examples:
+  mpc-id mediator token create --label alice --data-dir /var/lib/mpc-mediator
+  mpc-id mediator token create --uses 3 --valid-for 24h --database-url postgres://mediator@db/mediator")]
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Who the token is for (shown in the mediator's log when it is used).
+    #[arg(long, default_value = "")]
+    pub label: String,
+    /// How many enrollments it allows.
+    #[arg(long, default_value_t = 1)]
+    pub uses: u32,
+    /// How long it stays valid.
+    #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+    pub valid_for: std::time::Duration,
+    /// Where the mediator keeps its data [default: as `mediator serve`].
+    #[arg(long, env = "MPC_MEDIATOR_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The mediator's database [default: the SQLite file in the data directory].
+    #[arg(long, env = "MPC_MEDIATOR_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
     #[command(flatten)]
     pub output: JsonFlag,
 }

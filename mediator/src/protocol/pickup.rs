@@ -39,12 +39,15 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, tran
         "status-request" => Ok(Outcome::Reply(mediator.status(incoming, sender, recipient).await?)),
         "delivery-request" => {
             let limit = body["limit"].as_u64().map_or(MAX_BATCH, |l| l.clamp(1, u64::from(MAX_BATCH)) as u32);
-            let messages = mediator.store.fetch(sender, recipient, 0, limit).await?;
-            if messages.is_empty() {
+            // Ours, beside Message Pickup: `cursor` (from a previous delivery) pages past
+            // messages a client keeps queued, so they never hide later ones.
+            let after = body["cursor"].as_u64().unwrap_or(0);
+            let messages = mediator.store.fetch(sender, recipient, after, limit).await?;
+            let Some(last) = messages.last() else {
                 return Ok(Outcome::Reply(mediator.status(incoming, sender, recipient).await?));
-            }
+            };
             mediator.metrics.messages_delivered.add(messages.len() as u64);
-            let mut reply = mediator.reply(incoming, DELIVERY, json!({}));
+            let mut reply = mediator.reply(incoming, DELIVERY, json!({ "cursor": last.seq }));
             if let Some(recipient) = recipient {
                 reply["body"]["recipient_did"] = json!(recipient);
             }

@@ -1,0 +1,66 @@
+//! One HTTP policy for every request a party makes (its mediator, short links, DID ledgers,
+//! did:web hosts): every one of them answers from the open internet, so each request has a
+//! deadline, follows few redirects, and reads its response incrementally up to a cap instead of
+//! taking whatever size a hostile server sends.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The whole request, from connecting to the last byte of the response.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting alone (a host that drops SYNs fails fast).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Redirects followed where following them is allowed at all.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Whether a request may be redirected: content that is checked by hash or signature may come
+/// from anywhere; a ledger or did:web host must answer at the address the DID names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redirects {
+    Follow,
+    Refuse,
+}
+
+/// A client with the policy.
+pub fn client(redirects: Redirects) -> Result<reqwest::Client> {
+    let policy = match redirects {
+        Redirects::Follow => reqwest::redirect::Policy::limited(MAX_REDIRECTS),
+        Redirects::Refuse => reqwest::redirect::Policy::none(),
+    };
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(policy)
+        .build()
+        .map_err(|e| transport("(HTTP client)", e))
+}
+
+/// The body of `response`, read chunk by chunk and refused as soon as it passes `max` bytes.
+pub async fn read_capped(mut response: reqwest::Response, url: &str, max: usize) -> Result<Vec<u8>> {
+    if response.content_length().is_some_and(|length| length > max as u64) {
+        return Err(too_large(url, max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(url, e))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large(url, max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// [`read_capped`] as UTF-8 text.
+pub async fn text_capped(response: reqwest::Response, url: &str, max: usize) -> Result<String> {
+    let body = read_capped(response, url, max).await?;
+    String::from_utf8(body).map_err(|_| transport(url, "the response is not UTF-8"))
+}
+
+fn too_large(url: &str, max: usize) -> Error {
+    transport(url, format!("the response is larger than the {max} bytes accepted"))
+}
+
+fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Transport { url: url.to_owned(), reason: reason.to_string() }
+}
