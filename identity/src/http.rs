@@ -57,6 +57,24 @@ pub async fn text_capped(response: reqwest::Response, url: &str, max: usize) -> 
     String::from_utf8(body).map_err(|_| transport(url, "the response is not UTF-8"))
 }
 
+/// A failed request in words a user can act on: reqwest's own message ("error sending request")
+/// leaves out why.
+pub fn explain(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return format!("no complete answer within {} s (timed out)", TIMEOUT.as_secs());
+    }
+    if error.is_redirect() {
+        return format!("more than {MAX_REDIRECTS} redirects, or a redirect where none is allowed");
+    }
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    reason
+}
+
 fn too_large(url: &str, max: usize) -> Error {
     transport(url, format!("the response is larger than the {max} bytes accepted"))
 }

@@ -125,7 +125,8 @@ impl Resolver {
     async fn resolve_web(&self, did: &str) -> Result<Resolution> {
         let url = web_url(did)?;
         let failed = |reason: String| Error::ResolutionFailed { did: did.to_owned(), reason };
-        let response = self.http()?.get(&url).send().await.map_err(|e| failed(format!("{url}: {e}")))?;
+        let response =
+            self.http()?.get(&url).send().await.map_err(|e| failed(format!("{url}: {}", crate::http::explain(&e))))?;
         if !response.status().is_success() {
             return Err(failed(format!("{url}: HTTP {}", response.status())));
         }
@@ -160,7 +161,7 @@ impl Resolver {
 
     /// Fetches a ledger file, refusing oversized bodies. A missing optional file is `None`.
     async fn fetch(&self, url: &str, required: bool) -> Result<Option<String>> {
-        let response = self.http()?.get(url).send().await.map_err(|e| transport(url, e))?;
+        let response = self.http()?.get(url).send().await.map_err(|e| transport(url, crate::http::explain(&e)))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND && !required {
             return Ok(None);
         }
@@ -174,7 +175,7 @@ impl Resolver {
     /// The `did:key` a mediator witnesses did:webvh logs with (from its `/ledger`).
     pub async fn ledger_witness(&self, mediator_url: &str) -> Result<String> {
         let url = format!("{}/ledger", mediator_url.trim_end_matches('/'));
-        let response = self.http()?.get(&url).send().await.map_err(|e| transport(&url, e))?;
+        let response = self.http()?.get(&url).send().await.map_err(|e| transport(&url, crate::http::explain(&e)))?;
         if !response.status().is_success() {
             return Err(transport(&url, format!("HTTP {} (not an mpc-id mediator?)", response.status())));
         }
@@ -196,7 +197,7 @@ impl Resolver {
             .body(jsonl.to_owned())
             .send()
             .await
-            .map_err(|e| transport(url.as_str(), e))?;
+            .map_err(|e| transport(url.as_str(), crate::http::explain(&e)))?;
         if response.status().is_success() {
             return Ok(());
         }

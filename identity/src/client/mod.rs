@@ -75,7 +75,7 @@ impl MediatorClient {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| transport(url, e))?;
+            .map_err(|e| transport(url, crate::http::explain(&e)))?;
         let text = crate::http::text_capped(response, document_url.as_str(), MAX_DOCUMENT_BYTES).await?;
         let served: Value =
             serde_json::from_str(&text).map_err(|e| transport(url, format!("its DID document is not JSON ({e})")))?;
@@ -267,7 +267,7 @@ pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -
 pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
     let id = oobid_of(short_url).ok_or_else(|| Error::InvalidInvitationUrl("no `_oobid` parameter".into()))?;
     let http = http_client(short_url)?;
-    let response = http.get(short_url).send().await.map_err(|e| transport(short_url, e))?;
+    let response = http.get(short_url).send().await.map_err(|e| transport(short_url, crate::http::explain(&e)))?;
     if !response.status().is_success() {
         return Err(transport(short_url, format!("HTTP {} (unknown or expired invitation)", response.status())));
     }
@@ -377,7 +377,7 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
         .body(body)
         .send()
         .await
-        .map_err(|e| transport(url, e))?;
+        .map_err(|e| transport(url, crate::http::explain(&e)))?;
     let status = response.status();
     let text = crate::http::text_capped(response, url, MAX_REPLY_BYTES).await?;
     if status.is_success() || text.contains("\"ciphertext\"") {

@@ -1,0 +1,106 @@
+//! The one HTTP policy of every request a party makes, against hostile servers on loopback: an
+//! endless body is cut off at the cap (not read into memory), a server that never answers times
+//! out, and redirects are bounded (and refused where a DID names the host).
+
+use std::time::{Duration, Instant};
+
+use mpc_identity::client::{self, MediatorClient};
+use mpc_identity::resolver::Resolver;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What a hostile server does with each request.
+#[derive(Clone, Copy)]
+enum Hostile {
+    /// A 200 whose chunked body never ends (until the client hangs up, or 2 GiB).
+    EndlessBody,
+    /// Accepts, reads, never answers.
+    Silent,
+    /// Redirects every request to itself.
+    RedirectLoop,
+}
+
+/// Serves `behaviour` on a loopback port; returns the port and a count of requests seen.
+async fn hostile(behaviour: Hostile) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let counter = std::sync::Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match behaviour {
+                    Hostile::EndlessBody => {
+                        let head =
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                        if stream.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+                        for _ in 0..(2 * 1024 * 16) {
+                            if stream.write_all(chunk.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Hostile::Silent => tokio::time::sleep(Duration::from_secs(120)).await,
+                    Hostile::RedirectLoop => {
+                        let head = format!(
+                            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{port}/oob?_oobid=again\r\ncontent-length: 0\r\n\r\n"
+                        );
+                        let _ = stream.write_all(head.as_bytes()).await;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_off_at_the_cap() {
+    let (port, _) = hostile(Hostile::EndlessBody).await;
+    let started = Instant::now();
+    let short_link = client::fetch_invitation(&format!("http://127.0.0.1:{port}/oob?_oobid=x")).await;
+    let error = short_link.expect_err("an endless invitation").to_string();
+    assert!(error.contains("larger than"), "{error}");
+
+    let did_web = Resolver::new(None).expect("resolver").resolve(&format!("did:web:127.0.0.1%3A{port}")).await;
+    let error = did_web.expect_err("an endless did:web document").to_string();
+    assert!(error.contains("larger than"), "{error}");
+
+    let mediator = MediatorClient::connect(&format!("http://127.0.0.1:{port}")).await;
+    let error = mediator.expect_err("an endless mediator document").to_string();
+    assert!(error.contains("larger than"), "{error}");
+    // Cut off at the cap, not after reading the 2 GiB on offer.
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let (port, _) = hostile(Hostile::Silent).await;
+    let started = Instant::now();
+    let result = client::fetch_invitation(&format!("http://127.0.0.1:{port}/oob?_oobid=x")).await;
+    let elapsed = started.elapsed();
+    let error = result.expect_err("no answer").to_string();
+    assert!(error.contains("timed out") || error.contains("timeout"), "{error}");
+    assert!(elapsed >= mpc_identity::http::TIMEOUT && elapsed < mpc_identity::http::TIMEOUT * 2, "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn redirects_are_bounded_and_refused_where_a_did_names_the_host() {
+    let (port, seen) = hostile(Hostile::RedirectLoop).await;
+    let result = client::fetch_invitation(&format!("http://127.0.0.1:{port}/oob?_oobid=x")).await;
+    assert!(result.is_err(), "a redirect loop must fail");
+    let followed = seen.swap(0, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(followed, 1 + mpc_identity::http::MAX_REDIRECTS, "the first request and at most the cap of redirects");
+
+    let did_web = Resolver::new(None).expect("resolver").resolve(&format!("did:web:127.0.0.1%3A{port}")).await;
+    assert!(did_web.is_err(), "a did:web host that redirects is refused");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 1, "did:web follows no redirect");
+}
