@@ -189,15 +189,22 @@ impl Resolver {
     /// Publishes a whole log to the host its DID names. The host verifies it too, and accepts
     /// it only as the first log for that name or as an extension of the log it holds.
     pub async fn publish(&self, did: &str, jsonl: &str) -> Result<()> {
+        self.publish_with_token(did, jsonl, None).await
+    }
+
+    /// [`Resolver::publish`], presenting an enrollment token: a closed mediator hosts a new DID
+    /// only for a token holder.
+    pub async fn publish_with_token(&self, did: &str, jsonl: &str, token: Option<&str>) -> Result<()> {
         let url = webvh::file_url(did, webvh::LOG_FILE)?;
-        let response = self
+        let mut request = self
             .http()?
             .put(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/jsonl")
-            .body(jsonl.to_owned())
-            .send()
-            .await
-            .map_err(|e| transport(url.as_str(), crate::http::explain(&e)))?;
+            .body(jsonl.to_owned());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| transport(url.as_str(), crate::http::explain(&e)))?;
         if response.status().is_success() {
             return Ok(());
         }

@@ -28,7 +28,14 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
             .as_ref()
             .zip(args.mediator.as_deref())
             .context("did:webvh needs --mediator URL: the mediator hosts your DID's log and is named in it")?;
-        return crate::ledger::new_webvh(keystore, name, mediator, args.witness, args.output.json);
+        return crate::ledger::new_webvh(
+            keystore,
+            name,
+            mediator,
+            args.witness,
+            args.token.as_deref(),
+            args.output.json,
+        );
     }
     if method == DidMethod::Key && mediator.is_some() {
         tracing::info!("did:key cannot name a mediator; it is kept in the keystore and put into invitations");
@@ -37,7 +44,7 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
     let endpoint = mediator.as_ref().map(MediatorClient::routing_endpoint);
     let identity = keystore.create(name, method, endpoint, &passphrase)?;
     if let Some(mediator) = &mediator {
-        block_on(mediator.enroll(&identity))?.with_context(|| {
+        block_on(mediator.enroll_with(&identity, args.token.as_deref()))?.with_context(|| {
             format!("identity `{name}` was created but not enrolled; retry with `mpc-id mediator enroll --name {name}`")
         })?;
     }

@@ -19,6 +19,7 @@ pub fn new_webvh(
     name: &str,
     (mediator, url): (&MediatorClient, &str),
     witnessed: bool,
+    token: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
     let base = url::Url::parse(url).with_context(|| format!("invalid mediator URL `{url}`"))?;
@@ -28,7 +29,7 @@ pub fn new_webvh(
     let passphrase = passphrase::for_new(name)?;
     let endpoint = Some(mediator.routing_endpoint());
     let (identity, log) = keystore.create_webvh(name, &address, endpoint, witness.as_deref(), &passphrase)?;
-    if let Err(err) = block_on(resolver.publish(&identity.record.did, &log))? {
+    if let Err(err) = block_on(resolver.publish_with_token(&identity.record.did, &log, token))? {
         // Nobody knows this DID yet: better no identity than one the ledger does not hold.
         keystore.remove(name)?;
         return Err(err).context(format!("identity `{name}` was not created"));

@@ -189,8 +189,14 @@ async fn publish_log(
     State(mediator): State<Arc<Mediator>>,
     client: ClientAddr,
     axum::extract::Path(name): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
     let limit = mpc_identity::did::webvh::MAX_LOG_BYTES;
     let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
         Ok(Ok(text)) => text,
@@ -200,7 +206,7 @@ async fn publish_log(
             return ledger_error(&error);
         }
     };
-    match mediator.publish_log(&name, &text, client.0).await {
+    match mediator.publish_log(&name, &text, client.0, token).await {
         Ok(published) => {
             let status = if published.changed { StatusCode::CREATED } else { StatusCode::OK };
             let reply = serde_json::json!({ "did": published.did, "entries": published.entries });

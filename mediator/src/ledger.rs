@@ -47,7 +47,15 @@ impl Mediator {
     }
 
     /// Stores a log published for `name`; see the module documentation for what is accepted.
-    pub async fn publish_log(&self, name: &str, jsonl: &str, client: std::net::IpAddr) -> Result<Published> {
+    /// A new name needs, on a closed mediator, an enrollment `token` (one of its uses): the name
+    /// is the identity's enrollment, and a DID hosted here then enrolls without another.
+    pub async fn publish_log(
+        &self,
+        name: &str,
+        jsonl: &str,
+        client: std::net::IpAddr,
+        token: Option<&str>,
+    ) -> Result<Published> {
         validate_name(name).map_err(|e| Error::Malformed { kind: "DID log", reason: e.to_string() })?;
         let max_entries = self.config.ledger_max_entries;
         let lines = jsonl.lines().filter(|line| !line.trim().is_empty()).count();
@@ -72,6 +80,19 @@ impl Mediator {
         let source = crate::protocol::source_of(client);
         if existing.is_none() {
             self.check_name_quota(&source).await?;
+            if self.config.require_token {
+                let token = token.ok_or_else(|| {
+                    Error::NotAuthorized(
+                        "this mediator hosts new DIDs only for holders of an enrollment token from its operator \
+                         (mpc-id new --method webvh --mediator URL --token TOKEN)"
+                            .into(),
+                    )
+                })?;
+                // Spent only once the log verified (below), so a bad log costs no use.
+                if !self.store.token_valid(&crate::tokens::digest(token), crate::now()).await? {
+                    return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
+                }
+            }
         }
         // Where the log names this mediator as its witness, it co-signs the latest entry; the
         // log must then verify with the witness proofs, ours included.
@@ -93,6 +114,13 @@ impl Mediator {
                 Some(held.entries)
             }
         };
+        if existing.is_none()
+            && self.config.require_token
+            && let Some(token) = token
+            && !self.store.redeem_token(&crate::tokens::digest(token), crate::now()).await?
+        {
+            return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
+        }
         let source = existing.map_or(source, |held| held.source);
         let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness, entries, source };
         if !self.store.put_ledger_log(name, &log, extends, crate::now()).await? {

@@ -392,6 +392,21 @@ async fn enrollment_is_bounded_and_a_closed_mediator_needs_a_token() {
     let dave = Party::at("dave", &closed.base).await;
     let again = client.enroll_with(&dave.identity, Some(&token.token)).await;
     assert!(again.as_ref().is_err_and(|e| e.to_string().contains("used up")), "{again:?}");
+
+    // Hosting a new did:webvh DID is its enrollment: it takes a token too, and the DID then
+    // enrolls without another.
+    let home = tempfile::tempdir().expect("home");
+    let keystore = mpc_identity::keystore::Keystore::open(home.path()).expect("keystore");
+    let resolver = mpc_identity::resolver::Resolver::new(None).expect("resolver");
+    let ledger = url::Url::parse(&format!("http://localhost:{}/", closed.port)).expect("url");
+    let address = mpc_identity::did::webvh::address_of(&ledger, &["parties", "erin"]).expect("address");
+    let (erin, log) =
+        keystore.create_webvh("erin", &address, Some(client.routing_endpoint()), None, "pw").expect("create");
+    let refused = resolver.publish(&erin.record.did, &log).await;
+    assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("enrollment token")), "{refused:?}");
+    let token = mpc_mediator::tokens::create(&config, "erin", 1, Duration::from_secs(600)).await.expect("token");
+    resolver.publish_with_token(&erin.record.did, &log, Some(&token.token)).await.expect("hosted with a token");
+    client.enroll(&erin).await.expect("a DID hosted here enrolls without another token");
 }
 
 /// Point 5: an enrollment nobody uses expires with its queue and recipients.

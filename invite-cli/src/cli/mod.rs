@@ -276,6 +276,10 @@ pub struct NewArgs {
     /// resolvers accept an entry only with its co-signature.
     #[arg(long, requires = "mediator")]
     pub witness: bool,
+    /// An enrollment token from the mediator's operator: a closed mediator (serve
+    /// --require-token) enrolls, and hosts DIDs, only for token holders.
+    #[arg(long, requires = "mediator", env = "MPC_ID_ENROLLMENT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     #[command(flatten)]
     pub output: JsonFlag,
 }

@@ -140,6 +140,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn touch(&self, did: &str, now: u64) -> Result<()>;
     /// Makes an enrollment token (by its digest) good for `uses` enrollments until `expires_at`.
     async fn create_token(&self, digest: &str, label: &str, uses: u32, expires_at: u64, now: u64) -> Result<()>;
+    /// Whether a token has a use left (without using it).
+    async fn token_valid(&self, digest: &str, now: u64) -> Result<bool>;
     /// Uses up one enrollment of a token; `false` if it is unknown, used up or expired.
     async fn redeem_token(&self, digest: &str, now: u64) -> Result<bool>;
     /// How many short links `inviter` holds that have not expired.
@@ -346,6 +348,15 @@ macro_rules! impl_store {
             .execute(&self.pool)
             .await?;
             Ok(())
+        }
+
+        async fn token_valid(&self, digest: &str, now: u64) -> Result<bool> {
+            let row = sqlx::query("SELECT 1 FROM enrollment_tokens WHERE digest = $1 AND uses_left > 0 AND expires_at > $2")
+                .bind(digest)
+                .bind(crate::store::to_i64(now))
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.is_some())
         }
 
         async fn redeem_token(&self, digest: &str, now: u64) -> Result<bool> {

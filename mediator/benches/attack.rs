@@ -1,0 +1,253 @@
+//! The service under attack: `mpc-mediator` as its own process with its default limits, a
+//! legitimate pair exchanging messages (forward, then pickup and acknowledge) from 127.0.0.1, and
+//! one attack at a time at full speed from four other loopback addresses (127.0.0.2-5). Prints,
+//! per phase, the pair's forward+pickup latency and `/healthz` latency (p50/p99), messages lost,
+//! and the mediator's resident memory and open file descriptors at the end of the phase.
+//!
+//!     cargo bench -p mpc-mediator --bench attack                     # 10 s per phase
+//!     MPC_ID_ATTACK_SECONDS=30 cargo bench -p mpc-mediator --bench attack
+
+#[path = "../tests/common/mod.rs"]
+#[allow(unused_imports)]
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{CM3, FORWARD, PICKUP, Party, rss_kib, spawn_mediator, uuid, wait_ready};
+use mpc_identity::envelope::encrypted;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+const ATTACKERS: [u8; 4] = [2, 3, 4, 5];
+/// Concurrent attack tasks per source address.
+const TASKS_PER_SOURCE: usize = 8;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(run());
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Attack {
+    None,
+    JunkForwards,
+    IdleConnections,
+    SlowlorisHeaders,
+    RelayWithoutHandshake,
+    Enrollments,
+    LedgerNames,
+    ShortLinks,
+}
+
+async fn run() {
+    let seconds: u64 = std::env::var("MPC_ID_ATTACK_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = spawn_mediator(port, data.path(), None, &[]);
+    wait_ready(&base).await;
+    let bob = Arc::new(Party::at("bob", &base).await);
+    bob.enroll().await;
+    let alice = Arc::new(Party::at("alice", &base).await);
+    let victim = bob.did().to_owned();
+
+    println!("{seconds} s per phase; attackers: 127.0.0.2-5, {TASKS_PER_SOURCE} tasks each; defaults of mpc-mediator");
+    println!(
+        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>6} {:>9} {:>8} {:>5}",
+        "phase", "pair p50", "pair p99", "hz p50", "hz p99", "lost", "attempts", "RSS MiB", "fds"
+    );
+    for attack in [
+        Attack::None,
+        Attack::JunkForwards,
+        Attack::IdleConnections,
+        Attack::SlowlorisHeaders,
+        Attack::RelayWithoutHandshake,
+        Attack::Enrollments,
+        Attack::LedgerNames,
+        Attack::ShortLinks,
+    ] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let attempts = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for n in ATTACKERS {
+            let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, n));
+            let attacker = Arc::new(party_from(&base, from).await);
+            for _ in 0..TASKS_PER_SOURCE {
+                let (stop, attempts, attacker) = (Arc::clone(&stop), Arc::clone(&attempts), Arc::clone(&attacker));
+                let (base, victim) = (base.clone(), victim.clone());
+                tasks.push(tokio::spawn(async move {
+                    attack_loop(attack, &base, port, from, &attacker, &victim, &stop, &attempts).await;
+                }));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (pair, lost, healthz) = measure(&base, &alice, &bob, Duration::from_secs(seconds)).await;
+        let (rss, fds) = (rss_kib(child.id()) / 1024, open_fds(child.id()));
+        stop.store(true, Ordering::Relaxed);
+        for task in tasks {
+            task.abort();
+        }
+        println!(
+            "{:<24} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>6} {:>9} {:>8} {:>5}",
+            format!("{attack:?}"),
+            percentile(&pair, 0.5),
+            percentile(&pair, 0.99),
+            percentile(&healthz, 0.5),
+            percentile(&healthz, 0.99),
+            lost,
+            attempts.load(Ordering::Relaxed),
+            rss,
+            fds
+        );
+        // Let closed connections drain before the next phase.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn party_from(base: &str, from: IpAddr) -> Party {
+    let mut party = Party::at("attacker", base).await;
+    party.http = http_from(from);
+    party
+}
+
+fn http_from(from: IpAddr) -> reqwest::Client {
+    reqwest::Client::builder().local_address(from).timeout(Duration::from_secs(5)).build().expect("client")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn attack_loop(
+    attack: Attack,
+    base: &str,
+    port: u16,
+    from: IpAddr,
+    attacker: &Party,
+    victim: &str,
+    stop: &AtomicBool,
+    attempts: &AtomicU64,
+) {
+    let mut held = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        match attack {
+            Attack::None => return,
+            Attack::JunkForwards => {
+                let junk =
+                    json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
+                let forward = json!({ "id": uuid(), "type": FORWARD, "body": { "next": victim },
+                    "attachments": [{ "data": { "json": junk } }] });
+                let envelope = encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("seal");
+                let _ = attacker.http.post(format!("{base}/didcomm")).body(envelope).send().await;
+            }
+            Attack::IdleConnections | Attack::SlowlorisHeaders => {
+                let Ok(mut stream) = connect_from(from, port).await else {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                };
+                if matches!(attack, Attack::SlowlorisHeaders) {
+                    let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await;
+                }
+                held.push(stream);
+                if held.len() > 200 {
+                    held.remove(0);
+                }
+            }
+            Attack::RelayWithoutHandshake => {
+                let Ok(mut stream) = connect_from(from, port).await else { continue };
+                let _ = stream
+                    .write_all(
+                        b"GET /relay HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                          Sec-WebSocket-Protocol: iroh-relay-v2\r\n\r\n",
+                    )
+                    .await;
+                held.push(stream);
+                if held.len() > 200 {
+                    held.remove(0);
+                }
+            }
+            Attack::Enrollments => {
+                let fresh = Party::at("fresh", base).await;
+                let message = fresh.message(&format!("{CM3}mediate-request"), json!({}));
+                let envelope =
+                    encrypted::authcrypt(&message, &fresh.identity.keys, &fresh.kids[0], &fresh.mediator_keys)
+                        .expect("seal");
+                let _ = attacker.http.post(format!("{base}/didcomm")).body(envelope).send().await;
+            }
+            Attack::LedgerNames => {
+                let log = format!("{{\"state\":{{\"id\":\"did:webvh:x:localhost%3A{port}:parties:{}\"}}}}\n", uuid());
+                let _ = attacker.http.put(format!("{base}/parties/n{}/did.jsonl", &uuid()[..8])).body(log).send().await;
+            }
+            Attack::ShortLinks => {
+                let _ = attacker
+                    .http
+                    .post(format!("{base}/oob"))
+                    .body(format!("{{\"payload\":\"{}\"}}", uuid()))
+                    .send()
+                    .await;
+            }
+        }
+    }
+}
+
+async fn connect_from(from: IpAddr, port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(from, 0))?;
+    socket.connect(SocketAddr::from(([127, 0, 0, 1], port))).await
+}
+
+/// The pair's forward-then-pickup round trips and `/healthz` round trips for `how_long`, and how
+/// many of the pair's messages did not arrive.
+async fn measure(base: &str, alice: &Party, bob: &Party, how_long: Duration) -> (Vec<f64>, usize, Vec<f64>) {
+    let (mut pair, mut healthz, mut lost) = (Vec::new(), Vec::new(), 0);
+    let plain = reqwest::Client::new();
+    let end = Instant::now() + how_long;
+    while Instant::now() < end {
+        let started = Instant::now();
+        let _ = plain.get(format!("{base}/healthz")).send().await;
+        healthz.push(started.elapsed().as_secs_f64() * 1000.0);
+
+        let (message, inner) = alice.seal_for(bob, json!({ "t": uuid() }));
+        let started = Instant::now();
+        let sent = alice.post(alice.forward(bob.did(), &inner)).await;
+        // As a client does: read page after page, acknowledging (discarding) what it read,
+        // until the message is there or the queue is empty.
+        let mut found = false;
+        for _ in 0..100 {
+            let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({ "limit": 100 })).await;
+            let mut ids = Vec::new();
+            for attachment in delivery.message.as_ref().and_then(|m| m["attachments"].as_array()).into_iter().flatten()
+            {
+                ids.push(attachment["id"].clone());
+                let envelope = attachment["data"]["json"].to_string();
+                let opened = encrypted::decrypt(&envelope, &bob.identity.keys, &bob.kids, mpc_identity::did::resolve);
+                found |= opened.is_ok_and(|opened| opened.message["id"] == message["id"]);
+            }
+            if ids.is_empty() {
+                break;
+            }
+            bob.ask(&format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await;
+            if found {
+                break;
+            }
+        }
+        pair.push(started.elapsed().as_secs_f64() * 1000.0);
+        if sent.status != 202 || !found {
+            lost += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (pair, lost, healthz)
+}
+
+fn percentile(samples: &[f64], q: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|entries| entries.count()).unwrap_or(0)
+}
