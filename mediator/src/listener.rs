@@ -140,8 +140,10 @@ pub(crate) async fn serve(
         });
         let header_timeout = admission.limits.header_timeout;
         let mut stopping = stopping.clone();
+        // The place travels with the socket, so a connection upgraded to a WebSocket (which
+        // outlives the HTTP connection task) still counts until it closes.
+        let tcp = Counted { tcp, _place: place };
         connections.spawn(async move {
-            let _place = place;
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(64 * 1024);
             let connection = builder.serve_connection(TokioIo::new(tcp), service).with_upgrades();
@@ -158,6 +160,59 @@ pub(crate) async fn serve(
     let _ = stop.send(true);
     // Requests in flight finish (bounded by the graceful timeout above).
     while connections.join_next().await.is_some() {}
+}
+
+/// A connection's socket together with its place under the caps.
+#[derive(Debug)]
+struct Counted {
+    tcp: tokio::net::TcpStream,
+    _place: Admitted,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
 }
 
 /// The client behind a request: the TCP peer, unless the peer is a trusted proxy, in which case

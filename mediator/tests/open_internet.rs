@@ -287,6 +287,21 @@ async fn connections_are_capped_and_slow_or_idle_ones_closed() {
     assert_eq!(healthz.status(), 200);
     drop(held);
 
+    // WebSockets count too, for as long as they are open (the upgrade outlives the HTTP
+    // connection that carried it).
+    let mut sockets = Vec::new();
+    for _ in 0..8 {
+        let tcp = connect_from(source(7), mediator.port).await;
+        let url = format!("ws://127.0.0.1:{}/ws", mediator.port);
+        sockets.push(tokio_tungstenite::client_async(url, tcp).await.expect("websocket").0);
+    }
+    let mut over = connect_from(source(7), mediator.port).await;
+    assert!(
+        closed_within(&mut over, Duration::from_millis(900)).await.is_some(),
+        "a ninth connection was admitted beside eight open WebSockets"
+    );
+    drop(sockets);
+
     // The relay: behind the same rate limit, and a socket that never handshakes is dropped.
     let relay = http_from(source(5));
     let mut limited = 0;
