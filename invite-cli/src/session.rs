@@ -321,7 +321,10 @@ fn report(progress: &Progress) {
         }
         Progress::Waiting { missing } => format!("still waiting for parties {missing:?}"),
         Progress::AllConnected { elapsed } => format!("all parties connected in {:.2} s", elapsed.as_secs_f64()),
-        Progress::Launching { command } => format!("launching: {}", shell_words(command)),
+        Progress::Launching { command, private_args: 0 } => format!("launching: {}", shell_words(command)),
+        Progress::Launching { command, private_args } => {
+            format!("launching: {} and your {private_args} private argument(s)", shell_words(command))
+        }
         Progress::PeerFinished { index } => format!("party {index} finished"),
     };
     eprintln!("[mpc-id] {line}");

@@ -66,8 +66,9 @@ pub enum Progress {
     Waiting { missing: Vec<usize> },
     /// Every peer is connected, this long after the mesh started.
     AllConnected { elapsed: Duration },
-    /// The program starts with this command line.
-    Launching { command: Vec<String> },
+    /// The program starts with this command line; `command` leaves out this party's own arguments (`private_args` of
+    /// them), which are not for logs.
+    Launching { command: Vec<String>, private_args: usize },
     /// A peer's program ended well.
     PeerFinished { index: usize },
 }
@@ -81,6 +82,9 @@ pub struct RunPlan {
     /// The interpreter and its options, e.g. `["python3", "-u"]`.
     pub interpreter: Vec<String>,
     pub program: PathBuf,
+    /// This party's own arguments (its private inputs): given after the program on `run`'s
+    /// command line, passed after the session's, never sent to anyone or stored.
+    pub private_args: Vec<String>,
     pub peers: Vec<(usize, String, EndpointAddr)>,
 }
 
@@ -94,6 +98,7 @@ impl RunPlan {
             command.push("--ssl".to_owned());
         }
         command.extend(self.manifest.args.iter().cloned());
+        command.extend(self.private_args.iter().cloned());
         command
     }
 
@@ -103,8 +108,9 @@ impl RunPlan {
 }
 
 /// Checks the session and this party's command before anything connects. `command` is the
-/// interpreter, its options, the program and (optionally) its arguments, which must then be the
-/// manifest's; empty means `python3` and the program named at create or join.
+/// interpreter, its options, the program and (optionally) this party's own arguments, which go
+/// to the program after the session's and nowhere else; empty means `python3` and the program
+/// named at create or join.
 ///
 /// `installed_mpyc` is the check of the program's interpreter (see [`interpreter_of`]), started
 /// early by the caller; a check of another interpreter is made again.
@@ -116,13 +122,7 @@ pub async fn plan(
     installed_mpyc: mpyc::VersionCheck,
 ) -> Result<RunPlan> {
     let manifest = crate::lobby::manifest_of(me, resolver, record).await?;
-    let (interpreter, program, args) = split_command(command, record.program.as_ref())?;
-    if !args.is_empty() && args != manifest.args {
-        return Err(Error::Command(format!(
-            "the program's arguments {args:?} differ from the session's {:?}; give none to use the session's",
-            manifest.args
-        )));
-    }
+    let (interpreter, program, private_args) = split_command(command, record.program.as_ref())?;
     check_program(&manifest, &program)?;
     let python = interpreter_of(command);
     let version =
@@ -149,7 +149,7 @@ pub async fn plan(
         }
         peers.push((entry.index, entry.did.clone(), address));
     }
-    Ok(RunPlan { session: record.id.clone(), manifest, me: me_index, interpreter, program, peers })
+    Ok(RunPlan { session: record.id.clone(), manifest, me: me_index, interpreter, program, private_args, peers })
 }
 
 /// The program file a command line (as `run` takes it) runs.
@@ -260,10 +260,12 @@ pub async fn execute(
 
     let run_dir = prepare_run_dir(me, store, plan)?;
     let command = plan.command(&layout);
-    progress(Progress::Launching { command: command.clone() });
+    let shown = command.len() - plan.private_args.len();
+    progress(Progress::Launching { command: command[..shown].to_vec(), private_args: plan.private_args.len() });
     let started_as: Vec<&String> = options.launcher.iter().chain(&command).collect();
     let mut child = tokio::process::Command::new(started_as[0]);
-    child.args(&started_as[1..]).stdin(Stdio::null()).kill_on_drop(true);
+    // Standard input is the user's: a program may read a party's input from it.
+    child.args(&started_as[1..]).stdin(Stdio::inherit()).kill_on_drop(true);
     if !options.show_output {
         child.stdout(Stdio::null()).stderr(Stdio::null());
     }

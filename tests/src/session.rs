@@ -29,7 +29,25 @@ pub struct LoopbackMediator {
     _data: tempfile::TempDir,
 }
 
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() { pending.push(path) } else { files.push(path) }
+        }
+    }
+    files
+}
+
 impl LoopbackMediator {
+    /// Where the mediator keeps its keys and database.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     /// # Panics
     /// When it does not answer within 30 s.
     pub fn start() -> Self {
@@ -115,6 +133,21 @@ pub fn spawn_run(mut party: Command, session: &str, program: &str, extra: &[&str
         .arg("--")
         .arg(python())
         .arg(self::program(program))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("mpc-id run")
+}
+
+/// [`spawn_run`] with this party's own arguments after the program (its private inputs).
+pub fn spawn_run_with_inputs(mut party: Command, session: &str, program: &str, inputs: &[&str]) -> Child {
+    use std::os::unix::process::CommandExt;
+    party
+        .args(["run", session, "--startup-timeout", "60s", "--"])
+        .arg(python())
+        .arg(self::program(program))
+        .args(inputs)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)

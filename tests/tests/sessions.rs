@@ -48,6 +48,45 @@ fn three_parties_compute_what_plain_mpyc_computes() {
     }
 }
 
+/// Each party's own input stays its own: three different private numbers, summed right, and none
+/// of them in any file a party keeps (session records, keystore, peer book) or in the mediator's
+/// database, through which every message between the parties passed.
+#[test]
+fn private_inputs_reach_only_their_own_program() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "private", "private_sum.py", &[]);
+    let inputs = ["718293", "546372", "918273"];
+    let runs = parties
+        .iter()
+        .zip(inputs)
+        .map(|(p, input)| session::spawn_run_with_inputs(p.mpc_id(), &name, "private_sum.py", &[input]))
+        .collect();
+    let ended = wait_all(runs, Duration::from_secs(120));
+    let total: u64 = inputs.iter().map(|n| n.parse::<u64>().expect("number")).sum();
+    for (party, run) in parties.iter().zip(&ended) {
+        assert_eq!(run.code, Some(0), "{} ran: {}", party.name, run.stderr);
+        assert_eq!(results(&run.stdout), [format!("sum: {total}")], "{}", party.name);
+        for input in inputs {
+            assert!(!run.stderr.contains(input), "{}'s output shows a private input: {}", party.name, run.stderr);
+        }
+    }
+    let mut kept: Vec<std::path::PathBuf> = parties.iter().map(|p| p.home.path().to_owned()).collect();
+    kept.push(mediator.data_dir().to_owned());
+    for dir in kept {
+        for file in session::files_under(&dir) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            for input in inputs {
+                assert!(
+                    !bytes.windows(input.len()).any(|w| w == input.as_bytes()),
+                    "{} holds the private input {input}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();

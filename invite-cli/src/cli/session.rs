@@ -188,8 +188,9 @@ pub struct RunArgs {
     /// Send only through the mediator's relay, never directly.
     #[arg(long)]
     pub relay_only: bool,
-    /// The program to run: interpreter, program file, and optionally its arguments (which must
-    /// then be the session's). Default: python3 and the program named at create or join.
+    /// The program to run: interpreter, program file, and then your own arguments (your private
+    /// inputs): they go to the program after the session's arguments, and to no one else.
+    /// Default: python3 and the program named at create or join.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }

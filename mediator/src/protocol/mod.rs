@@ -130,10 +130,16 @@ impl Mediator {
         self.check_fresh(incoming, now)?;
         if let Some(sender) = &incoming.sender {
             self.limits.check_did(sender)?;
-            if !self.store.remember(sender, incoming.id(), now).await? {
-                return Err(Error::Replay(incoming.id().to_owned()));
+            // Ids are remembered (a database write) only for enrolled senders: anyone can make
+            // fresh DIDs for free, and what a stranger may do (ask for mediation, ping, discover
+            // features, forward: its envelope's digest is remembered) changes nothing a replay
+            // could repeat to harm.
+            if self.store.is_mediated(sender).await? {
+                if !self.store.remember(sender, incoming.id(), now).await? {
+                    return Err(Error::Replay(incoming.id().to_owned()));
+                }
+                self.touch(sender, now).await?;
             }
-            self.touch(sender, now).await?;
         }
         let kind = incoming.kind();
         if kind == routing::FORWARD {
