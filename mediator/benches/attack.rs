@@ -31,7 +31,8 @@ fn main() {
     // The attackers run on threads of their own: CPU-bound attack tasks (keys, sealing) must not
     // queue the legitimate pair's requests behind them in one scheduler, which would measure the
     // benchmark instead of the mediator.
-    let attackers = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let attackers =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(run(attackers.handle().clone()));
 }
 
