@@ -114,6 +114,10 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_LEDGER_MAX_ENTRIES", default_value_t = 200)]
     pub ledger_max_entries: u32,
 
+    /// Largest hosted did:webvh log, in bytes (at most 4 MiB).
+    #[arg(long, env = "MPC_MEDIATOR_LEDGER_MAX_BYTES", default_value_t = 1024 * 1024)]
+    pub ledger_max_bytes: usize,
+
     /// Log format on stderr.
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -168,6 +172,7 @@ impl MediatorConfig {
             oob_per_identity: 20,
             ledger_names_per_day: 0,
             ledger_max_entries: 200,
+            ledger_max_bytes: 1024 * 1024,
             log_format: LogFormat::Text,
             quic_listen: None,
             tls_cert: None,

@@ -57,6 +57,13 @@ impl Mediator {
         token: Option<&str>,
     ) -> Result<Published> {
         validate_name(name).map_err(|e| Error::Malformed { kind: "DID log", reason: e.to_string() })?;
+        let max_bytes = self.config.ledger_max_bytes;
+        if jsonl.len() > max_bytes {
+            return Err(Error::Quota(format!(
+                "the log is {} bytes; this mediator hosts logs of at most {max_bytes} bytes",
+                jsonl.len()
+            )));
+        }
         let max_entries = self.config.ledger_max_entries;
         let lines = jsonl.lines().filter(|line| !line.trim().is_empty()).count();
         if lines > max_entries as usize {

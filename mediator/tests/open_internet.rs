@@ -479,9 +479,13 @@ async fn hosting_did_logs_is_bounded() {
     assert_eq!(put(3, "d", log).await.expect("put").status(), 201, "two entries are within the cap");
     let vera = keystore.unlock("d", "pw").expect("unlock");
     let (_, log) = keystore.advance_webvh(&vera, &LedgerUpdate::default(), "pw").expect("third entry");
-    let refused = put(3, "d", log).await.expect("put");
+    let refused = put(3, "d", log.clone()).await.expect("put");
     assert_eq!(refused.status(), 429);
     assert!(refused.text().await.expect("text").contains("at most 2"), "the refusal names the cap");
+    let padded = format!("{log}{}", "\n".repeat(1024 * 1024));
+    let refused = put(3, "d", padded).await.expect("put");
+    assert_eq!(refused.status(), 429);
+    assert!(refused.text().await.expect("text").contains("bytes"), "the refusal names the byte cap");
 
     // Twenty envelopes from a hosted party: its log is verified once.
     client.enroll(&vera).await.expect("enroll");

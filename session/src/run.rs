@@ -225,6 +225,25 @@ pub async fn execute(
     let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
     let service = SocketAddr::from((Ipv4Addr::LOCALHOST, layout.own_port));
     let mut mesh = Mesh::start(endpoint, plan.me, peers, Some(service), options.mesh);
+    // Every way out closes the mesh (an endpoint dropped unclosed is aborted, and iroh reports
+    // that as an error the user can do nothing about), and peers see the connections close.
+    let outcome = connect_and_run(me, store, plan, options, &layout, &mut mesh, started, &mut progress).await;
+    mesh.close().await;
+    outcome
+}
+
+/// Forwarders, the start-up wait, the launch and the watch of [`execute`], on its mesh.
+#[allow(clippy::too_many_arguments)]
+async fn connect_and_run(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    plan: &RunPlan,
+    options: &RunOptions,
+    layout: &PortLayout,
+    mesh: &mut Mesh,
+    started: Instant,
+    progress: &mut impl FnMut(Progress),
+) -> Result<i32> {
     for (&index, &port) in &layout.forwarders {
         mesh.forward(index, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     }
@@ -259,7 +278,7 @@ pub async fn execute(
     progress(Progress::AllConnected { elapsed: started.elapsed() });
 
     let run_dir = prepare_run_dir(me, store, plan)?;
-    let command = plan.command(&layout);
+    let command = plan.command(layout);
     let shown = command.len() - plan.private_args.len();
     progress(Progress::Launching { command: command[..shown].to_vec(), private_args: plan.private_args.len() });
     let started_as: Vec<&String> = options.launcher.iter().chain(&command).collect();
@@ -273,11 +292,10 @@ pub async fn execute(
         child.current_dir(dir);
     }
     let mut child = child.spawn().map_err(|e| Error::Command(format!("cannot start `{}`: {e}", command[0])))?;
-    let outcome = watch(&mut child, &mut mesh, plan, options, &mut progress).await;
+    let outcome = watch(&mut child, mesh, plan, options, progress).await;
     if let Some(dir) = run_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
-    mesh.close().await;
     outcome
 }
 

@@ -87,6 +87,41 @@ fn private_inputs_reach_only_their_own_program() {
     }
 }
 
+/// A party that never comes: the others stop at the start-up timeout naming it (or the party that
+/// gave up first), and say nothing else (no library's internal errors at the default verbosity).
+#[test]
+fn a_startup_timeout_names_the_missing_party_and_nothing_else() {
+    use std::process::Stdio;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "absent", "secure_ranking.py", &[]);
+    let runs = parties[..2]
+        .iter()
+        .map(|party| {
+            party
+                .mpc_id()
+                .args(["run", &name, "--startup-timeout", "3s", "--"])
+                .arg(session::python())
+                .arg(session::program("secure_ranking.py"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("mpc-id run")
+        })
+        .collect();
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(60))) {
+        assert_ne!(run.code, Some(0), "{} should fail", party.name);
+        // The first to time out names party 2; the other may first see that one go.
+        assert!(
+            run.stderr.contains("not connected: party 2") || run.stderr.contains("vanished"),
+            "{} names who is missing: {}",
+            party.name,
+            run.stderr
+        );
+        assert!(!run.stderr.contains("ERROR") && !run.stderr.contains("WARN"), "{}: {}", party.name, run.stderr);
+    }
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();
