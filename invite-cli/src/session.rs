@@ -118,19 +118,58 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
 fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     let cx = open(keystore, &args.identity.name)?;
     let invitation = crate::invite::read_input(&args.invitation)?;
-    let record =
-        runtime()?.block_on(lobby::join(&cx.me, &cx.store, &cx.resolver, invitation.trim(), args.program.clone()))?;
+    let runtime = runtime()?;
+    let offered = runtime.block_on(lobby::preview(&cx.me, &cx.resolver, invitation.trim()))?;
+    // What you agree to, before you agree: on standard error, so --json output stays clean.
+    eprintln!("Session `{}` ({}), verified: signed by its host", offered.offer.name, offered.offer.session);
+    for line in agreement_lines(&offered.offer, &offered.host, offered.expires_time) {
+        eprintln!("  {line}");
+    }
+    if !args.yes {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "not joined: confirm what is shown above with --yes where no one can answer, as in\n  \
+                 mpc-id session join -n {} '{}'{} --yes",
+                cx.me.record.name,
+                args.invitation,
+                args.program.as_ref().map(|p| format!(" --program {}", p.display())).unwrap_or_default()
+            );
+        }
+        eprint!("Join this session as {}? [y/N] ", abbreviate_did(&cx.me.record.did));
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).context("reading the answer")?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+            bail!("not joined");
+        }
+    }
+    let record = runtime.block_on(lobby::accept(&cx.me, &cx.store, offered, args.program.clone()))?;
     if args.output.json {
         return crate::print_json(&record_json(&record));
     }
     println!("Asked to join session `{}` ({})", record.offer.name, record.id);
-    println!("  host     {}", abbreviate_did(&record.host));
-    println!("  parties  {}", record.offer.parties);
-    println!("  expires  {}", format_time(record.expires_time));
     println!();
     println!("The host's answer arrives through your mediator: `mpc-id session status {}`.", &record.id[..8]);
     println!("When it is full: mpc-id run {} -- python3 PROGRAM", &record.id[..8]);
     Ok(())
+}
+
+/// What a party agrees to by joining: the program, its arguments, MPyC, the parties, the expiry.
+fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expires: u64) -> Vec<String> {
+    let program = match (&offer.program_name, &offer.program_sha256) {
+        (Some(name), Some(sha)) => format!("{name}  sha256 {sha}"),
+        (None, Some(sha)) => format!("sha256 {sha}"),
+        _ => "not fixed by the host (each party's must match the manifest)".to_owned(),
+    };
+    let args = if offer.args.is_empty() { "none".to_owned() } else { shell_words(&offer.args) };
+    vec![
+        format!("host       {}", abbreviate_did(host)),
+        format!("program    {program}"),
+        format!("arguments  {args}  (everyone's; yours go after the program on `mpc-id run`)"),
+        format!("MPyC       {}{}", offer.mpyc_version, if offer.mpyc_ssl { " with its own TLS (--ssl)" } else { "" }),
+        format!("parties    {}", offer.parties),
+        format!("expires    {}", format_time(expires)),
+    ]
 }
 
 fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
@@ -167,7 +206,9 @@ fn show(record: &SessionRecord) {
         SessionState::Closed { reason } => format!("closed ({reason})"),
     };
     println!("  state    {state}");
-    println!("  expires  {}", format_time(record.expires_time));
+    for line in agreement_lines(&record.offer, &record.host, record.expires_time) {
+        println!("  {line}");
+    }
     if let Some(problem) = &record.problem {
         println!("  problem  {problem}");
     }
@@ -178,7 +219,7 @@ fn show(record: &SessionRecord) {
             MemberStatus::Refused { reason } => format!("refused: {reason}"),
             MemberStatus::Left => "left".to_owned(),
         };
-        println!("  party    {}  {status}", member.did);
+        println!("  party    {}  {status}", abbreviate_did(&member.did));
     }
 }
 

@@ -67,6 +67,11 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
         name: options.name.clone(),
         parties: options.parties,
         program_sha256,
+        program_name: options
+            .program
+            .as_deref()
+            .and_then(|path| path.file_name())
+            .map(|name| name.to_string_lossy().into_owned()),
         args: options.args.clone(),
         mpyc_version: options.mpyc_version.clone(),
         mpyc_ssl: options.mpyc_ssl,
@@ -117,6 +122,24 @@ pub async fn join(
     invitation: &str,
     program: Option<PathBuf>,
 ) -> Result<SessionRecord> {
+    let offered = preview(me, resolver, invitation).await?;
+    accept(me, store, offered, program).await
+}
+
+/// A session invitation, fetched and verified against its host's DID: what a party is asked to
+/// agree to, before it agrees ([`accept`]).
+#[derive(Clone, Debug)]
+pub struct Offered {
+    pub offer: SessionOffer,
+    /// The host's DID.
+    pub host: String,
+    pub expires_time: u64,
+    signed: SignedInvitation,
+    url: Option<String>,
+}
+
+/// Fetches (for a short link) and verifies a session invitation; sends nothing.
+pub async fn preview(me: &UnlockedIdentity, resolver: &Resolver, invitation: &str) -> Result<Offered> {
     let signed = if client::oobid_of(invitation).is_some() {
         client::fetch_invitation(invitation).await?
     } else {
@@ -135,6 +158,19 @@ pub async fn join(
     if verified.from == me.record.did {
         return Err(Error::Command("this is your own session; its host is already in it".into()));
     }
+    let url = client::oobid_of(invitation).map(|_| invitation.to_owned());
+    Ok(Offered { offer, host: verified.from, expires_time: verified.expires_time, signed, url })
+}
+
+/// Joins a previewed session: checks `program` against its hash, sends the signed join request
+/// to the host, and stores the session.
+pub async fn accept(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    offered: Offered,
+    program: Option<PathBuf>,
+) -> Result<SessionRecord> {
+    let Offered { offer, host, expires_time, signed, url } = offered;
     if let (Some(expected), Some(path)) = (&offer.program_sha256, &program) {
         let found = program_sha256(path)?;
         if &found != expected {
@@ -143,17 +179,17 @@ pub async fn join(
     }
     let certificates = own_certificates(me, &offer)?;
     let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates };
-    messages::send(me, &verified.from, &request).await?;
+    messages::send(me, &host, &request).await?;
     let record = SessionRecord {
         id: offer.session.clone(),
         identity: me.record.name.clone(),
         me: me.record.did.clone(),
-        host: verified.from.clone(),
+        host,
         role: Role::Guest,
-        expires_time: verified.expires_time,
+        expires_time,
         offer,
         invitation: signed.to_json(),
-        invitation_url: client::oobid_of(invitation).map(|_| invitation.to_owned()),
+        invitation_url: url,
         program: program.map(absolute),
         state: SessionState::Open,
         members: Vec::new(),

@@ -36,6 +36,10 @@ pub struct SessionOffer {
     /// Known when the host named the program at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program_sha256: Option<String>,
+    /// The program's file name, as the host has it (what joiners are shown; the hash is what
+    /// is checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_name: Option<String>,
     #[serde(default)]
     pub args: Vec<String>,
     pub mpyc_version: String,

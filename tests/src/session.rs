@@ -118,9 +118,13 @@ pub fn create(mut host: Command, parties: usize, name: &str, program: &str, extr
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
-/// `mpc-id session join`; returns the output (which may be a refusal).
+/// `mpc-id session join --yes`; returns the output (which may be a refusal).
 pub fn join(mut party: Command, url: &str, program: &str) -> std::process::Output {
-    party.args(["session", "join", url, "--program"]).arg(self::program(program)).output().expect("session join")
+    party
+        .args(["session", "join", url, "--yes", "--program"])
+        .arg(self::program(program))
+        .output()
+        .expect("session join")
 }
 
 /// `mpc-id run SESSION -- python PROGRAM`, output captured, in a process group of its own (so

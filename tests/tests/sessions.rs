@@ -122,6 +122,38 @@ fn a_startup_timeout_names_the_missing_party_and_nothing_else() {
     }
 }
 
+/// Joiners see what they agree to before they agree, and where no one can answer, joining takes
+/// --yes: without it the join is refused with the command to paste, and nothing is sent.
+#[test]
+fn joiners_see_what_they_agree_to_and_confirm_it() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let url = session::create(parties[0].mpc_id(), 3, "shown", "secure_ranking.py", &["--", "--values", "7"]);
+    let unconfirmed = parties[1]
+        .mpc_id()
+        .args(["session", "join", &url, "--program"])
+        .arg(session::program("secure_ranking.py"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("join");
+    let stderr = String::from_utf8_lossy(&unconfirmed.stderr);
+    assert!(!unconfirmed.status.success(), "joined without confirmation: {stderr}");
+    let sha = mpc_session::manifest::program_sha256(&session::program("secure_ranking.py")).expect("hash");
+    for shown in ["secure_ranking.py", sha.as_str(), "--values 7", "MPyC       0.11", "parties    3", "expires"] {
+        assert!(stderr.contains(shown), "`{shown}` is shown before joining: {stderr}");
+    }
+    assert!(stderr.contains("--yes") && stderr.contains(&url), "the hint is the command to paste: {stderr}");
+    // Nothing was sent: the host sees no one asking.
+    let status = parties[0].mpc_id().args(["session", "status", "shown"]).output().expect("status");
+    assert!(!String::from_utf8_lossy(&status.stdout).contains("asked to join"));
+
+    let joined = session::join(parties[1].mpc_id(), &url, "secure_ranking.py");
+    assert!(joined.status.success(), "{}", String::from_utf8_lossy(&joined.stderr));
+    let status = parties[1].mpc_id().args(["session", "status", "shown"]).output().expect("status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains(&sha) && status.contains("--values 7"), "status shows the agreement: {status}");
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();

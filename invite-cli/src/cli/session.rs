@@ -101,6 +101,10 @@ pub struct SessionJoinArgs {
     /// The program you will run: checked against the session's hash now, and used by `run`.
     #[arg(long, value_name = "FILE")]
     pub program: Option<PathBuf>,
+    /// Join without asking: what you agree to is still printed. Needed where no one can answer
+    /// (scripts, no terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub output: JsonFlag,
 }
