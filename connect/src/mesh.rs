@@ -77,7 +77,19 @@ pub enum MeshEvent {
     Finished { index: usize, code: i32 },
     /// The peer went silent or its connection broke before it finished.
     Lost { index: usize, reason: String },
+    /// The peer cannot run, and says why (its program changed, its MPyC, its user stopped it).
+    Failed { index: usize, reason: String },
 }
+
+/// How this party's run ended, as its peers are told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum End {
+    Exit(i32),
+    Failed(String),
+}
+
+/// Longest reason a party sends for not running.
+const MAX_REASON: usize = 400;
 
 /// The connections of one party to all others. Dropping it stops every task it started.
 #[derive(Debug)]
@@ -85,7 +97,7 @@ pub struct Mesh {
     endpoint: PeerEndpoint,
     links: HashMap<usize, watch::Receiver<Option<Connection>>>,
     events: mpsc::UnboundedReceiver<MeshEvent>,
-    exit: watch::Sender<Option<i32>>,
+    exit: watch::Sender<Option<End>>,
     options: MeshOptions,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -94,7 +106,7 @@ pub struct Mesh {
 #[derive(Clone)]
 struct Shared {
     events: mpsc::UnboundedSender<MeshEvent>,
-    exit: watch::Receiver<Option<i32>>,
+    exit: watch::Receiver<Option<End>>,
     options: MeshOptions,
 }
 
@@ -137,7 +149,19 @@ impl Mesh {
 
     /// Tells every peer that this party's program ended with `code`.
     pub fn announce_exit(&self, code: i32) {
-        self.exit.send_replace(Some(code));
+        self.exit.send_replace(Some(End::Exit(code)));
+    }
+
+    /// Tells every peer (now, and any that connects later) that this party cannot run, and why:
+    /// they stop at once, naming it, instead of waiting out their start-up timeout.
+    pub fn announce_failure(&self, reason: &str) {
+        // One line, bounded: it travels inside the line-based control protocol.
+        let mut line: String = reason.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        if line.len() > MAX_REASON {
+            let cut = (0..=MAX_REASON).rev().find(|&i| line.is_char_boundary(i)).unwrap_or(0);
+            line.truncate(cut);
+        }
+        self.exit.send_replace(Some(End::Failed(line)));
     }
 
     /// The path the connection to peer `index` uses now; `None` while not connected.
@@ -421,11 +445,18 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
     let mut exit = shared.exit.clone();
     let writer = async move {
         let mut beat = tokio::time::interval(options.heartbeat);
+        // An end announced before this stream was up is sent at once.
+        let announced = exit.borrow_and_update().clone();
+        if let Some(end) = announced
+            && send.write_all(end_line(&end).as_bytes()).await.is_err()
+        {
+            return;
+        }
         loop {
             let line = tokio::select! {
                 _ = beat.tick() => "beat\n".to_owned(),
-                changed = exit.changed() => match (changed, *exit.borrow_and_update()) {
-                    (Ok(()), Some(code)) => format!("exit {code}\n"),
+                changed = exit.changed() => match (changed, exit.borrow_and_update().clone()) {
+                    (Ok(()), Some(end)) => end_line(&end),
                     (Ok(()), None) => continue,
                     (Err(_), _) => return,
                 },
@@ -453,6 +484,11 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
                         let _ = events.send(MeshEvent::Finished { index, code });
                         continue;
                     }
+                    Some(Control::Fail(reason)) => {
+                        finished = true;
+                        let _ = events.send(MeshEvent::Failed { index, reason });
+                        continue;
+                    }
                     None => format!("it sent {:?}, which is not a control message", line.trim_end()),
                 },
                 Ok(Err(e)) => format!("its connection broke ({e})"),
@@ -473,6 +509,7 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
 enum Control {
     Beat,
     Exit(i32),
+    Fail(String),
 }
 
 fn parse_control(line: &str) -> Option<Control> {
@@ -480,7 +517,15 @@ fn parse_control(line: &str) -> Option<Control> {
     match line.split_once(' ') {
         None if line == "beat" => Some(Control::Beat),
         Some(("exit", code)) => code.parse().ok().map(Control::Exit),
+        Some(("fail", reason)) => Some(Control::Fail(reason.to_owned())),
         _ => None,
+    }
+}
+
+fn end_line(end: &End) -> String {
+    match end {
+        End::Exit(code) => format!("exit {code}\n"),
+        End::Failed(reason) => format!("fail {reason}\n"),
     }
 }
 

@@ -330,6 +330,9 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         }
         eprintln!("[mpc-id] manifest verified: {} parties, you are party {}, program sha256 {}", plan.manifest.parties.len(), plan.me, &plan.manifest.program.sha256[..16]);
         if args.dry_run {
+            if let Some(reason) = &plan.refusal {
+                bail!("cannot run: {reason}");
+            }
             let (layout, _reserved) = run::layout(&plan, args.base_port)?;
             println!("{}", shell_words(&plan.command(&layout)));
             println!("# party {} listens on 127.0.0.1:{} for parties {:?}", plan.me, layout.own_port, (0..plan.me).collect::<Vec<_>>());

@@ -67,6 +67,10 @@ pub enum Error {
     #[error("party {index} ({did}) vanished: {reason}")]
     PeerLost { index: usize, did: String, reason: String },
 
+    /// A peer cannot run, for the reason it gave.
+    #[error("party {index} ({did}) cannot run: {reason}")]
+    PeerCannotRun { index: usize, did: String, reason: String },
+
     /// A peer's program failed; the computation cannot complete.
     #[error("party {index} ({did}) stopped: its program exited with {code}")]
     PeerFailed { index: usize, did: String, code: i32 },

@@ -86,6 +86,9 @@ pub struct RunPlan {
     /// command line, passed after the session's, never sent to anyone or stored.
     pub private_args: Vec<String>,
     pub peers: Vec<(usize, String, EndpointAddr)>,
+    /// Why this party cannot run (its program changed, its MPyC is missing or another version):
+    /// `execute` tells the peers, then fails with it.
+    pub refusal: Option<String>,
 }
 
 impl RunPlan {
@@ -123,15 +126,26 @@ pub async fn plan(
 ) -> Result<RunPlan> {
     let manifest = crate::lobby::manifest_of(me, resolver, record).await?;
     let (interpreter, program, private_args) = split_command(command, record.program.as_ref())?;
-    check_program(&manifest, &program)?;
+    // What is wrong here (not with the session) is told to the other parties at `execute`, so
+    // they stop at once instead of waiting out their start-up timeout.
+    let mut refusal = check_program(&manifest, &program).err().map(|e| match e {
+        Error::ProgramMismatch { .. } => format!("program changed since the session was agreed: {e}"),
+        other => other.to_string(),
+    });
     let python = interpreter_of(command);
     let version =
-        if installed_mpyc.python() == python { installed_mpyc.finish().await? } else { mpyc::version(python).await? };
-    if version != manifest.mpyc.version {
-        return Err(Error::Command(format!(
-            "`{python}` has MPyC {version}, the session runs {}: parties with different versions hang",
-            manifest.mpyc.version
-        )));
+        if installed_mpyc.python() == python { installed_mpyc.finish().await } else { mpyc::version(python).await };
+    match version {
+        Ok(version) if version == manifest.mpyc.version => {}
+        Ok(version) => {
+            refusal.get_or_insert(format!(
+                "`{python}` has MPyC {version}, the session runs {}: parties with different versions hang",
+                manifest.mpyc.version
+            ));
+        }
+        Err(e) => {
+            refusal.get_or_insert(e.to_string());
+        }
     }
     let me_index = manifest.entry_of(&me.record.did).map(|e| e.index).unwrap_or_default();
     let mut peers = Vec::new();
@@ -149,7 +163,16 @@ pub async fn plan(
         }
         peers.push((entry.index, entry.did.clone(), address));
     }
-    Ok(RunPlan { session: record.id.clone(), manifest, me: me_index, interpreter, program, private_args, peers })
+    Ok(RunPlan {
+        session: record.id.clone(),
+        manifest,
+        me: me_index,
+        interpreter,
+        program,
+        private_args,
+        peers,
+        refusal,
+    })
 }
 
 /// The program file a command line (as `run` takes it) runs.
@@ -225,6 +248,11 @@ pub async fn execute(
     let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
     let service = SocketAddr::from((Ipv4Addr::LOCALHOST, layout.own_port));
     let mut mesh = Mesh::start(endpoint, plan.me, peers, Some(service), options.mesh);
+    if let Some(reason) = &plan.refusal {
+        tell_peers(&mut mesh, plan, reason).await;
+        mesh.close().await;
+        return Err(Error::Command(reason.clone()));
+    }
     // Every way out closes the mesh (an endpoint dropped unclosed is aborted, and iroh reports
     // that as an error the user can do nothing about), and peers see the connections close.
     let outcome = connect_and_run(me, store, plan, options, &layout, &mut mesh, started, &mut progress).await;
@@ -266,6 +294,9 @@ async fn connect_and_run(
                 Some(MeshEvent::Finished { index, code }) => {
                     return Err(Error::PeerFailed { index, did: plan.did_of(index), code });
                 }
+                Some(MeshEvent::Failed { index, reason }) => {
+                    return Err(Error::PeerCannotRun { index, did: plan.did_of(index), reason });
+                }
                 None => return Err(Error::Command("the connection mesh stopped".into())),
             },
             _ = tick.tick() => progress(Progress::Waiting { missing: missing(&connected) }),
@@ -297,6 +328,31 @@ async fn connect_and_run(
         let _ = std::fs::remove_dir_all(dir);
     }
     outcome
+}
+
+/// How long a party that cannot run waits for its peers to hear so.
+const TELL_PEERS_FOR: Duration = Duration::from_secs(5);
+
+/// Announces this party's refusal and waits (a few seconds at most) until every peer that is
+/// running has connected and so been told.
+async fn tell_peers(mesh: &mut Mesh, plan: &RunPlan, reason: &str) {
+    mesh.announce_failure(reason);
+    let mut told = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + TELL_PEERS_FOR;
+    while told.len() < plan.peers.len() {
+        tokio::select! {
+            event = mesh.next_event() => match event {
+                Some(MeshEvent::Connected { index }) => { told.insert(index); }
+                Some(MeshEvent::Lost { index, .. } | MeshEvent::Failed { index, .. } | MeshEvent::Finished { index, .. }) => {
+                    told.insert(index);
+                }
+                None => break,
+            },
+            () = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    // The announcement is the first line on each control stream: let it leave.
+    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
 fn missing(connected: &HashMap<usize, bool>) -> Vec<usize> {
@@ -353,7 +409,7 @@ async fn watch(
                         () = &mut linger => break,
                         event = mesh.next_event() => match event {
                             Some(MeshEvent::Finished { index, code }) => { finished.insert(index, code); }
-                            Some(MeshEvent::Lost { index, .. }) => { finished.insert(index, -1); }
+                            Some(MeshEvent::Lost { index, .. } | MeshEvent::Failed { index, .. }) => { finished.insert(index, -1); }
                             Some(MeshEvent::Connected { .. }) => {}
                             None => break,
                         },
@@ -372,6 +428,10 @@ async fn watch(
                 Some(MeshEvent::Finished { index, code }) => {
                     stop(child).await;
                     return Err(Error::PeerFailed { index, did: plan.did_of(index), code });
+                }
+                Some(MeshEvent::Failed { index, reason }) => {
+                    stop(child).await;
+                    return Err(Error::PeerCannotRun { index, did: plan.did_of(index), reason });
                 }
                 Some(MeshEvent::Lost { index, reason }) if !finished.contains_key(&index) => {
                     stop(child).await;

@@ -154,6 +154,53 @@ fn joiners_see_what_they_agree_to_and_confirm_it() {
     assert!(status.contains(&sha) && status.contains("--values 7"), "status shows the agreement: {status}");
 }
 
+/// A party whose program changed after it joined cannot run, and says so to the others: they
+/// stop within seconds naming it and the reason, instead of waiting out their start-up timeout.
+#[test]
+fn a_party_that_cannot_run_tells_the_others() {
+    use std::process::Stdio;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let url = session::create(parties[0].mpc_id(), 3, "edited", "secure_ranking.py", &[]);
+    assert!(session::join(parties[1].mpc_id(), &url, "secure_ranking.py").status.success());
+    // Carol joins with her own copy, then edits it.
+    let own = tempfile::tempdir().expect("tempdir");
+    let copy = own.path().join("secure_ranking.py");
+    std::fs::copy(session::program("secure_ranking.py"), &copy).expect("copy");
+    let joined = parties[2].mpc_id().args(["session", "join", &url, "--yes", "--program"]).arg(&copy).output();
+    assert!(joined.expect("join").status.success());
+    assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
+    let mut text = std::fs::read_to_string(&copy).expect("read");
+    text.push_str("\n# an edit after joining\n");
+    std::fs::write(&copy, text).expect("edit");
+
+    let started = Instant::now();
+    let mut runs: Vec<_> =
+        parties[..2].iter().map(|p| spawn_run(p.mpc_id(), "edited", "secure_ranking.py", &[])).collect();
+    runs.push(
+        parties[2]
+            .mpc_id()
+            .args(["run", "edited", "--startup-timeout", "60s", "--"])
+            .arg(session::python())
+            .arg(&copy)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run"),
+    );
+    let ended = wait_all(runs, Duration::from_secs(60));
+    for (party, run) in parties.iter().zip(&ended) {
+        assert_ne!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        assert!(run.stderr.contains("program changed"), "{} says why: {}", party.name, run.stderr);
+        assert!(!run.stderr.contains("launching"), "nothing launches: {}", run.stderr);
+    }
+    for run in &ended[..2] {
+        assert!(run.stderr.contains("party 2"), "the others name party 2: {}", run.stderr);
+        let took = run.at.duration_since(started);
+        assert!(took < Duration::from_secs(15), "stopped after {took:?}, not at the start-up timeout");
+    }
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();
