@@ -67,6 +67,10 @@ pub enum Error {
     #[error("party {index} ({did}) vanished: {reason}")]
     PeerLost { index: usize, did: String, reason: String },
 
+    /// This party's user stopped the run (Ctrl-C); the others were told.
+    #[error("interrupted; the other parties were told")]
+    Interrupted,
+
     /// A peer cannot run, for the reason it gave.
     #[error("party {index} ({did}) cannot run: {reason}")]
     PeerCannotRun { index: usize, did: String, reason: String },

@@ -255,7 +255,17 @@ pub async fn execute(
     }
     // Every way out closes the mesh (an endpoint dropped unclosed is aborted, and iroh reports
     // that as an error the user can do nothing about), and peers see the connections close.
-    let outcome = connect_and_run(me, store, plan, options, &layout, &mut mesh, started, &mut progress).await;
+    let running = connect_and_run(me, store, plan, options, &layout, &mut mesh, started, &mut progress);
+    let outcome = tokio::select! {
+        outcome = running => outcome,
+        // Ctrl-C: the program is killed with the dropped future (kill_on_drop); the others are
+        // told why this party is going, rather than left to notice it vanish.
+        Ok(()) = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+    };
+    if matches!(outcome, Err(Error::Interrupted)) {
+        mesh.announce_failure("interrupted by its user");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     mesh.close().await;
     outcome
 }

@@ -201,6 +201,37 @@ fn a_party_that_cannot_run_tells_the_others() {
     }
 }
 
+/// A user who stops their run with Ctrl-C: the others are told, and stop at once naming the party
+/// and the reason.
+#[test]
+fn a_party_interrupted_by_its_user_tells_the_others() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "stopped", "secure_ranking.py", &["--", "--values", "100"]);
+    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[])).collect();
+    let carol = runs.pop().expect("carol");
+    let carol = session::wait_for_launch(carol, "secure_ranking.py", Instant::now() + Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(2));
+    let interrupted_at = Instant::now();
+    let sent = std::process::Command::new("kill").args(["-INT", &carol.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    runs.push(carol);
+    let ended = wait_all(runs, Duration::from_secs(60));
+    assert_ne!(ended[2].code, Some(0), "carol: {}", ended[2].stderr);
+    assert!(ended[2].stderr.contains("interrupted"), "carol: {}", ended[2].stderr);
+    for (party, run) in parties.iter().zip(&ended[..2]) {
+        assert_ne!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        assert!(
+            run.stderr.contains("party 2") && run.stderr.contains("interrupted by its user"),
+            "{} names party 2 and why: {}",
+            party.name,
+            run.stderr
+        );
+        let took = run.at.duration_since(interrupted_at);
+        assert!(took < Duration::from_secs(5), "{} took {took:?}", party.name);
+    }
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();
