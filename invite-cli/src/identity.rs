@@ -93,7 +93,7 @@ pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord, ledger
 }
 
 pub fn show(keystore: &Keystore, args: &ShowArgs) -> anyhow::Result<()> {
-    let record = keystore.load(&args.identity.name)?;
+    let record = keystore.load(&chosen(keystore, &args.identity.name)?)?;
     if args.document {
         // A did:webvh identity shows its own log's latest document, verified.
         let document = match keystore.log_of(&record.name)? {
@@ -119,4 +119,25 @@ fn print_record(record: &IdentityRecord) {
         None => println!("  mediator  none"),
     }
     println!("  created   {}", record.created);
+}
+
+/// The identity a command acts as: the one named, or, when none was named (`-n` defaults to
+/// `default`) and there is no `default`, the only identity in the keystore. With several and no
+/// name, the error lists them with the option to pick one.
+pub fn chosen(keystore: &Keystore, name: &str) -> anyhow::Result<String> {
+    if name != crate::cli::DEFAULT_IDENTITY || keystore.load(name).is_ok() {
+        return Ok(name.to_owned());
+    }
+    let names: Vec<String> = keystore.list().unwrap_or_default().into_iter().flatten().map(|r| r.name).collect();
+    match names.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => {
+            anyhow::bail!("no identity in {} yet; create one with `mpc-id new --name NAME`", keystore.home().display())
+        }
+        several => anyhow::bail!(
+            "several identities ({}); pick one with -n NAME (or set MPC_ID_IDENTITY), as in `-n {}`",
+            several.join(", "),
+            several[0]
+        ),
+    }
 }

@@ -14,7 +14,7 @@ use crate::cli::{InspectArgs, InviteArgs, QrArgs};
 use crate::{format_time, passphrase};
 
 pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
-    let name = &args.identity.name;
+    let name = &crate::identity::chosen(keystore, &args.identity.name)?;
     let record = keystore.load(name)?;
     let passphrase = passphrase::for_unlock(name)?;
     let identity = keystore.unlock(name, &passphrase)?;

@@ -47,7 +47,7 @@ pub fn new_webvh(
 }
 
 pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
-    let name = &args.identity.name;
+    let name = &crate::identity::chosen(keystore, &args.identity.name)?;
     let record = keystore.load(name)?;
     if record.method != DidMethod::Webvh {
         anyhow::bail!(mpc_identity::Error::NotWebvh { name: name.clone() });

@@ -25,6 +25,7 @@ pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
 }
 
 fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
+    let name = &crate::identity::chosen(keystore, name)?;
     let passphrase = passphrase::for_unlock(name)?;
     Ok(keystore.unlock(name, &passphrase)?)
 }

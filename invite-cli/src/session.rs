@@ -55,6 +55,7 @@ struct Party {
 }
 
 fn open(keystore: &Keystore, name: &str) -> anyhow::Result<Party> {
+    let name = &crate::identity::chosen(keystore, name)?;
     let passphrase = passphrase::for_unlock(name)?;
     let me = keystore.unlock(name, &passphrase)?;
     let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;

@@ -68,6 +68,7 @@ pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<
 }
 
 fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
+    let name = &crate::identity::chosen(keystore, name)?;
     let passphrase = passphrase::for_unlock(name)?;
     Ok(keystore.unlock(name, &passphrase)?)
 }

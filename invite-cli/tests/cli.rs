@@ -416,3 +416,23 @@ fn completions_are_generated() {
         mpc_id(home.path()).args(["completions", shell]).assert().success().stdout(predicate::str::contains("inspect"));
     }
 }
+
+/// With one identity in the keystore, commands use it without `-n`; with several, the error
+/// names them and how to pick one.
+#[test]
+fn the_only_identity_is_used_without_naming_it() {
+    let home = tempfile::tempdir().expect("home");
+    let created = mpc_id(home.path()).args(["new", "--name", "alice", "--json"]).output().expect("new");
+    assert!(created.status.success());
+    let did = json_of(&created)["did"].as_str().expect("did").to_owned();
+    let shown = mpc_id(home.path()).args(["show", "--json"]).output().expect("show");
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert_eq!(json_of(&shown)["did"], did.as_str());
+    let invited = mpc_id(home.path()).args(["invite", "--json"]).output().expect("invite");
+    assert!(invited.status.success(), "{}", String::from_utf8_lossy(&invited.stderr));
+
+    assert!(mpc_id(home.path()).args(["new", "--name", "bob"]).output().expect("new").status.success());
+    let ambiguous = mpc_id(home.path()).args(["show"]).output().expect("show");
+    assert_refused(&ambiguous, "alice, bob");
+    assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("-n alice"));
+}

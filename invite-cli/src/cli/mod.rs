@@ -204,10 +204,13 @@ pub struct JsonFlag {
     pub json: bool,
 }
 
+/// The name `-n` stands for when not given.
+pub const DEFAULT_IDENTITY: &str = "default";
+
 #[derive(Debug, Args)]
 pub struct IdentityName {
-    /// The identity to use.
-    #[arg(long, short = 'n', env = "MPC_ID_IDENTITY", default_value = "default", value_name = "NAME")]
+    /// The identity to use [default: `default`, or the only one there is].
+    #[arg(long, short = 'n', env = "MPC_ID_IDENTITY", default_value = DEFAULT_IDENTITY, hide_default_value = true, value_name = "NAME")]
     pub name: String,
 }
 

@@ -52,7 +52,7 @@ Examples:
 pub struct SessionCreateArgs {
     /// The identity that hosts (`-n` as everywhere; spelled --identity here, where --name is
     /// the session's).
-    #[arg(long = "identity", short = 'n', env = "MPC_ID_IDENTITY", default_value = "default", value_name = "NAME")]
+    #[arg(long = "identity", short = 'n', env = "MPC_ID_IDENTITY", default_value = super::DEFAULT_IDENTITY, hide_default_value = true, value_name = "NAME")]
     pub identity: String,
     /// How many parties compute, you included.
     #[arg(long, value_name = "N")]
