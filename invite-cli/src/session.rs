@@ -83,7 +83,10 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
             mpyc_ssl: args.mpyc_ssl,
             mpyc_version,
         };
-        lobby::create(&cx.me, &cx.store, options).await
+        let mut record = lobby::create(&cx.me, &cx.store, options).await?;
+        record.python = Some(args.python.clone());
+        cx.store.save(&record)?;
+        anyhow::Ok(record)
     })?;
     let url = record.invitation_url.clone().unwrap_or_default();
     crate::invite::write_qr_images(&url, &args.qr)?;
@@ -112,8 +115,18 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
     println!("  url      {url}");
     println!();
     println!("Parties join with:  mpc-id session join '{url}' --program PROGRAM");
-    println!("Then everyone runs: mpc-id run {} -- python3 PROGRAM", &record.id[..8]);
+    println!("Then you run:       {}", run_hint(&cx.me.record.name, &record));
     Ok(())
+}
+
+/// The exact `mpc-id run` command for a stored session: the program and Python are remembered,
+/// so only a session without a program needs them spelled out.
+fn run_hint(identity: &str, record: &SessionRecord) -> String {
+    let base = format!("mpc-id run -n {identity} {}", &record.id[..8]);
+    match &record.program {
+        Some(_) => base,
+        None => format!("{base} -- {} PROGRAM", record.python.as_deref().unwrap_or("python3")),
+    }
 }
 
 fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
@@ -144,14 +157,22 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             bail!("not joined");
         }
     }
-    let record = runtime.block_on(lobby::accept(&cx.me, &cx.store, offered, args.program.clone()))?;
+    let mut record = runtime.block_on(lobby::accept(&cx.me, &cx.store, offered, args.program.clone()))?;
+    if let Some(python) = &args.python {
+        record.python = Some(python.clone());
+        cx.store.save(&record)?;
+    }
     if args.output.json {
         return crate::print_json(&record_json(&record));
     }
     println!("Asked to join session `{}` ({})", record.offer.name, record.id);
     println!();
-    println!("The host's answer arrives through your mediator: `mpc-id session status {}`.", &record.id[..8]);
-    println!("When it is full: mpc-id run {} -- python3 PROGRAM", &record.id[..8]);
+    println!(
+        "The host's answer arrives through your mediator: `mpc-id session status -n {} {}`.",
+        cx.me.record.name,
+        &record.id[..8]
+    );
+    println!("When it is full:  {}", run_hint(&cx.me.record.name, &record));
     Ok(())
 }
 
@@ -292,14 +313,30 @@ fn export(keystore: &Keystore, args: &SessionExportArgs) -> anyhow::Result<()> {
 
 pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     let runtime = runtime()?;
+    // Without a command: the Python given now, or at create or join, and the program named then.
+    // Session records are readable before the keystore unlocks.
+    let stored = SessionStore::open(keystore.home()).find(&args.session).ok();
+    let command: Vec<String> = match (&args.command[..], stored.as_ref().and_then(|r| r.program.as_ref())) {
+        ([], Some(program)) => {
+            let python = args.python.clone().or_else(|| stored.as_ref().and_then(|r| r.python.clone()));
+            vec![python.unwrap_or_else(|| "python3".to_owned()), program.display().to_string()]
+        }
+        _ => args.command.clone(),
+    };
     // Asking Python for MPyC's version takes a Python start: it runs while the keystore unlocks
     // and the manifest is fetched, not after.
     let installed_mpyc = {
         let _in_runtime = runtime.enter();
-        mpyc::VersionCheck::start(run::interpreter_of(&args.command))
+        mpyc::VersionCheck::start(run::interpreter_of(&command))
     };
     let cx = open(keystore, &args.identity.name)?;
-    let record = cx.store.find(&args.session)?;
+    let mut record = cx.store.find(&args.session)?;
+    if let Some(python) = &args.python
+        && record.python.as_ref() != Some(python)
+    {
+        record.python = Some(python.clone());
+        cx.store.save(&record)?;
+    }
     let options = RunOptions {
         startup_timeout: args.startup_timeout,
         base_port: args.base_port,
@@ -309,7 +346,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     };
     let code = runtime.block_on(async {
         // The host's program, if none was named at creation, is the one given here.
-        let program_sha256 = match (&record.role, run::program_of(&args.command, None)) {
+        let program_sha256 = match (&record.role, run::program_of(&command, None)) {
             (Role::Host, Ok(program)) => Some(program_sha256(&program)?),
             _ => None,
         };
@@ -325,7 +362,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
             }
         })
         .await?;
-        let plan = run::plan(&cx.me, &cx.resolver, &record, &args.command, installed_mpyc).await?;
+        let plan = run::plan(&cx.me, &cx.resolver, &record, &command, installed_mpyc).await?;
         if args.mpyc_ssl && !plan.manifest.mpyc.ssl {
             bail!("--mpyc-ssl: session {} was created without MPyC TLS; all parties must agree, so create it with --mpyc-ssl", record.id);
         }

@@ -97,6 +97,7 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
         invitation: signed.to_json(),
         invitation_url: Some(invitation_url),
         program: options.program.map(absolute),
+        python: None,
         state: SessionState::Open,
         members: vec![Member {
             did: me.record.did.clone(),
@@ -191,6 +192,7 @@ pub async fn accept(
         invitation: signed.to_json(),
         invitation_url: url,
         program: program.map(absolute),
+        python: None,
         state: SessionState::Open,
         members: Vec::new(),
         order: None,

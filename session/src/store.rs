@@ -73,6 +73,9 @@ pub struct SessionRecord {
     /// The program this party will run, if it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<PathBuf>,
+    /// The Python this party runs it with, if it named one (`--python` at create, join or run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
     pub state: SessionState,
     /// Host: everyone who asked, the host first. Guest: empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -232,6 +232,43 @@ fn a_party_interrupted_by_its_user_tells_the_others() {
     }
 }
 
+/// The Python and program given at create and join are remembered: `mpc-id run SESSION` needs
+/// nothing more.
+#[test]
+fn run_without_a_command_uses_the_remembered_python_and_program() {
+    use std::process::Stdio;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let url = session::create(parties[0].mpc_id(), 3, "remembered", "secure_ranking.py", &[]);
+    for party in &parties[1..] {
+        let joined = party
+            .mpc_id()
+            .args(["session", "join", &url, "--yes", "--python", &session::python(), "--program"])
+            .arg(session::program("secure_ranking.py"))
+            .output()
+            .expect("join");
+        assert!(joined.status.success(), "{}", String::from_utf8_lossy(&joined.stderr));
+        assert!(String::from_utf8_lossy(&joined.stdout).contains(&format!("mpc-id run -n {} ", party.name)));
+    }
+    let runs = parties
+        .iter()
+        .map(|party| {
+            party
+                .mpc_id()
+                .args(["run", "remembered", "--startup-timeout", "60s"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run")
+        })
+        .collect();
+    let expected = plain_results("secure_ranking.py", 3);
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
+        assert_eq!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        assert_eq!(results(&run.stdout), expected, "{}", party.name);
+    }
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();

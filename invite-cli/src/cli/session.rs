@@ -76,7 +76,7 @@ pub struct SessionCreateArgs {
     /// Use MPyC's own TLS too (`--ssl`), with per-party certificates pinned in the manifest.
     #[arg(long)]
     pub mpyc_ssl: bool,
-    /// The Python whose MPyC version the session runs.
+    /// The Python whose MPyC version the session runs (remembered: `run` uses it).
     #[arg(long, default_value = "python3", value_name = "PYTHON")]
     pub python: String,
     #[command(flatten)]
@@ -101,6 +101,9 @@ pub struct SessionJoinArgs {
     /// The program you will run: checked against the session's hash now, and used by `run`.
     #[arg(long, value_name = "FILE")]
     pub program: Option<PathBuf>,
+    /// The Python you will run the program with (remembered: `run` uses it) [default: python3].
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
     /// Join without asking: what you agree to is still printed. Needed where no one can answer
     /// (scripts, no terminal).
     #[arg(long, short = 'y')]
@@ -192,9 +195,13 @@ pub struct RunArgs {
     /// Send only through the mediator's relay, never directly.
     #[arg(long)]
     pub relay_only: bool,
+    /// The Python to run the program with, when no COMMAND is given (remembered for the
+    /// session) [default: the one given at create or join, else python3].
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
     /// The program to run: interpreter, program file, and then your own arguments (your private
     /// inputs): they go to the program after the session's arguments, and to no one else.
-    /// Default: python3 and the program named at create or join.
+    /// Default: the Python and the program named at create or join.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
