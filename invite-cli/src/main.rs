@@ -125,10 +125,5 @@ fn format_time(unix: u64) -> String {
 
 /// Long did:peer:2 DIDs shortened for one-line output; `--json` always has them whole.
 fn abbreviate_did(did: &str) -> String {
-    if did.chars().count() <= 60 {
-        return did.to_owned();
-    }
-    let head: String = did.chars().take(40).collect();
-    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("{head}...{tail}")
+    mpc_identity::did::abbreviate(did)
 }

@@ -108,6 +108,11 @@ impl RunPlan {
     fn did_of(&self, index: usize) -> String {
         self.manifest.parties.get(index).map(|p| p.did.clone()).unwrap_or_default()
     }
+
+    /// Party `index`'s DID as errors name it (abbreviated: people read them).
+    fn short_did_of(&self, index: usize) -> String {
+        mpc_identity::did::abbreviate(&self.did_of(index))
+    }
 }
 
 /// Checks the session and this party's command before anything connects. `command` is the
@@ -299,19 +304,19 @@ async fn connect_and_run(
                     progress(Progress::Connected { index, did: plan.did_of(index), path: mesh.path(index) });
                 }
                 Some(MeshEvent::Lost { index, reason }) => {
-                    return Err(Error::PeerLost { index, did: plan.did_of(index), reason });
+                    return Err(Error::PeerLost { index, did: plan.short_did_of(index), reason });
                 }
                 Some(MeshEvent::Finished { index, code }) => {
-                    return Err(Error::PeerFailed { index, did: plan.did_of(index), code });
+                    return Err(Error::PeerFailed { index, did: plan.short_did_of(index), code });
                 }
                 Some(MeshEvent::Failed { index, reason }) => {
-                    return Err(Error::PeerCannotRun { index, did: plan.did_of(index), reason });
+                    return Err(Error::PeerCannotRun { index, did: plan.short_did_of(index), reason });
                 }
                 None => return Err(Error::Command("the connection mesh stopped".into())),
             },
             _ = tick.tick() => progress(Progress::Waiting { missing: missing(&connected) }),
             () = tokio::time::sleep_until(deadline) => {
-                let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.did_of(*i))).collect();
+                let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.short_did_of(*i))).collect();
                 return Err(Error::StartupTimeout { seconds: options.startup_timeout.as_secs(), missing: missing.join(", ") });
             }
         }
@@ -437,18 +442,18 @@ async fn watch(
                 }
                 Some(MeshEvent::Finished { index, code }) => {
                     stop(child).await;
-                    return Err(Error::PeerFailed { index, did: plan.did_of(index), code });
+                    return Err(Error::PeerFailed { index, did: plan.short_did_of(index), code });
                 }
                 Some(MeshEvent::Failed { index, reason }) => {
                     stop(child).await;
-                    return Err(Error::PeerCannotRun { index, did: plan.did_of(index), reason });
+                    return Err(Error::PeerCannotRun { index, did: plan.short_did_of(index), reason });
                 }
                 Some(MeshEvent::Lost { index, reason }) if !finished.contains_key(&index) => {
                     stop(child).await;
                     // Keep our heartbeats going a moment, so that the other parties see the
                     // vanished party vanish, rather than us leaving.
                     tokio::time::sleep(Duration::from_secs(2)).await;
-                    return Err(Error::PeerLost { index, did: plan.did_of(index), reason });
+                    return Err(Error::PeerLost { index, did: plan.short_did_of(index), reason });
                 }
                 Some(_) => {}
                 None => return Err(Error::Command("the connection mesh stopped".into())),

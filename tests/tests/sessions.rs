@@ -196,6 +196,9 @@ fn a_party_that_cannot_run_tells_the_others() {
     }
     for run in &ended[..2] {
         assert!(run.stderr.contains("party 2"), "the others name party 2: {}", run.stderr);
+        // By an abbreviated DID: a did:peer:2 is about 450 characters.
+        let short = mpc_identity::did::abbreviate(&parties[2].did);
+        assert!(run.stderr.contains(&short) && !run.stderr.contains(&parties[2].did), "{}", run.stderr);
         let took = run.at.duration_since(started);
         assert!(took < Duration::from_secs(15), "stopped after {took:?}, not at the start-up timeout");
     }
