@@ -37,6 +37,17 @@ pub fn method_of(did: &str) -> Result<&str> {
     Ok(method)
 }
 
+/// A DID as people read it: whole up to 60 characters, else its first 40 and last 12 (a
+/// did:peer:2 is about 450). For output only: never compare or store the short form.
+pub fn abbreviate(did: &str) -> String {
+    if did.chars().count() <= 60 {
+        return did.to_owned();
+    }
+    let head: String = did.chars().take(40).collect();
+    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{head}...{tail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,15 +60,4 @@ mod tests {
             assert!(matches!(resolve(bad), Err(Error::InvalidDid { .. })), "{bad}");
         }
     }
-}
-
-/// A DID as people read it: whole up to 60 characters, else its first 40 and last 12 (a
-/// did:peer:2 is about 450). For output only: never compare or store the short form.
-pub fn abbreviate(did: &str) -> String {
-    if did.chars().count() <= 60 {
-        return did.to_owned();
-    }
-    let head: String = did.chars().take(40).collect();
-    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("{head}...{tail}")
 }
