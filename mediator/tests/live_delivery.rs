@@ -103,19 +103,23 @@ async fn a_backlog_larger_than_a_batch_is_pushed_whole_and_once(backend: Backend
     assert!(extra.is_err(), "unexpected push: {extra:?}");
 }
 
-async fn a_socket_that_never_authenticates_is_closed(backend: Backend) {
-    let mediator = TestMediator::start_with(backend, |c| c.ws_auth_timeout = Duration::from_millis(300)).await;
-    let mut idle = connect(&mediator).await;
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+/// Whether the mediator closes `socket` within 5 s.
+async fn closed_within_5_s(socket: &mut Socket) -> bool {
+    let closed = async {
         loop {
-            match idle.next().await {
+            match socket.next().await {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             }
         }
-    })
-    .await;
-    assert!(closed.is_ok(), "an unauthenticated socket stayed open");
+    };
+    tokio::time::timeout(Duration::from_secs(5), closed).await.is_ok()
+}
+
+async fn a_socket_that_never_authenticates_is_closed(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| c.ws_auth_timeout = Duration::from_millis(300)).await;
+    let mut idle = connect(&mediator).await;
+    assert!(closed_within_5_s(&mut idle).await, "an unauthenticated socket stayed open");
 
     // A fresh key costs nothing: a ping from one that is not enrolled here is answered, but
     // does not keep the socket open.
@@ -123,16 +127,7 @@ async fn a_socket_that_never_authenticates_is_closed(backend: Backend) {
     let mut socket = connect(&mediator).await;
     send(&mut socket, &stranger, PING, json!({})).await;
     assert_eq!(next(&mut socket, &stranger).await["type"], "https://didcomm.org/trust-ping/2.0/ping-response");
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await;
-    assert!(closed.is_ok(), "a ping from an unenrolled key kept the socket open");
+    assert!(closed_within_5_s(&mut socket).await, "a ping from an unenrolled key kept the socket open");
 
     // One that an enrolled party authenticates in time stays open past the deadline.
     let bob = Party::new("bob", &mediator).await;
