@@ -36,7 +36,7 @@ const CONTROL_PREAMBLE: &[u8; 8] = b"mpcctl/1";
 /// answers one byte once its service accepted (see [`Mesh::forward`]).
 const AHEAD_PREAMBLE: &[u8; 8] = b"mpctun/a";
 /// A control line longer than this is a protocol violation.
-const MAX_CONTROL_LINE: usize = 64;
+const MAX_CONTROL_LINE: usize = 1024;
 
 /// Another party of the session.
 #[derive(Clone, Debug)]
@@ -88,8 +88,8 @@ enum End {
     Failed(String),
 }
 
-/// Longest reason a party sends for not running.
-const MAX_REASON: usize = 400;
+/// Longest reason a party sends for not running (its line must fit `MAX_CONTROL_LINE`).
+const MAX_REASON: usize = MAX_CONTROL_LINE - 16;
 
 /// The connections of one party to all others. Dropping it stops every task it started.
 #[derive(Debug)]
@@ -440,7 +440,8 @@ async fn serve_peer(
 
 /// Heartbeats out, heartbeats and the peer's exit code in; reports what it learns.
 async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, shared: Shared) {
-    let _ = shared.events.send(MeshEvent::Connected { index });
+    // The peer counts as connected at its first line (a heartbeat at once, or why it cannot
+    // run): a party that cannot run is never reported connected, so nobody launches for it.
     let options = shared.options;
     let mut exit = shared.exit.clone();
     let writer = async move {
@@ -470,6 +471,7 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
     let reader = async move {
         let mut lines = BufReader::new(recv);
         let mut finished = false;
+        let mut heard = false;
         let mut line = String::new();
         loop {
             line.clear();
@@ -478,6 +480,14 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
             let reason = match read {
                 Ok(Ok(0)) => "it closed the connection without finishing".to_owned(),
                 Ok(Ok(_)) => match parse_control(&line) {
+                    Some(Control::Beat | Control::Exit(_)) if !std::mem::replace(&mut heard, true) => {
+                        let _ = events.send(MeshEvent::Connected { index });
+                        if let Some(Control::Exit(code)) = parse_control(&line) {
+                            finished = true;
+                            let _ = events.send(MeshEvent::Finished { index, code });
+                        }
+                        continue;
+                    }
                     Some(Control::Beat) => continue,
                     Some(Control::Exit(code)) => {
                         finished = true;
@@ -485,6 +495,7 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
                         continue;
                     }
                     Some(Control::Fail(reason)) => {
+                        heard = true;
                         finished = true;
                         let _ = events.send(MeshEvent::Failed { index, reason });
                         continue;

@@ -357,7 +357,11 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
                 _ => "waiting for the host's manifest".to_owned(),
             };
             if line != last {
-                eprintln!("[mpc-id] {line}");
+                if args.json {
+                    eprintln!("{}", json!({ "event": "lobby", "state": line }));
+                } else {
+                    eprintln!("[mpc-id] {line}");
+                }
                 last = line;
             }
         })
@@ -366,7 +370,12 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         if args.mpyc_ssl && !plan.manifest.mpyc.ssl {
             bail!("--mpyc-ssl: session {} was created without MPyC TLS; all parties must agree, so create it with --mpyc-ssl", record.id);
         }
-        eprintln!("[mpc-id] manifest verified: {} parties, you are party {}, program sha256 {}", plan.manifest.parties.len(), plan.me, &plan.manifest.program.sha256[..16]);
+        if args.json {
+            let event = json!({ "event": "manifest-verified", "parties": plan.manifest.parties.len(), "party": plan.me, "program_sha256": plan.manifest.program.sha256 });
+            eprintln!("{event}");
+        } else {
+            eprintln!("[mpc-id] manifest verified: {} parties, you are party {}, program sha256 {}", plan.manifest.parties.len(), plan.me, &plan.manifest.program.sha256[..16]);
+        }
         if args.dry_run {
             if let Some(reason) = &plan.refusal {
                 bail!("cannot run: {reason}");
@@ -382,8 +391,19 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
             }
             return Ok(0);
         }
-        let code = run::execute(&cx.me, &cx.store, &plan, &options, |progress| report(&progress)).await?;
-        anyhow::Ok(code)
+        let json = args.json;
+        let outcome = run::execute(&cx.me, &cx.store, &plan, &options, |progress| {
+            if json { report_json(&progress, &plan) } else { report(&progress) }
+        })
+        .await;
+        if json {
+            let event = match &outcome {
+                Ok(code) => json!({ "event": "exited", "code": code }),
+                Err(e) => json!({ "event": "failed", "error": e.to_string() }),
+            };
+            eprintln!("{event}");
+        }
+        anyhow::Ok(outcome?)
     })?;
     if code != 0 {
         return Err(ExitWith(code).into());
@@ -408,9 +428,35 @@ fn report(progress: &Progress) {
             format!("launching: {} and your {private_args} private argument(s)", shell_words(command))
         }
         Progress::PeerFinished { index } => format!("party {index} finished"),
+        Progress::PathChanged { index, path, elapsed } => format!(
+            "party {index} now {} (rtt {:.1} ms), {:.1} s after start",
+            if path.direct { "direct" } else { "relayed" },
+            path.rtt.as_secs_f64() * 1e3,
+            elapsed.as_secs_f64()
+        ),
     };
     eprintln!("[mpc-id] {line}");
     let _ = std::io::stderr().flush();
+}
+
+/// [`report`] as one JSON object a line, with full DIDs, for tools.
+fn report_json(progress: &Progress, plan: &run::RunPlan) {
+    let path_json = |path: &mpc_connect::PathReport| json!({ "direct": path.direct, "rtt_ms": path.rtt.as_secs_f64() * 1e3, "remote": path.remote });
+    let event = match progress {
+        Progress::Connected { index, did, path } => {
+            json!({ "event": "connected", "party": index, "did": did, "path": path.as_ref().map(path_json) })
+        }
+        Progress::Waiting { missing } => json!({ "event": "waiting", "missing": missing }),
+        Progress::AllConnected { elapsed } => json!({ "event": "all-connected", "seconds": elapsed.as_secs_f64() }),
+        Progress::Launching { command, private_args } => {
+            json!({ "event": "launched", "command": command, "private_args": private_args, "party": plan.me })
+        }
+        Progress::PeerFinished { index } => json!({ "event": "peer-finished", "party": index }),
+        Progress::PathChanged { index, path, elapsed } => {
+            json!({ "event": "path", "party": index, "path": path_json(path), "seconds": elapsed.as_secs_f64() })
+        }
+    };
+    eprintln!("{event}");
 }
 
 /// A command line as one might type it (quoting only what needs it).

@@ -71,6 +71,9 @@ pub enum Progress {
     Launching { command: Vec<String>, private_args: usize },
     /// A peer's program ended well.
     PeerFinished { index: usize },
+    /// The path to a peer changed (relayed to direct when hole punching succeeds, or back), this
+    /// long after the mesh started.
+    PathChanged { index: usize, path: PathReport, elapsed: Duration },
 }
 
 /// Everything decided before connecting.
@@ -338,7 +341,7 @@ async fn connect_and_run(
         child.current_dir(dir);
     }
     let mut child = child.spawn().map_err(|e| Error::Command(format!("cannot start `{}`: {e}", command[0])))?;
-    let outcome = watch(&mut child, mesh, plan, options, progress).await;
+    let outcome = watch(&mut child, mesh, plan, options, started, progress).await;
     if let Some(dir) = run_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -407,11 +410,26 @@ async fn watch(
     mesh: &mut Mesh,
     plan: &RunPlan,
     options: &RunOptions,
+    started: Instant,
     progress: &mut impl FnMut(Progress),
 ) -> Result<i32> {
     let mut finished: HashMap<usize, i32> = HashMap::new();
+    // Paths are looked at once a second: users see when a pair turns direct (or falls back).
+    let mut direct: HashMap<usize, Option<bool>> =
+        plan.peers.iter().map(|(index, _, _)| (*index, mesh.path(*index).map(|p| p.direct))).collect();
+    let mut look = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
+            _ = look.tick() => {
+                for (index, known) in direct.iter_mut() {
+                    if let Some(path) = mesh.path(*index)
+                        && *known != Some(path.direct)
+                    {
+                        *known = Some(path.direct);
+                        progress(Progress::PathChanged { index: *index, path, elapsed: started.elapsed() });
+                    }
+                }
+            }
             status = child.wait() => {
                 let code = exit_code(status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?);
                 mesh.announce_exit(code);

@@ -272,6 +272,35 @@ fn run_without_a_command_uses_the_remembered_python_and_program() {
     }
 }
 
+/// `run --json`: progress as JSON lines for tools, every line an event.
+#[test]
+fn run_json_reports_every_step_as_an_event() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "events", "secure_ranking.py", &[]);
+    let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &["--json"])).collect();
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
+        assert_eq!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        let events: Vec<serde_json::Value> = run
+            .stderr
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: not JSON ({e}): {line}", party.name)))
+            .collect();
+        let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+        for kind in ["manifest-verified", "connected", "all-connected", "launched", "exited"] {
+            assert!(kinds.contains(&kind), "{} reports `{kind}`: {kinds:?}", party.name);
+        }
+        let connected: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "connected").collect();
+        assert_eq!(connected.len(), 2, "{}: {connected:?}", party.name);
+        assert!(connected.iter().all(|e| e["did"].as_str().is_some_and(|d| d.len() > 100)), "full DIDs for tools");
+        for path in events.iter().filter(|e| e["event"] == "path") {
+            assert!(path["path"]["direct"].is_boolean() && path["seconds"].is_number(), "{path}");
+        }
+        assert_eq!(events.last().map(|e| e["event"].clone()), Some("exited".into()));
+        assert_eq!(events.last().map(|e| e["code"].clone()), Some(0.into()));
+    }
+}
+
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();

@@ -195,6 +195,10 @@ pub struct RunArgs {
     /// Send only through the mediator's relay, never directly.
     #[arg(long)]
     pub relay_only: bool,
+    /// Report progress as JSON lines on standard error (events: connected, waiting,
+    /// all-connected, path, launched, peer-finished, exited, failed), for tools.
+    #[arg(long)]
+    pub json: bool,
     /// The Python to run the program with, when no COMMAND is given (remembered for the
     /// session) [default: the one given at create or join, else python3].
     #[arg(long, value_name = "PYTHON")]
