@@ -12,7 +12,10 @@
 //!
 //! A peer is *lost* when its heartbeats stop for `lost_after` before it said it finished. A killed
 //! process or machine sends nothing at all, and QUIC by itself would notice only after its idle
-//! timeout; MPyC by itself never notices. A peer that said it finished may go quiet.
+//! timeout; MPyC by itself never notices. A party's last control line (its exit code, or why it
+//! cannot go on) ends its control stream, and [`Mesh::close`] waits until every peer acknowledged
+//! it: closing a QUIC connection discards what is still in flight, and a peer would then see a
+//! broken connection instead of the reason.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -97,9 +100,15 @@ pub struct Mesh {
     endpoint: PeerEndpoint,
     links: HashMap<usize, watch::Receiver<Option<Connection>>>,
     events: mpsc::UnboundedReceiver<MeshEvent>,
+    /// Kept so that `next_event` waits, rather than ends, once every link is over (every peer
+    /// finished and ended its control stream, while this party's program still runs).
+    _events_open: mpsc::UnboundedSender<MeshEvent>,
     exit: watch::Sender<Option<End>>,
     options: MeshOptions,
     tasks: Vec<JoinHandle<()>>,
+    /// Held by every control writer until its last line is acknowledged (see [`Mesh::close`]).
+    writers: Option<mpsc::Sender<()>>,
+    writers_done: mpsc::Receiver<()>,
 }
 
 /// What every link task shares.
@@ -108,7 +117,12 @@ struct Shared {
     events: mpsc::UnboundedSender<MeshEvent>,
     exit: watch::Receiver<Option<End>>,
     options: MeshOptions,
+    /// Upgraded by each control writer for as long as it runs; weak, so that only writers count.
+    writers: mpsc::WeakSender<()>,
 }
+
+/// The longest [`Mesh::close`] waits for peers to acknowledge this party's last line.
+const FLUSH_FOR: Duration = Duration::from_secs(3);
 
 impl Mesh {
     /// Starts connecting to `peers` as party `me`. Tunnel streams from lower-indexed peers are
@@ -122,7 +136,8 @@ impl Mesh {
     ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (exit, exit_rx) = watch::channel(None);
-        let shared = Shared { events: events_tx, exit: exit_rx, options };
+        let (writers, writers_done) = mpsc::channel(1);
+        let shared = Shared { events: events_tx.clone(), exit: exit_rx, options, writers: writers.downgrade() };
         let mut links = HashMap::new();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
@@ -139,7 +154,17 @@ impl Mesh {
             });
         }
         tasks.push(tokio::spawn(accept(endpoint.clone(), routes)));
-        Mesh { endpoint, links, events, exit, options, tasks }
+        Mesh {
+            endpoint,
+            links,
+            events,
+            _events_open: events_tx,
+            exit,
+            options,
+            tasks,
+            writers: Some(writers),
+            writers_done,
+        }
     }
 
     /// The next thing that happened to a peer; `None` never, while the mesh lives.
@@ -192,8 +217,9 @@ impl Mesh {
         self.tasks.push(tokio::spawn(async move {
             let mut ahead = match open_ahead(link.clone(), options, index).await {
                 Ok(stream) => Some(stream),
+                // The peer left or never came: the mesh reports that as an event, with its reason.
                 Err(e) => {
-                    tracing::warn!(party = index, error = %e, "the peer did not confirm its service; listening anyway");
+                    tracing::debug!(party = index, error = %e, "the peer did not confirm its service; listening anyway");
                     None
                 }
             };
@@ -228,8 +254,14 @@ impl Mesh {
         Ok(local)
     }
 
-    /// Closes every connection and the endpoint.
-    pub async fn close(self) {
+    /// Closes every connection and the endpoint, once every peer acknowledged this party's end (if
+    /// one was announced; at most a few seconds).
+    pub async fn close(mut self) {
+        if self.exit.borrow().is_some() {
+            // Every writer ends once its last line is acknowledged, or its connection is gone.
+            self.writers.take();
+            let _ = tokio::time::timeout(FLUSH_FOR, self.writers_done.recv()).await;
+        }
         for task in &self.tasks {
             task.abort();
         }
@@ -243,6 +275,15 @@ impl Drop for Mesh {
             task.abort();
         }
     }
+}
+
+/// Writes `line` and ends the stream with it; returns once the peer acknowledged all of it (or
+/// could not).
+async fn write_last(send: &mut SendStream, line: &str, patience: Duration) {
+    if send.write_all(line.as_bytes()).await.is_err() || send.finish().is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(patience, send.stopped()).await;
 }
 
 /// The connection to peer `index`, waiting up to `patience` for it.
@@ -444,26 +485,30 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
     // run): a party that cannot run is never reported connected, so nobody launches for it.
     let options = shared.options;
     let mut exit = shared.exit.clone();
+    let held = shared.writers.upgrade();
     let writer = async move {
+        // Counted by `Mesh::close` until the last line is acknowledged.
+        let _held = held;
         let mut beat = tokio::time::interval(options.heartbeat);
         // An end announced before this stream was up is sent at once.
         let announced = exit.borrow_and_update().clone();
-        if let Some(end) = announced
-            && send.write_all(end_line(&end).as_bytes()).await.is_err()
-        {
-            return;
+        if let Some(end) = announced {
+            return write_last(&mut send, &end_line(&end), options.lost_after).await;
         }
         loop {
-            let line = tokio::select! {
-                _ = beat.tick() => "beat\n".to_owned(),
-                changed = exit.changed() => match (changed, exit.borrow_and_update().clone()) {
-                    (Ok(()), Some(end)) => end_line(&end),
-                    (Ok(()), None) => continue,
-                    (Err(_), _) => return,
+            tokio::select! {
+                _ = beat.tick() => if send.write_all(b"beat\n").await.is_err() {
+                    return;
                 },
-            };
-            if send.write_all(line.as_bytes()).await.is_err() {
-                return;
+                changed = exit.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let announced = exit.borrow_and_update().clone();
+                    if let Some(end) = announced {
+                        return write_last(&mut send, &end_line(&end), options.lost_after).await;
+                    }
+                }
             }
         }
     };
@@ -511,10 +556,14 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
             return;
         }
     };
-    // The reader decides when the link is over; the writer goes with it.
+    // The reader decides when the link is over, and the writer goes with it, unless it is telling
+    // the peer this party's end (which the peer may still need, and which is bounded).
+    let exit = shared.exit.clone();
     let writer = tokio::spawn(writer);
     reader.await;
-    writer.abort();
+    if exit.borrow().is_none() {
+        writer.abort();
+    }
 }
 
 enum Control {

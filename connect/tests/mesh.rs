@@ -222,3 +222,29 @@ async fn a_pair_connects_when_only_the_higher_indexed_party_gets_through() {
     meshes[1].announce_exit(0);
     assert_eq!(next(&mut meshes[0]).await, MeshEvent::Finished { index: 1, code: 0 });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partys_last_word_arrives_though_it_closes_at_once() {
+    let endpoints = endpoints().await;
+    let mut meshes = meshes(&endpoints).await;
+    for mesh in &mut meshes {
+        all_connected(mesh).await;
+    }
+    // Party 2 cannot go on, says why (at length), and closes straight away: closing a connection
+    // drops what is still in flight, so the reason must be acknowledged before.
+    let reason = format!("program changed since the session was agreed: {}", "x".repeat(900));
+    let two = meshes.pop().expect("party 2");
+    two.announce_failure(&reason);
+    two.close().await;
+    for mesh in &mut meshes {
+        assert_eq!(next(mesh).await, MeshEvent::Failed { index: 2, reason: reason.clone() });
+    }
+    // Party 1 finishes and closes at once too; party 0, still running, hears it and then waits
+    // quietly: its mesh does not end because every peer's link did.
+    let one = meshes.pop().expect("party 1");
+    one.announce_exit(0);
+    one.close().await;
+    assert_eq!(next(&mut meshes[0]).await, MeshEvent::Finished { index: 1, code: 0 });
+    let quiet = tokio::time::timeout(Duration::from_secs(2), meshes[0].next_event()).await;
+    assert!(quiet.is_err(), "the mesh waits while it lives: {quiet:?}");
+}

@@ -71,8 +71,8 @@ pub enum Error {
     #[error("interrupted; the other parties were told")]
     Interrupted,
 
-    /// A peer cannot run, for the reason it gave.
-    #[error("party {index} ({did}) cannot run: {reason}")]
+    /// A peer cannot run or go on, for the reason it gave (which may name another party).
+    #[error("party {index} ({did}) ended the run: {reason}")]
     PeerCannotRun { index: usize, did: String, reason: String },
 
     /// A peer's program failed; the computation cannot complete.

@@ -270,9 +270,12 @@ pub async fn execute(
         // told why this party is going, rather than left to notice it vanish.
         Ok(()) = tokio::signal::ctrl_c() => Err(Error::Interrupted),
     };
-    if matches!(outcome, Err(Error::Interrupted)) {
-        mesh.announce_failure("interrupted by its user");
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    // Whatever stopped this party is told to the others (a program's exit code was told as it
+    // happened): each party that stops says why, so nobody is left to guess from a broken link.
+    match &outcome {
+        Err(Error::Interrupted) => mesh.announce_failure("interrupted by its user"),
+        Err(e) => mesh.announce_failure(&e.to_string()),
+        Ok(_) => {}
     }
     mesh.close().await;
     outcome
@@ -369,8 +372,7 @@ async fn tell_peers(mesh: &mut Mesh, plan: &RunPlan, reason: &str) {
             () = tokio::time::sleep_until(deadline) => break,
         }
     }
-    // The announcement is the first line on each control stream: let it leave.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // `Mesh::close` then waits until every peer told acknowledged it.
 }
 
 fn missing(connected: &HashMap<usize, bool>) -> Vec<usize> {
@@ -468,9 +470,6 @@ async fn watch(
                 }
                 Some(MeshEvent::Lost { index, reason }) if !finished.contains_key(&index) => {
                     stop(child).await;
-                    // Keep our heartbeats going a moment, so that the other parties see the
-                    // vanished party vanish, rather than us leaving.
-                    tokio::time::sleep(Duration::from_secs(2)).await;
                     return Err(Error::PeerLost { index, did: plan.short_did_of(index), reason });
                 }
                 Some(_) => {}
