@@ -4,6 +4,10 @@ Each party gives its own number after the program, as its private input; no one 
 
     mpc-id run SESSION -- python3 private_sum.py 42
 
+or from a file, read relative to the directory the run was started in (`@` and its path):
+
+    mpc-id run SESSION -- python3 private_sum.py @data/mine.txt
+
 Plain MPyC, for comparison: python3 private_sum.py -M3 -I0 42 (and so on for each party).
 """
 
@@ -14,7 +18,11 @@ from mpyc.runtime import mpc
 
 async def main():
     # MPyC has taken its own options out of sys.argv; what is left is this party's.
-    own = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    given = sys.argv[1] if len(sys.argv) > 1 else "0"
+    if given.startswith("@"):
+        with open(given[1:], encoding="utf-8") as file:
+            given = file.read()
+    own = int(given)
     secint = mpc.SecInt(64)
     await mpc.start()
     shares = mpc.input(secint(own))

@@ -381,7 +381,10 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
                 bail!("cannot run: {reason}");
             }
             let (layout, _reserved) = run::layout(&plan, args.base_port)?;
-            println!("{}", shell_words(&plan.command(&layout)));
+            println!("{}", shell_words(&plan.command(&layout, &[])));
+            if plan.manifest.mpyc.ssl {
+                println!("# with --ssl the program is started through a launcher that has MPyC read its TLS files from a private directory; it runs here all the same");
+            }
             println!("# party {} listens on 127.0.0.1:{} for parties {:?}", plan.me, layout.own_port, (0..plan.me).collect::<Vec<_>>());
             for (index, port) in &layout.forwarders {
                 println!("# forwarder 127.0.0.1:{port} -> party {index} ({})", plan.manifest.parties[*index].did);

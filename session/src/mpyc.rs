@@ -133,24 +133,38 @@ pub fn check_certificate(pem: &str, index: usize) -> std::result::Result<Vec<u8>
 /// Writes the files `--ssl` makes MPyC read from `dir/.config/`: this party's certificate and
 /// key, and the bundle of every party's certificate.
 pub fn write_ssl_config(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let config = dir.join(".config");
     std::fs::create_dir_all(&config).map_err(|e| Error::io("creating", &config, e))?;
-    let write = |name: String, text: &str| {
-        let path = config.join(name);
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::io("creating", &path, e))?;
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io("writing", &path, e))
-    };
     let own = certificates.get(me).ok_or_else(|| Error::Command(format!("no certificate for party {me}")))?;
-    write(format!("party_{me}.crt"), own)?;
-    write(format!("party_{me}.key"), key_pem)?;
-    write("mpyc_ca.crt".to_owned(), &certificates.concat())
+    write_private(&config.join(format!("party_{me}.crt")), own)?;
+    write_private(&config.join(format!("party_{me}.key")), key_pem)?;
+    write_private(&config.join("mpyc_ca.crt"), &certificates.concat())
+}
+
+/// The launcher that runs a program in the user's directory with MPyC's TLS files read from a
+/// private one (see `mpyc_tls.py`).
+const TLS_LAUNCHER: &str = include_str!("mpyc_tls.py");
+
+/// Writes MPyC's TLS files into `dir/.config/` and the launcher beside them; returns the words
+/// that go before the program on the command line: the launcher and the key directory.
+pub fn write_tls_launcher(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<[String; 2]> {
+    write_ssl_config(dir, me, key_pem, certificates)?;
+    let launcher = dir.join("mpyc_tls.py");
+    write_private(&launcher, TLS_LAUNCHER)?;
+    Ok([launcher.display().to_string(), dir.join(".config").display().to_string()])
+}
+
+/// Creates (or replaces) `path`, readable by its owner only, with `text`.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io("creating", path, e))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io("writing", path, e))
 }
 
 /// The MPyC version `python` has.

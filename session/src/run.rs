@@ -95,9 +95,11 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
-    /// The full command line for a port layout, with MPyC's arguments and the session's.
-    pub fn command(&self, layout: &PortLayout) -> Vec<String> {
+    /// The full command line for a port layout, with MPyC's arguments and the session's;
+    /// `launcher` goes between the interpreter and the program (see [`mpyc::write_tls_launcher`]).
+    pub fn command(&self, layout: &PortLayout, launcher: &[String]) -> Vec<String> {
         let mut command = self.interpreter.clone();
+        command.extend(launcher.iter().cloned());
         command.push(self.program.display().to_string());
         command.extend(layout.args());
         if self.manifest.mpyc.ssl {
@@ -329,8 +331,11 @@ async fn connect_and_run(
     }
     progress(Progress::AllConnected { elapsed: started.elapsed() });
 
-    let run_dir = prepare_run_dir(me, store, plan)?;
-    let command = plan.command(layout);
+    let (run_dir, launcher) = match prepare_run_dir(me, store, plan)? {
+        Some((dir, launcher)) => (Some(dir), launcher.to_vec()),
+        None => (None, Vec::new()),
+    };
+    let command = plan.command(layout, &launcher);
     let shown = command.len() - plan.private_args.len();
     progress(Progress::Launching { command: command[..shown].to_vec(), private_args: plan.private_args.len() });
     let started_as: Vec<&String> = options.launcher.iter().chain(&command).collect();
@@ -339,9 +344,6 @@ async fn connect_and_run(
     child.args(&started_as[1..]).stdin(Stdio::inherit()).kill_on_drop(true);
     if !options.show_output {
         child.stdout(Stdio::null()).stderr(Stdio::null());
-    }
-    if let Some(dir) = &run_dir {
-        child.current_dir(dir);
     }
     let mut child = child.spawn().map_err(|e| Error::Command(format!("cannot start `{}`: {e}", command[0])))?;
     let outcome = watch(&mut child, mesh, plan, options, started, progress).await;
@@ -381,8 +383,13 @@ fn missing(connected: &HashMap<usize, bool>) -> Vec<usize> {
     missing
 }
 
-/// With MPyC TLS, a private working directory holding the `.config/` files MPyC reads.
-fn prepare_run_dir(me: &UnlockedIdentity, store: &SessionStore, plan: &RunPlan) -> Result<Option<PathBuf>> {
+/// With MPyC TLS, a private directory holding the `.config/` files MPyC reads and the launcher
+/// that has it read them there, while the program runs where `mpc-id run` was started.
+fn prepare_run_dir(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    plan: &RunPlan,
+) -> Result<Option<(PathBuf, [String; 2])>> {
     if !plan.manifest.mpyc.ssl {
         return Ok(None);
     }
@@ -402,8 +409,9 @@ fn prepare_run_dir(me: &UnlockedIdentity, store: &SessionStore, plan: &RunPlan) 
             .create(&dir)
             .map_err(|e| Error::io("creating", &dir, e))?;
     }
-    mpyc::write_ssl_config(&dir, plan.me, &mpyc::tls_key_pem(&me.keys, &plan.session)?, &certificates)?;
-    Ok(Some(dir))
+    let launcher =
+        mpyc::write_tls_launcher(&dir, plan.me, &mpyc::tls_key_pem(&me.keys, &plan.session)?, &certificates)?;
+    Ok(Some((dir, launcher)))
 }
 
 /// The watchdog: the program's end, or a peer's.

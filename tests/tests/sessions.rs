@@ -87,6 +87,51 @@ fn private_inputs_reach_only_their_own_program() {
     }
 }
 
+/// With MPyC's TLS too, a program runs in the directory `mpc-id run` was started in: it reads its
+/// data files relative to it (each party's number here, as MPyC's demos read `data/...`), and
+/// MPyC's key material never lands there.
+#[test]
+fn programs_run_where_they_are_started_with_mpyc_tls_too() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "files", "private_sum.py", &["--mpyc-ssl"]);
+    let numbers = [1203u64, 3405, 5607];
+    let dirs: Vec<tempfile::TempDir> = numbers
+        .iter()
+        .map(|n| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::create_dir(dir.path().join("data")).expect("mkdir");
+            std::fs::write(dir.path().join("data/mine.txt"), n.to_string()).expect("write");
+            dir
+        })
+        .collect();
+    let runs = parties
+        .iter()
+        .zip(&dirs)
+        .map(|(party, dir)| {
+            let mut command = party.mpc_id();
+            command.current_dir(dir.path());
+            session::spawn_run_with_inputs(command, &name, "private_sum.py", &["@data/mine.txt"])
+        })
+        .collect();
+    let ended = wait_all(runs, Duration::from_secs(120));
+    let total: u64 = numbers.iter().sum();
+    for (party, run) in parties.iter().zip(&ended) {
+        assert_eq!(run.code, Some(0), "{} ran: {}", party.name, run.stderr);
+        assert_eq!(results(&run.stdout), [format!("sum: {total}")], "{}", party.name);
+    }
+    for dir in &dirs {
+        assert_eq!(session::files_under(dir.path()), [dir.path().join("data/mine.txt")], "nothing else written there");
+    }
+    for party in &parties {
+        let left: Vec<_> = session::files_under(party.home.path())
+            .into_iter()
+            .filter(|f| f.to_string_lossy().contains(".run/"))
+            .collect();
+        assert!(left.is_empty(), "{}'s run directory is removed: {left:?}", party.name);
+    }
+}
+
 /// A party that never comes: the others stop at the start-up timeout naming it (or the party that
 /// gave up first), and say nothing else (no library's internal errors at the default verbosity).
 #[test]
