@@ -74,6 +74,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
         confirm: false,
         mpyc_ssl: false,
         mpyc_version,
+        label: Some("alice".to_owned()),
     };
     let session = lobby::create(&parties[0].me, &parties[0].store, options).await?;
     let short = session.invitation_url.clone().unwrap_or_default();
@@ -86,7 +87,15 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
 
     step(5, "bob and carol fetch the invitation, verify it against alice's DID, and ask to join");
     for party in &parties[1..] {
-        let record = lobby::join(&party.me, &party.store, &resolver, &short, Some(program.clone())).await?;
+        let record = lobby::join(
+            &party.me,
+            &party.store,
+            &resolver,
+            &short,
+            Some(program.clone()),
+            Some(party.me.record.name.clone()),
+        )
+        .await?;
         println!(
             "   {:<6} verified it (signed by {}) and sent a signed join request",
             party.me.record.name,

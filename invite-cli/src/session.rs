@@ -82,6 +82,7 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
             confirm: args.confirm,
             mpyc_ssl: args.mpyc_ssl,
             mpyc_version,
+            label: label_or_name(&args.label, &cx.me),
         };
         let mut record = lobby::create(&cx.me, &cx.store, options).await?;
         record.python = Some(args.python.clone());
@@ -157,7 +158,13 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             bail!("not joined");
         }
     }
-    let mut record = runtime.block_on(lobby::accept(&cx.me, &cx.store, offered, args.program.clone()))?;
+    let mut record = runtime.block_on(lobby::accept(
+        &cx.me,
+        &cx.store,
+        offered,
+        args.program.clone(),
+        label_or_name(&args.label, &cx.me),
+    ))?;
     if let Some(python) = &args.python {
         record.python = Some(python.clone());
         cx.store.save(&record)?;
@@ -241,8 +248,15 @@ fn show(record: &SessionRecord) {
             MemberStatus::Refused { reason } => format!("refused: {reason}"),
             MemberStatus::Left => "left".to_owned(),
         };
-        println!("  party    {}  {status}", abbreviate_did(&member.did));
+        let label = member.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
+        println!("  party    {label}{}  {status}", abbreviate_did(&member.did));
     }
+}
+
+/// The label a party gives itself: `--label`, else its identity's name (unless that is the
+/// unnamed `default`, which tells the others nothing).
+fn label_or_name(label: &Option<String>, me: &UnlockedIdentity) -> Option<String> {
+    label.clone().or_else(|| (me.record.name != crate::cli::DEFAULT_IDENTITY).then(|| me.record.name.clone()))
 }
 
 fn record_json(record: &SessionRecord) -> serde_json::Value {
@@ -255,7 +269,7 @@ fn record_json(record: &SessionRecord) -> serde_json::Value {
         "parties": record.offer.parties,
         "expires_time": record.expires_time,
         "invitation_url": record.invitation_url,
-        "members": record.members.iter().map(|m| json!({ "did": m.did, "status": m.status })).collect::<Vec<_>>(),
+        "members": record.members.iter().map(|m| json!({ "did": m.did, "label": m.label, "status": m.status })).collect::<Vec<_>>(),
         "manifest": record.manifest.as_deref().and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok()),
         "problem": record.problem,
     })
@@ -396,7 +410,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         }
         let json = args.json;
         let outcome = run::execute(&cx.me, &cx.store, &plan, &options, |progress| {
-            if json { report_json(&progress, &plan) } else { report(&progress) }
+            if json { report_json(&progress, &plan) } else { report(&progress, &plan) }
         })
         .await;
         if json {
@@ -414,7 +428,12 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report(progress: &Progress) {
+fn report(progress: &Progress, plan: &run::RunPlan) {
+    // Parties by index and the label they gave themselves (the DID follows where it is news).
+    let party = |index: &usize| match plan.label_of(*index) {
+        Some(label) => format!("party {index} ({label})"),
+        None => format!("party {index}"),
+    };
     let line = match progress {
         Progress::Connected { index, did, path } => {
             let path = match path {
@@ -422,17 +441,20 @@ fn report(progress: &Progress) {
                 Some(p) => format!("relayed, rtt {:.1} ms", p.rtt.as_secs_f64() * 1e3),
                 None => "path not yet known".to_owned(),
             };
-            format!("party {index} connected ({path})  {}", abbreviate_did(did))
+            format!("{} connected ({path})  {}", party(index), abbreviate_did(did))
         }
-        Progress::Waiting { missing } => format!("still waiting for parties {missing:?}"),
+        Progress::Waiting { missing } => {
+            format!("still waiting for {}", missing.iter().map(party).collect::<Vec<_>>().join(", "))
+        }
         Progress::AllConnected { elapsed } => format!("all parties connected in {:.2} s", elapsed.as_secs_f64()),
         Progress::Launching { command, private_args: 0 } => format!("launching: {}", shell_words(command)),
         Progress::Launching { command, private_args } => {
             format!("launching: {} and your {private_args} private argument(s)", shell_words(command))
         }
-        Progress::PeerFinished { index } => format!("party {index} finished"),
+        Progress::PeerFinished { index } => format!("{} finished", party(index)),
         Progress::PathChanged { index, path, elapsed } => format!(
-            "party {index} now {} (rtt {:.1} ms), {:.1} s after start",
+            "{} now {} (rtt {:.1} ms), {:.1} s after start",
+            party(index),
             if path.direct { "direct" } else { "relayed" },
             path.rtt.as_secs_f64() * 1e3,
             elapsed.as_secs_f64()
@@ -447,7 +469,7 @@ fn report_json(progress: &Progress, plan: &run::RunPlan) {
     let path_json = |path: &mpc_connect::PathReport| json!({ "direct": path.direct, "rtt_ms": path.rtt.as_secs_f64() * 1e3, "remote": path.remote });
     let event = match progress {
         Progress::Connected { index, did, path } => {
-            json!({ "event": "connected", "party": index, "did": did, "path": path.as_ref().map(path_json) })
+            json!({ "event": "connected", "party": index, "did": did, "label": plan.label_of(*index), "path": path.as_ref().map(path_json) })
         }
         Progress::Waiting { missing } => json!({ "event": "waiting", "missing": missing }),
         Progress::AllConnected { elapsed } => json!({ "event": "all-connected", "seconds": elapsed.as_secs_f64() }),

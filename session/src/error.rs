@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong in `mpc-session`.
+/// Everything that can go wrong in `mpc-session`. A party is named by its index and `who`: its
+/// label (if it gave one) and abbreviated DID.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -64,20 +65,20 @@ pub enum Error {
     StartupTimeout { seconds: u64, missing: String },
 
     /// A peer vanished or its connection broke mid-run.
-    #[error("party {index} ({did}) vanished: {reason}")]
-    PeerLost { index: usize, did: String, reason: String },
+    #[error("party {index} ({who}) vanished: {reason}")]
+    PeerLost { index: usize, who: String, reason: String },
 
     /// This party's user stopped the run (Ctrl-C); the others were told.
     #[error("interrupted; the other parties were told")]
     Interrupted,
 
     /// A peer cannot run or go on, for the reason it gave (which may name another party).
-    #[error("party {index} ({did}) ended the run: {reason}")]
-    PeerCannotRun { index: usize, did: String, reason: String },
+    #[error("party {index} ({who}) ended the run: {reason}")]
+    PeerCannotRun { index: usize, who: String, reason: String },
 
     /// A peer's program failed; the computation cannot complete.
-    #[error("party {index} ({did}) stopped: its program exited with {code}")]
-    PeerFailed { index: usize, did: String, code: i32 },
+    #[error("party {index} ({who}) stopped: its program exited with {code}")]
+    PeerFailed { index: usize, who: String, code: i32 },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

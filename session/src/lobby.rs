@@ -16,7 +16,9 @@ use mpc_identity::resolver::Resolver;
 use mpc_identity::unix_now;
 
 use crate::error::{Error, Result};
-use crate::manifest::{MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, SignedManifest, hex, program_sha256};
+use crate::manifest::{
+    MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, SignedManifest, check_label, hex, program_sha256,
+};
 use crate::messages::{self, LobbyMessage, OFFER_ATTACHMENT, SESSION_GOAL_CODE, SessionOffer};
 use crate::store::{Member, MemberStatus, Role, SessionRecord, SessionState, SessionStore};
 
@@ -35,6 +37,8 @@ pub struct CreateOptions {
     pub mpyc_ssl: bool,
     /// The MPyC version the session runs (what the host's Python imports).
     pub mpyc_version: String,
+    /// The name the host gives itself in the manifest.
+    pub label: Option<String>,
 }
 
 /// Creates a session hosted by `me`, publishes its invitation at `me`'s mediator, and stores it.
@@ -45,6 +49,9 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             me.record.name
         ))
     })?;
+    if let Some(label) = &options.label {
+        check_label(label).map_err(|e| Error::Command(format!("--label: {e}")))?;
+    }
     if !(2..=MAX_PARTIES).contains(&options.parties) {
         return Err(Error::Command(format!("a session has 2 to {MAX_PARTIES} parties, not {}", options.parties)));
     }
@@ -103,6 +110,7 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             did: me.record.did.clone(),
             status: MemberStatus::Admitted,
             certificates,
+            label: options.label,
             asked_time: now,
         }],
         order: options.order,
@@ -122,9 +130,10 @@ pub async fn join(
     resolver: &Resolver,
     invitation: &str,
     program: Option<PathBuf>,
+    label: Option<String>,
 ) -> Result<SessionRecord> {
     let offered = preview(me, resolver, invitation).await?;
-    accept(me, store, offered, program).await
+    accept(me, store, offered, program, label).await
 }
 
 /// A session invitation, fetched and verified against its host's DID: what a party is asked to
@@ -170,8 +179,12 @@ pub async fn accept(
     store: &SessionStore,
     offered: Offered,
     program: Option<PathBuf>,
+    label: Option<String>,
 ) -> Result<SessionRecord> {
     let Offered { offer, host, expires_time, signed, url } = offered;
+    if let Some(label) = &label {
+        check_label(label).map_err(|e| Error::Command(format!("--label: {e}")))?;
+    }
     if let (Some(expected), Some(path)) = (&offer.program_sha256, &program) {
         let found = program_sha256(path)?;
         if &found != expected {
@@ -179,7 +192,7 @@ pub async fn accept(
         }
     }
     let certificates = own_certificates(me, &offer)?;
-    let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates };
+    let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates, label };
     messages::send(me, &host, &request).await?;
     let record = SessionRecord {
         id: offer.session.clone(),
@@ -266,8 +279,8 @@ async fn handle(
         _ => return Err(Error::rejected(&session, format!("{} wrote about a session we do not know", incoming.from))),
     };
     match (record.role, incoming.message) {
-        (Role::Host, LobbyMessage::JoinRequest { certificates, .. }) => {
-            let reply = admit_request(&mut record, &incoming.from, certificates);
+        (Role::Host, LobbyMessage::JoinRequest { certificates, label, .. }) => {
+            let reply = admit_request(&mut record, &incoming.from, certificates, label);
             store.save(&record)?;
             if let Some(reply) = reply {
                 messages::send(me, &incoming.from, &reply).await?;
@@ -314,7 +327,12 @@ async fn handle(
 }
 
 /// The host's decision on a join request, recorded in `record`; the reply to send, if any.
-fn admit_request(record: &mut SessionRecord, from: &str, certificates: Vec<String>) -> Option<LobbyMessage> {
+fn admit_request(
+    record: &mut SessionRecord,
+    from: &str,
+    certificates: Vec<String>,
+    label: Option<String>,
+) -> Option<LobbyMessage> {
     let session = record.id.clone();
     let refuse = |reason: String| Some(LobbyMessage::JoinRefused { session: session.clone(), reason });
     if let Some(member) = record.members.iter().find(|m| m.did == from) {
@@ -344,7 +362,7 @@ fn admit_request(record: &mut SessionRecord, from: &str, certificates: Vec<Strin
         None => MemberStatus::Admitted,
     };
     let admitted = status == MemberStatus::Admitted;
-    record.members.push(Member { did: from.to_owned(), status, certificates, asked_time: now });
+    record.members.push(Member { did: from.to_owned(), status, certificates, label, asked_time: now });
     match reason {
         Some(reason) => refuse(reason),
         None if admitted => Some(LobbyMessage::JoinAccepted { session, index: index_of(record, from) }),
@@ -454,6 +472,7 @@ pub async fn send_manifest_if_full(
             endpoint_id: hex(address.id.as_bytes()),
             relay: address.relay_urls().next().map(ToString::to_string),
             certificate: member.certificates.get(index).cloned(),
+            label: member.label.clone(),
         });
     }
     let manifest = Manifest {

@@ -57,6 +57,10 @@ pub struct PartyEntry {
     pub endpoint_id: String,
     /// The relay it is reachable through (its mediator's).
     pub relay: Option<String>,
+    /// The name the party gave itself when it asked to join (its claim, signed by it; shown
+    /// beside its DID, which is what identifies it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// PEM of its `MPyC party <index>` certificate, when `mpyc.ssl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
@@ -110,6 +114,9 @@ impl Manifest {
             if self.parties[..position].iter().any(|p| p.did == party.did || p.endpoint_id == party.endpoint_id) {
                 return Err(bad(format!("{} is listed twice", party.did)));
             }
+            if let Some(label) = &party.label {
+                check_label(label).map_err(|e| bad(format!("party {}'s label: {e}", party.index)))?;
+            }
             if self.mpyc.ssl {
                 let pem = party
                     .certificate
@@ -120,6 +127,24 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// The longest label a party may give itself, in characters.
+pub const MAX_LABEL: usize = 64;
+
+/// A label is shown to people on one line: 1 to [`MAX_LABEL`] characters, no control characters,
+/// no leading or trailing space.
+pub fn check_label(label: &str) -> std::result::Result<(), String> {
+    if label.is_empty() || label.trim() != label {
+        return Err(format!("{label:?} is empty or starts or ends with space"));
+    }
+    if label.chars().count() > MAX_LABEL {
+        return Err(format!("{label:?} is longer than {MAX_LABEL} characters"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(format!("{label:?} holds control characters"));
+    }
+    Ok(())
 }
 
 /// A signed manifest as it travels and is stored. Not trusted until verified.

@@ -54,6 +54,8 @@ pub enum LobbyMessage {
     JoinRequest {
         session: String,
         certificates: Vec<String>,
+        /// The name the party gives itself (see [`crate::manifest::check_label`]).
+        label: Option<String>,
     },
     /// The host admitted the party (its index, when already fixed).
     JoinAccepted {
@@ -88,8 +90,11 @@ impl LobbyMessage {
 
     fn kind_and_body(&self) -> (&'static str, Value) {
         match self {
-            LobbyMessage::JoinRequest { session, certificates } => {
+            LobbyMessage::JoinRequest { session, certificates, label: None } => {
                 (JOIN_REQUEST, json!({ "session": session, "certificates": certificates }))
+            }
+            LobbyMessage::JoinRequest { session, certificates, label: Some(label) } => {
+                (JOIN_REQUEST, json!({ "session": session, "certificates": certificates, "label": label }))
             }
             LobbyMessage::JoinAccepted { session, index } => {
                 (JOIN_ACCEPTED, json!({ "session": session, "index": index }))
@@ -171,7 +176,15 @@ pub async fn open(resolver: &Resolver, received: &Received) -> Result<Incoming> 
                 value => serde_json::from_value(value.clone())
                     .map_err(|e| refuse(format!("join-request `certificates`: {e}")))?,
             };
-            LobbyMessage::JoinRequest { session, certificates }
+            let label = match &body["label"] {
+                Value::Null => None,
+                Value::String(label) => {
+                    crate::manifest::check_label(label).map_err(|e| refuse(format!("join-request `label`: {e}")))?;
+                    Some(label.clone())
+                }
+                _ => return Err(refuse("join-request `label` is not a string".to_owned())),
+            };
+            LobbyMessage::JoinRequest { session, certificates, label }
         }
         JOIN_ACCEPTED => {
             LobbyMessage::JoinAccepted { session, index: body["index"].as_u64().and_then(|i| usize::try_from(i).ok()) }

@@ -114,9 +114,18 @@ impl RunPlan {
         self.manifest.parties.get(index).map(|p| p.did.clone()).unwrap_or_default()
     }
 
-    /// Party `index`'s DID as errors name it (abbreviated: people read them).
-    fn short_did_of(&self, index: usize) -> String {
-        mpc_identity::did::abbreviate(&self.did_of(index))
+    /// The label party `index` gave itself, if it gave one.
+    pub fn label_of(&self, index: usize) -> Option<&str> {
+        self.manifest.parties.get(index).and_then(|p| p.label.as_deref())
+    }
+
+    /// Party `index` as errors name it: its label and abbreviated DID (people read them).
+    fn who(&self, index: usize) -> String {
+        let did = mpc_identity::did::abbreviate(&self.did_of(index));
+        match self.label_of(index) {
+            Some(label) => format!("{label}, {did}"),
+            None => did,
+        }
     }
 }
 
@@ -312,19 +321,19 @@ async fn connect_and_run(
                     progress(Progress::Connected { index, did: plan.did_of(index), path: mesh.path(index) });
                 }
                 Some(MeshEvent::Lost { index, reason }) => {
-                    return Err(Error::PeerLost { index, did: plan.short_did_of(index), reason });
+                    return Err(Error::PeerLost { index, who: plan.who(index), reason });
                 }
                 Some(MeshEvent::Finished { index, code }) => {
-                    return Err(Error::PeerFailed { index, did: plan.short_did_of(index), code });
+                    return Err(Error::PeerFailed { index, who: plan.who(index), code });
                 }
                 Some(MeshEvent::Failed { index, reason }) => {
-                    return Err(Error::PeerCannotRun { index, did: plan.short_did_of(index), reason });
+                    return Err(Error::PeerCannotRun { index, who: plan.who(index), reason });
                 }
                 None => return Err(Error::Command("the connection mesh stopped".into())),
             },
             _ = tick.tick() => progress(Progress::Waiting { missing: missing(&connected) }),
             () = tokio::time::sleep_until(deadline) => {
-                let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.short_did_of(*i))).collect();
+                let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.who(*i))).collect();
                 return Err(Error::StartupTimeout { seconds: options.startup_timeout.as_secs(), missing: missing.join(", ") });
             }
         }
@@ -470,15 +479,15 @@ async fn watch(
                 }
                 Some(MeshEvent::Finished { index, code }) => {
                     stop(child).await;
-                    return Err(Error::PeerFailed { index, did: plan.short_did_of(index), code });
+                    return Err(Error::PeerFailed { index, who: plan.who(index), code });
                 }
                 Some(MeshEvent::Failed { index, reason }) => {
                     stop(child).await;
-                    return Err(Error::PeerCannotRun { index, did: plan.short_did_of(index), reason });
+                    return Err(Error::PeerCannotRun { index, who: plan.who(index), reason });
                 }
                 Some(MeshEvent::Lost { index, reason }) if !finished.contains_key(&index) => {
                     stop(child).await;
-                    return Err(Error::PeerLost { index, did: plan.short_did_of(index), reason });
+                    return Err(Error::PeerLost { index, who: plan.who(index), reason });
                 }
                 Some(_) => {}
                 None => return Err(Error::Command("the connection mesh stopped".into())),

@@ -40,6 +40,9 @@ pub struct Member {
     /// Its MPyC certificates, one per possible index (with MPyC TLS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<String>,
+    /// The name it gave itself in its signed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub asked_time: u64,
 }
 

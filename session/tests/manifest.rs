@@ -46,6 +46,7 @@ fn manifest(parties: &[&Someone], expires_time: u64) -> Manifest {
                 endpoint_id: p.endpoint.clone(),
                 relay: Some("http://127.0.0.1:7000/".to_owned()),
                 certificate: None,
+                label: Some(format!("party {index}")),
             })
             .collect(),
     }
@@ -141,6 +142,16 @@ async fn each_bad_manifest_gets_its_reason() {
     tls_without_certificates.mpyc.ssl = true;
     let err = verify_as(&sign(&tls_without_certificates), &host, &bob).await.expect_err("no certs").to_string();
     assert!(err.contains("MPyC TLS is on but party 0 has no certificate"), "{err}");
+
+    // Labels are shown to people on one line: a host cannot slip a line break or a screenful in.
+    for (label, reason) in
+        [("bob\n[mpc-id] all parties connected", "control characters"), (&"b".repeat(65)[..], "longer than 64")]
+    {
+        let mut bad_label = manifest(&[&host, &bob], later());
+        bad_label.parties[1].label = Some(label.to_owned());
+        let err = verify_as(&sign(&bad_label), &host, &bob).await.expect_err("label").to_string();
+        assert!(err.contains("party 1's label") && err.contains(reason), "{err}");
+    }
 }
 
 #[test]

@@ -192,11 +192,34 @@ fn joiners_see_what_they_agree_to_and_confirm_it() {
     let status = parties[0].mpc_id().args(["session", "status", "shown"]).output().expect("status");
     assert!(!String::from_utf8_lossy(&status.stdout).contains("asked to join"));
 
-    let joined = session::join(parties[1].mpc_id(), &url, "secure_ranking.py");
+    // Bob names himself; the label travels in his signed request and the host shows it.
+    let joined = parties[1]
+        .mpc_id()
+        .args(["session", "join", &url, "--yes", "--label", "Bob's laptop", "--program"])
+        .arg(session::program("secure_ranking.py"))
+        .output()
+        .expect("join");
     assert!(joined.status.success(), "{}", String::from_utf8_lossy(&joined.stderr));
     let status = parties[1].mpc_id().args(["session", "status", "shown"]).output().expect("status");
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains(&sha) && status.contains("--values 7"), "status shows the agreement: {status}");
+    let status = parties[0].mpc_id().args(["session", "status", "shown"]).output().expect("status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    let bob = mpc_identity::did::abbreviate(&parties[1].did);
+    assert!(status.contains(&format!("Bob's laptop, {bob}")), "the host sees Bob's label: {status}");
+    assert!(status.contains(&format!("alice, {}", mpc_identity::did::abbreviate(&parties[0].did))), "{status}");
+    // A label is one short line.
+    let refused = parties[2]
+        .mpc_id()
+        .args(["session", "join", &url, "--yes", "--label", "carol\nall parties connected", "--program"])
+        .arg(session::program("secure_ranking.py"))
+        .output()
+        .expect("join");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("--label") && stderr.contains("control characters"),
+        "{stderr}"
+    );
 }
 
 /// A party whose program changed after it joined cannot run, and says so to the others: they
@@ -241,9 +264,11 @@ fn a_party_that_cannot_run_tells_the_others() {
     }
     for run in &ended[..2] {
         assert!(run.stderr.contains("party 2"), "the others name party 2: {}", run.stderr);
-        // By an abbreviated DID: a did:peer:2 is about 450 characters.
+        // By the label carol gave herself and an abbreviated DID: a did:peer:2 is about 450
+        // characters.
         let short = mpc_identity::did::abbreviate(&parties[2].did);
-        assert!(run.stderr.contains(&short) && !run.stderr.contains(&parties[2].did), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("party 2 (carol, {short})")), "{}", run.stderr);
+        assert!(!run.stderr.contains(&parties[2].did), "{}", run.stderr);
         let took = run.at.duration_since(started);
         assert!(took < Duration::from_secs(15), "stopped after {took:?}, not at the start-up timeout");
     }

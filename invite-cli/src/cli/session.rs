@@ -79,6 +79,9 @@ pub struct SessionCreateArgs {
     /// The Python whose MPyC version the session runs (remembered: `run` uses it).
     #[arg(long, default_value = "python3", value_name = "PYTHON")]
     pub python: String,
+    /// The name the others see beside your DID [default: your identity's name].
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
     #[command(flatten)]
     pub qr: QrArgs,
     /// Print only the invitation URL.
@@ -104,6 +107,10 @@ pub struct SessionJoinArgs {
     /// The Python you will run the program with (remembered: `run` uses it) [default: python3].
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<String>,
+    /// The name the others see beside your DID, sent in your signed join request [default: your
+    /// identity's name].
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
     /// Join without asking: what you agree to is still printed. Needed where no one can answer
     /// (scripts, no terminal).
     #[arg(long, short = 'y')]
