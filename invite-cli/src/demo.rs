@@ -36,10 +36,18 @@ struct Party {
 
 async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
-    let homes = args.home.clone().unwrap_or_else(|| scratch.path().join("keystores"));
+    let homes = args.keep.clone().unwrap_or_else(|| scratch.path().join("keystores"));
     // Throwaway identities: a random passphrase that nobody needs to know.
     let passphrase = uuid::Uuid::new_v4().to_string();
-    let mpyc_version = mpc_session::mpyc::version(&args.python)
+    let python = match &args.python {
+        Some(python) => python.clone(),
+        None => {
+            let home =
+                Keystore::default_home().context("no data directory for mpc-id's own Python; set MPC_ID_HOME")?;
+            crate::python::default_python(&home, None).await?
+        }
+    };
+    let mpyc_version = mpc_session::mpyc::version(&python)
         .await
         .context("the demo runs MPyC; give a Python that has it with --python or MPC_ID_PYTHON")?;
     let program = scratch.path().join(PROGRAM_NAME);
@@ -125,7 +133,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
     }
 
     step(7, "all three connect (end-to-end encrypted, by DID) and run MPyC through local forwarders");
-    let command = [args.python.clone(), program.display().to_string()];
+    let command = [python, program.display().to_string()];
     let codes = run_all(&parties, &resolver, &session.id, &command).await?;
     if codes.iter().any(|c| *c != 0) {
         bail!("a party's program failed: exit codes {codes:?}");
@@ -134,7 +142,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
 
     mediator.stop().await?;
     println!();
-    match &args.home {
+    match &args.keep {
         Some(home) => println!("The keystores are in {}.", home.display()),
         None => println!(
             "Done; the scratch keystores and mediator are removed. Next: `mpc-id new` for an identity of your own."

@@ -9,6 +9,7 @@ mod invite;
 mod ledger;
 mod messaging;
 mod passphrase;
+mod python;
 mod resolve;
 mod session;
 mod tunnel;

@@ -71,7 +71,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
     let cx = open(keystore, &args.identity)?;
     let record = runtime()?.block_on(async {
-        let mpyc_version = mpyc::version(&args.python).await?;
+        let python = match &args.python {
+            Some(python) => python.clone(),
+            None => crate::python::default_python(keystore.home(), None).await?,
+        };
+        let mpyc_version = mpyc::version(&python).await?;
         let options = CreateOptions {
             name: args.name.clone(),
             parties: args.parties,
@@ -85,7 +89,7 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
             label: label_or_name(&args.label, &cx.me),
         };
         let mut record = lobby::create(&cx.me, &cx.store, options).await?;
-        record.python = Some(args.python.clone());
+        record.python = Some(python);
         cx.store.save(&record)?;
         anyhow::Ok(record)
     })?;
@@ -158,6 +162,11 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             bail!("not joined");
         }
     }
+    // The Python comes first: a party that cannot have the session's MPyC does not join.
+    let python = match &args.python {
+        Some(python) => python.clone(),
+        None => runtime.block_on(crate::python::default_python(keystore.home(), Some(&offered.offer.mpyc_version)))?,
+    };
     let mut record = runtime.block_on(lobby::accept(
         &cx.me,
         &cx.store,
@@ -165,10 +174,8 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
         args.program.clone(),
         label_or_name(&args.label, &cx.me),
     ))?;
-    if let Some(python) = &args.python {
-        record.python = Some(python.clone());
-        cx.store.save(&record)?;
-    }
+    record.python = Some(python);
+    cx.store.save(&record)?;
     if args.output.json {
         return crate::print_json(&record_json(&record));
     }
@@ -330,10 +337,19 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     // Without a command: the Python given now, or at create or join, and the program named then.
     // Session records are readable before the keystore unlocks.
     let stored = SessionStore::open(keystore.home()).find(&args.session).ok();
-    let command: Vec<String> = match (&args.command[..], stored.as_ref().and_then(|r| r.program.as_ref())) {
-        ([], Some(program)) => {
-            let python = args.python.clone().or_else(|| stored.as_ref().and_then(|r| r.python.clone()));
-            vec![python.unwrap_or_else(|| "python3".to_owned()), program.display().to_string()]
+    let mut chosen_python = None;
+    let command: Vec<String> = match (&args.command[..], stored.as_ref()) {
+        ([], Some(record @ SessionRecord { program: Some(program), .. })) => {
+            let python = match args.python.clone().or_else(|| record.python.clone()) {
+                Some(python) => python,
+                None => {
+                    let needed = &record.offer.mpyc_version;
+                    let python = runtime.block_on(crate::python::default_python(keystore.home(), Some(needed)))?;
+                    chosen_python = Some(python.clone());
+                    python
+                }
+            };
+            vec![python, program.display().to_string()]
         }
         _ => args.command.clone(),
     };
@@ -345,7 +361,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     };
     let cx = open(keystore, &args.identity.name)?;
     let mut record = cx.store.find(&args.session)?;
-    if let Some(python) = &args.python
+    if let Some(python) = args.python.as_ref().or(chosen_python.as_ref())
         && record.python.as_ref() != Some(python)
     {
         record.python = Some(python.clone());

@@ -329,7 +329,7 @@ fn concurrent_new_processes_do_not_corrupt_the_store() {
 fn the_demo_walks_through_the_flow_and_refuses_the_forgery() {
     let home = tempfile::tempdir().expect("tempdir");
     let keep = home.path().join("kept");
-    let output = mpc_id(home.path()).env_remove("MPC_ID_PASSPHRASE").args(["demo", "--home"]).arg(&keep).output();
+    let output = mpc_id(home.path()).env_remove("MPC_ID_PASSPHRASE").args(["demo", "--keep"]).arg(&keep).output();
     let output = output.expect("run");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = stdout(&output);
@@ -435,4 +435,40 @@ fn the_only_identity_is_used_without_naming_it() {
     let ambiguous = mpc_id(home.path()).args(["show"]).output().expect("show");
     assert_refused(&ambiguous, "alice, bob");
     assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("-n alice"));
+}
+
+/// On a machine whose Python has no MPyC, nothing is installed by hand: the demo makes mpc-id's
+/// own environment with the pinned MPyC, saying so, and runs; the next use finds it made.
+#[test]
+fn the_demo_provisions_mpyc_when_the_python_on_path_has_none() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // A Python that has no MPyC, first on PATH: a fresh virtual environment.
+    let bare = home.path().join("bare");
+    let made = std::process::Command::new("python3").args(["-m", "venv"]).arg(&bare).status().expect("python3");
+    assert!(made.success(), "python3 -m venv");
+    let path = format!("{}:{}", bare.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let demo = || {
+        let output = mpc_id(home.path()).env_remove("MPC_ID_PYTHON").env("PATH", &path).arg("demo").output();
+        let output = output.expect("run");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(stdout(&output).contains("every party's program exited 0"), "{}", stdout(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let first = demo();
+    assert!(first.contains("`python3` has no MPyC"), "says why: {first}");
+    assert!(first.contains("making a Python environment for MPyC 0.11"), "says what it does: {first}");
+    assert!(first.contains("pip: "), "shows the install as it goes: {first}");
+    let managed = home.path().join("python/mpyc-0.11/bin/python");
+    let version = std::process::Command::new(&managed).args(["-c", "import mpyc; print(mpyc.__version__)"]).output();
+    // MPyC logs as it is imported; the version is the last line.
+    let version = String::from_utf8_lossy(&version.expect("managed python").stdout).into_owned();
+    assert_eq!(version.lines().last(), Some("0.11"), "{version}");
+    let leftovers: Vec<_> = std::fs::read_dir(home.path().join("python"))
+        .expect("python dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["mpyc-0.11"], "no scratch directory is left");
+    let second = demo();
+    assert!(!second.contains("making a Python environment"), "made once: {second}");
 }

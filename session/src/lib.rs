@@ -9,6 +9,7 @@
 //! - [`run`]: connects every pair of parties (`mpc_connect::mesh`), launches MPyC with arguments
 //!   that point at local forwarders, and stops it with a clear error if a peer vanishes.
 //! - [`mpyc`]: MPyC's arguments, `.ini` and TLS files.
+//! - [`provision`]: mpc-id's own Python with a session's MPyC, for users whose Python has none.
 //! - [`store`]: the sessions this party knows, one file each.
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod lobby;
 pub mod manifest;
 pub mod messages;
 pub mod mpyc;
+pub mod provision;
 pub mod run;
 pub mod store;
 

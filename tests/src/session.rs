@@ -121,7 +121,7 @@ pub fn create(mut host: Command, parties: usize, name: &str, program: &str, extr
 /// `mpc-id session join --yes`; returns the output (which may be a refusal).
 pub fn join(mut party: Command, url: &str, program: &str) -> std::process::Output {
     party
-        .args(["session", "join", url, "--yes", "--program"])
+        .args(["session", "join", url, "--yes", "--python", &python(), "--program"])
         .arg(self::program(program))
         .output()
         .expect("session join")

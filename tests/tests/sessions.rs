@@ -195,7 +195,17 @@ fn joiners_see_what_they_agree_to_and_confirm_it() {
     // Bob names himself; the label travels in his signed request and the host shows it.
     let joined = parties[1]
         .mpc_id()
-        .args(["session", "join", &url, "--yes", "--label", "Bob's laptop", "--program"])
+        .args([
+            "session",
+            "join",
+            &url,
+            "--yes",
+            "--label",
+            "Bob's laptop",
+            "--python",
+            &session::python(),
+            "--program",
+        ])
         .arg(session::program("secure_ranking.py"))
         .output()
         .expect("join");
@@ -235,7 +245,11 @@ fn a_party_that_cannot_run_tells_the_others() {
     let own = tempfile::tempdir().expect("tempdir");
     let copy = own.path().join("secure_ranking.py");
     std::fs::copy(session::program("secure_ranking.py"), &copy).expect("copy");
-    let joined = parties[2].mpc_id().args(["session", "join", &url, "--yes", "--program"]).arg(&copy).output();
+    let joined = parties[2]
+        .mpc_id()
+        .args(["session", "join", &url, "--yes", "--python", &session::python(), "--program"])
+        .arg(&copy)
+        .output();
     assert!(joined.expect("join").status.success());
     assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
     let mut text = std::fs::read_to_string(&copy).expect("read");

@@ -183,7 +183,7 @@ through end-to-end encrypted tunnels. It needs MPyC: `python3 -m pip install mpy
 
 Examples:
   mpc-id demo
-  mpc-id demo --python .venv/bin/python --home ./demo-keystores")]
+  mpc-id demo --python .venv/bin/python --keep ./demo-keystores")]
     Demo(DemoArgs),
 
     /// Print a shell completion script.
@@ -358,11 +358,13 @@ pub struct ResolveArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Keep the demo keystores (one per party) in this directory instead of a throwaway one.
+    /// (Not `--home`: that is mpc-id's own data directory, where your identities live.)
     #[arg(long, value_name = "DIR")]
-    pub home: Option<PathBuf>,
-    /// The Python that runs MPyC (`pip install mpyc`).
-    #[arg(long, env = "MPC_ID_PYTHON", default_value = "python3", value_name = "PYTHON")]
-    pub python: String,
+    pub keep: Option<PathBuf>,
+    /// The Python that runs MPyC [default: python3 if it has MPyC, else an environment of
+    /// mpc-id's own with MPyC 0.11, made once under mpc-id's data directory].
+    #[arg(long, env = "MPC_ID_PYTHON", value_name = "PYTHON")]
+    pub python: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -76,11 +76,12 @@ pub struct SessionCreateArgs {
     /// Use MPyC's own TLS too (`--ssl`), with per-party certificates pinned in the manifest.
     #[arg(long)]
     pub mpyc_ssl: bool,
-    /// The Python whose MPyC version the session runs (remembered: `run` uses it).
-    #[arg(long, default_value = "python3", value_name = "PYTHON")]
-    pub python: String,
+    /// The Python whose MPyC version the session runs (remembered: `run` uses it) [default:
+    /// python3 if it has MPyC, else an environment of mpc-id's own with MPyC 0.11, made once].
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
     /// The name the others see beside your DID [default: your identity's name].
-    #[arg(long, value_name = "LABEL")]
+    #[arg(long, value_name = "LABEL", value_parser = label)]
     pub label: Option<String>,
     #[command(flatten)]
     pub qr: QrArgs,
@@ -104,12 +105,13 @@ pub struct SessionJoinArgs {
     /// The program you will run: checked against the session's hash now, and used by `run`.
     #[arg(long, value_name = "FILE")]
     pub program: Option<PathBuf>,
-    /// The Python you will run the program with (remembered: `run` uses it) [default: python3].
+    /// The Python you will run the program with (remembered: `run` uses it) [default: python3 if
+    /// it has the session's MPyC, else an environment of mpc-id's own with it, made once].
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<String>,
     /// The name the others see beside your DID, sent in your signed join request [default: your
     /// identity's name].
-    #[arg(long, value_name = "LABEL")]
+    #[arg(long, value_name = "LABEL", value_parser = label)]
     pub label: Option<String>,
     /// Join without asking: what you agree to is still printed. Needed where no one can answer
     /// (scripts, no terminal).
@@ -215,4 +217,9 @@ pub struct RunArgs {
     /// Default: the Python and the program named at create or join.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// A label as `--label` takes it: one short line (see `mpc_session::manifest::check_label`).
+fn label(text: &str) -> Result<String, String> {
+    mpc_session::manifest::check_label(text).map(|()| text.to_owned())
 }

@@ -1,0 +1,33 @@
+//! Which Python runs MPyC when the user names none: `python3` when it has the MPyC needed, else
+//! mpc-id's own environment with that MPyC (made on first use, saying so; see
+//! `mpc_session::provision`). A Python the user names is used as given.
+
+use std::path::Path;
+
+use mpc_session::mpyc;
+use mpc_session::provision::{self, PINNED_MPYC};
+
+/// The Python a user gets without asking.
+const SYSTEM_PYTHON: &str = "python3";
+
+/// The Python for MPyC `needed` (any version, when `None`: a new session's host, the demo), under
+/// mpc-id's data directory `home`.
+pub(crate) async fn default_python(home: &Path, needed: Option<&str>) -> anyhow::Result<String> {
+    let system = mpyc::version(SYSTEM_PYTHON).await;
+    let version = match (needed, &system) {
+        (None, Ok(_)) => return Ok(SYSTEM_PYTHON.to_owned()),
+        (Some(needed), Ok(found)) if found == needed => return Ok(SYSTEM_PYTHON.to_owned()),
+        (Some(needed), _) => needed,
+        (None, Err(_)) => PINNED_MPYC,
+    };
+    let why = match system {
+        Ok(found) => format!("`{SYSTEM_PYTHON}` has MPyC {found}, the session runs {version}"),
+        Err(_) => format!("`{SYSTEM_PYTHON}` has no MPyC"),
+    };
+    let managed = provision::python_for(home, version);
+    if !managed.exists() {
+        eprintln!("[mpc-id] {why}: using a Python environment of mpc-id's own instead");
+    }
+    let python = provision::ensure(home, SYSTEM_PYTHON, version, |line| eprintln!("[mpc-id] {line}")).await?;
+    Ok(python.display().to_string())
+}
