@@ -423,6 +423,23 @@ fn prepare_run_dir(
     Ok(Some((dir, launcher)))
 }
 
+/// Reports every pair whose path turned direct or relayed since `direct` was last updated.
+fn report_path_changes(
+    mesh: &Mesh,
+    direct: &mut HashMap<usize, Option<bool>>,
+    started: Instant,
+    progress: &mut impl FnMut(Progress),
+) {
+    for (index, known) in direct.iter_mut() {
+        if let Some(path) = mesh.path(*index)
+            && *known != Some(path.direct)
+        {
+            *known = Some(path.direct);
+            progress(Progress::PathChanged { index: *index, path, elapsed: started.elapsed() });
+        }
+    }
+}
+
 /// The watchdog: the program's end, or a peer's.
 async fn watch(
     child: &mut tokio::process::Child,
@@ -439,17 +456,10 @@ async fn watch(
     let mut look = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = look.tick() => {
-                for (index, known) in direct.iter_mut() {
-                    if let Some(path) = mesh.path(*index)
-                        && *known != Some(path.direct)
-                    {
-                        *known = Some(path.direct);
-                        progress(Progress::PathChanged { index: *index, path, elapsed: started.elapsed() });
-                    }
-                }
-            }
+            _ = look.tick() => report_path_changes(mesh, &mut direct, started, progress),
             status = child.wait() => {
+                // A change in the program's last second is still news.
+                report_path_changes(mesh, &mut direct, started, progress);
                 let code = exit_code(status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?);
                 mesh.announce_exit(code);
                 // The others may still need bytes in flight from us: stay until they end too.

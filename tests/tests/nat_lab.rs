@@ -150,7 +150,8 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
 }
 
 /// The session flow of `tests/sessions.rs` with each party behind its own NAT, one of them
-/// symmetric (so its links stay relayed): the MPyC program completes with plain MPyC's results.
+/// symmetric (so its links stay relayed): the MPyC program completes with plain MPyC's results,
+/// and `run --json` reports the endpoint-independent pair's path as it turns direct.
 #[test]
 fn a_session_runs_between_parties_behind_nats() {
     use mpc_id_e2e::session;
@@ -173,12 +174,33 @@ fn a_session_runs_between_parties_behind_nats() {
         let output = session::join(as_party(i), &url, program);
         assert!(output.status.success(), "{name} joins: {}", String::from_utf8_lossy(&output.stderr));
     }
-    let runs = (0..3).map(|i| session::spawn_run(as_party(i), "lab", program, &[])).collect();
+    let runs = (0..3).map(|i| session::spawn_run(as_party(i), "lab", program, &["--json"])).collect();
     let ended = session::wait_all(runs, Duration::from_secs(240));
     let expected = session::plain_results(program, 3);
+    let mut events = Vec::new();
     for (name, run) in names.iter().zip(&ended) {
         assert_eq!(run.code, Some(0), "{name} behind its NAT: {}", run.stderr);
         assert_eq!(session::results(&run.stdout), expected, "{name}'s results");
-        eprintln!("{name}: {}", run.stderr.lines().filter(|l| l.contains("connected")).collect::<Vec<_>>().join(" | "));
+        let own: Vec<Value> = run.stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect();
+        eprintln!("{name}: {}", own.iter().map(Value::to_string).collect::<Vec<_>>().join(" | "));
+        events.push(own);
+    }
+    // Alice and Bob (both endpoint-independent) start relayed and are told when they turn
+    // direct; every pair with Carol (symmetric) stays relayed, and nobody reports it otherwise.
+    let path_of = |events: &[Value], party: u64| -> Vec<(String, bool)> {
+        events
+            .iter()
+            .filter(|e| e["party"] == party && (e["event"] == "connected" || e["event"] == "path"))
+            .map(|e| (e["event"].as_str().unwrap_or_default().to_owned(), e["path"]["direct"] == true))
+            .collect()
+    };
+    for (me, peer) in [(0, 1), (1, 0)] {
+        let seen = path_of(&events[me], peer);
+        assert_eq!(seen.first(), Some(&("connected".to_owned(), false)), "{}: relayed first: {seen:?}", names[me]);
+        assert!(seen.contains(&("path".to_owned(), true)), "{} is told the path turned direct: {seen:?}", names[me]);
+    }
+    for (me, peer) in [(0, 2), (1, 2), (2, 0), (2, 1)] {
+        let seen = path_of(&events[me], peer);
+        assert!(!seen.is_empty() && seen.iter().all(|(_, direct)| !direct), "{}: {seen:?}", names[me]);
     }
 }
