@@ -188,7 +188,7 @@ async fn run_one(party: &Party, resolver: &Resolver, session: &str, command: &[S
     let name = party.me.record.name.clone();
     let first = plan.me == 0;
     let options = RunOptions { show_output: first, launcher: crate::bound_child::launcher(), ..RunOptions::default() };
-    let code = run::execute(&party.me, &party.store, &plan, &options, |progress| match progress {
+    let code = run::execute(&party.me, &party.store, resolver, &plan, &options, |progress| match progress {
         Progress::Connected { index, path, .. } => {
             let how = path.map_or("connecting", |p| if p.direct { "direct" } else { "relayed" });
             println!("   {name:<6} connected to party {index} ({how})");

@@ -298,8 +298,15 @@ fn decide(keystore: &Keystore, name: &str, session: &str, did: &str, refuse: Opt
 
 fn leave(keystore: &Keystore, args: &SessionRefArgs) -> anyhow::Result<()> {
     let cx = open(keystore, &args.identity.name)?;
-    let mut record = cx.store.find(&args.session)?;
-    runtime()?.block_on(lobby::leave(&cx.me, &cx.store, &mut record))?;
+    let record = runtime()?.block_on(async {
+        // Read the lobby first: once the manifest is in, every party is told, not just the host.
+        if let Err(e) = lobby::sync(&cx.me, &cx.store, &cx.resolver).await {
+            tracing::warn!(error = %e, "could not read the lobby; telling whom this party knows of");
+        }
+        let mut record = cx.store.find(&args.session)?;
+        lobby::leave(&cx.me, &cx.store, &cx.resolver, &mut record).await?;
+        anyhow::Ok(record)
+    })?;
     println!("left session `{}` ({})", record.offer.name, record.id);
     Ok(())
 }
@@ -360,6 +367,9 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         mpyc::VersionCheck::start(run::interpreter_of(&command))
     };
     let cx = open(keystore, &args.identity.name)?;
+    if args.json {
+        eprintln!("{}", json!({ "event": "unlocked", "did": cx.me.record.did }));
+    }
     let mut record = cx.store.find(&args.session)?;
     if let Some(python) = args.python.as_ref().or(chosen_python.as_ref())
         && record.python.as_ref() != Some(python)
@@ -425,7 +435,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
             return Ok(0);
         }
         let json = args.json;
-        let outcome = run::execute(&cx.me, &cx.store, &plan, &options, |progress| {
+        let outcome = run::execute(&cx.me, &cx.store, &cx.resolver, &plan, &options, |progress| {
             if json { report_json(&progress, &plan) } else { report(&progress, &plan) }
         })
         .await;

@@ -279,6 +279,16 @@ async fn handle(
         _ => return Err(Error::rejected(&session, format!("{} wrote about a session we do not know", incoming.from))),
     };
     match (record.role, incoming.message) {
+        // A party of the manifest leaves: the session cannot run, and whoever runs it is told why.
+        (_, LobbyMessage::Leave { .. }) if record.state == SessionState::Ready => {
+            let manifest = manifest_of(me, resolver, &record).await?;
+            if let Some(party) = manifest.entry_of(&incoming.from).filter(|p| p.did != record.me) {
+                let label = party.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
+                let did = mpc_identity::did::abbreviate(&party.did);
+                record.state = SessionState::Closed { reason: format!("party {} ({label}{did}) left it", party.index) };
+                store.save(&record)?;
+            }
+        }
         (Role::Host, LobbyMessage::JoinRequest { certificates, label, .. }) => {
             let reply = admit_request(&mut record, &incoming.from, certificates, label);
             store.save(&record)?;
@@ -424,7 +434,23 @@ pub async fn decide(
 }
 
 /// A party leaves (guest), or the host cancels the session and tells everyone it admitted.
-pub async fn leave(me: &UnlockedIdentity, store: &SessionStore, record: &mut SessionRecord) -> Result<()> {
+pub async fn leave(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    resolver: &Resolver,
+    record: &mut SessionRecord,
+) -> Result<()> {
+    if record.state == SessionState::Ready {
+        // Everyone runs from the manifest now: each party is told, so nobody waits for this one.
+        let manifest = manifest_of(me, resolver, record).await?;
+        for party in manifest.parties.iter().filter(|p| p.did != me.record.did) {
+            if let Err(e) = messages::send(me, &party.did, &LobbyMessage::Leave { session: record.id.clone() }).await {
+                tracing::warn!(to = %party.did, error = %e, "could not tell a party that you left");
+            }
+        }
+        record.state = SessionState::Closed { reason: "left".into() };
+        return store.save(record);
+    }
     match record.role {
         Role::Guest => messages::send(me, &record.host, &LobbyMessage::Leave { session: record.id.clone() }).await?,
         Role::Host => {

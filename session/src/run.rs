@@ -22,7 +22,7 @@ use mpc_identity::resolver::Resolver;
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, check_program, hex};
 use crate::mpyc::{self, PortLayout};
-use crate::store::SessionStore;
+use crate::store::{SessionRecord, SessionState, SessionStore};
 
 /// How a run behaves.
 #[derive(Clone, Debug)]
@@ -254,6 +254,7 @@ pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<(PortLayout, Vec
 pub async fn execute(
     me: &UnlockedIdentity,
     store: &SessionStore,
+    resolver: &Resolver,
     plan: &RunPlan,
     options: &RunOptions,
     mut progress: impl FnMut(Progress),
@@ -274,7 +275,7 @@ pub async fn execute(
     }
     // Every way out closes the mesh (an endpoint dropped unclosed is aborted, and iroh reports
     // that as an error the user can do nothing about), and peers see the connections close.
-    let running = connect_and_run(me, store, plan, options, &layout, &mut mesh, started, &mut progress);
+    let running = connect_and_run(me, store, resolver, plan, options, &layout, &mut mesh, started, &mut progress);
     let outcome = tokio::select! {
         outcome = running => outcome,
         // Ctrl-C: the program is killed with the dropped future (kill_on_drop); the others are
@@ -297,6 +298,7 @@ pub async fn execute(
 async fn connect_and_run(
     me: &UnlockedIdentity,
     store: &SessionStore,
+    resolver: &Resolver,
     plan: &RunPlan,
     options: &RunOptions,
     layout: &PortLayout,
@@ -331,7 +333,16 @@ async fn connect_and_run(
                 }
                 None => return Err(Error::Command("the connection mesh stopped".into())),
             },
-            _ = tick.tick() => progress(Progress::Waiting { missing: missing(&connected) }),
+            _ = tick.tick() => {
+                progress(Progress::Waiting { missing: missing(&connected) });
+                // A party that left the session will not come: its leave message says so.
+                if let Err(e) = crate::lobby::sync(me, store, resolver).await {
+                    tracing::debug!(error = %e, "could not read the lobby while waiting");
+                }
+                if let Ok(SessionRecord { state: SessionState::Closed { reason }, .. }) = store.find(&plan.session) {
+                    return Err(Error::rejected(&plan.session, format!("it is closed ({reason})")));
+                }
+            }
             () = tokio::time::sleep_until(deadline) => {
                 let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.who(*i))).collect();
                 return Err(Error::StartupTimeout { seconds: options.startup_timeout.as_secs(), missing: missing.join(", ") });

@@ -288,6 +288,32 @@ fn a_party_that_cannot_run_tells_the_others() {
     }
 }
 
+/// A party that leaves the session tells every other party: those already waiting for it stop
+/// within seconds naming it, instead of waiting out their start-up timeout, and a run started
+/// later refuses at once.
+#[test]
+fn a_party_that_leaves_the_session_tells_the_others() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "leaving", "secure_ranking.py", &[]);
+    let runs = parties[..2].iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[])).collect();
+    // Alice and Bob wait for Carol, who leaves instead.
+    std::thread::sleep(Duration::from_secs(3));
+    let left_at = Instant::now();
+    let left = parties[2].mpc_id().args(["session", "leave", &name]).output().expect("leave");
+    assert!(left.status.success(), "{}", String::from_utf8_lossy(&left.stderr));
+    let carol = format!("party 2 (carol, {})", mpc_identity::did::abbreviate(&parties[2].did));
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(60))) {
+        assert_ne!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        assert!(run.stderr.contains(&format!("{carol} left it")), "{} names who left: {}", party.name, run.stderr);
+        let took = run.at.duration_since(left_at);
+        assert!(took < Duration::from_secs(15), "{} stopped after {took:?}, not at its start-up timeout", party.name);
+    }
+    let again =
+        wait_all(vec![spawn_run(parties[1].mpc_id(), &name, "secure_ranking.py", &[])], Duration::from_secs(30));
+    assert!(again[0].stderr.contains(&format!("{carol} left it")), "{}", again[0].stderr);
+}
+
 /// A user who stops their run with Ctrl-C: the others are told, and stop at once naming the party
 /// and the reason.
 #[test]
