@@ -123,6 +123,8 @@ struct Shared {
 
 /// The longest [`Mesh::close`] waits for peers to acknowledge this party's last line.
 const FLUSH_FOR: Duration = Duration::from_secs(3);
+/// How long [`Mesh::close`] gives the endpoint to send its connections' close before returning.
+const CLOSE_FOR: Duration = Duration::from_millis(50);
 
 impl Mesh {
     /// Starts connecting to `peers` as party `me`. Tunnel streams from lower-indexed peers are
@@ -255,7 +257,7 @@ impl Mesh {
     }
 
     /// Closes every connection and the endpoint, once every peer acknowledged this party's end (if
-    /// one was announced; at most a few seconds).
+    /// one was announced; at most a few seconds). The endpoint finishes closing in the background.
     pub async fn close(mut self) {
         if self.exit.borrow().is_some() {
             // Every writer ends once its last line is acknowledged, or its connection is gone.
@@ -265,7 +267,17 @@ impl Mesh {
         for task in &self.tasks {
             task.abort();
         }
-        self.endpoint.close().await;
+        // Closing the endpoint sends every connection's close at once, then waits out QUIC's
+        // closing period (three probe timeouts, about 0.25 s here) before it returns. Nothing
+        // is left to deliver by then (the peers acknowledged this party's end), so that wait
+        // goes on in the background; if the process ends first, the endpoint is let go of
+        // without a drop that would call it unclosed.
+        let endpoint = std::mem::ManuallyDrop::new(self.endpoint.clone());
+        let closing = tokio::spawn(async move {
+            endpoint.close().await;
+            drop(std::mem::ManuallyDrop::into_inner(endpoint));
+        });
+        let _ = tokio::time::timeout(CLOSE_FOR, closing).await;
     }
 }
 
@@ -553,15 +565,14 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
             if !finished {
                 let _ = events.send(MeshEvent::Lost { index, reason });
             }
-            return;
+            return finished;
         }
     };
-    // The reader decides when the link is over, and the writer goes with it, unless it is telling
-    // the peer this party's end (which the peer may still need, and which is bounded).
-    let exit = shared.exit.clone();
+    // A peer that is lost takes the writer along. A peer that finished still listens (it waits
+    // for this party's end, to know its own bytes arrived), so the writer goes on: beats, then
+    // this party's end, until that is acknowledged or the peer closes the connection.
     let writer = tokio::spawn(writer);
-    reader.await;
-    if exit.borrow().is_none() {
+    if !reader.await {
         writer.abort();
     }
 }

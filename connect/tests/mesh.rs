@@ -248,3 +248,26 @@ async fn a_partys_last_word_arrives_though_it_closes_at_once() {
     let quiet = tokio::time::timeout(Duration::from_secs(2), meshes[0].next_event()).await;
     assert!(quiet.is_err(), "the mesh waits while it lives: {quiet:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_that_finished_still_hears_the_others_finish() {
+    let endpoints = endpoints().await;
+    let mut meshes = meshes(&endpoints).await;
+    for mesh in &mut meshes {
+        all_connected(mesh).await;
+    }
+    // Party 1's program ends first; it waits to hear the others end (so that it knows its own
+    // last bytes arrived) and must not take their ending of its link for them vanishing.
+    meshes[1].announce_exit(0);
+    for i in [0, 2] {
+        assert_eq!(next(&mut meshes[i]).await, MeshEvent::Finished { index: 1, code: 0 });
+    }
+    let early = tokio::time::timeout(Duration::from_secs(2), meshes[1].next_event()).await;
+    assert!(early.is_err(), "nothing happened to the others yet: {early:?}");
+    for i in [0, 2] {
+        meshes[i].announce_exit(0);
+    }
+    let mut heard = vec![next(&mut meshes[1]).await, next(&mut meshes[1]).await];
+    heard.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(heard, [MeshEvent::Finished { index: 0, code: 0 }, MeshEvent::Finished { index: 2, code: 0 }]);
+}
