@@ -38,19 +38,43 @@ pub fn method_of(did: &str) -> Result<&str> {
 }
 
 /// A DID as people read it: whole up to 60 characters, else its first 40 and last 12 (a
-/// did:peer:2 is about 450). For output only: never compare or store the short form.
+/// did:peer:2 is about 450). A did:peer:2's last 12 are those of its keys, not of its service:
+/// parties at one mediator share that, and their DIDs would all end alike. For output only:
+/// never compare or store the short form.
 pub fn abbreviate(did: &str) -> String {
     if did.chars().count() <= 60 {
         return did.to_owned();
     }
+    let keys = match did.strip_prefix("did:peer:2.") {
+        Some(_) => did.find(".S").map_or(did, |service| &did[..service]),
+        None => did,
+    };
     let head: String = did.chars().take(40).collect();
-    let tail: String = did.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = keys.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
     format!("{head}...{tail}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviated_party_dids_at_one_mediator_still_differ() {
+        let service = ".SeyJ0IjoiZG0iLCJzIjp7InVyaSI6Imh0dHA6Ly8xMjcuMC4wLjE6NzgwMC9kaWRjb21tIn19";
+        let alice = format!(
+            "did:peer:2.Ez6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc.Vz6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V{service}"
+        );
+        let bob = format!(
+            "did:peer:2.Ez6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc.Vz6MkrCD1csqtgdj8sjrsu8jxcbeyP6m7LiK87NzhfWqio5yr{service}"
+        );
+        let (a, b) = (abbreviate(&alice), abbreviate(&bob));
+        assert_ne!(a, b, "{a}");
+        assert!(a.starts_with("did:peer:2.Ez6LS") && a.ends_with("...d935YF4s8M7V"), "{a}");
+        assert_eq!(
+            abbreviate("did:key:z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od9"),
+            "did:key:z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od9"
+        );
+    }
 
     #[test]
     fn unknown_methods_and_bad_syntax_are_named() {
