@@ -210,7 +210,8 @@ fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expi
 
 fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
     let cx = open(keystore, &args.identity.name)?;
-    runtime()?.block_on(lobby::sync(&cx.me, &cx.store, &cx.resolver))?;
+    let runtime = runtime()?;
+    runtime.block_on(lobby::sync(&cx.me, &cx.store, &cx.resolver))?;
     let records: Vec<SessionRecord> = match &args.session {
         Some(query) => vec![cx.store.find(query)?],
         None => cx.store.list()?.into_iter().filter(|r| r.me == cx.me.record.did).collect(),
@@ -222,12 +223,17 @@ fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
         println!("no sessions (create one with `mpc-id session create`, or join one)");
     }
     for record in &records {
-        show(record);
+        // A guest learns the parties from the signed manifest (verified again here).
+        let manifest = match (&record.role, &record.manifest) {
+            (Role::Guest, Some(_)) => runtime.block_on(lobby::manifest_of(&cx.me, &cx.resolver, record)).ok(),
+            _ => None,
+        };
+        show(record, manifest.as_ref());
     }
     Ok(())
 }
 
-fn show(record: &SessionRecord) {
+fn show(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifest>) {
     let role = if record.role == Role::Host { "host" } else { "guest" };
     println!("Session `{}` ({}), you are the {role}", record.offer.name, record.id);
     let state = match &record.state {
@@ -257,6 +263,11 @@ fn show(record: &SessionRecord) {
         };
         let label = member.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
         println!("  party    {label}{}  {status}", abbreviate_did(&member.did));
+    }
+    for party in manifest.map(|m| m.parties.as_slice()).unwrap_or_default() {
+        let label = party.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
+        let you = if party.did == record.me { "  (you)" } else { "" };
+        println!("  party {}  {label}{}{you}", party.index, abbreviate_did(&party.did));
     }
 }
 

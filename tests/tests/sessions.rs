@@ -217,6 +217,13 @@ fn joiners_see_what_they_agree_to_and_confirm_it() {
     let status = String::from_utf8_lossy(&status.stdout);
     let bob = mpc_identity::did::abbreviate(&parties[1].did);
     assert!(status.contains(&format!("Bob's laptop, {bob}")), "the host sees Bob's label: {status}");
+    // Once the manifest is signed, every party sees the others by label, from the manifest.
+    let joined = session::join(parties[2].mpc_id(), &url, "secure_ranking.py");
+    assert!(joined.status.success(), "{}", String::from_utf8_lossy(&joined.stderr));
+    assert!(parties[0].mpc_id().args(["session", "status", "shown"]).output().expect("status").status.success());
+    let status = parties[2].mpc_id().args(["session", "status", "shown"]).output().expect("status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains(&format!("party 1  Bob's laptop, {bob}")), "carol sees Bob's label: {status}");
     assert!(status.contains(&format!("alice, {}", mpc_identity::did::abbreviate(&parties[0].did))), "{status}");
     // A label is one short line.
     let refused = parties[2]
