@@ -22,6 +22,28 @@ use mpc_identity::keystore::Keystore;
 
 use cli::{Cli, Command};
 
+/// The exit status of a process ended by SIGPIPE (128 + 13), as shells report it.
+const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// Output into a closed pipe (`mpc-id resolve DID | head`) ends `mpc-id` quietly, as SIGPIPE
+/// ends a C tool: Rust ignores SIGPIPE, so a print into a closed pipe panics instead, and a user
+/// would see a panic message and exit 101 for a pipeline that did what it was asked.
+fn end_quietly_on_a_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE_STATUS);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
     // Not a command for people: how `mpc-id run` starts the program (see `bound_child`).
     let args: Vec<String> = std::env::args().collect();
@@ -29,6 +51,7 @@ fn main() -> ExitCode {
         let command = args.iter().skip(2).skip_while(|a| *a != "--").skip(1).cloned().collect::<Vec<_>>();
         return bound_child::exec(&command);
     }
+    end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     match &cli.command {
         // A service logs at info, in the format asked for.

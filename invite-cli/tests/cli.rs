@@ -472,3 +472,24 @@ fn the_demo_provisions_mpyc_when_the_python_on_path_has_none() {
     let second = demo();
     assert!(!second.contains("making a Python environment"), "made once: {second}");
 }
+
+/// `mpc-id ... | head`: output into a closed pipe ends mpc-id quietly, as SIGPIPE ends a C tool
+/// (status 141), not with a panic message and status 101.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let did = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mpc-id"))
+        .env("MPC_ID_HOME", home.path())
+        .args(["resolve", did, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpc-id");
+    // The reader goes away before mpc-id writes a byte.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+}
