@@ -75,7 +75,8 @@ impl Error {
             Error::Quota(_) => "e.p.req.quota-exceeded",
             Error::Replay(_) => "e.p.msg.replay",
             Error::Conflict(_) => "e.p.req.conflict",
-            Error::NeedsWebSocket(_) => "e.p.req.websocket-required",
+            // Message Pickup 3.0: live mode asked for over a transport that cannot do it.
+            Error::NeedsWebSocket(_) => "e.m.live-mode-not-supported",
             Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => "e.p.me.internal",
         }
     }

@@ -437,7 +437,14 @@ async fn on_frame(
     }
     match outcome {
         Ok(Outcome::Accepted) => None,
-        Ok(Outcome::Reply(reply)) => seal_text(mediator, &reply, &incoming),
+        Ok(Outcome::Reply(mut reply)) => {
+            // Message Pickup's `status` says whether live delivery is on for this connection,
+            // which only the socket knows.
+            if reply["type"] == crate::protocol::STATUS {
+                reply["body"]["live_delivery"] = serde_json::json!(live.is_some());
+            }
+            seal_text(mediator, &reply, &incoming)
+        }
         Ok(Outcome::LiveDelivery(on, status)) => {
             owner.clone_from(&incoming.sender);
             *live = match (on, owner.as_deref()) {

@@ -56,8 +56,14 @@ async fn messages_are_pushed_live_and_deleted_only_when_acknowledged(backend: Ba
     assert_eq!(bob.open_attachment(attachment).0, live);
     ids.push(attachment["id"].clone());
 
-    // Pushed is not acknowledged: both still queued until messages-received.
-    assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 2);
+    // Pushed is not acknowledged: both still queued until messages-received. A status on the
+    // live socket says it is live; one over HTTP says it is not.
+    send(&mut socket, &bob, &format!("{PICKUP}status-request"), json!({})).await;
+    let status = next(&mut socket, &bob).await;
+    assert_eq!(status["type"], format!("{PICKUP}status"));
+    assert_eq!((&status["body"]["message_count"], &status["body"]["live_delivery"]), (&json!(2), &json!(true)));
+    let over_http = bob.ask(&format!("{PICKUP}status-request"), json!({})).await;
+    assert_eq!((&over_http.body()["message_count"], &over_http.body()["live_delivery"]), (&json!(2), &json!(false)));
     send(&mut socket, &bob, &format!("{PICKUP}messages-received"), json!({"message_id_list": ids})).await;
     let status = next(&mut socket, &bob).await;
     assert_eq!(status["type"], format!("{PICKUP}status"));

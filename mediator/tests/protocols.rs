@@ -220,7 +220,7 @@ async fn bad_input_gets_the_right_refusal_and_the_service_goes_on(backend: Backe
     let replayed = alice.send(&ping).await;
     assert_eq!((replayed.status, replayed.problem_code()), (409, "e.p.msg.replay"));
     let live = alice.ask(&format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
-    assert_eq!((live.status, live.problem_code()), (426, "e.p.req.websocket-required"));
+    assert_eq!((live.status, live.problem_code()), (426, "e.m.live-mode-not-supported"));
     let unsupported = alice.ask("https://didcomm.org/basicmessage/2.0/message", json!({"content": "hi"})).await;
     assert_eq!((unsupported.status, unsupported.problem_code()), (400, "e.p.msg.unsupported"));
 
