@@ -220,18 +220,31 @@ pub fn results(stdout: &str) -> Vec<String> {
     stdout.lines().filter(|line| !line.starts_with("20") && !line.trim().is_empty()).map(str::to_owned).collect()
 }
 
-/// The same program in plain MPyC, three parties in one process (`-M3`): the reference output.
+/// The same program in plain MPyC over loopback TCP, one process per party: the reference output
+/// (party 0's).
 ///
 /// # Panics
 /// When it fails.
 pub fn plain_results(program: &str, parties: usize) -> Vec<String> {
-    let output = Command::new(python())
-        .arg(self::program(program))
-        .arg(format!("-M{parties}"))
-        .output()
-        .expect("plain MPyC run");
-    assert!(output.status.success(), "plain run: {}", String::from_utf8_lossy(&output.stderr));
-    results(&String::from_utf8_lossy(&output.stdout))
+    // One process per party on ports held for them, not MPyC's `-M` alone: that uses the fixed
+    // ports 11365 and up, which anything else on the machine may hold (CI saw a test's mediator
+    // on 11367, and the plain run waited for its party 2 forever).
+    let held: Vec<_> = (0..parties).map(|_| mpc_session::mpyc::reserve_port().expect("a free port")).collect();
+    let runs: Vec<Child> = (0..parties)
+        .map(|i| {
+            let mut command = Command::new(python());
+            command.arg(self::program(program)).args(["-I", &i.to_string()]);
+            for port in &held {
+                command.args(["-P", &format!("127.0.0.1:{}", port.port())]);
+            }
+            command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("plain MPyC run")
+        })
+        .collect();
+    let ended = wait_all(runs, Duration::from_secs(180));
+    for run in &ended {
+        assert_eq!(run.code, Some(0), "plain run: {}", run.stderr);
+    }
+    results(&ended[0].stdout)
 }
 
 /// Waits until the program a run launches is running (a process in the run's group whose
