@@ -480,9 +480,13 @@ fn report(progress: &Progress, plan: &run::RunPlan) {
             };
             format!("{} connected ({path})  {}", party(index), abbreviate_did(did))
         }
-        Progress::Waiting { missing } => {
-            format!("still waiting for {}", missing.iter().map(party).collect::<Vec<_>>().join(", "))
-        }
+        // Why: a party is reachable only while its own `mpc-id run` is up (one that cannot run
+        // or left says so, and the run stops).
+        Progress::Waiting { missing } => format!(
+            "still waiting for {}: not reachable yet (each party joins the run with `mpc-id run {}`)",
+            missing.iter().map(party).collect::<Vec<_>>().join(", "),
+            &plan.session[..8.min(plan.session.len())]
+        ),
         Progress::AllConnected { elapsed } => format!("all parties connected in {:.2} s", elapsed.as_secs_f64()),
         Progress::Launching { command, private_args: 0 } => format!("launching: {}", shell_words(command)),
         Progress::Launching { command, private_args } => {

@@ -154,7 +154,13 @@ fn a_startup_timeout_names_the_missing_party_and_nothing_else() {
                 .expect("mpc-id run")
         })
         .collect();
-    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(60))) {
+    let ended = wait_all(runs, Duration::from_secs(60));
+    // While they waited, the first to notice said for whom and why (the other may hear it first).
+    assert!(
+        ended.iter().any(|run| run.stderr.contains("still waiting for party 2 (carol): not reachable yet")),
+        "{ended:?}"
+    );
+    for (party, run) in parties.iter().zip(ended) {
         assert_ne!(run.code, Some(0), "{} should fail", party.name);
         // The first to time out names party 2; the other may first see that one go.
         assert!(
@@ -310,7 +316,13 @@ fn a_party_that_leaves_the_session_tells_the_others() {
     let left = parties[2].mpc_id().args(["session", "leave", &name]).output().expect("leave");
     assert!(left.status.success(), "{}", String::from_utf8_lossy(&left.stderr));
     let carol = format!("party 2 (carol, {})", mpc_identity::did::abbreviate(&parties[2].did));
-    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(60))) {
+    let ended = wait_all(runs, Duration::from_secs(60));
+    // While they waited, the first to notice said for whom and why (the other may hear it first).
+    assert!(
+        ended.iter().any(|run| run.stderr.contains("still waiting for party 2 (carol): not reachable yet")),
+        "{ended:?}"
+    );
+    for (party, run) in parties.iter().zip(ended) {
         assert_ne!(run.code, Some(0), "{}: {}", party.name, run.stderr);
         assert!(run.stderr.contains(&format!("{carol} left it")), "{} names who left: {}", party.name, run.stderr);
         let took = run.at.duration_since(left_at);
@@ -484,7 +496,13 @@ fn a_killed_mpc_id_run_takes_its_program_along() {
     }
     assert!(!alive(), "carol's program {child} outlived her mpc-id run");
     // The others notice carol gone and stop theirs.
-    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(60))) {
+    let ended = wait_all(runs, Duration::from_secs(60));
+    // While they waited, the first to notice said for whom and why (the other may hear it first).
+    assert!(
+        ended.iter().any(|run| run.stderr.contains("still waiting for party 2 (carol): not reachable yet")),
+        "{ended:?}"
+    );
+    for (party, run) in parties.iter().zip(ended) {
         assert_ne!(run.code, Some(0), "{} should fail: {}", party.name, run.stderr);
         assert!(run.stderr.contains("party 2"), "{} names carol: {}", party.name, run.stderr);
     }
