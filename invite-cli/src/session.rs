@@ -8,7 +8,7 @@ use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use mpc_identity::peerbook::PeerBook;
 use mpc_identity::resolver::Resolver;
 use mpc_session::lobby::{self, CreateOptions};
-use mpc_session::manifest::program_sha256;
+use mpc_session::manifest::{program_sha256, who};
 use mpc_session::mpyc::{self, PortLayout};
 use mpc_session::run::{self, Progress, RunOptions};
 use mpc_session::store::{MemberStatus, Role, SessionRecord, SessionState, SessionStore};
@@ -261,13 +261,11 @@ fn show(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifes
             MemberStatus::Refused { reason } => format!("refused: {reason}"),
             MemberStatus::Left => "left".to_owned(),
         };
-        let label = member.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
-        println!("  party    {label}{}  {status}", abbreviate_did(&member.did));
+        println!("  party    {}  {status}", who(member.label.as_deref(), &member.did));
     }
     for party in manifest.map(|m| m.parties.as_slice()).unwrap_or_default() {
-        let label = party.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
         let you = if party.did == record.me { "  (you)" } else { "" };
-        println!("  party {}  {label}{}{you}", party.index, abbreviate_did(&party.did));
+        println!("  party {}  {}{you}", party.index, who(party.label.as_deref(), &party.did));
     }
 }
 

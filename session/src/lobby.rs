@@ -283,9 +283,8 @@ async fn handle(
         (_, LobbyMessage::Leave { .. }) if record.state == SessionState::Ready => {
             let manifest = manifest_of(me, resolver, &record).await?;
             if let Some(party) = manifest.entry_of(&incoming.from).filter(|p| p.did != record.me) {
-                let label = party.label.as_deref().map(|l| format!("{l}, ")).unwrap_or_default();
-                let did = mpc_identity::did::abbreviate(&party.did);
-                record.state = SessionState::Closed { reason: format!("party {} ({label}{did}) left it", party.index) };
+                let who = crate::manifest::who(party.label.as_deref(), &party.did);
+                record.state = SessionState::Closed { reason: format!("party {} ({who}) left it", party.index) };
                 store.save(&record)?;
             }
         }

@@ -147,6 +147,16 @@ pub fn check_label(label: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// A party as people read it: the label it gave itself, if any, and its abbreviated DID
+/// (`carol, did:peer:2.Ez6LS...`).
+pub fn who(label: Option<&str>, did: &str) -> String {
+    let did = mpc_identity::did::abbreviate(did);
+    match label {
+        Some(label) => format!("{label}, {did}"),
+        None => did,
+    }
+}
+
 /// A signed manifest as it travels and is stored. Not trusted until verified.
 #[derive(Clone, Debug)]
 pub struct SignedManifest(pub(crate) SignedMessage);

@@ -121,11 +121,7 @@ impl RunPlan {
 
     /// Party `index` as errors name it: its label and abbreviated DID (people read them).
     fn who(&self, index: usize) -> String {
-        let did = mpc_identity::did::abbreviate(&self.did_of(index));
-        match self.label_of(index) {
-            Some(label) => format!("{label}, {did}"),
-            None => did,
-        }
+        crate::manifest::who(self.label_of(index), &self.did_of(index))
     }
 }
 
