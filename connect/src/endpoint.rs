@@ -89,29 +89,6 @@ pub struct RelayDiscovery {
     pub certificate: Option<Vec<u8>>,
 }
 
-/// Asks a mediator (by its base URL) for its relay's address discovery; `None` if it has none.
-pub async fn relay_discovery(mediator: &str) -> Result<Option<RelayDiscovery>> {
-    use base64::Engine;
-    let url = format!("{}/relay-info", mediator.trim_end_matches('/'));
-    let failed = |reason: String| Error::Bind(format!("{url}: {reason}"));
-    // The one HTTP policy of every request a party makes: a deadline and a size cap.
-    let http = mpc_identity::http::client(mpc_identity::http::Redirects::Follow).map_err(|e| failed(e.to_string()))?;
-    let response = http.get(&url).send().await.map_err(|e| failed(mpc_identity::http::explain(&e)))?;
-    if !response.status().is_success() {
-        return Err(failed(format!("HTTP {}", response.status())));
-    }
-    let text = mpc_identity::http::text_capped(response, &url, 64 * 1024).await.map_err(|e| failed(e.to_string()))?;
-    let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
-    let Some(port) = info["quicPort"].as_u64().and_then(|p| u16::try_from(p).ok()) else { return Ok(None) };
-    let certificate = match info["certificate"].as_str() {
-        Some(text) => Some(
-            base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| failed(format!("certificate: {e}")))?,
-        ),
-        None => None,
-    };
-    Ok(Some(RelayDiscovery { quic_port: port, certificate }))
-}
-
 /// iroh's QUIC defaults, but for the RTT assumed before the first sample: 100 ms instead of
 /// QUIC's 333 ms. Parties of a session start at the same moment, and a first handshake packet sent
 /// before the peer has reached the relay is dropped there; with the default, it is sent again only

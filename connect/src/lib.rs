@@ -23,7 +23,6 @@ pub mod tunnel;
 
 pub use endpoint::{
     Allowlist, Handshake, PathReport, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, RelayReport, endpoint_id_of,
-    relay_discovery,
 };
 pub use error::{Error, Result};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};

@@ -8,7 +8,7 @@ use mpc_identity::did::{DidDocument, MediatorEndpoint, Relationship};
 
 use ed25519_dalek::SigningKey;
 
-use crate::endpoint::{Allowlist, PeerEndpoint, PeerEndpointConfig, endpoint_id_of, relay_discovery};
+use crate::endpoint::{Allowlist, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, endpoint_id_of};
 use crate::error::{Error, Result};
 
 /// The endpoint id of the party `document` describes.
@@ -34,10 +34,12 @@ pub fn relay_of(mediator: &MediatorEndpoint) -> Option<RelayUrl> {
 }
 
 /// Binds a party's endpoint: its identity key, the relay of its own mediator (with the relay's
-/// address discovery, so that an endpoint behind NAT learns its public address), and `allow`.
+/// address `discovery`, which the caller asked the mediator for, so that an endpoint behind NAT
+/// learns its public address), and `allow`.
 pub async fn bind_party(
     key: &SigningKey,
     mediator: Option<&MediatorEndpoint>,
+    discovery: Option<RelayDiscovery>,
     allow: Allowlist,
     relay_only: bool,
 ) -> Result<PeerEndpoint> {
@@ -45,13 +47,6 @@ pub async fn bind_party(
     if relay.is_none() {
         tracing::warn!("this identity names no mediator: direct connections only, no relay");
     }
-    let discovery = match &relay {
-        Some(url) => relay_discovery(url.as_str()).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot ask the mediator for address discovery; hole punching may not work");
-            None
-        }),
-        None => None,
-    };
     PeerEndpoint::bind(key, PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only }).await
 }
 

@@ -61,10 +61,6 @@ pub enum Error {
     #[error("could not resolve `{did}`: {reason}")]
     ResolutionFailed { did: String, reason: String },
 
-    /// A ledger host refused a new log or an update.
-    #[error("the ledger at {url} refused the log: {reason}")]
-    PublishRefused { url: String, reason: String },
-
     // --- Keystore ----------------------------------------------------------------------------
     /// The passphrase does not open the sealed keys (or the file was altered).
     #[error("wrong passphrase for identity `{name}` (or its key file was altered): the keys could not be decrypted")]
@@ -122,14 +118,6 @@ pub enum Error {
     #[error("the message is not addressed to us (addressed to: {addressed})")]
     NotForUs { addressed: String },
 
-    /// A mediator could not be reached or answered with something that is not DIDComm.
-    #[error("mediator at {url}: {reason}")]
-    Transport { url: String, reason: String },
-
-    /// The mediator refused a request with a Problem Report.
-    #[error("the mediator refused: {comment} ({code})")]
-    Problem { code: String, comment: String },
-
     /// A URL that carries no invitation, or whose payload is cut off.
     #[error("invalid invitation URL: {0}")]
     InvalidInvitationUrl(String),
@@ -169,14 +157,6 @@ pub enum Error {
     /// The payload does not match its JSON Schema.
     #[error("{schema} does not match its schema: {details}")]
     SchemaViolation { schema: &'static str, details: String },
-
-    /// The invitation is too large to render as a QR code at all.
-    #[error("QR encoding failed: {0}")]
-    Qr(String),
-
-    /// A PNG could not be written.
-    #[error("PNG encoding failed: {0}")]
-    Png(String),
 }
 
 impl Error {

@@ -21,7 +21,7 @@ use crate::keystore::IdentityRecord;
 use crate::schema::Schema;
 
 /// The DIDComm message type of an Out-of-Band 2.0 invitation.
-pub const INVITATION_TYPE: &str = "https://didcomm.org/out-of-band/2.0/invitation";
+pub const INVITATION_TYPE: &str = crate::protocols::OOB_INVITATION;
 /// The goal code mpc-id uses when none is given.
 pub const DEFAULT_GOAL_CODE: &str = "mpc-id.connect";
 /// Inputs larger than this are refused before parsing.
@@ -245,7 +245,7 @@ fn decode_url(input: &str) -> Result<Vec<u8>> {
             "_oob" => oob = Some(value.into_owned()),
             "_oobid" => {
                 return Err(Error::InvalidInvitationUrl(
-                    "a short `_oobid` URL must be fetched first (client::fetch_invitation; `mpc-id inspect` does)"
+                    "a short `_oobid` URL must be fetched first (mpc-client's `fetch_invitation`; `mpc-id inspect` does)"
                         .into(),
                 ));
             }

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use crate::qr::InvitationQr;
 use anyhow::{Context, bail};
-use mpc_identity::client::MediatorClient;
+use mpc_client::mediator::MediatorClient;
+use mpc_client::resolver::Resolver;
 use mpc_identity::invitation::SignedInvitation;
 use mpc_identity::keystore::{DidMethod, Keystore, UnlockedIdentity};
-use mpc_identity::qr::InvitationQr;
-use mpc_identity::resolver::Resolver;
 use mpc_identity::unix_now;
 use mpc_session::lobby::{self, CreateOptions};
 use mpc_session::run::{self, Progress, RunOptions};
@@ -69,7 +69,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
         println!("   {name:<6} {}", crate::abbreviate_did(&me.record.did));
         parties.push(Party { me, store: SessionStore::open(&homes.join(name)) });
     }
-    let resolver = Resolver::new(None)?;
+    let resolver = Resolver::new(None);
 
     step(3, "alice creates a session for three parties running secure_ranking.py, behind a signed short link");
     let options = CreateOptions {

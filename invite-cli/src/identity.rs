@@ -1,7 +1,7 @@
 //! `mpc-id new`, `list` and `show`: creating identities and looking at them.
 
 use anyhow::Context;
-use mpc_identity::client::MediatorClient;
+use mpc_client::mediator::MediatorClient;
 use mpc_identity::did::{self, MediatorEndpoint};
 use mpc_identity::keystore::{DidMethod, IdentityRecord, Keystore};
 

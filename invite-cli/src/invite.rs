@@ -3,11 +3,11 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::qr::{self, InvitationQr, MAX_SCREEN_VERSION, TERMINAL_COLUMNS, TerminalTheme};
 use anyhow::Context;
-use mpc_identity::client;
+use mpc_client::mediator as client;
 use mpc_identity::invitation::{Invitation, SignedInvitation};
 use mpc_identity::keystore::Keystore;
-use mpc_identity::qr::{self, InvitationQr, MAX_SCREEN_VERSION, TERMINAL_COLUMNS, TerminalTheme};
 use mpc_identity::unix_now;
 
 use crate::cli::{InspectArgs, InviteArgs, QrArgs};
@@ -111,7 +111,7 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
         Some(_) => crate::messaging::block_on(client::fetch_invitation(text.trim()))??,
         None => SignedInvitation::parse(&text)?,
     };
-    let resolver = mpc_identity::resolver::Resolver::new(None)?;
+    let resolver = mpc_client::resolver::Resolver::new(None);
     let (invitation, _) =
         crate::messaging::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
     if args.output.json {
@@ -160,7 +160,7 @@ pub(crate) fn read_input(input: &str) -> anyhow::Result<String> {
     let bytes =
         std::fs::read(path).with_context(|| format!("`{input}` is not a URL, and reading it as a file failed"))?;
     if bytes.starts_with(b"\x89PNG") {
-        return Ok(qr::decode_image(path)?);
+        return qr::decode_image(path);
     }
     String::from_utf8(bytes).with_context(|| format!("{input} is neither text nor a PNG image"))
 }

@@ -1,12 +1,12 @@
 //! `mpc-id new --method webvh`, `publish` and `peers`: DIDs on a ledger, and the peer book.
 
 use anyhow::Context;
-use mpc_identity::client::{self, MediatorClient};
+use mpc_client::mediator::{self as client, MediatorClient};
+use mpc_client::resolver::{self, Resolver};
 use mpc_identity::did::webvh;
 use mpc_identity::invitation::SignedInvitation;
 use mpc_identity::keystore::{DidMethod, Keystore, LedgerUpdate};
 use mpc_identity::peerbook::PeerBook;
-use mpc_identity::resolver::{self, Resolver};
 use mpc_identity::unix_now;
 
 use crate::cli::{PeersAddArgs, PublishArgs};
@@ -24,7 +24,7 @@ pub fn new_webvh(
 ) -> anyhow::Result<()> {
     let base = url::Url::parse(url).with_context(|| format!("invalid mediator URL `{url}`"))?;
     let address = webvh::address_of(&base, &["parties", name])?;
-    let resolver = Resolver::new(None)?;
+    let resolver = Resolver::new(None);
     let witness = if witnessed { Some(block_on(resolver.ledger_witness(url))??) } else { None };
     let passphrase = passphrase::for_new(name)?;
     let endpoint = Some(mediator.routing_endpoint());
@@ -75,7 +75,7 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
         .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .and_then(|entry| entry["versionId"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    block_on(Resolver::new(None)?.publish(did, &log))?.with_context(|| {
+    block_on(Resolver::new(None).publish(did, &log))?.with_context(|| {
         format!("saved in the keystore but not published; run `mpc-id publish --name {name}` again")
     })?;
     if args.output.json {
@@ -99,7 +99,7 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
 
 pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> {
     let book = PeerBook::open(keystore.home());
-    let resolver = Resolver::new(Some(book.clone()))?;
+    let resolver = Resolver::new(Some(book.clone()));
     let (did, document) = if args.peer.starts_with("did:") {
         let resolution = block_on(resolver.resolve_for_use(&args.peer))??;
         (resolution.document.id.clone(), resolution.document)

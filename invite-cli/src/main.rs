@@ -10,6 +10,7 @@ mod ledger;
 mod messaging;
 mod passphrase;
 mod python;
+mod qr;
 mod resolve;
 mod session;
 mod tunnel;

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use mpc_identity::client::{self, MediatorClient};
+use mpc_client::mediator::{self as client, MediatorClient};
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use serde_json::{Value, json};
 
@@ -13,9 +13,7 @@ use std::path::PathBuf;
 use crate::cli::{EnrollArgs, InboxArgs, PingArgs, PurgeArgs, SendArgs, TokenCreateArgs};
 use crate::passphrase;
 
-const BASIC_MESSAGE: &str = "https://didcomm.org/basicmessage/2.0/message";
-const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
-const PING_RESPONSE: &str = "https://didcomm.org/trust-ping/2.0/ping-response";
+use mpc_identity::protocols::BASIC_MESSAGE;
 
 /// Runs async work from a synchronous command.
 pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
@@ -123,7 +121,9 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
                 for message in &received {
                     show(message, args.json)?;
                     // A watching inbox answers trust pings, so peers can check it is reachable.
-                    answer_ping(&me, &message.message).await;
+                    if let Err(e) = mpc_client::ping::answer_ping(&me, &message.message).await {
+                        tracing::warn!(error = %e, "could not answer a ping");
+                    }
                 }
                 if !args.keep {
                     let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
@@ -149,18 +149,6 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
 /// Session (lobby) messages stay queued for `mpc-id session` and `mpc-id run`, which act on them.
 fn not_for_sessions(received: Vec<client::Received>) -> Vec<client::Received> {
     received.into_iter().filter(|m| !mpc_session::messages::is_lobby_message(m)).collect()
-}
-
-/// Answers `message` if it is a trust ping that asks for a response.
-async fn answer_ping(me: &UnlockedIdentity, message: &Value) {
-    let wants_answer = message["type"] == PING && message["body"]["response_requested"] != json!(false);
-    let Some(from) = message["from"].as_str().filter(|_| wants_answer) else { return };
-    let mut response = client::new_message(PING_RESPONSE, &me.record.did, json!({}));
-    response["thid"] = message["id"].clone();
-    response["to"] = json!([from]);
-    if let Err(e) = client::send(me, from, &response).await {
-        tracing::warn!(error = %e, to = from, "could not answer a ping");
-    }
 }
 
 fn show(received: &client::Received, json: bool) -> anyhow::Result<()> {
@@ -192,23 +180,13 @@ pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
             mediator.ping(&me).await?;
             return report_ping("mediator ", &mediator.did, started.elapsed(), args.output.json);
         };
-        let ping = {
-            let mut ping = client::new_message(PING, &me.record.did, json!({ "response_requested": true }));
-            ping["to"] = json!([peer]);
-            ping
-        };
-        client::send(&me, peer, &ping).await?;
-        let deadline = started + args.timeout;
-        while Instant::now() < deadline {
-            for received in mediator.pickup(&me, 100).await? {
-                if received.message["type"] == PING_RESPONSE && received.message["thid"] == ping["id"] {
-                    mediator.acknowledge(&me, &[received.id]).await?;
-                    return report_ping("", peer, started.elapsed(), args.output.json);
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        match mpc_client::ping::ping_peer(&me, &mediator, peer, args.timeout).await? {
+            Some(round_trip) => report_ping("", peer, round_trip, args.output.json),
+            None => bail!(
+                "{peer} did not answer within {} s (it answers while it runs `mpc-id inbox --watch`)",
+                args.timeout.as_secs()
+            ),
         }
-        bail!("{peer} did not answer within {} s (is its inbox watching?)", args.timeout.as_secs())
     })?
 }
 

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
+use mpc_client::resolver::Resolver;
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use mpc_identity::peerbook::PeerBook;
-use mpc_identity::resolver::Resolver;
 use mpc_session::lobby::{self, CreateOptions};
 use mpc_session::manifest::{program_sha256, who};
 use mpc_session::mpyc::{self, PortLayout};
@@ -58,7 +58,7 @@ fn open(keystore: &Keystore, name: &str) -> anyhow::Result<Party> {
     let name = &crate::identity::chosen(keystore, name)?;
     let passphrase = passphrase::for_unlock(name)?;
     let me = keystore.unlock(name, &passphrase)?;
-    let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+    let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
     Ok(Party { me, store: SessionStore::open(keystore.home()), resolver })
 }
 

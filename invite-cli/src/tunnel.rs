@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use mpc_client::resolver::Resolver;
 use mpc_connect::tunnel::{Forwarder, Server, TunnelOptions};
 use mpc_connect::{Allowlist, PeerEndpoint, peer};
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use mpc_identity::peerbook::PeerBook;
-use mpc_identity::resolver::Resolver;
 
 use crate::cli::{TunnelConnectArgs, TunnelListenArgs};
 use crate::passphrase;
@@ -15,7 +15,7 @@ use crate::passphrase;
 pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()> {
     let me = unlock(keystore, &args.identity.name)?;
     runtime()?.block_on(async {
-        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
         let allow = Allowlist::default();
         for did in &args.allow {
             let document = resolver.resolve_for_use(did).await?.document;
@@ -36,7 +36,7 @@ pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()
 pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<()> {
     let me = unlock(keystore, &args.identity.name)?;
     runtime()?.block_on(async {
-        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())))?;
+        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
         let document = resolver.resolve_for_use(&args.peer).await?.document;
         let address = peer::address(&document)?;
         let endpoint = bind(&me, Allowlist::new([address.id])).await?;
@@ -79,5 +79,5 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// This party's endpoint: its identity key, its own mediator's relay.
 async fn bind(me: &UnlockedIdentity, allow: Allowlist) -> anyhow::Result<PeerEndpoint> {
-    Ok(peer::bind_party(me.keys.signing_key(), me.record.mediator.as_ref(), allow, false).await?)
+    Ok(mpc_session::run::bind_endpoint(me, allow, false).await?)
 }

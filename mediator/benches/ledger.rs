@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{fresh_postgres_database, spawn_mediator, wait_ready};
 use ed25519_dalek::SigningKey;
+use mpc_client::resolver::Resolver;
 use mpc_identity::did::webvh::{self, Change, PartyDocument};
 use mpc_identity::keys::{PartyKeys, PublicKey};
-use mpc_identity::resolver::Resolver;
 
 const PARTIES: usize = 64;
 const ENTRIES: usize = 10;
@@ -53,7 +53,7 @@ async fn run() {
             .into_iter()
             .map(|(did, versions)| {
                 tokio::spawn(async move {
-                    let resolver = Resolver::new(None).expect("resolver");
+                    let resolver = Resolver::new(None);
                     let mut latencies = Vec::with_capacity(versions.len());
                     for log in versions {
                         let begun = Instant::now();

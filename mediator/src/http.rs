@@ -440,7 +440,7 @@ async fn on_frame(
         Ok(Outcome::Reply(mut reply)) => {
             // Message Pickup's `status` says whether live delivery is on for this connection,
             // which only the socket knows.
-            if reply["type"] == crate::protocol::STATUS {
+            if reply["type"] == mpc_identity::protocols::PICKUP_STATUS {
                 reply["body"]["live_delivery"] = serde_json::json!(live.is_some());
             }
             seal_text(mediator, &reply, &incoming)
@@ -531,7 +531,8 @@ async fn push(
     messages
         .chunks(limit)
         .filter_map(|chunk| {
-            let mut delivery = mediator.message(crate::protocol::DELIVERY, serde_json::json!({}), Some(owner));
+            let mut delivery =
+                mediator.message(mpc_identity::protocols::PICKUP_DELIVERY, serde_json::json!({}), Some(owner));
             delivery["attachments"] =
                 Value::Array(chunk.iter().map(|message| crate::protocol::attachment(message)).collect());
             mediator.seal(&delivery, owner).map_err(|e| tracing::error!(error = %e, "cannot seal a delivery")).ok()

@@ -6,12 +6,12 @@ mod common;
 
 use common::*;
 use ed25519_dalek::SigningKey;
+use mpc_client::resolver::Resolver;
 use mpc_identity::Error;
 use mpc_identity::did::MediatorEndpoint;
 use mpc_identity::did::webvh::{self, Change, PartyDocument};
 use mpc_identity::keys::{PartyKeys, PublicKey};
 use mpc_identity::peerbook::PeerBook;
-use mpc_identity::resolver::Resolver;
 
 fn key() -> SigningKey {
     let mut seed = [0u8; 32];
@@ -64,7 +64,7 @@ impl TestMediator {
 }
 
 fn resolver(dir: &std::path::Path) -> Resolver {
-    Resolver::new(Some(PeerBook::open(dir))).expect("resolver")
+    Resolver::new(Some(PeerBook::open(dir)))
 }
 
 async fn logs_are_published_extended_and_resolved(backend: Backend) {
@@ -94,7 +94,10 @@ async fn logs_are_published_extended_and_resolved(backend: Backend) {
     let deactivated = webvh::append(&alice.did, &alice.log, &Change::Deactivate, &alice.next, None, None).expect("end");
     resolver.publish(&alice.did, &deactivated).await.expect("deactivation accepted");
     assert!(resolver.resolve(&alice.did).await.expect("resolves").log.expect("log").deactivated);
-    assert!(matches!(resolver.resolve_for_use(&alice.did).await, Err(Error::Deactivated { .. })));
+    assert!(matches!(
+        resolver.resolve_for_use(&alice.did).await,
+        Err(mpc_client::Error::Identity(Error::Deactivated { .. }))
+    ));
 }
 
 async fn the_host_refuses_what_would_rewrite_history(backend: Backend) {
@@ -130,7 +133,7 @@ async fn the_host_refuses_what_would_rewrite_history(backend: Backend) {
     // A log that does not verify, or that names another path, is refused.
     let tampered = two.replacen("\"versionTime\":\"", "\"versionTime\":\"1", 1);
     let err = resolver.publish(&alice.did, &tampered).await.expect_err("tampered");
-    assert!(matches!(err, Error::PublishRefused { .. }), "{err}");
+    assert!(matches!(err, mpc_client::Error::PublishRefused { .. }), "{err}");
     let bob = LedgerParty::create(&mediator, "bob");
     let response = reqwest::Client::new()
         .put(format!("{}/parties/carol/did.jsonl", mediator.base))
@@ -195,12 +198,12 @@ async fn a_compromised_host_is_caught_each_way() {
     let evil = PublicKey::Ed25519(key().verifying_key()).to_multikey();
     tamper(&mediator, "alice", &two.replacen(&original_key, &evil, 1)).await;
     let err = resolver.resolve(&alice.did).await.expect_err("edited");
-    assert!(matches!(err, Error::LedgerInvalid { .. }), "{err}");
+    assert!(matches!(err, mpc_client::Error::Identity(Error::LedgerInvalid { .. })), "{err}");
 
     // The last entry dropped: valid on its own, but older than what was verified.
     tamper(&mediator, "alice", &genesis).await;
     let err = resolver.resolve(&alice.did).await.expect_err("rollback");
-    assert!(matches!(err, Error::LedgerRollback { pinned: 2, served: 1, .. }), "{err}");
+    assert!(matches!(err, mpc_client::Error::Identity(Error::LedgerRollback { pinned: 2, served: 1, .. })), "{err}");
 
     // A fork: a different, validly signed entry 2 (the host holds a leaked update key).
     let forked = webvh::append(
@@ -214,12 +217,12 @@ async fn a_compromised_host_is_caught_each_way() {
     .expect("fork");
     tamper(&mediator, "alice", &forked).await;
     let err = resolver.resolve(&alice.did).await.expect_err("fork");
-    assert!(matches!(err, Error::LedgerFork { version: 2, .. }), "{err}");
+    assert!(matches!(err, mpc_client::Error::Identity(Error::LedgerFork { version: 2, .. })), "{err}");
 
     // Another DID's log at alice's address.
     tamper(&mediator, "alice", &bob.log).await;
     let err = resolver.resolve(&alice.did).await.expect_err("other DID");
-    assert!(matches!(err, Error::LedgerWrongDid { .. }), "{err}");
+    assert!(matches!(err, mpc_client::Error::Identity(Error::LedgerWrongDid { .. })), "{err}");
 
     // The honest log again: the pin was never moved by any of the above.
     tamper(&mediator, "alice", &two).await;
@@ -318,13 +321,13 @@ async fn dropped_witness_proofs_are_caught() {
     sqlx::query("UPDATE ledger_logs SET witness = NULL WHERE name = 'wendy'").execute(&pool).await.expect("drop");
     pool.close().await;
     let err = resolver.resolve(&did).await.expect_err("unwitnessed");
-    assert!(matches!(err, Error::LedgerInvalid { .. }), "{err}");
+    assert!(matches!(err, mpc_client::Error::Identity(Error::LedgerInvalid { .. })), "{err}");
 }
 
 /// did:webvh parties speak DIDComm with the mediator that hosts their log, always with the keys
 /// of the log's current version; parties whose logs are not hosted here are refused.
 async fn hosted_webvh_parties_talk_didcomm_with_their_current_keys(backend: Backend) {
-    use mpc_identity::client::MediatorClient;
+    use mpc_client::mediator::MediatorClient;
     use mpc_identity::keystore::{Keystore, LedgerUpdate};
 
     let mediator = TestMediator::start(backend).await;

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use mpc_identity::client;
+use mpc_client::mediator as client;
 use mpc_identity::invitation::{Invitation, SignedInvitation};
 use mpc_identity::unix_now;
 
@@ -44,7 +44,7 @@ async fn the_store_takes_only_valid_invitations_of_its_parties(backend: Backend)
 
     let refused = client::publish_invitation(&mediator.base, &invitation(&stranger, 600, unix_now())).await;
     assert!(
-        matches!(refused, Err(mpc_identity::Error::Problem { ref code, .. }) if code == "e.p.req.not-authorized"),
+        matches!(refused, Err(mpc_client::Error::Problem { ref code, .. }) if code == "e.p.req.not-authorized"),
         "{refused:?}"
     );
 
@@ -63,7 +63,7 @@ async fn the_store_takes_only_valid_invitations_of_its_parties(backend: Backend)
 
     let missing = client::fetch_invitation(&format!("{}/oob?_oobid=AAAA", mediator.base)).await;
     assert!(
-        matches!(missing, Err(mpc_identity::Error::Transport { ref reason, .. }) if reason.contains("404")),
+        matches!(missing, Err(mpc_client::Error::Transport { ref reason, .. }) if reason.contains("404")),
         "{missing:?}"
     );
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mpc_identity::client::{self, MediatorClient};
+use mpc_client::mediator::{self as client, MediatorClient};
 use mpc_identity::envelope::encrypted;
 use mpc_identity::invitation::{Invitation, SignedInvitation};
 use mpc_identity::unix_now;
@@ -412,7 +412,7 @@ async fn enrollment_is_bounded_and_a_closed_mediator_needs_a_token() {
     // enrolls without another.
     let home = tempfile::tempdir().expect("home");
     let keystore = mpc_identity::keystore::Keystore::open(home.path()).expect("keystore");
-    let resolver = mpc_identity::resolver::Resolver::new(None).expect("resolver");
+    let resolver = mpc_client::resolver::Resolver::new(None);
     let ledger = url::Url::parse(&format!("http://localhost:{}/", closed.port)).expect("url");
     let address = mpc_identity::did::webvh::address_of(&ledger, &["parties", "erin"]).expect("address");
     let (erin, log) =

@@ -11,6 +11,10 @@ pub enum Error {
     #[error(transparent)]
     Identity(#[from] mpc_identity::Error),
 
+    /// A mediator, ledger or network failure underneath.
+    #[error(transparent)]
+    Client(#[from] mpc_client::Error),
+
     /// A peer connection failure underneath.
     #[error(transparent)]
     Connect(#[from] mpc_connect::Error),

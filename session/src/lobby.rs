@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mpc_identity::client::{self, MediatorClient};
+use mpc_client::mediator::{self as client, MediatorClient};
+use mpc_client::resolver::Resolver;
 use mpc_identity::invitation::{Attachment, AttachmentData, Invitation, SignedInvitation};
 use mpc_identity::keystore::UnlockedIdentity;
-use mpc_identity::resolver::Resolver;
 use mpc_identity::unix_now;
 
 use crate::error::{Error, Result};

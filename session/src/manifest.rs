@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
+use mpc_client::resolver::Resolver;
 use mpc_identity::envelope::{self, PLAIN_TYP, SignedMessage};
 use mpc_identity::keys::PartyKeys;
-use mpc_identity::resolver::Resolver;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

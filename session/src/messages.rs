@@ -3,10 +3,10 @@
 //! (authcrypt) and routed through the recipient's mediator, which may hold it while the
 //! recipient is offline. The receiver checks that the signer is the envelope's sender.
 
-use mpc_identity::client::{self, Received};
+use mpc_client::mediator::{self as client, Received};
+use mpc_client::resolver::Resolver;
 use mpc_identity::envelope::{self, PLAIN_TYP, SignedMessage};
 use mpc_identity::keystore::UnlockedIdentity;
-use mpc_identity::resolver::Resolver;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 

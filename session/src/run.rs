@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use mpc_client::resolver::Resolver;
 use mpc_connect::mesh::{Mesh, MeshEvent, MeshOptions, MeshPeer};
-use mpc_connect::{Allowlist, EndpointAddr, PathReport, peer};
+use mpc_connect::{Allowlist, EndpointAddr, PathReport, PeerEndpoint, RelayDiscovery, peer};
 use mpc_identity::keystore::UnlockedIdentity;
-use mpc_identity::resolver::Resolver;
 
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, check_program, hex};
@@ -246,6 +246,24 @@ pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<(PortLayout, Vec
     Ok((PortLayout { me: plan.me, parties, own_port, forwarders }, held))
 }
 
+/// Binds `me`'s endpoint: its identity key, its own mediator's relay, and that relay's address
+/// discovery (asked of the mediator first; without it a party behind NAT cannot hole punch, so
+/// a mediator that does not answer is a warning, not a failure).
+pub async fn bind_endpoint(me: &UnlockedIdentity, allow: Allowlist, relay_only: bool) -> Result<PeerEndpoint> {
+    let mediator = me.record.mediator.as_ref();
+    let discovery = match mediator.and_then(peer::relay_of) {
+        Some(relay) => match mpc_client::relay::relay_info(relay.as_str()).await {
+            Ok(info) => info.map(|info| RelayDiscovery { quic_port: info.quic_port, certificate: info.certificate }),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot ask the mediator for address discovery; hole punching may not work");
+                None
+            }
+        },
+        None => None,
+    };
+    Ok(peer::bind_party(me.keys.signing_key(), mediator, discovery, allow, relay_only).await?)
+}
+
 /// Connects, launches and watches the program; returns its exit code.
 pub async fn execute(
     me: &UnlockedIdentity,
@@ -258,8 +276,7 @@ pub async fn execute(
     // The reservations are held for the whole run: they never listen, so they are in no one's way.
     let (layout, _reserved) = layout(plan, options.base_port)?;
     let allow = Allowlist::new(plan.peers.iter().map(|(_, _, addr)| addr.id));
-    let endpoint =
-        peer::bind_party(me.keys.signing_key(), me.record.mediator.as_ref(), allow, options.relay_only).await?;
+    let endpoint = bind_endpoint(me, allow, options.relay_only).await?;
     let started = Instant::now();
     let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
     let service = SocketAddr::from((Ipv4Addr::LOCALHOST, layout.own_port));

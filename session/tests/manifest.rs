@@ -3,9 +3,9 @@
 //! without you or with someone twice, a different program) is refused with its reason.
 
 use base64::Engine;
+use mpc_client::resolver::Resolver;
 use mpc_identity::did;
 use mpc_identity::keys::PartyKeys;
-use mpc_identity::resolver::Resolver;
 use mpc_session::Error;
 use mpc_session::manifest::{
     Manifest, MpycSettings, PartyEntry, Program, SignedManifest, check_program, validate_plaintext,
@@ -57,7 +57,7 @@ fn later() -> u64 {
 }
 
 async fn verify_as(signed: &SignedManifest, host: &Someone, me: &Someone) -> Result<Manifest, Error> {
-    let resolver = Resolver::new(None).expect("resolver");
+    let resolver = Resolver::new(None);
     signed.verify(&resolver, SESSION, &host.did, &me.did, &me.endpoint, mpc_identity::unix_now()).await
 }
 

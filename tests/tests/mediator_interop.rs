@@ -3,8 +3,8 @@
 
 use std::ffi::OsStr;
 
+use mpc_client::mediator::{self as client, MediatorClient};
 use mpc_id_e2e::run_python_os;
-use mpc_identity::client::{self, MediatorClient};
 use mpc_identity::keystore::{DidMethod, Keystore};
 use serde_json::json;
 

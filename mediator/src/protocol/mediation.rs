@@ -13,17 +13,19 @@ use crate::Mediator;
 use crate::error::{Error, Result};
 use crate::store::UpdateResult;
 
-const V3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
-const V2: &str = "https://didcomm.org/coordinate-mediation/2.0/";
+use mpc_identity::protocols::{COORDINATE_MEDIATION as V3, COORDINATE_MEDIATION_2 as V2, message_name};
 
 pub fn handles(kind: &str) -> bool {
-    kind.starts_with(V3) || kind.starts_with(V2)
+    message_name(kind, V3).or_else(|| message_name(kind, V2)).is_some()
 }
 
 pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, client: IpAddr) -> Result<Outcome> {
     let kind = incoming.kind();
-    let (base, name) = if let Some(name) = kind.strip_prefix(V3) { (V3, name) } else { (V2, &kind[V2.len()..]) };
-    let v2 = base == V2;
+    let (v2, name) = match message_name(kind, V3) {
+        Some(name) => (false, name),
+        None => (true, message_name(kind, V2).unwrap_or_default()),
+    };
+    let base = if v2 { V2 } else { V3 };
     match name {
         "mediate-request" => {
             if !mediator.store.is_mediated(sender).await? {
@@ -39,7 +41,7 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, clie
             let routing = if v2 { json!(mediator.identity.did) } else { json!([mediator.identity.did]) };
             Ok(Outcome::Reply(mediator.reply(
                 incoming,
-                &format!("{base}mediate-grant"),
+                &format!("{base}/mediate-grant"),
                 json!({ "routing_did": routing }),
             )))
         }
@@ -54,14 +56,14 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, clie
                 updated.push(apply_update(mediator, sender, update).await?);
             }
             let reply = if v2 { "keylist-update-response" } else { "recipient-update-response" };
-            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}{reply}"), json!({ "updated": updated }))))
+            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}/{reply}"), json!({ "updated": updated }))))
         }
         "recipient-query" | "keylist-query" => {
             require_mediated(mediator, sender).await?;
             let list: Vec<Value> =
                 mediator.store.recipients(sender).await?.into_iter().map(|r| json!({ "recipient_did": r })).collect();
             let (reply, field) = if v2 { ("keylist", "keys") } else { ("recipient", "dids") };
-            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}{reply}"), json!({ field: list }))))
+            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}/{reply}"), json!({ field: list }))))
         }
         _ => Err(Error::UnsupportedType(kind.to_owned())),
     }

@@ -8,8 +8,7 @@ mod mediation;
 mod pickup;
 mod routing;
 
-pub use pickup::{DELIVERY, MAX_BATCH, PURGE, STATUS, attachment};
-pub use routing::FORWARD;
+pub use pickup::{MAX_BATCH, attachment};
 pub(crate) use routing::source_of;
 
 use std::net::IpAddr;
@@ -21,29 +20,15 @@ use crate::error::{Error, Result};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
 
-pub const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
-pub const PING_RESPONSE: &str = "https://didcomm.org/trust-ping/2.0/ping-response";
-pub const DISCOVER_QUERIES: &str = "https://didcomm.org/discover-features/2.0/queries";
-pub const DISCOVER_DISCLOSE: &str = "https://didcomm.org/discover-features/2.0/disclose";
-pub const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
+use mpc_identity::protocols::{
+    DISCOVER_DISCLOSE, DISCOVER_QUERIES, FORWARD, MEDIATOR_PROTOCOLS, PING, PING_RESPONSE, PROBLEM_REPORT,
+};
 
 /// How far in the future a `created_time` may lie (clocks differ).
 const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
 /// Longest message id accepted.
 pub const MAX_ID_BYTES: usize = 256;
-
-/// The protocols this mediator speaks, for Discover Features.
-pub const PROTOCOLS: &[&str] = &[
-    "https://didcomm.org/routing/2.0",
-    "https://didcomm.org/coordinate-mediation/3.0",
-    "https://didcomm.org/coordinate-mediation/2.0",
-    "https://didcomm.org/messagepickup/3.0",
-    "https://didcomm.org/trust-ping/2.0",
-    "https://didcomm.org/discover-features/2.0",
-    "https://didcomm.org/report-problem/2.0",
-    "https://mpc-id.dev/queue/1.0",
-];
 
 /// How a message arrived, which decides what it may ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +127,7 @@ impl Mediator {
             }
         }
         let kind = incoming.kind();
-        if kind == routing::FORWARD {
+        if kind == FORWARD {
             return routing::forward(self, incoming, client).await;
         }
         let sender = incoming.authenticated()?;
@@ -240,7 +225,7 @@ impl Mediator {
 
     fn disclose(&self, incoming: &Incoming) -> Value {
         let queries = incoming.body()["queries"].as_array().cloned().unwrap_or_default();
-        let disclosures: Vec<Value> = PROTOCOLS
+        let disclosures: Vec<Value> = MEDIATOR_PROTOCOLS
             .iter()
             .filter(|protocol| {
                 queries.iter().any(|q| {

@@ -8,18 +8,14 @@ use super::{Incoming, Outcome, Transport};
 use crate::Mediator;
 use crate::error::{Error, Result};
 
-const BASE: &str = "https://didcomm.org/messagepickup/3.0/";
-pub const STATUS: &str = "https://didcomm.org/messagepickup/3.0/status";
-pub const DELIVERY: &str = "https://didcomm.org/messagepickup/3.0/delivery";
+use mpc_identity::protocols::{
+    PICKUP, PICKUP_DELIVERY as DELIVERY, PICKUP_STATUS as STATUS, QUEUE_PURGE as PURGE, message_name,
+};
 /// Most messages one delivery carries.
 pub const MAX_BATCH: u32 = 100;
 
-/// Deletes everything queued for the sender: a party whose queue an attacker filled empties it
-/// in one request. Ours, not Message Pickup's (which only deletes by id).
-pub const PURGE: &str = "https://mpc-id.dev/queue/1.0/purge";
-
 pub fn handles(kind: &str) -> bool {
-    kind.starts_with(BASE) || kind == PURGE
+    message_name(kind, PICKUP).is_some() || kind == PURGE
 }
 
 pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, transport: Transport) -> Result<Outcome> {
@@ -35,7 +31,9 @@ pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, tran
         status["body"]["purged"] = json!(purged);
         return Ok(Outcome::Reply(status));
     }
-    match &incoming.kind()[BASE.len()..] {
+    // Deletes everything queued for the sender: a party whose queue an attacker filled empties
+    // it in one request (ours; Message Pickup only deletes by id).
+    match message_name(incoming.kind(), PICKUP).unwrap_or_default() {
         "status-request" => Ok(Outcome::Reply(mediator.status(incoming, sender, recipient).await?)),
         "delivery-request" => {
             let limit = body["limit"].as_u64().map_or(MAX_BATCH, |l| l.clamp(1, u64::from(MAX_BATCH)) as u32);

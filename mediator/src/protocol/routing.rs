@@ -13,8 +13,6 @@ use crate::Mediator;
 use crate::error::{Error, Result};
 use crate::store::{Enqueued, NewMessage, QueueCaps};
 
-pub const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
-
 pub async fn forward(mediator: &Mediator, incoming: &Incoming, client: IpAddr) -> Result<Outcome> {
     let malformed = |reason: &str| Error::Malformed { kind: "forward", reason: reason.to_owned() };
     let next = incoming.body()["next"].as_str().ok_or_else(|| malformed("`body.next` must be a DID or DID URL"))?;

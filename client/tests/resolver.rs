@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mpc_client::resolver::Resolver;
 use mpc_identity::Error;
 use mpc_identity::keys::{PartyKeys, PublicKey};
-use mpc_identity::resolver::Resolver;
 use serde_json::json;
 
 fn okp_jwk(keys: &PartyKeys) -> serde_json::Value {
@@ -19,13 +19,13 @@ fn okp_jwk(keys: &PartyKeys) -> serde_json::Value {
 async fn did_jwk_resolves_to_its_key() {
     let keys = PartyKeys::generate().expect("keys");
     let did = format!("did:jwk:{}", URL_SAFE_NO_PAD.encode(okp_jwk(&keys).to_string()));
-    let resolution = Resolver::new(None).expect("resolver").resolve(&did).await.expect("resolves");
+    let resolution = Resolver::new(None).resolve(&did).await.expect("resolves");
     assert_eq!(resolution.document.id, did);
     let key = resolution.document.authentication_key(&format!("{did}#0")).expect("authentication key");
     assert_eq!(key.to_multikey(), PublicKey::Ed25519(keys.verifying_key()).to_multikey());
 
     let garbage = "did:jwk:bm90IGEgandr";
-    assert!(Resolver::new(None).expect("resolver").resolve(garbage).await.is_err());
+    assert!(Resolver::new(None).resolve(garbage).await.is_err());
 }
 
 fn served(document: String) -> impl axum::response::IntoResponse {
@@ -57,7 +57,7 @@ async fn did_web_resolves_documents_served_on_loopback() {
         .fallback(|| async { StatusCode::NOT_FOUND });
     tokio::spawn(async move { axum::serve(listener, routes).await });
 
-    let resolver = Resolver::new(None).expect("resolver");
+    let resolver = Resolver::new(None);
     let resolution = resolver.resolve(&alice).await.expect("resolves");
     assert_eq!(resolution.document.id, alice);
     let key = resolution.document.authentication_key(&format!("{alice}#key-1")).expect("key");
@@ -65,6 +65,12 @@ async fn did_web_resolves_documents_served_on_loopback() {
 
     let err = resolver.resolve(&format!("{host}:users:liar")).await.expect_err("liar");
     assert!(err.to_string().contains(":users:mallory"), "{err}");
-    assert!(matches!(resolver.resolve(&format!("{host}:users:broken")).await, Err(Error::ResolutionFailed { .. })));
-    assert!(matches!(resolver.resolve(&format!("{host}:users:nobody")).await, Err(Error::ResolutionFailed { .. })));
+    assert!(matches!(
+        resolver.resolve(&format!("{host}:users:broken")).await,
+        Err(mpc_client::Error::Identity(Error::ResolutionFailed { .. }))
+    ));
+    assert!(matches!(
+        resolver.resolve(&format!("{host}:users:nobody")).await,
+        Err(mpc_client::Error::Identity(Error::ResolutionFailed { .. }))
+    ));
 }

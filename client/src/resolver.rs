@@ -15,11 +15,12 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use ssi_dids_core::{DID, DIDResolver};
 
-use crate::did::{self, DidDocument, webvh};
-use crate::envelope::{self, SignedMessage, Verified};
+use mpc_identity::did::{self, DidDocument, webvh};
+use mpc_identity::envelope::{self, SignedMessage, Verified};
+use mpc_identity::invitation::{Invitation, SignedInvitation};
+use mpc_identity::peerbook::{Peer, PeerBook};
+
 use crate::error::{Error, Result};
-use crate::invitation::{Invitation, SignedInvitation};
-use crate::peerbook::{Peer, PeerBook};
 
 /// What a resolution found, beyond the document.
 #[derive(Clone, Debug)]
@@ -42,8 +43,8 @@ pub struct Resolver {
 
 impl Resolver {
     /// A resolver that remembers did:webvh pins in `peers` (recommended), or not at all.
-    pub fn new(peers: Option<PeerBook>) -> Result<Self> {
-        Ok(Resolver { http: Arc::default(), peers })
+    pub fn new(peers: Option<PeerBook>) -> Self {
+        Resolver { http: Arc::default(), peers }
     }
 
     fn http(&self) -> Result<&reqwest::Client> {
@@ -70,7 +71,7 @@ impl Resolver {
             "webvh" => self.resolve_webvh(did).await,
             "web" => self.resolve_web(did).await,
             "jwk" => self.resolve_ssi(did, &did_jwk::DIDJWK).await,
-            other => Err(Error::UnsupportedMethod { method: other.to_owned() }),
+            other => Err(Error::from(mpc_identity::Error::UnsupportedMethod { method: other.to_owned() })),
         }
     }
 
@@ -78,7 +79,7 @@ impl Resolver {
     pub async fn resolve_for_use(&self, did: &str) -> Result<Resolution> {
         let resolution = self.resolve(did).await?;
         if resolution.log.as_ref().is_some_and(|log| log.deactivated) {
-            return Err(Error::Deactivated { did: did.to_owned() });
+            return Err(Error::from(mpc_identity::Error::Deactivated { did: did.to_owned() }));
         }
         Ok(resolution)
     }
@@ -105,9 +106,10 @@ impl Resolver {
         let log_url = webvh::file_url(did, webvh::LOG_FILE)?;
         let witness_url = webvh::file_url(did, webvh::WITNESS_FILE)?;
         let failed = |e: Error| match e {
-            Error::Transport { url, reason } => {
-                Error::ResolutionFailed { did: did.to_owned(), reason: format!("{url}: {reason}") }
-            }
+            Error::Transport { url, reason } => Error::from(mpc_identity::Error::ResolutionFailed {
+                did: did.to_owned(),
+                reason: format!("{url}: {reason}"),
+            }),
             other => other,
         };
         let jsonl = self.fetch(log_url.as_str(), true).await.map_err(failed)?.unwrap_or_default();
@@ -124,7 +126,8 @@ impl Resolver {
     /// did:web: the document at the URL the DID names, which must be for that DID.
     async fn resolve_web(&self, did: &str) -> Result<Resolution> {
         let url = web_url(did)?;
-        let failed = |reason: String| Error::ResolutionFailed { did: did.to_owned(), reason };
+        let failed =
+            |reason: String| Error::from(mpc_identity::Error::ResolutionFailed { did: did.to_owned(), reason });
         let response =
             self.http()?.get(&url).send().await.map_err(|e| failed(format!("{url}: {}", crate::http::explain(&e))))?;
         if !response.status().is_success() {
@@ -136,25 +139,24 @@ impl Resolver {
         let document_json: Value =
             serde_json::from_str(&text).map_err(|e| failed(format!("{url} is not JSON: {e}")))?;
         let document = DidDocument::from_foreign_json(&document_json)
-            .map_err(|e| Error::invalid_did(did, format!("its document is not usable: {e}")))?;
+            .map_err(|e| crate::error::invalid_did(did, format!("its document is not usable: {e}")))?;
         if document.id != did {
-            return Err(Error::invalid_did(did, format!("the document served is for `{}`", document.id)));
+            return Err(crate::error::invalid_did(did, format!("the document served is for `{}`", document.id)));
         }
         Ok(Resolution { document, document_json, log: None })
     }
 
     async fn resolve_ssi<R: DIDResolver>(&self, did: &str, resolver: &R) -> Result<Resolution> {
-        let parsed = DID::new(did).map_err(|e| Error::invalid_did(did, e.to_string()))?;
-        let output = resolver
-            .resolve(parsed)
-            .await
-            .map_err(|e| Error::ResolutionFailed { did: did.to_owned(), reason: e.to_string() })?;
-        let document_json =
-            serde_json::to_value(output.document.document()).map_err(|e| Error::invalid_did(did, e.to_string()))?;
+        let parsed = DID::new(did).map_err(|e| crate::error::invalid_did(did, e.to_string()))?;
+        let output = resolver.resolve(parsed).await.map_err(|e| {
+            Error::from(mpc_identity::Error::ResolutionFailed { did: did.to_owned(), reason: e.to_string() })
+        })?;
+        let document_json = serde_json::to_value(output.document.document())
+            .map_err(|e| crate::error::invalid_did(did, e.to_string()))?;
         let document = DidDocument::from_foreign_json(&document_json)
-            .map_err(|e| Error::invalid_did(did, format!("its document is not usable: {e}")))?;
+            .map_err(|e| crate::error::invalid_did(did, format!("its document is not usable: {e}")))?;
         if document.id != did {
-            return Err(Error::invalid_did(did, format!("the document served is for `{}`", document.id)));
+            return Err(crate::error::invalid_did(did, format!("the document served is for `{}`", document.id)));
         }
         Ok(Resolution { document, document_json, log: None })
     }
@@ -182,7 +184,8 @@ impl Resolver {
         let text = crate::http::text_capped(response, &url, 64 * 1024).await?;
         let info: Value = serde_json::from_str(&text).map_err(|e| transport(&url, e))?;
         let witness = info["witness"].as_str().ok_or_else(|| transport(&url, "no `witness` in the answer"))?;
-        crate::keys::PublicKey::from_multikey(witness.strip_prefix("did:key:").unwrap_or_default())?.as_ed25519()?;
+        mpc_identity::keys::PublicKey::from_multikey(witness.strip_prefix("did:key:").unwrap_or_default())?
+            .as_ed25519()?;
         Ok(witness.to_owned())
     }
 
@@ -221,9 +224,9 @@ impl Resolver {
 /// The peer-book entry for a DID's (latest) document.
 /// A resolver for one verification: `document` for the DID `from` the message claims, and a
 /// refusal for any other (the signer must be the sender).
-fn only(from: String, document: DidDocument) -> impl FnOnce(&str) -> Result<DidDocument> {
+fn only(from: String, document: DidDocument) -> impl FnOnce(&str) -> mpc_identity::Result<DidDocument> {
     move |did| {
-        if did == from { Ok(document) } else { Err(Error::SignerMismatch { kid: did.to_owned(), from }) }
+        if did == from { Ok(document) } else { Err(mpc_identity::Error::SignerMismatch { kid: did.to_owned(), from }) }
     }
 }
 
@@ -262,7 +265,7 @@ const MAX_WEB_DOCUMENT_BYTES: usize = 256 * 1024;
 /// `%3A` a port; no path means `/.well-known`. HTTPS, except plain HTTP for `localhost` and
 /// loopback addresses (development).
 pub fn web_url(did: &str) -> Result<String> {
-    let invalid = |reason: &str| Error::invalid_did(did, reason);
+    let invalid = |reason: &str| crate::error::invalid_did(did, reason);
     let id = did.strip_prefix("did:web:").ok_or_else(|| invalid("not a did:web DID"))?;
     let mut segments = id.split(':');
     let authority = segments.next().filter(|a| !a.is_empty()).ok_or_else(|| invalid("no host"))?;

@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{MediatorClient, PICKUP, Received, new_message, open_delivery, own_agreement_kid, problem_of, transport};
-use crate::did;
-use crate::envelope::encrypted::{self, RecipientKey};
+use mpc_identity::did;
+use mpc_identity::envelope::encrypted::{self, RecipientKey};
+use mpc_identity::keystore::UnlockedIdentity;
+
 use crate::error::Result;
-use crate::keystore::UnlockedIdentity;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -40,7 +41,7 @@ impl MediatorClient {
             mediator_keys: self.keys.clone(),
             kid: own_agreement_kid(me)?,
         };
-        inbox.send(me, &format!("{PICKUP}live-delivery-change"), json!({ "live_delivery": true })).await?;
+        inbox.send(me, &format!("{PICKUP}/live-delivery-change"), json!({ "live_delivery": true })).await?;
         Ok(inbox)
     }
 }
@@ -62,7 +63,7 @@ impl LiveInbox {
             if let Some(problem) = problem_of(&message) {
                 return Err(problem);
             }
-            if message["type"] == format!("{PICKUP}delivery") {
+            if message["type"] == format!("{PICKUP}/delivery") {
                 let opened = open_delivery(me, &self.kid, &message).await;
                 // What cannot be opened is discarded: left queued, it would be pushed again
                 // on every reconnect.
@@ -80,7 +81,7 @@ impl LiveInbox {
 
     /// Acknowledges messages: the mediator deletes them.
     pub async fn acknowledge(&mut self, me: &UnlockedIdentity, ids: &[String]) -> Result<()> {
-        self.send(me, &format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await
+        self.send(me, &format!("{PICKUP}/messages-received"), json!({ "message_id_list": ids })).await
     }
 
     async fn send(&mut self, me: &UnlockedIdentity, kind: &str, body: Value) -> Result<()> {

@@ -10,7 +10,7 @@ use std::path::Path;
 use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode, Version};
 
-use crate::error::{Error, Result};
+use anyhow::{Context, Result, anyhow};
 
 /// Quiet zone that qrcode draws around a code, in modules, on each side.
 const QUIET_ZONE: usize = 4;
@@ -52,8 +52,9 @@ impl InvitationQr {
             }
             smallest = Some((code, level));
         }
-        let (code, level) = smallest
-            .ok_or_else(|| Error::Qr(format!("{} bytes do not fit in a QR code at all (at most 2953)", data.len())))?;
+        let (code, level) = smallest.ok_or_else(|| {
+            anyhow!("QR encoding failed: {} bytes do not fit in a QR code at all (at most 2953)", data.len())
+        })?;
         Ok(InvitationQr { code, level })
     }
 
@@ -108,21 +109,17 @@ impl InvitationQr {
         let image = self.code.render::<image::Luma<u8>>().min_dimensions(512, 512).quiet_zone(true).build();
         image
             .save_with_format(path, image::ImageFormat::Png)
-            .map_err(|e| Error::Png(format!("{}: {e}", path.display())))
+            .with_context(|| format!("PNG encoding failed: {}", path.display()))
     }
 }
 
 /// Reads the text of the first QR code found in an image file.
 pub fn decode_image(path: &Path) -> Result<String> {
-    let image = image::open(path).map_err(|e| Error::Qr(format!("cannot read image {}: {e}", path.display())))?;
+    let image = image::open(path).with_context(|| format!("cannot read image {}", path.display()))?;
     let mut prepared = rqrr::PreparedImage::prepare(image.to_luma8());
-    let grid = prepared
-        .detect_grids()
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Qr(format!("no QR code found in {}", path.display())))?;
-    let (_, text) =
-        grid.decode().map_err(|e| Error::Qr(format!("QR code in {} is unreadable: {e}", path.display())))?;
+    let grid =
+        prepared.detect_grids().into_iter().next().ok_or_else(|| anyhow!("no QR code found in {}", path.display()))?;
+    let (_, text) = grid.decode().map_err(|e| anyhow!("QR code in {} is unreadable: {e}", path.display()))?;
     Ok(text)
 }
 

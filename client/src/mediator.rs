@@ -11,20 +11,17 @@ mod live;
 
 use serde_json::{Value, json};
 
-use crate::did::{self, DidDocument, MediatorEndpoint, split_did_url};
-use crate::envelope::encrypted::{self, RecipientKey};
+use mpc_identity::did::{self, DidDocument, MediatorEndpoint, split_did_url};
+use mpc_identity::envelope::encrypted::{self, RecipientKey};
+use mpc_identity::invitation::SignedInvitation;
+use mpc_identity::keystore::UnlockedIdentity;
+use mpc_identity::protocols;
+
 use crate::error::{Error, Result};
-use crate::invitation::SignedInvitation;
-use crate::keystore::UnlockedIdentity;
 use crate::resolver::Resolver;
 pub use live::LiveInbox;
 
-const CM3: &str = "https://didcomm.org/coordinate-mediation/3.0/";
-pub(crate) const PICKUP: &str = "https://didcomm.org/messagepickup/3.0/";
-const FORWARD: &str = "https://didcomm.org/routing/2.0/forward";
-const PING: &str = "https://didcomm.org/trust-ping/2.0/ping";
-const PROBLEM_REPORT: &str = "https://didcomm.org/report-problem/2.0/problem-report";
-const PURGE: &str = "https://mpc-id.dev/queue/1.0/purge";
+use protocols::{COORDINATE_MEDIATION as CM3, FORWARD, PICKUP, PING, PROBLEM_REPORT, QUEUE_PURGE as PURGE};
 /// Largest DID document a mediator may serve.
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 /// Largest reply read from a mediator: a delivery of 100 messages of its largest size.
@@ -138,12 +135,12 @@ impl MediatorClient {
             Some(token) => json!({ "token": token }),
             None => json!({}),
         };
-        let grant = self.expect_reply(me, &format!("{CM3}mediate-request"), body).await?;
-        if grant["type"] != format!("{CM3}mediate-grant") {
+        let grant = self.expect_reply(me, &format!("{CM3}/mediate-request"), body).await?;
+        if grant["type"] != format!("{CM3}/mediate-grant") {
             return Err(transport(&self.endpoint, format!("expected mediate-grant, got {}", grant["type"])));
         }
         let body = json!({ "updates": [{ "recipient_did": me.record.did, "action": "add" }] });
-        let updated = self.expect_reply(me, &format!("{CM3}recipient-update"), body).await?;
+        let updated = self.expect_reply(me, &format!("{CM3}/recipient-update"), body).await?;
         match updated["body"]["updated"][0]["result"].as_str() {
             Some("success" | "no_change") => Ok(()),
             other => Err(Error::Problem {
@@ -160,7 +157,7 @@ impl MediatorClient {
 
     /// How many messages wait for `me`.
     pub async fn status(&self, me: &UnlockedIdentity) -> Result<u64> {
-        let status = self.expect_reply(me, &format!("{PICKUP}status-request"), json!({})).await?;
+        let status = self.expect_reply(me, &format!("{PICKUP}/status-request"), json!({})).await?;
         Ok(status["body"]["message_count"].as_u64().unwrap_or(0))
     }
 
@@ -179,7 +176,7 @@ impl MediatorClient {
         if let Some(cursor) = cursor {
             body["cursor"] = json!(cursor);
         }
-        let reply = self.expect_reply(me, &format!("{PICKUP}delivery-request"), body).await?;
+        let reply = self.expect_reply(me, &format!("{PICKUP}/delivery-request"), body).await?;
         let fetched = reply["attachments"].as_array().map_or(0, Vec::len);
         let opened = open_delivery(me, &own_agreement_kid(me)?, &reply).await;
         if !opened.unreadable.is_empty() {
@@ -203,7 +200,7 @@ impl MediatorClient {
     /// Deletes acknowledged messages from the queue; returns how many still wait.
     pub async fn acknowledge(&self, me: &UnlockedIdentity, ids: &[String]) -> Result<u64> {
         let status =
-            self.expect_reply(me, &format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await?;
+            self.expect_reply(me, &format!("{PICKUP}/messages-received"), json!({ "message_id_list": ids })).await?;
         Ok(status["body"]["message_count"].as_u64().unwrap_or(0))
     }
 
@@ -221,10 +218,10 @@ impl MediatorClient {
 /// for each routing key of `to`'s DIDComm service (innermost first), and posted to its endpoint.
 pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()> {
     // Any method: a did:webvh recipient's log is fetched and verified, a deactivated one refused.
-    let document = Resolver::new(None)?.resolve_for_use(to).await?.document;
+    let document = Resolver::new(None).resolve_for_use(to).await?.document;
     let endpoint = document
         .didcomm_endpoint()
-        .ok_or_else(|| Error::invalid_did(to, "names no DIDCommMessaging service to send to"))?;
+        .ok_or_else(|| crate::error::invalid_did(to, "names no DIDCommMessaging service to send to"))?;
     let kid = own_agreement_kid(me)?;
     let mut envelope = encrypted::authcrypt(message, &me.keys, &kid, &encrypted::recipient_keys(&document)?)?;
     let mut next = to.to_owned();
@@ -233,9 +230,9 @@ pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()
             "id": uuid::Uuid::new_v4().to_string(),
             "type": FORWARD,
             // Lets the mediator refuse a captured copy once its replay record is gone.
-            "created_time": crate::unix_now(),
+            "created_time": mpc_identity::unix_now(),
             "body": { "next": next },
-            "attachments": [{ "data": { "json": serde_json::from_str::<Value>(&envelope).map_err(|e| Error::Envelope(e.to_string()))? } }],
+            "attachments": [{ "data": { "json": serde_json::from_str::<Value>(&envelope).map_err(|e| Error::from(mpc_identity::Error::Envelope(e.to_string())))? } }],
         });
         envelope = encrypted::anoncrypt(&forward, &keys_of(routing_key)?)?;
         next.clone_from(routing_key);
@@ -256,7 +253,7 @@ pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -
         serde_json::from_str(&text).map_err(|e| transport(url.as_str(), format!("answer is not JSON ({e})")))?;
     let short = answer["url"].as_str().ok_or_else(|| transport(url.as_str(), "answer has no `url`"))?;
     // The store must name exactly these bytes.
-    if oobid_of(short).as_deref() != Some(crate::invitation::content_address(json.as_bytes()).as_str()) {
+    if oobid_of(short).as_deref() != Some(mpc_identity::invitation::content_address(json.as_bytes()).as_str()) {
         return Err(transport(url.as_str(), "the short link it returned does not name this invitation"));
     }
     Ok(short.to_owned())
@@ -265,20 +262,22 @@ pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -
 /// Fetches the invitation a short `_oobid` URL names, and checks that its bytes hash to the id:
 /// the host can serve it or not, but never serve another.
 pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
-    let id = oobid_of(short_url).ok_or_else(|| Error::InvalidInvitationUrl("no `_oobid` parameter".into()))?;
+    let id = oobid_of(short_url)
+        .ok_or_else(|| Error::from(mpc_identity::Error::InvalidInvitationUrl("no `_oobid` parameter".into())))?;
     let http = http_client(short_url)?;
     let response = http.get(short_url).send().await.map_err(|e| transport(short_url, crate::http::explain(&e)))?;
     if !response.status().is_success() {
         return Err(transport(short_url, format!("HTTP {} (unknown or expired invitation)", response.status())));
     }
-    let body = crate::http::read_capped(response, short_url, crate::invitation::MAX_INVITATION_BYTES).await?;
-    if crate::invitation::content_address(&body) != id {
-        return Err(Error::InvalidInvitationUrl(format!(
+    let body = crate::http::read_capped(response, short_url, mpc_identity::invitation::MAX_INVITATION_BYTES).await?;
+    if mpc_identity::invitation::content_address(&body) != id {
+        return Err(Error::from(mpc_identity::Error::InvalidInvitationUrl(format!(
             "{short_url} served bytes that do not hash to its `_oobid`: the host altered or swapped the invitation"
-        )));
+        ))));
     }
-    let text = std::str::from_utf8(&body).map_err(|_| Error::NotSignedMessage("not UTF-8".into()))?;
-    SignedInvitation::parse(text)
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| Error::from(mpc_identity::Error::NotSignedMessage("not UTF-8".into())))?;
+    Ok(SignedInvitation::parse(text)?)
 }
 
 /// The `_oobid` of a short invitation URL.
@@ -317,14 +316,14 @@ pub(crate) async fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &V
 async fn open_from_anyone(envelope: &str, me: &UnlockedIdentity, kid: &str) -> Result<encrypted::Decrypted> {
     let fetched = match encrypted::sender_did(envelope)? {
         Some(sender) if did::resolve(&sender).is_err() => {
-            Some(Resolver::new(None)?.resolve_for_use(&sender).await?.document)
+            Some(Resolver::new(None).resolve_for_use(&sender).await?.document)
         }
         _ => None,
     };
-    encrypted::decrypt(envelope, &me.keys, &[kid.to_owned()], |did| match &fetched {
+    Ok(encrypted::decrypt(envelope, &me.keys, &[kid.to_owned()], |did| match &fetched {
         Some(document) if document.id == did => Ok(document.clone()),
         _ => did::resolve(did),
-    })
+    })?)
 }
 
 /// The error a Problem Report stands for, if `message` is one.
@@ -341,7 +340,7 @@ pub fn new_message(kind: &str, from: &str, body: Value) -> Value {
         "id": uuid::Uuid::new_v4().to_string(),
         "type": kind,
         "from": from,
-        "created_time": crate::unix_now(),
+        "created_time": mpc_identity::unix_now(),
         "body": body,
     })
 }
@@ -353,7 +352,10 @@ fn keys_of(routing_key: &str) -> Result<Vec<RecipientKey>> {
     if routing_key.contains('#') {
         let chosen: Vec<RecipientKey> = keys.into_iter().filter(|k| k.kid == routing_key).collect();
         if chosen.is_empty() {
-            return Err(Error::KeyNotAuthorized { kid: routing_key.to_owned(), did: did.to_owned() });
+            return Err(Error::from(mpc_identity::Error::KeyNotAuthorized {
+                kid: routing_key.to_owned(),
+                did: did.to_owned(),
+            }));
         }
         return Ok(chosen);
     }
@@ -362,7 +364,7 @@ fn keys_of(routing_key: &str) -> Result<Vec<RecipientKey>> {
 
 /// `me`'s first X25519 key id.
 pub(crate) fn own_agreement_kid(me: &UnlockedIdentity) -> Result<String> {
-    if me.record.method == crate::keystore::DidMethod::Webvh {
+    if me.record.method == mpc_identity::keystore::DidMethod::Webvh {
         // As the log's documents name it (`webvh::PartyDocument`).
         return Ok(format!("{}#key-2", me.record.did));
     }

@@ -2,7 +2,7 @@
 //! document other than what its DID resolves to (a key swapped in) is refused before anything
 //! is sent to it.
 
-use mpc_identity::client::MediatorClient;
+use mpc_client::mediator::MediatorClient;
 use mpc_identity::did;
 use mpc_identity::keys::{PartyKeys, PublicKey};
 

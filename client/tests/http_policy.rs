@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use mpc_identity::client::{self, MediatorClient};
-use mpc_identity::resolver::Resolver;
+use mpc_client::mediator::{self as client, MediatorClient};
+use mpc_client::resolver::Resolver;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -70,7 +70,7 @@ async fn an_endless_body_is_cut_off_at_the_cap() {
     let error = short_link.expect_err("an endless invitation").to_string();
     assert!(error.contains("larger than"), "{error}");
 
-    let did_web = Resolver::new(None).expect("resolver").resolve(&format!("did:web:127.0.0.1%3A{port}")).await;
+    let did_web = Resolver::new(None).resolve(&format!("did:web:127.0.0.1%3A{port}")).await;
     let error = did_web.expect_err("an endless did:web document").to_string();
     assert!(error.contains("larger than"), "{error}");
 
@@ -89,7 +89,7 @@ async fn a_server_that_never_answers_times_out() {
     let elapsed = started.elapsed();
     let error = result.expect_err("no answer").to_string();
     assert!(error.contains("timed out") || error.contains("timeout"), "{error}");
-    assert!(elapsed >= mpc_identity::http::TIMEOUT && elapsed < mpc_identity::http::TIMEOUT * 2, "{elapsed:?}");
+    assert!(elapsed >= mpc_client::http::TIMEOUT && elapsed < mpc_client::http::TIMEOUT * 2, "{elapsed:?}");
 }
 
 #[tokio::test]
@@ -98,9 +98,9 @@ async fn redirects_are_bounded_and_refused_where_a_did_names_the_host() {
     let result = client::fetch_invitation(&format!("http://127.0.0.1:{port}/oob?_oobid=x")).await;
     assert!(result.is_err(), "a redirect loop must fail");
     let followed = seen.swap(0, std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(followed, 1 + mpc_identity::http::MAX_REDIRECTS, "the first request and at most the cap of redirects");
+    assert_eq!(followed, 1 + mpc_client::http::MAX_REDIRECTS, "the first request and at most the cap of redirects");
 
-    let did_web = Resolver::new(None).expect("resolver").resolve(&format!("did:web:127.0.0.1%3A{port}")).await;
+    let did_web = Resolver::new(None).resolve(&format!("did:web:127.0.0.1%3A{port}")).await;
     assert!(did_web.is_err(), "a did:web host that redirects is refused");
     assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 1, "did:web follows no redirect");
 }

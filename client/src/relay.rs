@@ -1,0 +1,44 @@
+//! Relay discovery: a mediator's `/relay-info`, which says where its relay's QUIC address
+//! discovery listens. Without it, a party behind NAT does not learn its public address and hole
+//! punching cannot start; with it, the relay's certificate is pinned (it is self-signed on most
+//! mediators).
+
+use base64::Engine;
+
+use crate::error::{Error, Result};
+
+/// Largest `/relay-info` answer read.
+const MAX_RELAY_INFO_BYTES: usize = 64 * 1024;
+
+/// Where a mediator's relay answers QUIC address discovery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayInfo {
+    /// The UDP port of QUIC address discovery, on the relay's host.
+    pub quic_port: u16,
+    /// The relay's certificate (DER); `None` when it chains to a public root.
+    pub certificate: Option<Vec<u8>>,
+}
+
+/// Asks the mediator at `base` (scheme, host and port) for its relay's address discovery;
+/// `None` if it offers none.
+pub async fn relay_info(base: &str) -> Result<Option<RelayInfo>> {
+    let url = format!("{}/relay-info", base.trim_end_matches('/'));
+    let failed = |reason: String| Error::Transport { url: url.clone(), reason };
+    let http = crate::http::client(crate::http::Redirects::Follow)?;
+    let response = http.get(&url).send().await.map_err(|e| failed(crate::http::explain(&e)))?;
+    if !response.status().is_success() {
+        return Err(failed(format!("HTTP {}", response.status())));
+    }
+    let text = crate::http::text_capped(response, &url, MAX_RELAY_INFO_BYTES).await?;
+    let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(format!("not JSON: {e}")))?;
+    let Some(quic_port) = info["quicPort"].as_u64().and_then(|p| u16::try_from(p).ok()) else { return Ok(None) };
+    let certificate = match info["certificate"].as_str() {
+        Some(text) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| failed(format!("`certificate` is not base64: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(RelayInfo { quic_port, certificate }))
+}
