@@ -2,7 +2,11 @@
 //! did:web hosts): every one of them answers from the open internet, so each request has a
 //! deadline, follows few redirects, and reads its response incrementally up to a cap instead of
 //! taking whatever size a hostile server sends.
+//!
+//! TLS is rustls with ring, the one crypto provider of the workspace (iroh and the mediator use
+//! it too), and the operating system's certificate verifier.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -29,11 +33,29 @@ pub fn client(redirects: Redirects) -> Result<reqwest::Client> {
         Redirects::Refuse => reqwest::redirect::Policy::none(),
     };
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config()?)
         .timeout(TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(policy)
         .build()
         .map_err(|e| transport("(HTTP client)", e))
+}
+
+/// TLS 1.2 and 1.3 with ring, certificates checked by the platform's verifier (the system's
+/// roots), HTTP/2 or HTTP/1.1 by ALPN. Built here rather than by reqwest, whose own default
+/// would link a second crypto provider (aws-lc) into every binary.
+fn tls_config() -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| transport("(TLS certificate verifier)", e))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| transport("(TLS configuration)", e))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The body of `response`, read chunk by chunk and refused as soon as it passes `max` bytes.
