@@ -4,6 +4,8 @@
 /// Everything that can go wrong talking to a mediator or a ledger.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Each variant's message names its fields; they are documented there.
+#[allow(missing_docs)]
 pub enum Error {
     /// What arrived did not verify, or the local identity could not be used (the core's errors,
     /// unchanged).

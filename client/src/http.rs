@@ -22,7 +22,9 @@ pub const MAX_REDIRECTS: usize = 3;
 /// from anywhere; a ledger or did:web host must answer at the address the DID names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Redirects {
+    /// Follow up to [`MAX_REDIRECTS`] redirects.
     Follow,
+    /// Follow none: a redirect is an error.
     Refuse,
 }
 

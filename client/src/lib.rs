@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
 
 mod error;
 pub mod http;

@@ -56,6 +56,7 @@ pub struct Page {
 pub struct Received {
     /// The queue id, for acknowledging.
     pub id: String,
+    /// The opened plaintext message.
     pub message: Value,
     /// The sender's key id; `None` if it was sent anonymously.
     pub sender_kid: Option<String>,

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 /// What a resolution found, beyond the document.
 #[derive(Clone, Debug)]
 pub struct Resolution {
+    /// The DID document, in the form this workspace uses.
     pub document: DidDocument,
     /// The document as the method returned it.
     pub document_json: Value,
@@ -56,6 +57,7 @@ impl Resolver {
         Ok(self.http.get_or_init(|| http))
     }
 
+    /// The peer book that pins did:webvh logs, if this resolver has one.
     pub fn peer_book(&self) -> Option<&PeerBook> {
         self.peers.as_ref()
     }
@@ -230,6 +232,7 @@ fn only(from: String, document: DidDocument) -> impl FnOnce(&str) -> mpc_identit
     }
 }
 
+/// The peer-book entry for a DID's (latest) document.
 pub fn peer_from(did: &str, document: &DidDocument) -> Peer {
     let authentication_key = document
         .authentication

@@ -34,14 +34,17 @@ pub fn endpoint_id_of(key: &VerifyingKey) -> EndpointId {
 pub struct Allowlist(Arc<RwLock<HashSet<EndpointId>>>);
 
 impl Allowlist {
+    /// An allowlist of exactly `ids`.
     pub fn new(ids: impl IntoIterator<Item = EndpointId>) -> Self {
         Allowlist(Arc::new(RwLock::new(ids.into_iter().collect())))
     }
 
+    /// Admits `id` from now on.
     pub fn allow(&self, id: EndpointId) {
         self.0.write().unwrap_or_else(PoisonError::into_inner).insert(id);
     }
 
+    /// Whether `id` is admitted.
     pub fn contains(&self, id: &EndpointId) -> bool {
         self.0.read().unwrap_or_else(PoisonError::into_inner).contains(id)
     }
@@ -72,6 +75,7 @@ pub struct PeerEndpointConfig {
     pub relay: Option<RelayUrl>,
     /// The local UDP address; any port on all interfaces when `None`.
     pub bind: Option<SocketAddr>,
+    /// Who may connect: checked after every handshake.
     pub allow: Allowlist,
     /// The relay's QUIC address discovery (from its `/relay-info`): without it, an endpoint behind
     /// NAT does not learn its public address, and hole punching cannot start.
@@ -84,6 +88,7 @@ pub struct PeerEndpointConfig {
 /// Where a relay's QUIC address discovery listens, and the certificate to trust for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RelayDiscovery {
+    /// The UDP port of the relay's QUIC address discovery.
     pub quic_port: u16,
     /// DER; `None` when the relay's certificate chains to a public root.
     pub certificate: Option<Vec<u8>>,
@@ -156,6 +161,7 @@ impl PeerEndpoint {
         Ok(PeerEndpoint { endpoint, allow: config.allow })
     }
 
+    /// This endpoint's id: the party's Ed25519 identity key.
     pub fn id(&self) -> EndpointId {
         self.endpoint.id()
     }
@@ -165,6 +171,7 @@ impl PeerEndpoint {
         self.endpoint.addr()
     }
 
+    /// Who may connect to this endpoint.
     pub fn allowlist(&self) -> &Allowlist {
         &self.allow
     }
@@ -214,7 +221,9 @@ impl PeerEndpoint {
 /// The endpoint's link to its relay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelayReport {
+    /// The relay's URL.
     pub url: String,
+    /// Whether the endpoint is connected to it now.
     pub connected: bool,
     /// Why the relay refused this endpoint, if it did.
     pub refused: Option<String>,
@@ -225,6 +234,7 @@ pub struct RelayReport {
 pub struct PathReport {
     /// `true` for a direct UDP path (possibly hole-punched), `false` through the relay.
     pub direct: bool,
+    /// Round-trip time on that path.
     pub rtt: Duration,
     /// The remote address of that path (an IP address and port, or the relay URL).
     pub remote: String,

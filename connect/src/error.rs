@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 /// Everything that can go wrong in `mpc-connect`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Each variant's message names its fields; they are documented there.
+#[allow(missing_docs)]
 pub enum Error {
     /// The endpoint could not be bound (address in use, bad relay configuration).
     #[error("cannot start the peer endpoint: {0}")]
@@ -31,4 +33,5 @@ pub enum Error {
     Lost { peer: String, reason: String },
 }
 
+/// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

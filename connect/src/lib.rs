@@ -13,7 +13,22 @@
 //! - [`tunnel`]: TCP port forwarding over a peer connection, one QUIC stream per TCP connection.
 //! - [`mesh`]: a session's connections between every pair of parties, with heartbeats that
 //!   tell a vanished peer from a slow one, and tunnels into each party's service port.
+//!
+//! ```no_run
+//! # async fn example(key: ed25519_dalek::SigningKey, peer: mpc_connect::EndpointAddr) -> mpc_connect::Result<()> {
+//! use std::time::Duration;
+//!
+//! use mpc_connect::{Allowlist, PeerEndpoint, PeerEndpointConfig};
+//!
+//! // An endpoint whose id is the party's identity key, admitting only the one peer.
+//! let config = PeerEndpointConfig { allow: Allowlist::new([peer.id]), ..Default::default() };
+//! let endpoint = PeerEndpoint::bind(&key, config).await?;
+//! let connection = endpoint.connect(peer, Duration::from_secs(10)).await?;
+//! println!("connected to {}", connection.remote_id());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
 
 pub mod endpoint;
 mod error;

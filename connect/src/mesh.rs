@@ -73,6 +73,8 @@ impl Default for MeshOptions {
 
 /// What happened to a peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
+// Variant fields are named for what they hold; the variant docs say what they mean.
+#[allow(missing_docs)]
 pub enum MeshEvent {
     /// The peer's control stream is up: it is reachable and running.
     Connected { index: usize },

@@ -51,6 +51,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// Serves `target` to allowed peers of `endpoint` until dropped.
     pub fn start(endpoint: PeerEndpoint, target: SocketAddr, options: TunnelOptions) -> Self {
         let task = tokio::spawn(async move {
             while let Some(handshake) = endpoint.incoming().await {

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong in `mpc-identity`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Each variant's message names its fields; they are documented there.
+#[allow(missing_docs)]
 pub enum Error {
     // --- DIDs and keys ---------------------------------------------------------------------
     /// The string is not a DID at all, or not one of a method's valid forms.

@@ -38,11 +38,17 @@ pub struct Invitation {
     #[serde(default = "plain_typ")]
     pub typ: String,
     #[serde(rename = "type")]
+    /// `https://didcomm.org/out-of-band/2.0/invitation`.
     pub message_type: String,
+    /// A unique id, which a reply names as its parent thread.
     pub id: String,
+    /// The inviter's DID.
     pub from: String,
+    /// When it was made (Unix seconds).
     pub created_time: u64,
+    /// When it stops being valid (Unix seconds).
     pub expires_time: u64,
+    /// What is offered, and the inviter's keys and mediator.
     pub body: InvitationBody,
     /// What the invitation is for, beyond connecting (a session offer, say), as Out-of-Band 2.0
     /// attachments. Covered by the signature like everything else.
@@ -53,24 +59,35 @@ pub struct Invitation {
 /// An Out-of-Band attachment with inline JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
+    /// The attachment's id.
     pub id: String,
+    /// Its media type (`application/json`).
     pub media_type: String,
+    /// Its content.
     pub data: AttachmentData,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An attachment's content, given inline as JSON.
 pub struct AttachmentData {
+    /// The JSON value.
     pub json: Value,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What an invitation offers and how to reach the inviter.
 pub struct InvitationBody {
+    /// What it is for (`mpc-id.connect`, `mpc-id.session`).
     pub goal_code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The same in words for people.
     pub goal: Option<String>,
+    /// The DIDComm profiles the inviter accepts.
     pub accept: Vec<String>,
+    /// The inviter's keys, which must be its DID's own.
     pub keys: InviterKeys,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The inviter's mediator, which must be its DID's own.
     pub mediator: Option<MediatorEndpoint>,
 }
 
@@ -78,7 +95,9 @@ pub struct InvitationBody {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InviterKeys {
+    /// The Ed25519 authentication key, multikey.
     pub authentication: String,
+    /// The X25519 key-agreement key, multikey.
     pub key_agreement: String,
 }
 

@@ -19,7 +19,9 @@ const X25519_PUB_CODEC: [u8; 2] = [0xec, 0x01];
 /// The public half of a multikey, typed by its curve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PublicKey {
+    /// A signing key.
     Ed25519(VerifyingKey),
+    /// A key-agreement (encryption) key.
     X25519(X25519Public),
 }
 
@@ -131,10 +133,12 @@ impl PartyKeys {
         out
     }
 
+    /// The public half of the signing key.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.signing.verifying_key()
     }
 
+    /// The public half of the key-agreement key.
     pub fn agreement_public(&self) -> X25519Public {
         X25519Public::from(&self.agreement)
     }

@@ -10,7 +10,33 @@
 //! keys the caller resolved; fetching them is the job of `mpc-client`, and the mediator uses this
 //! crate to open what parties send it. The DIDComm protocol identifiers both sides speak are in
 //! [`protocols`].
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use mpc_identity::did::MediatorEndpoint;
+//! use mpc_identity::invitation::{Invitation, SignedInvitation};
+//! use mpc_identity::keystore::{DidMethod, Keystore};
+//!
+//! # fn main() -> Result<(), mpc_identity::Error> {
+//! # let home = tempfile::tempdir().map_err(|e| mpc_identity::Error::Rng(e.to_string()))?;
+//! // A party: keys sealed under a passphrase, a did:peer:2 that names its mediator.
+//! let keystore = Keystore::open(home.path())?;
+//! let mediator = MediatorEndpoint::from_url("https://mediator.example.org")?;
+//! let alice = keystore.create("alice", DidMethod::Peer, Some(mediator), "correct horse")?;
+//!
+//! // Its signed invitation, as a URL to share...
+//! let now = mpc_identity::unix_now();
+//! let invitation = Invitation::new(&alice.record, None, Some("run the auction"), Duration::from_secs(3600), now);
+//! let url = invitation.sign(&alice.keys, &alice.record.signing_kid())?.to_url(None);
+//!
+//! // ...which a peer parses and verifies against the keys of the DID it claims to be from.
+//! let verified = SignedInvitation::parse(&url)?.verify(now)?;
+//! assert_eq!(verified.from, alice.record.did);
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
 
 pub mod did;
 pub mod envelope;

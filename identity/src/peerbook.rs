@@ -26,8 +26,10 @@ const FORMAT: &str = "mpc-id-peers/1";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Peer {
+    /// The peer's DID.
     pub did: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What the user calls it.
     pub label: Option<String>,
     /// Ed25519 signing key, multikey, as last verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,6 +38,7 @@ pub struct Peer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_agreement_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The mediator its DID names.
     pub mediator: Option<MediatorEndpoint>,
     /// did:webvh only: the number of log entries last verified...
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,9 +47,11 @@ pub struct Peer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_version_id: Option<String>,
     #[serde(default)]
+    /// Whether its did:webvh log was deactivated.
     pub deactivated: bool,
     /// RFC 3339, UTC.
     pub added: String,
+    /// When it was last verified (RFC 3339).
     pub verified: String,
 }
 
@@ -69,6 +74,7 @@ impl PeerBook {
         PeerBook { path: home.join("peers.json") }
     }
 
+    /// The peer book's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -78,6 +84,7 @@ impl PeerBook {
         Ok(self.read()?.peers)
     }
 
+    /// The peer `did`, if it is in the book.
     pub fn get(&self, did: &str) -> Result<Option<Peer>> {
         Ok(self.read()?.peers.into_iter().find(|p| p.did == did))
     }

@@ -24,8 +24,7 @@ const PROGRAM_NAME: &str = "secure_ranking.py";
 const NAMES: [&str; 3] = ["alice", "bob", "carol"];
 
 pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(run_demo(args))
+    crate::context::runtime(crate::context::Threads::PerCore)?.block_on(run_demo(args))
 }
 
 /// One party of the demo: its keystore, identity and sessions.
@@ -57,7 +56,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
     let config = mpc_mediator::MediatorConfig::local(scratch.path().join("mediator"));
     let mediator = mpc_mediator::start(config).await?;
     let url = format!("http://{}", mediator.address);
-    println!("   {url}  {}", crate::abbreviate_did(&mediator.state.identity.did));
+    println!("   {url}  {}", crate::abbreviate_did(mediator.did()));
 
     step(2, "alice, bob and carol create identities that route through it, each in a keystore of their own");
     let client = MediatorClient::connect(&url).await?;

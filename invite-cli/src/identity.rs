@@ -6,7 +6,7 @@ use mpc_identity::did::{self, MediatorEndpoint};
 use mpc_identity::keystore::{DidMethod, IdentityRecord, Keystore};
 
 use crate::cli::{MethodArg, NewArgs, ShowArgs};
-use crate::messaging::block_on;
+use crate::context::block_on;
 use crate::passphrase;
 
 pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {

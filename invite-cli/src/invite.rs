@@ -11,20 +11,19 @@ use mpc_identity::keystore::Keystore;
 use mpc_identity::unix_now;
 
 use crate::cli::{InspectArgs, InviteArgs, QrArgs};
-use crate::{format_time, passphrase};
+use crate::format_time;
 
 pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
     let name = &crate::identity::chosen(keystore, &args.identity.name)?;
     let record = keystore.load(name)?;
-    let passphrase = passphrase::for_unlock(name)?;
-    let identity = keystore.unlock(name, &passphrase)?;
+    let identity = crate::context::unlock(keystore, name)?;
     let now = unix_now();
     let invitation = Invitation::new(&record, Some(&args.goal_code), args.goal.as_deref(), args.expires, now);
     let signed = invitation.sign(&identity.keys, &record.signing_kid())?;
     let mut url = signed.to_url(record.mediator.as_ref());
     // With a mediator, the QR code carries a short link to the invitation it stores.
     if let (Some(mediator), false) = (&record.mediator, args.long) {
-        match crate::messaging::block_on(client::publish_invitation(&mediator.uri, &signed))? {
+        match crate::context::block_on(client::publish_invitation(&mediator.uri, &signed))? {
             Ok(short) => url = short,
             Err(e) => tracing::warn!(error = %e, "could not publish a short link; using the full invitation URL"),
         }
@@ -108,12 +107,12 @@ pub(crate) fn show_qr(url: &str, options: &QrArgs) -> Vec<String> {
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let text = read_input(&args.input)?;
     let signed = match client::oobid_of(text.trim()) {
-        Some(_) => crate::messaging::block_on(client::fetch_invitation(text.trim()))??,
+        Some(_) => crate::context::block_on(client::fetch_invitation(text.trim()))??,
         None => SignedInvitation::parse(&text)?,
     };
     let resolver = mpc_client::resolver::Resolver::new(None);
     let (invitation, _) =
-        crate::messaging::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
+        crate::context::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
     if args.output.json {
         return crate::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));
     }

@@ -10,7 +10,7 @@ use mpc_identity::peerbook::PeerBook;
 use mpc_identity::unix_now;
 
 use crate::cli::{PeersAddArgs, PublishArgs};
-use crate::messaging::block_on;
+use crate::context::block_on;
 use crate::passphrase;
 
 /// Creates a did:webvh identity whose log `mediator` (reached at `url`) hosts, and publishes it.

@@ -3,6 +3,7 @@
 
 mod bound_child;
 mod cli;
+mod context;
 mod demo;
 mod identity;
 mod invite;
@@ -53,6 +54,9 @@ fn main() -> ExitCode {
         return bound_child::exec(&command);
     }
     end_quietly_on_a_closed_pipe();
+    // ring is the workspace's one crypto provider; a dependency that asks rustls for the
+    // process's default gets it too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match &cli.command {
         // A service logs at info, in the format asked for.
@@ -105,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             messaging::create_token(args)
         }
         Command::Mediator(cli::MediatorCommand::Serve(config)) => {
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let runtime = context::runtime(context::Threads::PerCore)?;
             Ok(runtime.block_on(mpc_mediator::serve_until_signal((**config).clone()))?)
         }
         Command::Completions { shell } => {

@@ -1,9 +1,8 @@
 //! `mpc-id mediator enroll`, `send`, `inbox` and `ping`: talking to peers through mediators.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use mpc_client::mediator::{self as client, MediatorClient};
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use serde_json::{Value, json};
@@ -11,22 +10,8 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 use crate::cli::{EnrollArgs, InboxArgs, PingArgs, PurgeArgs, SendArgs, TokenCreateArgs};
-use crate::passphrase;
 
 use mpc_identity::protocols::BASIC_MESSAGE;
-
-/// Runs async work from a synchronous command.
-pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
-    Ok(runtime.block_on(future))
-}
-
-fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
-    let name = &crate::identity::chosen(keystore, name)?;
-    let passphrase = passphrase::for_unlock(name)?;
-    Ok(keystore.unlock(name, &passphrase)?)
-}
 
 /// The mediator an identity uses: the one given, else the one in its record.
 async fn mediator_of(identity: &UnlockedIdentity, url: Option<&str>) -> anyhow::Result<MediatorClient> {
@@ -39,8 +24,8 @@ async fn mediator_of(identity: &UnlockedIdentity, url: Option<&str>) -> anyhow::
 }
 
 pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
-    block_on(async {
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
+    crate::context::block_on(async {
         let mediator = mediator_of(&me, args.url.as_deref()).await?;
         mediator.enroll_with(&me, args.token.as_deref()).await?;
         if args.output.json {
@@ -55,8 +40,8 @@ pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
 }
 
 pub fn purge(keystore: &Keystore, args: &PurgeArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
-    block_on(async {
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
+    crate::context::block_on(async {
         let mediator = mediator_of(&me, None).await?;
         let purged = mediator.purge(&me).await?;
         if args.output.json {
@@ -72,7 +57,8 @@ pub fn create_token(args: &TokenCreateArgs) -> anyhow::Result<()> {
     let mut config = mpc_mediator::MediatorConfig::local(PathBuf::new());
     config.data_dir.clone_from(&args.data_dir);
     config.database_url.clone_from(&args.database_url);
-    let token = block_on(mpc_mediator::tokens::create(&config, &args.label, args.uses, args.valid_for))??;
+    let token =
+        crate::context::block_on(mpc_mediator::tokens::create(&config, &args.label, args.uses, args.valid_for))??;
     if args.output.json {
         return crate::print_json(
             &json!({ "token": token.token, "label": token.label, "uses": token.uses, "expires_time": token.expires_at }),
@@ -89,7 +75,7 @@ pub fn create_token(args: &TokenCreateArgs) -> anyhow::Result<()> {
 }
 
 pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
     let message = match serde_json::from_str::<Value>(&args.message) {
         Ok(Value::Object(mut message)) if message.contains_key("type") => {
             message.entry("id").or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
@@ -101,7 +87,7 @@ pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
     };
     let mut message = message;
     message["to"] = json!([args.to]);
-    block_on(client::send(&me, &args.to, &message))??;
+    crate::context::block_on(client::send(&me, &args.to, &message))??;
     if args.output.json {
         return crate::print_json(&json!({ "id": message["id"], "to": args.to }));
     }
@@ -110,8 +96,8 @@ pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
 }
 
 pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
-    block_on(async {
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
+    crate::context::block_on(async {
         let mediator = mediator_of(&me, None).await?;
         if args.watch {
             // Live: the mediator pushes everything queued, then each message as it arrives.
@@ -172,8 +158,8 @@ fn show(received: &client::Received, json: bool) -> anyhow::Result<()> {
 }
 
 pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
-    block_on(async {
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
+    crate::context::block_on(async {
         let mediator = mediator_of(&me, None).await?;
         let started = Instant::now();
         let Some(peer) = &args.did else {

@@ -1,15 +1,13 @@
 //! `mpc-id resolve`: a DID's document, as JSON or as a summary of its keys and services.
 
-use mpc_client::resolver::Resolver;
 use mpc_identity::did::Relationship;
 use mpc_identity::keystore::Keystore;
-use mpc_identity::peerbook::PeerBook;
 
 use crate::cli::ResolveArgs;
-use crate::messaging::block_on;
+use crate::context::block_on;
 
 pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
-    let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
+    let resolver = crate::context::resolver(keystore);
     let resolution = block_on(resolver.resolve(&args.did))??;
     if args.output.json {
         return crate::print_json(&resolution.document_json);

@@ -6,7 +6,6 @@ use std::io::Write;
 use anyhow::{Context, bail};
 use mpc_client::resolver::Resolver;
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
-use mpc_identity::peerbook::PeerBook;
 use mpc_session::lobby::{self, CreateOptions};
 use mpc_session::manifest::{program_sha256, who};
 use mpc_session::mpyc::{self, PortLayout};
@@ -18,7 +17,7 @@ use crate::cli::{
     ExportFormat, RunArgs, SessionCommand, SessionCreateArgs, SessionExportArgs, SessionJoinArgs, SessionRefArgs,
     SessionRefuseArgs, SessionStatusArgs,
 };
-use crate::{abbreviate_did, format_time, passphrase};
+use crate::{abbreviate_did, format_time};
 
 /// A non-zero exit code to leave with, without an error message of our own (the program
 /// printed its own).
@@ -55,17 +54,13 @@ struct Party {
 }
 
 fn open(keystore: &Keystore, name: &str) -> anyhow::Result<Party> {
-    let name = &crate::identity::chosen(keystore, name)?;
-    let passphrase = passphrase::for_unlock(name)?;
-    let me = keystore.unlock(name, &passphrase)?;
-    let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
-    Ok(Party { me, store: SessionStore::open(keystore.home()), resolver })
+    let me = crate::context::unlock(keystore, name)?;
+    Ok(Party { me, store: SessionStore::open(keystore.home()), resolver: crate::context::resolver(keystore) })
 }
 
-/// One thread: the MPyC program next to us needs the cores more, and a message through a tunnel
-/// crosses fewer threads (measured: 1.33x of plain TCP with a thread per core, 1.24x with one).
+/// One thread (see [`crate::context::Threads::One`]).
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")
+    crate::context::runtime(crate::context::Threads::One)
 }
 
 fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
@@ -416,9 +411,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         })
         .await?;
         let plan = run::plan(&cx.me, &cx.resolver, &record, &command, installed_mpyc).await?;
-        if args.mpyc_ssl && !plan.manifest.mpyc.ssl {
-            bail!("--mpyc-ssl: session {} was created without MPyC TLS; all parties must agree, so create it with --mpyc-ssl", record.id);
-        }
+        plan.check_tls_wish(args.mpyc_ssl)?;
         if args.json {
             let event = json!({ "event": "manifest-verified", "parties": plan.manifest.parties.len(), "party": plan.me, "program_sha256": plan.manifest.program.sha256 });
             eprintln!("{event}");

@@ -3,19 +3,16 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use mpc_client::resolver::Resolver;
 use mpc_connect::tunnel::{Forwarder, Server, TunnelOptions};
 use mpc_connect::{Allowlist, PeerEndpoint, peer};
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
-use mpc_identity::peerbook::PeerBook;
 
 use crate::cli::{TunnelConnectArgs, TunnelListenArgs};
-use crate::passphrase;
 
 pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
-    runtime()?.block_on(async {
-        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
+    crate::context::runtime(crate::context::Threads::PerCore)?.block_on(async {
+        let resolver = crate::context::resolver(keystore);
         let allow = Allowlist::default();
         for did in &args.allow {
             let document = resolver.resolve_for_use(did).await?.document;
@@ -34,9 +31,9 @@ pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()
 }
 
 pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<()> {
-    let me = unlock(keystore, &args.identity.name)?;
-    runtime()?.block_on(async {
-        let resolver = Resolver::new(Some(PeerBook::open(keystore.home())));
+    let me = crate::context::unlock(keystore, &args.identity.name)?;
+    crate::context::runtime(crate::context::Threads::PerCore)?.block_on(async {
+        let resolver = crate::context::resolver(keystore);
         let document = resolver.resolve_for_use(&args.peer).await?.document;
         let address = peer::address(&document)?;
         let endpoint = bind(&me, Allowlist::new([address.id])).await?;
@@ -65,16 +62,6 @@ pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<
         endpoint.close().await;
         Ok(())
     })
-}
-
-fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
-    let name = &crate::identity::chosen(keystore, name)?;
-    let passphrase = passphrase::for_unlock(name)?;
-    Ok(keystore.unlock(name, &passphrase)?)
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
 /// This party's endpoint: its identity key, its own mediator's relay.

@@ -12,16 +12,11 @@ use mpc_identity::schema::Schema;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const PASSPHRASE: &str = "correct horse battery staple";
+use mpc_test_support::PASSPHRASE;
 
 /// `mpc-id` with `home` as its keystore and the passphrase in the environment.
 fn mpc_id(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("mpc-id").expect("binary");
-    cmd.env("MPC_ID_HOME", home)
-        .env("MPC_ID_PASSPHRASE", PASSPHRASE)
-        .env_remove("MPC_ID_IDENTITY")
-        .env_remove("RUST_LOG");
-    cmd
+    Command::from(mpc_test_support::mpc_id(env!("CARGO_BIN_EXE_mpc-id"), home))
 }
 
 fn stdout(output: &Output) -> String {

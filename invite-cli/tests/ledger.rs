@@ -8,12 +8,8 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
-const PASSPHRASE: &str = "correct horse battery staple";
-
 fn mpc_id(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("mpc-id").expect("binary");
-    cmd.env("MPC_ID_HOME", home).env("MPC_ID_PASSPHRASE", PASSPHRASE).env_remove("MPC_ID_IDENTITY");
-    cmd
+    Command::from(mpc_test_support::mpc_id(env!("CARGO_BIN_EXE_mpc-id"), home))
 }
 
 fn ok(output: Output) -> String {

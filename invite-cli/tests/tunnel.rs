@@ -5,26 +5,15 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const PASSPHRASE: &str = "correct horse battery staple";
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use mpc_test_support::KillOnDrop;
 
 fn mpc_id(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mpc-id"));
-    cmd.env("MPC_ID_HOME", home).env("MPC_ID_PASSPHRASE", PASSPHRASE).env_remove("MPC_ID_IDENTITY");
-    cmd
+    mpc_test_support::mpc_id(env!("CARGO_BIN_EXE_mpc-id"), home)
 }
 
 fn new_party(home: &Path, name: &str, mediator: &str) -> String {
@@ -35,7 +24,7 @@ fn new_party(home: &Path, name: &str, mediator: &str) -> String {
 }
 
 fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr")
+    SocketAddr::from(([127, 0, 0, 1], mpc_test_support::free_port()))
 }
 
 /// Sends `payload` through `local` and returns what comes back (the service echoes a digest).

@@ -127,7 +127,7 @@ async fn party_from(base: &str, from: IpAddr) -> Party {
 }
 
 fn http_from(from: IpAddr) -> reqwest::Client {
-    reqwest::Client::builder().local_address(from).timeout(Duration::from_secs(5)).build().expect("client")
+    mpc_test_support::http_from(from, Duration::from_secs(5))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -218,7 +218,7 @@ async fn connect_from(from: IpAddr, port: u16) -> std::io::Result<tokio::net::Tc
 /// many of the pair's messages did not arrive.
 async fn measure(base: &str, alice: &Party, bob: &Party, how_long: Duration) -> (Vec<f64>, usize, Vec<f64>) {
     let (mut pair, mut healthz, mut lost) = (Vec::new(), Vec::new(), 0);
-    let plain = reqwest::Client::new();
+    let plain = mpc_test_support::http();
     let end = Instant::now() + how_long;
     while Instant::now() < end {
         let started = Instant::now();

@@ -144,7 +144,7 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64, f6
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let queue = Arc::new(Mutex::new(forwards));
-    let client = reqwest::Client::new();
+    let client = mpc_test_support::http();
     let started = Instant::now();
     let client_before = cpu_micros(std::process::id());
     let mut tasks = Vec::new();

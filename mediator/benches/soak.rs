@@ -88,7 +88,7 @@ async fn soak(name: &str, base: &str, pid: u32, seconds: u64, rate: u64, at_rest
             (parties.clone(), Arc::clone(&sender), Arc::clone(&acknowledged), Arc::clone(&refused));
         let endpoint = format!("{base}/didcomm");
         senders.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = mpc_test_support::http();
             let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 * SENDERS / rate));
             let mut n = s as usize;
             while Instant::now() < deadline {

@@ -9,14 +9,14 @@ use std::sync::Mutex;
 const EVERY_SECS: u64 = 3600;
 
 #[derive(Debug, Default)]
-pub struct Activity {
+pub(crate) struct Activity {
     /// Party -> when its activity was last written. Holds parties active in the last hour.
     written: Mutex<HashMap<String, u64>>,
 }
 
 impl Activity {
     /// Whether `did`'s activity at `now` should be written (and notes that it will be).
-    pub fn needs_touch(&self, did: &str, now: u64) -> bool {
+    pub(crate) fn needs_touch(&self, did: &str, now: u64) -> bool {
         let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match written.get(did) {
             Some(at) if now.saturating_sub(*at) < EVERY_SECS => false,
@@ -28,7 +28,7 @@ impl Activity {
     }
 
     /// Forgets parties not written within the last hour.
-    pub fn forget_before(&self, now: u64) {
+    pub(crate) fn forget_before(&self, now: u64) {
         let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         written.retain(|_, at| now.saturating_sub(*at) < EVERY_SECS);
     }

@@ -138,8 +138,11 @@ pub struct MediatorConfig {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// How log lines are written.
 pub enum LogFormat {
+    /// For people: one line per event.
     Text,
+    /// For log collectors: one JSON object per line.
     Json,
 }
 

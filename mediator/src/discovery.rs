@@ -23,7 +23,7 @@ const KEY_FILE: &str = "quic-key.der";
 
 /// The running discovery service, and what clients need to use it.
 #[derive(Debug)]
-pub struct AddressDiscovery {
+pub(crate) struct AddressDiscovery {
     _server: Server,
     pub port: u16,
     /// The self-signed certificate clients must trust (DER); `None` with a configured one.
@@ -31,7 +31,7 @@ pub struct AddressDiscovery {
 }
 
 /// Starts address discovery if `--quic-listen` is set.
-pub async fn start(
+pub(crate) async fn start(
     config: &MediatorConfig,
     data_dir: &Path,
     public_url: &url::Url,

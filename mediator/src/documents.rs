@@ -12,7 +12,7 @@ use mpc_identity::did::DidDocument;
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default)]
-pub struct DocumentCache {
+pub(crate) struct DocumentCache {
     inner: RwLock<Inner>,
 }
 
@@ -30,19 +30,19 @@ struct Cached {
 }
 
 impl DocumentCache {
-    pub fn get(&self, did: &str) -> Option<DidDocument> {
+    pub(crate) fn get(&self, did: &str) -> Option<DidDocument> {
         let inner = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         inner.documents.get(did).map(|cached| cached.document.clone())
     }
 
     /// Whether the document held for `did` came from a log of `entries` entries.
-    pub fn is_current(&self, did: &str, entries: u32) -> bool {
+    pub(crate) fn is_current(&self, did: &str, entries: u32) -> bool {
         let inner = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         inner.documents.get(did).is_some_and(|cached| cached.entries == entries)
     }
 
     /// Keeps `document`, evicting others while the cache is over its byte budget.
-    pub fn insert(&self, did: String, entries: u32, document: DidDocument) {
+    pub(crate) fn insert(&self, did: String, entries: u32, document: DidDocument) {
         let bytes = did.len() + serde_json::to_vec(&document).map_or(0, |json| json.len());
         let mut inner = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(old) = inner.documents.remove(&did) {
@@ -58,7 +58,7 @@ impl DocumentCache {
         inner.documents.insert(did, Cached { entries, document, bytes });
     }
 
-    pub fn remove(&self, did: &str) {
+    pub(crate) fn remove(&self, did: &str) {
         let mut inner = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(old) = inner.documents.remove(did) {
             inner.bytes -= old.bytes;

@@ -3,6 +3,8 @@
 /// Everything that can go wrong serving a request.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Each variant's message names its fields; they are documented there.
+#[allow(missing_docs)]
 pub enum Error {
     /// The request is not a DIDComm message we can open.
     #[error("{0}")]
@@ -56,7 +58,12 @@ pub enum Error {
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 
-    /// Start-up failure (keys, data directory, listening socket).
+    /// The mediator's own keys or DID could not be made or read back (at start; never a
+    /// request's fault, so never reported as one).
+    #[error("the mediator's own keys or DID: {0}")]
+    OwnKeys(#[source] mpc_identity::Error),
+
+    /// Start-up failure (data directory, key file, listening socket, configuration).
     #[error("{0}")]
     Startup(String),
 }
@@ -77,7 +84,7 @@ impl Error {
             Error::Conflict(_) => "e.p.req.conflict",
             // Message Pickup 3.0: live mode asked for over a transport that cannot do it.
             Error::NeedsWebSocket(_) => "e.m.live-mode-not-supported",
-            Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => "e.p.me.internal",
+            Error::Storage(_) | Error::Migration(_) | Error::OwnKeys(_) | Error::Startup(_) => "e.p.me.internal",
         }
     }
 
@@ -90,9 +97,10 @@ impl Error {
             Error::Replay(_) | Error::Conflict(_) => 409,
             Error::NeedsWebSocket(_) => 426,
             Error::QueueFull(_) | Error::RateLimited(_) | Error::Quota(_) => 429,
-            Error::Storage(_) | Error::Migration(_) | Error::Startup(_) => 500,
+            Error::Storage(_) | Error::Migration(_) | Error::OwnKeys(_) | Error::Startup(_) => 500,
         }
     }
 }
 
+/// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

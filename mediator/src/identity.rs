@@ -23,7 +23,7 @@ const KEY_FILE: &str = "mediator-keys.json";
 
 /// The mediator's keys and DIDs.
 #[derive(Debug)]
-pub struct MediatorIdentity {
+pub(crate) struct MediatorIdentity {
     pub keys: PartyKeys,
     /// did:peer:2 with the mediator's keys and its DIDComm endpoint.
     pub did: String,
@@ -45,7 +45,7 @@ struct KeyFile {
 
 impl MediatorIdentity {
     /// Loads the keys from `data_dir`, generating and storing them on first start.
-    pub fn load_or_create(data_dir: &Path, public_url: &url::Url) -> Result<Self> {
+    pub(crate) fn load_or_create(data_dir: &Path, public_url: &url::Url) -> Result<Self> {
         let path = data_dir.join(KEY_FILE);
         let keys = if path.exists() { read_keys(&path)? } else { create_keys(&path)? };
         let endpoint = public_url.join("didcomm").map_err(|e| Error::Startup(e.to_string()))?.to_string();
@@ -54,28 +54,29 @@ impl MediatorIdentity {
             PublicKey::Ed25519(keys.verifying_key()),
             PublicKey::X25519(keys.agreement_public()),
             Some(&service),
-        )?;
+        )
+        .map_err(Error::OwnKeys)?;
         let agreement_kid = format!("{did}#key-1");
-        let document = did::resolve(&did)?;
+        let document = did::resolve(&did).map_err(Error::OwnKeys)?;
         let routing_kid = did::key::x25519_key_url(&keys.agreement_public());
         Ok(MediatorIdentity { keys, agreement_kid, routing_kid, web_did: web_did(public_url), did, endpoint, document })
     }
 
     /// Where invitation links point: `<public origin>/oob`.
-    pub fn oob_base(&self) -> String {
+    pub(crate) fn oob_base(&self) -> String {
         url::Url::parse(&self.endpoint)
             .map(|u| format!("{}/oob", u.origin().ascii_serialization()))
             .unwrap_or_else(|_| "/oob".to_owned())
     }
 
     /// The did:peer:2 document.
-    pub fn document(&self) -> &DidDocument {
+    pub(crate) fn document(&self) -> &DidDocument {
         &self.document
     }
 
     /// The did:web document served at `/.well-known/did.json`: the same keys and service under
     /// the did:web identifier, with the did:peer:2 as `alsoKnownAs`.
-    pub fn web_document(&self) -> DidDocument {
+    pub(crate) fn web_document(&self) -> DidDocument {
         let mut document = self.document.clone();
         document.id = self.web_did.clone();
         document.also_known_as = vec![self.did.clone()];
@@ -87,7 +88,7 @@ impl MediatorIdentity {
 }
 
 /// `did:web:host%3Aport:path` of a URL, as the did:web spec derives it.
-pub fn web_did(url: &url::Url) -> String {
+pub(crate) fn web_did(url: &url::Url) -> String {
     let mut did = format!("did:web:{}", url.host_str().unwrap_or("localhost"));
     if let Some(port) = url.port() {
         did.push_str(&format!("%3A{port}"));
@@ -117,7 +118,7 @@ fn read_keys(path: &Path) -> Result<PartyKeys> {
 
 fn create_keys(path: &Path) -> Result<PartyKeys> {
     let fail = |e: std::io::Error| Error::Startup(format!("writing mediator key file {}: {e}", path.display()));
-    let keys = PartyKeys::generate()?;
+    let keys = PartyKeys::generate().map_err(Error::OwnKeys)?;
     let file = KeyFile { format: "mpc-mediator-keys/1".to_owned(), secret: STANDARD.encode(*keys.secret_bytes()) };
     let text = Zeroizing::new(serde_json::to_string(&file).map_err(|e| Error::Startup(e.to_string()))?);
     let tmp = path.with_extension("json.tmp");

@@ -26,7 +26,7 @@ use crate::store::HostedLog;
 
 /// What a publication did.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Published {
+pub(crate) struct Published {
     pub did: String,
     pub entries: u32,
     /// `false` when the log was already stored exactly as sent.
@@ -36,20 +36,20 @@ pub struct Published {
 impl Mediator {
     /// The DID a name here would have, with `{SCID}` for its SCID; `None` if this mediator's
     /// public address has no host name (did:webvh cannot name an IP address).
-    pub fn ledger_address(&self, name: &str) -> Option<String> {
+    pub(crate) fn ledger_address(&self, name: &str) -> Option<String> {
         let base = self.ledger_base.as_ref()?;
         webvh::address_of(base, &["parties", name]).ok()
     }
 
     /// The `did:key` with which this mediator witnesses the logs that ask it to.
-    pub fn witness_did(&self) -> String {
+    pub(crate) fn witness_did(&self) -> String {
         webvh::did_key_of(self.identity.keys.signing_key())
     }
 
     /// Stores a log published for `name`; see the module documentation for what is accepted.
     /// A new name needs, on a closed mediator, an enrollment `token` (one of its uses): the name
     /// is the identity's enrollment, and a DID hosted here then enrolls without another.
-    pub async fn publish_log(
+    pub(crate) async fn publish_log(
         &self,
         name: &str,
         jsonl: &str,
@@ -156,7 +156,7 @@ impl Mediator {
 
     /// The current document of a did:webvh DID hosted here, verified; `None` if not hosted here
     /// or deactivated.
-    pub async fn hosted_document(&self, did: &str) -> Result<Option<mpc_identity::did::DidDocument>> {
+    pub(crate) async fn hosted_document(&self, did: &str) -> Result<Option<mpc_identity::did::DidDocument>> {
         let Some(name) = did.rsplit(':').next() else { return Ok(None) };
         let Some(hosted) = self.hosted_log(name).await? else { return Ok(None) };
         if hosted.did != did {
@@ -171,7 +171,7 @@ impl Mediator {
     /// replies. One indexed lookup of the log's length per envelope; the log is loaded and
     /// verified again only when it grew (a rotation published through another instance is seen
     /// at the next envelope).
-    pub async fn learn_sender(&self, envelope: &str) {
+    pub(crate) async fn learn_sender(&self, envelope: &str) {
         let Ok(Some(sender)) = mpc_identity::envelope::encrypted::sender_did(envelope) else { return };
         if !sender.starts_with(webvh::PREFIX) {
             return;
@@ -201,7 +201,7 @@ impl Mediator {
 
     /// A DID document for DIDComm: self-certifying methods computed, did:webvh parties hosted here
     /// from their verified logs; anything else is refused.
-    pub fn resolve(&self, did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocument> {
+    pub(crate) fn resolve(&self, did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocument> {
         if did.starts_with(webvh::PREFIX) {
             return self.ledger_documents.get(did).ok_or_else(|| mpc_identity::Error::ResolutionFailed {
                 did: did.to_owned(),
@@ -213,7 +213,7 @@ impl Mediator {
     }
 
     /// A hosted log, as stored.
-    pub async fn hosted_log(&self, name: &str) -> Result<Option<HostedLog>> {
+    pub(crate) async fn hosted_log(&self, name: &str) -> Result<Option<HostedLog>> {
         if validate_name(name).is_err() {
             return Ok(None);
         }

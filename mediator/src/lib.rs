@@ -5,34 +5,47 @@
 //! queue here, sizes, times), never contents, and everything it says is checked by clients
 //! against keys they resolved themselves.
 //!
-//! - [`config`]: options, from flags and the environment.
-//! - [`identity`]: the mediator's keys and DIDs.
-//! - [`store`]: the storage trait and its databases.
-//! - [`protocol`]: forward, coordinate mediation, pickup, trust ping, discover features.
-//! - [`ledger`]: the did:webvh logs it hosts.
-//! - [`oob`]: short `_oobid` links for signed invitations.
-//! - [`relay`]: the iroh relay for parties' peer connections, on the same port.
-//! - [`http`]: the HTTP API and the WebSocket endpoint.
+//! Its public surface is what a host needs: [`MediatorConfig`], [`start`] (or
+//! [`serve_until_signal`]) and the [`RunningMediator`] it returns, [`init_logging`], and
+//! enrollment [`tokens`] for closed mediators. Inside, one module per concern:
+//! `config`, `identity` (its keys and DIDs), `store` (the storage trait and its databases),
+//! `protocol` (forward, coordinate mediation, pickup, trust ping, discover features), `ledger`
+//! (the did:webvh logs it hosts), `oob` (short `_oobid` links), `relay` (the iroh relay for
+//! parties' peer connections, on the same port), `discovery` (QUIC address discovery),
+//! `listener` (accepting connections under caps), `routes` (the HTTP API) and `websocket` (a
+//! WebSocket's DIDComm session).
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), mpc_mediator::Error> {
+//! // A mediator on a loopback port, with SQLite in a data directory of its own.
+//! let config = mpc_mediator::MediatorConfig::local("/var/lib/mpc-mediator");
+//! let running = mpc_mediator::start(config).await?;
+//! println!("mediator {} listening on {}", running.did(), running.address);
+//! running.stop().await?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
 
 mod activity;
 pub mod config;
-pub mod discovery;
+mod discovery;
 mod documents;
 mod error;
-pub mod http;
-pub mod identity;
-pub mod ledger;
+mod identity;
+mod ledger;
 mod limits;
-pub mod listener;
+mod listener;
 mod live;
 mod metrics;
-pub mod oob;
+mod oob;
 mod owners;
-pub mod protocol;
-pub mod relay;
-pub mod store;
+mod protocol;
+mod relay;
+mod routes;
+mod store;
 pub mod tokens;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,12 +56,13 @@ use identity::MediatorIdentity;
 use live::LiveHub;
 use metrics::Metrics;
 use store::Store;
+pub use store::default_sqlite_url;
 
 /// A running mediator's shared state.
 #[derive(Debug)]
-pub struct Mediator {
-    pub config: MediatorConfig,
-    pub identity: MediatorIdentity,
+pub(crate) struct Mediator {
+    pub(crate) config: MediatorConfig,
+    pub(crate) identity: MediatorIdentity,
     store: Box<dyn Store>,
     metrics: Metrics,
     live: Arc<LiveHub>,
@@ -61,19 +75,51 @@ pub struct Mediator {
     /// ledger whenever one sends (see `ledger::learn_sender`).
     ledger_documents: documents::DocumentCache,
     /// QUIC address discovery for parties behind NAT, when configured.
-    pub discovery: Option<discovery::AddressDiscovery>,
+    pub(crate) discovery: Option<discovery::AddressDiscovery>,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
 #[derive(Debug)]
 pub struct RunningMediator {
+    /// The socket it listens on.
     pub address: SocketAddr,
-    pub state: Arc<Mediator>,
+    state: Arc<Mediator>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
 impl RunningMediator {
+    /// The mediator's own DID (did:peer:2), the one parties trust it by.
+    pub fn did(&self) -> &str {
+        &self.state.identity.did
+    }
+
+    /// The did:webvh address under which it hosts the party `name`'s log, if its public URL has
+    /// a host name a DID can carry.
+    pub fn ledger_address(&self, name: &str) -> Option<String> {
+        self.state.ledger_address(name)
+    }
+
+    /// The `did:key` with which it witnesses the logs it hosts.
+    pub fn witness_did(&self) -> String {
+        self.state.witness_did()
+    }
+
+    /// Lets `did` use the relay with the Ed25519 key `key`, as enrolling would (benches and
+    /// tests that measure the relay without a DIDComm enrollment first).
+    #[cfg(feature = "test-hooks")]
+    pub async fn register_relay_key(&self, key: &[u8; 32], did: &str) -> Result<()> {
+        self.state.register_relay_key(&relay::hex(key), did).await
+    }
+
+    /// Runs the periodic sweep now (tests that cannot wait for its hour): returns how many
+    /// expired messages and idle enrollments it dropped.
+    #[cfg(feature = "test-hooks")]
+    pub async fn sweep_now(&self) -> Result<(u64, u64)> {
+        let swept = self.state.sweep().await?;
+        Ok((swept.expired_messages, swept.idle_enrollments))
+    }
+
     /// Stops accepting connections, finishes requests in flight, and waits for the server.
     pub async fn stop(self) -> Result<()> {
         let _ = self.shutdown.send(());
@@ -97,7 +143,7 @@ pub async fn start(config: MediatorConfig) -> Result<RunningMediator> {
     let address = listener.local_addr().map_err(|e| Error::Startup(e.to_string()))?;
     let state = Arc::new(Mediator::open(config, address).await?);
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
-    let server = http::serve(Arc::clone(&state), listener, async {
+    let server = routes::serve(Arc::clone(&state), listener, async {
         let _ = stopped.await;
     });
     let task = tokio::spawn(server);
@@ -143,7 +189,7 @@ async fn shutdown_signal() {
 
 impl Mediator {
     /// Opens the data directory, the database (migrating it) and the mediator's keys.
-    pub async fn open(config: MediatorConfig, bound: SocketAddr) -> Result<Self> {
+    pub(crate) async fn open(config: MediatorConfig, bound: SocketAddr) -> Result<Self> {
         let data_dir = config
             .data_dir()
             .ok_or_else(|| Error::Startup("no data directory: set --data-dir or MPC_MEDIATOR_DATA_DIR".to_owned()))?;
@@ -181,7 +227,7 @@ impl Mediator {
 
     /// Deletes expired messages, replay records past the replay window and enrollments idle
     /// past their time; run periodically.
-    pub async fn sweep(&self) -> Result<store::Sweep> {
+    pub(crate) async fn sweep(&self) -> Result<store::Sweep> {
         self.limits.forget_idle();
         let now = now();
         self.activity.forget_before(now);

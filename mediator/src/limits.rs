@@ -10,7 +10,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::error::{Error, Result};
 
 #[derive(Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_did: Option<DefaultKeyedRateLimiter<String>>,
     enrollments: Option<DefaultKeyedRateLimiter<IpAddr>>,
@@ -19,13 +19,13 @@ pub struct Limits {
 impl Limits {
     /// Limits of `per_ip` and `per_did` requests a second and `enrollments` an hour per
     /// address; 0 turns one off.
-    pub fn new(per_ip: u32, per_did: u32, enrollments: u32) -> Self {
+    pub(crate) fn new(per_ip: u32, per_did: u32, enrollments: u32) -> Self {
         let enrollments = NonZeroU32::new(enrollments).map(|per_hour| RateLimiter::keyed(Quota::per_hour(per_hour)));
         Limits { per_ip: keyed(per_ip), per_did: keyed(per_did), enrollments }
     }
 
     /// A new enrollment from `ip`.
-    pub fn check_enrollment(&self, ip: IpAddr) -> Result<()> {
+    pub(crate) fn check_enrollment(&self, ip: IpAddr) -> Result<()> {
         match &self.enrollments {
             Some(limiter) if limiter.check_key(&ip).is_err() => {
                 Err(Error::RateLimited(format!("enrollments from address {ip} (try again in an hour)")))
@@ -34,14 +34,14 @@ impl Limits {
         }
     }
 
-    pub fn check_ip(&self, ip: IpAddr) -> Result<()> {
+    pub(crate) fn check_ip(&self, ip: IpAddr) -> Result<()> {
         match &self.per_ip {
             Some(limiter) if limiter.check_key(&ip).is_err() => Err(Error::RateLimited(format!("address {ip}"))),
             _ => Ok(()),
         }
     }
 
-    pub fn check_did(&self, did: &str) -> Result<()> {
+    pub(crate) fn check_did(&self, did: &str) -> Result<()> {
         match &self.per_did {
             Some(limiter) if limiter.check_key(&did.to_owned()).is_err() => Err(Error::RateLimited(did.to_owned())),
             _ => Ok(()),
@@ -49,7 +49,7 @@ impl Limits {
     }
 
     /// Forgets clients whose buckets are full again, so memory follows active clients only.
-    pub fn forget_idle(&self) {
+    pub(crate) fn forget_idle(&self) {
         if let Some(limiter) = &self.per_ip {
             limiter.retain_recent();
         }

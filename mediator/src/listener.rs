@@ -33,7 +33,7 @@ pub struct ConnectionLimits {
 /// The address a request counts against: the TCP peer, or what a trusted proxy says the client
 /// was. Every request carries one (an extension set by the listener).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
+pub(crate) struct ClientAddr(pub IpAddr);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     type Rejection = axum::http::StatusCode;
@@ -243,7 +243,7 @@ fn client_address(peer: SocketAddr, headers: &axum::http::HeaderMap, trusted: &[
 
 /// Raises the soft limit on open files to the hard limit, so the connection cap, not the
 /// process's descriptor table, decides how many clients are served. Returns the limit in force.
-pub fn raise_fd_limit() -> Option<u64> {
+pub(crate) fn raise_fd_limit() -> Option<u64> {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let mut limit = getrlimit(Resource::Nofile);
     if let Some(hard) = limit.maximum

@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use crate::store::StoredMessage;
 
 /// What a session is woken with: messages queued in order, or `None`: read the queue.
-pub type Arrival = Option<Arc<[StoredMessage]>>;
+pub(crate) type Arrival = Option<Arc<[StoredMessage]>>;
 
 /// Wake-ups a session may fall behind by before it reads the queue instead. Each live owner's
 /// channel holds this many slots, so it stays small: with at most 192 KiB of messages a wake-up (a
@@ -20,24 +20,24 @@ pub type Arrival = Option<Arc<[StoredMessage]>>;
 const CAPACITY: usize = 16;
 
 #[derive(Debug, Default)]
-pub struct LiveHub {
+pub(crate) struct LiveHub {
     channels: Mutex<HashMap<String, broadcast::Sender<Arrival>>>,
 }
 
 impl LiveHub {
     /// A wake-up receiver for `owner`'s queue.
-    pub fn subscribe(&self, owner: &str) -> broadcast::Receiver<Arrival> {
+    pub(crate) fn subscribe(&self, owner: &str) -> broadcast::Receiver<Arrival> {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         channels.entry(owner.to_owned()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
     }
 
     /// Wakes `owner`'s live sessions, if any, to read the queue.
-    pub fn notify(&self, owner: &str) {
+    pub(crate) fn notify(&self, owner: &str) {
         self.arrived(owner, None);
     }
 
     /// Wakes `owner`'s live sessions, if any, with what arrived.
-    pub fn arrived(&self, owner: &str, arrival: Arrival) {
+    pub(crate) fn arrived(&self, owner: &str, arrival: Arrival) {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(sender) = channels.get(owner)
             && sender.send(arrival).is_err()

@@ -16,6 +16,9 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // ring is the workspace's one crypto provider; a dependency that asks rustls for the
+    // process's default gets it too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     mpc_mediator::init_logging(cli.config.log_format);
     mpc_mediator::serve_until_signal(cli.config).await?;
     Ok(())

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 
 impl Mediator {
     /// Publishes a signed invitation; returns its `_oobid`.
-    pub async fn publish_invitation(&self, body: &str) -> Result<String> {
+    pub(crate) async fn publish_invitation(&self, body: &str) -> Result<String> {
         if body.len() > MAX_INVITATION_BYTES {
             return Err(Error::Malformed {
                 kind: "invitation",
@@ -67,7 +67,7 @@ impl Mediator {
     }
 
     /// A published invitation, byte for byte.
-    pub async fn published_invitation(&self, id: &str) -> Result<Option<String>> {
+    pub(crate) async fn published_invitation(&self, id: &str) -> Result<Option<String>> {
         self.store.invitation(id, crate::now()).await
     }
 }

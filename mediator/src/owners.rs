@@ -8,22 +8,22 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long another instance's removal may go unnoticed here.
-pub const TTL: Duration = Duration::from_secs(30);
+pub(crate) const TTL: Duration = Duration::from_secs(30);
 /// Bound on memory: the cache is cleared when it grows past this many entries.
 const MAX_ENTRIES: usize = 100_000;
 
 #[derive(Debug, Default)]
-pub struct OwnerCache {
+pub(crate) struct OwnerCache {
     entries: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 impl OwnerCache {
-    pub fn get(&self, recipient: &str) -> Option<String> {
+    pub(crate) fn get(&self, recipient: &str) -> Option<String> {
         let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.get(recipient).filter(|(_, at)| at.elapsed() < TTL).map(|(owner, _)| owner.clone())
     }
 
-    pub fn put(&self, recipient: &str, owner: &str) {
+    pub(crate) fn put(&self, recipient: &str, owner: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
@@ -32,11 +32,11 @@ impl OwnerCache {
     }
 
     /// Forgets everything (after enrollments expired, say).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 
-    pub fn forget(&self, recipient: &str) {
+    pub(crate) fn forget(&self, recipient: &str) {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(recipient);
     }
 }

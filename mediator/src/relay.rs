@@ -39,7 +39,7 @@ const MAX_RELAY_FRAME: usize = 128 * 1024;
 
 /// The relay's state, shared by its HTTP handler.
 #[derive(Clone, Debug)]
-pub struct Relay {
+pub(crate) struct Relay {
     mediator: Arc<Mediator>,
     key_cache: KeyCache,
     access: Arc<dyn DynAccessControl>,
@@ -48,7 +48,7 @@ pub struct Relay {
 }
 
 impl Relay {
-    pub fn new(mediator: Arc<Mediator>) -> Self {
+    pub(crate) fn new(mediator: Arc<Mediator>) -> Self {
         let per_minute = NonZeroU32::new(CONNECTIONS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
         let access = KnownParties {
             mediator: Arc::clone(&mediator),
@@ -65,7 +65,7 @@ impl Relay {
 }
 
 impl Relay {
-    pub fn mediator(&self) -> &Mediator {
+    pub(crate) fn mediator(&self) -> &Mediator {
         &self.mediator
     }
 }
@@ -101,7 +101,7 @@ impl AccessControl for KnownParties {
 }
 
 /// `GET /relay`: the WebSocket a relay client speaks iroh's relay protocol on.
-pub async fn relay_handler(
+pub(crate) async fn relay_handler(
     State(relay): State<Relay>,
     request: axum::extract::Request,
 ) -> Result<Response, StatusCode> {
@@ -192,12 +192,13 @@ impl ExportKeyingMaterial for Adapter {
 impl Mediator {
     /// Lets `endpoint_id` (hex) use the relay for `did`; what `mediate-request` does for a
     /// party's signing key, for tools that provision parties out of band (and the benchmark).
-    pub async fn register_relay_key(&self, endpoint_id: &str, did: &str) -> crate::Result<()> {
+    #[cfg(feature = "test-hooks")]
+    pub(crate) async fn register_relay_key(&self, endpoint_id: &str, did: &str) -> crate::Result<()> {
         self.store.add_relay_key(endpoint_id, did).await
     }
 }
 
 /// Lowercase hex of a relay key, as the store keeps it.
-pub fn hex(key: &[u8; 32]) -> String {
+pub(crate) fn hex(key: &[u8; 32]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }

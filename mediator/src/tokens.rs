@@ -23,8 +23,11 @@ pub(crate) fn digest(token: &str) -> String {
 pub struct NewToken {
     /// The secret to hand to the party; shown once, never stored.
     pub token: String,
+    /// What the operator called it (who it is for).
     pub label: String,
+    /// How many enrollments it allows.
     pub uses: u32,
+    /// When it expires (Unix seconds).
     pub expires_at: u64,
 }
 

@@ -23,10 +23,6 @@ use common::*;
 const UNLIMITED: &[&str] =
     &["--rate-limit-ip", "0", "--rate-limit-did", "0", "--queue-cap", "10000000", "--queue-cap-per-source", "10000000"];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 fn workspace_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts").join(name)
 }
@@ -184,7 +180,7 @@ async fn a_full_disk_is_refused_cleanly_and_recovered_from() {
     let status = refused.status().as_u16();
     let body = refused.text().await.expect("body");
     assert!(status >= 500 && body.contains("problem-report"), "HTTP {status}: {body}");
-    let health = reqwest::get(format!("{base}/healthz")).await.expect("healthz");
+    let health = mpc_test_support::http().get(format!("{base}/healthz")).send().await.expect("healthz");
     assert_eq!(health.status(), 200);
 
     // Space again: forwards are taken again, and nothing acknowledged was lost.

@@ -58,8 +58,8 @@ impl LedgerParty {
 }
 
 impl TestMediator {
-    fn state(&self) -> &mpc_mediator::Mediator {
-        &self.running.as_ref().expect("running").state
+    fn state(&self) -> &mpc_mediator::RunningMediator {
+        self.running.as_ref().expect("running")
     }
 }
 
@@ -135,14 +135,14 @@ async fn the_host_refuses_what_would_rewrite_history(backend: Backend) {
     let err = resolver.publish(&alice.did, &tampered).await.expect_err("tampered");
     assert!(matches!(err, mpc_client::Error::PublishRefused { .. }), "{err}");
     let bob = LedgerParty::create(&mediator, "bob");
-    let response = reqwest::Client::new()
+    let response = mpc_test_support::http()
         .put(format!("{}/parties/carol/did.jsonl", mediator.base))
         .body(bob.log.clone())
         .send()
         .await
         .expect("put");
     assert_eq!(response.status().as_u16(), 403);
-    let response = reqwest::Client::new()
+    let response = mpc_test_support::http()
         .put(format!("{}/parties/carol/did.jsonl", mediator.base))
         .body("{not json")
         .send()
@@ -164,7 +164,7 @@ on_both_backends!(
 
 /// Edits the hosted log of `name` directly in the mediator's SQLite database: a compromised host.
 async fn tamper(mediator: &TestMediator, name: &str, log: &str) {
-    let url = mpc_mediator::store::default_sqlite_url(&mediator.dir.path().join("data"));
+    let url = mpc_mediator::default_sqlite_url(&mediator.dir.path().join("data"));
     let pool = sqlx::SqlitePool::connect(&url).await.expect("open the mediator's database");
     sqlx::query("UPDATE ledger_logs SET log = $1 WHERE name = $2")
         .bind(log)
@@ -270,7 +270,9 @@ async fn the_mediator_witnesses_logs_that_ask_it_to(backend: Backend) {
     .expect("update");
     resolver.publish(&did, &two).await.expect("witnessed update");
     assert_eq!(resolver.resolve(&did).await.expect("v2").log.expect("log").version_number, 2);
-    let proofs: serde_json::Value = reqwest::get(format!("{}/parties/wanda/did-witness.json", mediator.base))
+    let proofs: serde_json::Value = mpc_test_support::http()
+        .get(format!("{}/parties/wanda/did-witness.json", mediator.base))
+        .send()
         .await
         .expect("get")
         .json()
@@ -316,7 +318,7 @@ async fn dropped_witness_proofs_are_caught() {
             .expect("create");
     resolver.publish(&did, &genesis).await.expect("witnessed");
     resolver.resolve(&did).await.expect("resolves");
-    let url = mpc_mediator::store::default_sqlite_url(&mediator.dir.path().join("data"));
+    let url = mpc_mediator::default_sqlite_url(&mediator.dir.path().join("data"));
     let pool = sqlx::SqlitePool::connect(&url).await.expect("db");
     sqlx::query("UPDATE ledger_logs SET witness = NULL WHERE name = 'wendy'").execute(&pool).await.expect("drop");
     pool.close().await;

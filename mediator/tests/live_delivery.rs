@@ -156,6 +156,9 @@ on_both_backends!(
 /// Two instances behind one public URL on one PostgreSQL database act as one mediator.
 #[tokio::test]
 async fn instances_sharing_postgres_deliver_across_each_other() {
+    if mpc_test_support::postgres_url("instances_sharing_postgres_deliver_across_each_other").is_none() {
+        return;
+    }
     let database = fresh_postgres_database().await;
     let a = TestMediator::start_on(Some(database.clone()), |_| {}).await;
     let public = url::Url::parse(&format!("{}/", a.base)).expect("url");

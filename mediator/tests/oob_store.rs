@@ -17,7 +17,8 @@ fn invitation(party: &Party, ttl: u64, created: u64) -> SignedInvitation {
 }
 
 async fn post_raw(mediator: &TestMediator, body: String) -> (u16, String) {
-    let response = reqwest::Client::new().post(format!("{}/oob", mediator.base)).body(body).send().await.expect("post");
+    let response =
+        mpc_test_support::http().post(format!("{}/oob", mediator.base)).body(body).send().await.expect("post");
     (response.status().as_u16(), response.text().await.expect("text"))
 }
 

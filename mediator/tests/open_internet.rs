@@ -17,17 +17,13 @@ use mpc_identity::unix_now;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 fn source(n: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))
 }
 
 /// An HTTP client whose connections come from `from`.
 fn http_from(from: IpAddr) -> reqwest::Client {
-    reqwest::Client::builder().local_address(from).timeout(Duration::from_secs(10)).build().expect("client")
+    mpc_test_support::http_from(from, Duration::from_secs(10))
 }
 
 /// A mediator process with `extra` options, ready.
@@ -352,7 +348,7 @@ async fn short_links_are_canonical_bounded_and_short_lived() {
     let mut ids = Vec::new();
     for body in [compact.clone(), pretty, spaced] {
         let response =
-            reqwest::Client::new().post(format!("{}/oob", mediator.base)).body(body).send().await.expect("post");
+            mpc_test_support::http().post(format!("{}/oob", mediator.base)).body(body).send().await.expect("post");
         assert_eq!(response.status(), 201);
         ids.push(response.json::<Value>().await.expect("json")["_oobid"].clone());
     }
@@ -428,7 +424,6 @@ async fn enrollment_is_bounded_and_a_closed_mediator_needs_a_token() {
 #[tokio::test]
 async fn idle_enrollments_expire_with_their_queues() {
     let mediator = TestMediator::start_with(Backend::Sqlite, |c| c.enrollment_idle = Duration::from_secs(1)).await;
-    let state = Arc::clone(&mediator.running.as_ref().expect("running").state);
     let (idle, active) = (Party::new("idle", &mediator).await, Party::new("active", &mediator).await);
     idle.enroll().await;
     active.enroll().await;
@@ -438,8 +433,8 @@ async fn idle_enrollments_expire_with_their_queues() {
     // Activity is written at most hourly; a fresh grant counts as activity.
     let grant = active.ask(&format!("{CM3}mediate-request"), json!({})).await;
     assert_eq!(grant.kind(), format!("{CM3}mediate-grant"));
-    let swept = state.sweep().await.expect("sweep");
-    assert_eq!(swept.idle_enrollments, 1);
+    let (_, idle_enrollments) = mediator.running.as_ref().expect("running").sweep_now().await.expect("sweep");
+    assert_eq!(idle_enrollments, 1);
     let status = idle.ask(&format!("{PICKUP}status-request"), json!({})).await;
     assert_eq!(status.problem_code(), "e.p.req.not-authorized", "the idle party's queue is gone: {status:?}");
     let (_, inner) = active.seal_for(&idle, json!({}));
@@ -492,8 +487,14 @@ async fn hosting_did_logs_is_bounded() {
     for _ in 0..20 {
         client.ping(&vera).await.expect("ping");
     }
-    let metrics =
-        reqwest::get(format!("{}/metrics", mediator.base)).await.expect("metrics").text().await.expect("text");
+    let metrics = mpc_test_support::http()
+        .get(format!("{}/metrics", mediator.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     let verified: u64 = metrics
         .lines()
         .find_map(|line| line.strip_prefix("mpc_mediator_sender_log_verifications_total "))

@@ -8,7 +8,7 @@ use serde_json::json;
 
 async fn publishes_its_dids_health_and_metrics(backend: Backend) {
     let mediator = TestMediator::start(backend).await;
-    let http = reqwest::Client::new();
+    let http = mpc_test_support::http();
     let web: serde_json::Value = http
         .get(format!("{}/.well-known/did.json", mediator.base))
         .send()
@@ -305,10 +305,10 @@ async fn unpicked_messages_expire(backend: Backend) {
     bob.enroll().await;
     let (_, inner) = alice.seal_for(&bob, json!({"short-lived": true}));
     assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
-    let state = &mediator.running.as_ref().expect("running").state;
-    assert_eq!(state.sweep().await.expect("sweep").expired_messages, 0, "not expired yet");
+    let running = mediator.running.as_ref().expect("running");
+    assert_eq!(running.sweep_now().await.expect("sweep").0, 0, "not expired yet");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(state.sweep().await.expect("sweep").expired_messages, 1);
+    assert_eq!(running.sweep_now().await.expect("sweep").0, 1);
     assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 0);
 }
 

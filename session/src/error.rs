@@ -6,6 +6,8 @@ use std::path::PathBuf;
 /// label (if it gave one) and abbreviated DID.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Each variant's message names its fields; they are documented there.
+#[allow(missing_docs)]
 pub enum Error {
     /// An identity, DID or DIDComm failure underneath.
     #[error(transparent)]
@@ -60,6 +62,13 @@ pub enum Error {
     #[error("program {path} has SHA-256 {found}, but the session agreed on {expected}: refusing to run it")]
     ProgramMismatch { path: PathBuf, found: String, expected: String },
 
+    /// A party asked for MPyC's own TLS in a session whose manifest runs without it: every
+    /// party must run MPyC the same way, and the manifest is what they agreed.
+    #[error(
+        "--mpyc-ssl: session {session} was created without MPyC TLS; all parties must agree, so create it with --mpyc-ssl"
+    )]
+    MpycTlsNotAgreed { session: String },
+
     /// This party's command line cannot be used for the session.
     #[error("cannot run: {0}")]
     Command(String),
@@ -85,6 +94,7 @@ pub enum Error {
     PeerFailed { index: usize, who: String, code: i32 },
 }
 
+/// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {

@@ -11,7 +11,20 @@
 //! - [`mpyc`]: MPyC's arguments, `.ini` and TLS files.
 //! - [`provision`]: mpc-id's own Python with a session's MPyC, for users whose Python has none.
 //! - [`store`]: the sessions this party knows, one file each.
+//!
+//! Parties are shown to people by the label they chose and their abbreviated DID; labels are
+//! checked where they enter (a join request, the command line):
+//!
+//! ```
+//! use mpc_session::manifest::{check_label, who};
+//!
+//! assert!(check_label("carol").is_ok());
+//! assert!(check_label(" carol").is_err(), "no spaces at the edges");
+//! let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+//! assert_eq!(who(Some("carol"), did), format!("carol, {}", mpc_identity::did::abbreviate(did)));
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
 
 mod error;
 pub mod lobby;

@@ -25,15 +25,21 @@ use crate::store::{Member, MemberStatus, Role, SessionRecord, SessionState, Sess
 /// What the host decides at creation.
 #[derive(Clone, Debug)]
 pub struct CreateOptions {
+    /// The session's name, for people.
     pub name: String,
+    /// How many parties, the host included.
     pub parties: usize,
+    /// The program every party runs, if it is known now.
     pub program: Option<PathBuf>,
+    /// Its arguments.
     pub args: Vec<String>,
+    /// How long the session stays open.
     pub ttl: Duration,
     /// The party order by DID (the host among them); join order when `None`.
     pub order: Option<Vec<String>>,
     /// Admit parties by hand (`session admit`).
     pub confirm: bool,
+    /// Whether MPyC runs with its own TLS inside the tunnels.
     pub mpyc_ssl: bool,
     /// The MPyC version the session runs (what the host's Python imports).
     pub mpyc_version: String,
@@ -140,9 +146,11 @@ pub async fn join(
 /// agree to, before it agrees ([`accept`]).
 #[derive(Clone, Debug)]
 pub struct Offered {
+    /// What the host offers.
     pub offer: SessionOffer,
     /// The host's DID.
     pub host: String,
+    /// When the offer expires (Unix seconds).
     pub expires_time: u64,
     signed: SignedInvitation,
     url: Option<String>,

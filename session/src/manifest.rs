@@ -24,24 +24,31 @@ pub const MAX_PARTIES: usize = 64;
 /// The agreement, as the host signs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The session id.
     pub session: String,
+    /// Its name.
     pub name: String,
+    /// When it expires (Unix seconds).
     pub expires_time: u64,
+    /// The program every party runs.
     pub program: Program,
     /// The arguments the program gets after MPyC's own.
     pub args: Vec<String>,
+    /// How MPyC is run.
     pub mpyc: MpycSettings,
     /// In party order: `parties[i].index == i`.
     pub parties: Vec<PartyEntry>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The program: its file name, hash and arguments.
 pub struct Program {
     /// SHA-256 of the program file, lowercase hex.
     pub sha256: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// MPyC's settings of a session.
 pub struct MpycSettings {
     /// The MPyC version every party must run (`mpyc.__version__`).
     pub version: String,
@@ -50,8 +57,11 @@ pub struct MpycSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A party of the session.
 pub struct PartyEntry {
+    /// Its MPyC party index.
     pub index: usize,
+    /// Its DID.
     pub did: String,
     /// The party's Ed25519 key in hex: the endpoint id its connections authenticate with.
     pub endpoint_id: String,
@@ -162,10 +172,12 @@ pub fn who(label: Option<&str>, did: &str) -> String {
 pub struct SignedManifest(pub(crate) SignedMessage);
 
 impl SignedManifest {
+    /// Parses a signed manifest (its signature is checked by `verify`).
     pub fn parse(text: &str) -> Result<Self> {
         Ok(SignedManifest(envelope::parse(text.as_bytes())?))
     }
 
+    /// The signed manifest as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.0).unwrap_or_default()
     }

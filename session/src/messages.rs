@@ -15,10 +15,15 @@ use crate::manifest::SignedManifest;
 
 /// The protocol's message type prefix.
 pub const PROTOCOL: &str = "https://mpc-id.dev/session/1.0/";
+/// A party asks to join.
 pub const JOIN_REQUEST: &str = "https://mpc-id.dev/session/1.0/join-request";
+/// The host admits it.
 pub const JOIN_ACCEPTED: &str = "https://mpc-id.dev/session/1.0/join-accepted";
+/// The host refuses it.
 pub const JOIN_REFUSED: &str = "https://mpc-id.dev/session/1.0/join-refused";
+/// The host sends the signed manifest.
 pub const MANIFEST_TYPE: &str = "https://mpc-id.dev/session/1.0/manifest";
+/// A party leaves the session.
 pub const LEAVE: &str = "https://mpc-id.dev/session/1.0/leave";
 
 /// The invitation attachment that carries a session offer.
@@ -30,8 +35,11 @@ pub const SESSION_GOAL_CODE: &str = "mpc-id.session";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionOffer {
+    /// The session id.
     pub session: String,
+    /// Its name.
     pub name: String,
+    /// How many parties, the host included.
     pub parties: usize,
     /// Known when the host named the program at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,14 +49,19 @@ pub struct SessionOffer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program_name: Option<String>,
     #[serde(default)]
+    /// The program's arguments.
     pub args: Vec<String>,
+    /// The MPyC version every party must run.
     pub mpyc_version: String,
     #[serde(default)]
+    /// Whether MPyC runs with its own TLS.
     pub mpyc_ssl: bool,
 }
 
 /// A lobby message, as its receiver acts on it.
 #[derive(Clone, Debug)]
+// Variant fields are named for what they hold; the variant docs say what they mean.
+#[allow(missing_docs)]
 pub enum LobbyMessage {
     /// A party asks to join; with MPyC TLS, it offers one certificate per possible index.
     JoinRequest {
@@ -58,26 +71,17 @@ pub enum LobbyMessage {
         label: Option<String>,
     },
     /// The host admitted the party (its index, when already fixed).
-    JoinAccepted {
-        session: String,
-        index: Option<usize>,
-    },
-    JoinRefused {
-        session: String,
-        reason: String,
-    },
+    JoinAccepted { session: String, index: Option<usize> },
+    /// The host refused the party, saying why.
+    JoinRefused { session: String, reason: String },
     /// The session is full: here is what everyone runs.
-    Manifest {
-        session: String,
-        manifest: SignedManifest,
-    },
+    Manifest { session: String, manifest: SignedManifest },
     /// A party leaves the session.
-    Leave {
-        session: String,
-    },
+    Leave { session: String },
 }
 
 impl LobbyMessage {
+    /// The session a message is about.
     pub fn session(&self) -> &str {
         match self {
             LobbyMessage::JoinRequest { session, .. }
@@ -113,6 +117,7 @@ impl LobbyMessage {
 pub struct Incoming {
     /// The DID that signed and sealed it.
     pub from: String,
+    /// The message.
     pub message: LobbyMessage,
 }
 

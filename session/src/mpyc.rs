@@ -22,8 +22,11 @@ use crate::error::{Error, Result};
 /// forwarder port for every higher-indexed party.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortLayout {
+    /// This party's index.
     pub me: usize,
+    /// How many parties.
     pub parties: usize,
+    /// The local port this party's MPyC listens on.
     pub own_port: u16,
     /// Forwarder ports, for parties with a higher index than `me`.
     pub forwarders: BTreeMap<usize, u16>,
@@ -247,6 +250,7 @@ pub struct ReservedPort {
 }
 
 impl ReservedPort {
+    /// The port held.
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -29,6 +29,7 @@ use crate::store::{SessionRecord, SessionState, SessionStore};
 pub struct RunOptions {
     /// How long to wait for the manifest and for every peer to connect.
     pub startup_timeout: Duration,
+    /// Heartbeats and deadlines of the mesh.
     pub mesh: MeshOptions,
     /// Fixed ports `base + i` instead of free ones (for firewalls and for reproducible commands).
     pub base_port: Option<u16>,
@@ -59,6 +60,8 @@ impl Default for RunOptions {
 
 /// What a run reports as it goes, for a progress display.
 #[derive(Clone, Debug)]
+// Variant fields are named for what they hold; the variant docs say what they mean.
+#[allow(missing_docs)]
 pub enum Progress {
     /// A peer's connection is up, over this path.
     Connected { index: usize, did: String, path: Option<PathReport> },
@@ -79,15 +82,20 @@ pub enum Progress {
 /// Everything decided before connecting.
 #[derive(Clone, Debug)]
 pub struct RunPlan {
+    /// The session id.
     pub session: String,
+    /// The verified manifest.
     pub manifest: Manifest,
+    /// This party's index.
     pub me: usize,
     /// The interpreter and its options, e.g. `["python3", "-u"]`.
     pub interpreter: Vec<String>,
+    /// The program to run.
     pub program: PathBuf,
     /// This party's own arguments (its private inputs): given after the program on `run`'s
     /// command line, passed after the session's, never sent to anyone or stored.
     pub private_args: Vec<String>,
+    /// Every other party: index, DID and how to dial it.
     pub peers: Vec<(usize, String, EndpointAddr)>,
     /// Why this party cannot run (its program changed, its MPyC is missing or another version):
     /// `execute` tells the peers, then fails with it.
@@ -95,6 +103,16 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
+    /// Checks a party's own wish for MPyC's TLS (`--mpyc-ssl`) against the manifest: TLS is
+    /// agreed for a whole session when it is created, so asking for it in a session without it
+    /// is refused rather than ignored.
+    pub fn check_tls_wish(&self, wants_tls: bool) -> Result<()> {
+        if wants_tls && !self.manifest.mpyc.ssl {
+            return Err(Error::MpycTlsNotAgreed { session: self.session.clone() });
+        }
+        Ok(())
+    }
+
     /// The full command line for a port layout, with MPyC's arguments and the session's;
     /// `launcher` goes between the interpreter and the program (see [`mpyc::write_tls_launcher`]).
     pub fn command(&self, layout: &PortLayout, launcher: &[String]) -> Vec<String> {

@@ -12,13 +12,17 @@ use crate::messages::SessionOffer;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// This party created the session.
     Host,
+    /// This party joined it.
     Guest,
 }
 
 /// Where a session stands, from this party's side.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
+// Variant fields are named for what they hold; the variant docs say what they mean.
+#[allow(missing_docs)]
 pub enum SessionState {
     /// Host: gathering parties. Guest: join request sent, no answer yet.
     Open,
@@ -35,7 +39,9 @@ pub enum SessionState {
 /// A party that asked to join (host side).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
+    /// The member's DID.
     pub did: String,
+    /// Where its request stands.
     pub status: MemberStatus,
     /// Its MPyC certificates, one per possible index (with MPyC TLS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -43,35 +49,47 @@ pub struct Member {
     /// The name it gave itself in its signed request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// When it asked to join (Unix seconds).
     pub asked_time: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
+/// Where a member's request stands.
+// Variant fields are named for what they hold; the variant docs say what they mean.
+#[allow(missing_docs)]
 pub enum MemberStatus {
     /// Waiting for the host's `admit` (with `--confirm`).
     Pending,
+    /// Admitted.
     Admitted,
-    Refused {
-        reason: String,
-    },
+    /// Refused, with the reason.
+    Refused { reason: String },
+    /// Left after being admitted.
     Left,
 }
 
 /// One session, as stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SessionRecord {
+    /// The session id.
     pub id: String,
     /// The local identity that takes part.
     pub identity: String,
+    /// This party's DID.
     pub me: String,
+    /// The host's DID.
     pub host: String,
+    /// Whether this party hosts or joined.
     pub role: Role,
+    /// What the host offered.
     pub offer: SessionOffer,
+    /// When the session expires (Unix seconds).
     pub expires_time: u64,
     /// The signed invitation (JSON) and its short link, if published.
     pub invitation: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The invitation's URL, for the host to share again.
     pub invitation_url: Option<String>,
     /// The program this party will run, if it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +97,7 @@ pub struct SessionRecord {
     /// The Python this party runs it with, if it named one (`--python` at create, join or run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<String>,
+    /// Where the session stands.
     pub state: SessionState,
     /// Host: everyone who asked, the host first. Guest: empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -103,6 +122,7 @@ impl SessionRecord {
         self.members.iter().filter(|m| m.status == MemberStatus::Admitted)
     }
 
+    /// The member `did`, to change its status.
     pub fn member_mut(&mut self, did: &str) -> Option<&mut Member> {
         self.members.iter_mut().find(|m| m.did == did)
     }
@@ -120,6 +140,7 @@ impl SessionStore {
         SessionStore { dir: home.join("sessions") }
     }
 
+    /// The directory of session files.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -128,6 +149,7 @@ impl SessionStore {
         self.dir.join(format!("{id}.json"))
     }
 
+    /// Writes `record` atomically, readable by this user only.
     pub fn save(&self, record: &SessionRecord) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()

@@ -135,8 +135,7 @@ async fn tunnel(
     for party in [&alice, &bob] {
         // Relay access is for enrolled DIDs' keys; register these directly.
         let did = mpc_identity::did::key::encode(&party.verifying_key());
-        let hex = mpc_mediator::relay::hex(&party.verifying_key().to_bytes());
-        mediator.state.register_relay_key(&hex, &did).await.expect("register");
+        mediator.register_relay_key(&party.verifying_key().to_bytes(), &did).await.expect("register");
     }
     let config = |peer: &PartyKeys| PeerEndpointConfig {
         relay: Some(relay.clone()),

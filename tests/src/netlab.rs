@@ -176,29 +176,7 @@ fn run(args: &[&str]) -> Result<(), String> {
 pub const MEDIATOR_PORT: u16 = 8080;
 const PASSPHRASE: &str = "nat lab passphrase";
 
-/// A child process killed when dropped.
-#[derive(Debug)]
-pub struct KillOnDrop(pub std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A binary of this workspace from the same target directory as the running test or bench
-/// (nextest builds every binary first; for benches, `cargo build --release --bins`).
-///
-/// # Panics
-/// When it is not built.
-pub fn binary(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("own path");
-    let dir = exe.parent().and_then(std::path::Path::parent).expect("target/<profile>");
-    let path = dir.join(name);
-    assert!(path.exists(), "{} is not built (see the module documentation)", path.display());
-    path
-}
+pub use mpc_test_support::{KillOnDrop, binary};
 
 /// A party's machine in the lab: its namespace and its own keystore.
 #[derive(Debug)]

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::keys::PublicKey;
 
-pub const DID_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
-pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
+pub(super) const DID_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
+pub(super) const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 
 /// A DID document (DID Core 1.0), limited to what DIDComm parties use.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,22 +17,31 @@ pub struct DidDocument {
     /// Usually an array of URLs; a single string, and JSON-LD objects, also occur.
     #[serde(rename = "@context", default, deserialize_with = "one_or_many")]
     pub context: Vec<Value>,
+    /// The DID this document describes.
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Other identifiers of the same subject (did:webvh lists its did:web here).
     pub also_known_as: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The keys, each with an id relative to or under the DID.
     pub verification_method: Vec<VerificationMethod>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Keys that authenticate as the DID (sign its messages).
     pub authentication: Vec<Relationship>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Keys that make assertions (sign credentials).
     pub assertion_method: Vec<Relationship>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Keys that messages to the DID are encrypted to.
     pub key_agreement: Vec<Relationship>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Keys that may invoke capabilities.
     pub capability_invocation: Vec<Relationship>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Keys that may delegate capabilities.
     pub capability_delegation: Vec<Relationship>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Services, among them the DIDComm endpoint.
     pub service: Vec<Service>,
 }
 
@@ -40,14 +49,18 @@ pub struct DidDocument {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationMethod {
+    /// The key's id (a DID URL, or a fragment relative to the document).
     pub id: String,
     #[serde(rename = "type")]
+    /// Its type (`Multikey`, `Ed25519VerificationKey2020`, `JsonWebKey2020`, ...).
     pub method_type: String,
+    /// The DID that controls the key.
     pub controller: String,
     /// Empty when the method gives only a JWK that is not an Ed25519/X25519 key.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub public_key_multibase: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The key as a JWK, for types that carry it so.
     pub public_key_jwk: Option<Value>,
 }
 
@@ -55,7 +68,9 @@ pub struct VerificationMethod {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Relationship {
+    /// A key listed under `verificationMethod`, by id.
     Reference(String),
+    /// A key given in place.
     Embedded(VerificationMethod),
 }
 
@@ -63,11 +78,15 @@ pub enum Relationship {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
+    /// The service's id.
     pub id: String,
     #[serde(rename = "type")]
+    /// Its type (`DIDCommMessaging` for ours), a string or a list.
     pub service_type: Value,
+    /// Where it is: a URI, an object, or a list of them.
     pub service_endpoint: Value,
     #[serde(flatten)]
+    /// Members this crate does not interpret, kept as they came.
     pub extra: Map<String, Value>,
 }
 
@@ -75,8 +94,10 @@ pub struct Service {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MediatorEndpoint {
+    /// The endpoint URI (`https://host/didcomm`), or a DID for DID-as-endpoint routing.
     pub uri: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Keys (DID URLs) that messages are wrapped for on the way, outermost last.
     pub routing_keys: Vec<String>,
 }
 

@@ -12,6 +12,7 @@ use super::document::{DID_CONTEXT, DidDocument, MULTIKEY_CONTEXT, Relationship, 
 use crate::error::{Error, Result};
 use crate::keys::{PublicKey, x25519_from_ed25519_public};
 
+/// What every did:key starts with.
 pub const PREFIX: &str = "did:key:";
 
 /// The did:key of an Ed25519 public key.

@@ -21,6 +21,7 @@ use super::document::{
 use crate::error::{Error, Result};
 use crate::keys::PublicKey;
 
+/// What every did:peer:2 starts with.
 pub const PREFIX: &str = "did:peer:2";
 
 /// Longest did:peer:2 we will parse; real ones are a few hundred bytes.
@@ -33,10 +34,15 @@ const ABBREVIATIONS: [(&str, &str); 5] =
 /// What a key is for, as its purpose code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
+    /// `A`: an assertion key.
     Assertion,
+    /// `E`: a key-agreement (encryption) key.
     KeyAgreement,
+    /// `V`: an authentication (verification) key.
     Authentication,
+    /// `I`: a capability-invocation key.
     CapabilityInvocation,
+    /// `D`: a capability-delegation key.
     CapabilityDelegation,
 }
 

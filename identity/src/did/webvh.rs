@@ -25,8 +25,11 @@ use super::{DidDocument, MediatorEndpoint, document::DID_CONTEXT, document::MULT
 use crate::error::{Error, Result};
 use crate::keys::PublicKey;
 
+/// What every did:webvh starts with.
 pub const PREFIX: &str = "did:webvh:";
+/// The log's file name next to the DID's path.
 pub const LOG_FILE: &str = "did.jsonl";
+/// The witness proofs' file name next to the log.
 pub const WITNESS_FILE: &str = "did-witness.json";
 
 /// A log larger than this is refused before parsing (a party's log is a few KiB per entry).
@@ -35,6 +38,7 @@ pub const MAX_LOG_BYTES: usize = 4 * 1024 * 1024;
 /// A log verified from its first entry to its last, and the document it yields.
 #[derive(Clone, Debug)]
 pub struct VerifiedLog {
+    /// The DID the log is of.
     pub did: String,
     /// The document at the requested version (the latest unless the DID URL asked otherwise).
     pub document: DidDocument,
@@ -42,18 +46,24 @@ pub struct VerifiedLog {
     pub latest_document: DidDocument,
     /// The document exactly as the log holds it, for display.
     pub document_json: Value,
+    /// The entry's `versionId` (`N-hash`).
     pub version_id: String,
+    /// Its number N.
     pub version_number: u32,
+    /// Its `versionTime`, as published.
     pub version_time: String,
     /// `versionId` of every entry, oldest first: what rollback and fork checks compare.
     pub version_ids: Vec<String>,
+    /// Whether the controller deactivated the DID.
     pub deactivated: bool,
     /// Witness DIDs (`did:key:...`) the latest parameters require, with the threshold.
     pub witnesses: Vec<String>,
+    /// How many witness proofs each entry needs (0: no witnesses).
     pub witness_threshold: u32,
 }
 
 impl VerifiedLog {
+    /// The `versionId` of the last entry.
     pub fn latest_version_id(&self) -> &str {
         self.version_ids.last().map(String::as_str).unwrap_or_default()
     }
@@ -62,8 +72,11 @@ impl VerifiedLog {
 /// The public keys and endpoint a party publishes in its document.
 #[derive(Clone, Debug)]
 pub struct PartyDocument {
+    /// The Ed25519 key listed under `authentication`.
     pub authentication: PublicKey,
+    /// The X25519 key listed under `keyAgreement`.
     pub key_agreement: PublicKey,
+    /// The mediator named as DIDComm service, if any.
     pub mediator: Option<MediatorEndpoint>,
 }
 

@@ -22,7 +22,9 @@ pub const MAX_ENVELOPE_BYTES: usize = 4 * 1024 * 1024;
 /// One recipient key: its DID URL and its X25519 public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecipientKey {
+    /// The key's id, as the envelope names it.
     pub kid: String,
+    /// The X25519 key.
     pub key: x25519_dalek::PublicKey,
 }
 
@@ -58,6 +60,7 @@ pub fn anoncrypt(message: &Value, recipients: &[RecipientKey]) -> Result<String>
 /// A decrypted message and who it is from.
 #[derive(Clone, Debug)]
 pub struct Decrypted {
+    /// The plaintext message.
     pub message: Value,
     /// For authcrypt, the sender's key id, checked against the sender's DID document and `from`.
     /// `None` for anoncrypt.

@@ -25,20 +25,28 @@ pub const SIGNED_TYP: &str = "application/didcomm-signed+json";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedMessage {
+    /// The signed message, base64url.
     pub payload: String,
+    /// Its signatures (one, by the sender).
     pub signatures: Vec<JwsSignature>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One signature of a general-JSON JWS.
 pub struct JwsSignature {
+    /// The protected header, base64url.
     pub protected: String,
+    /// The signature, base64url.
     pub signature: String,
+    /// The unprotected header.
     pub header: UnprotectedHeader,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+/// A JWS unprotected header: which key signed.
 pub struct UnprotectedHeader {
+    /// The signing key's DID URL.
     pub kid: String,
 }
 

@@ -20,7 +20,9 @@ use crate::keys::{PartyKeys, PublicKey};
 /// The keys that may extend a did:webvh log: `update` signed the last entry, `next` is the one
 /// whose hash it committed to and the only key that can sign the next entry.
 pub struct LedgerKeys {
+    /// The key that signed the last entry.
     pub update: SigningKey,
+    /// The key the last entry committed to (pre-rotation): the only one that can sign the next.
     pub next: SigningKey,
 }
 

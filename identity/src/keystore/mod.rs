@@ -41,14 +41,18 @@ pub enum DidMethod {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityRecord {
+    /// The identity's local name (a file name).
     pub name: String,
+    /// Its DID.
     pub did: String,
+    /// How its DID was made.
     pub method: DidMethod,
     /// Ed25519 public key, multikey.
     pub authentication_key: String,
     /// X25519 public key, multikey.
     pub key_agreement_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The mediator its DID names, if any.
     pub mediator: Option<MediatorEndpoint>,
     /// RFC 3339, UTC.
     pub created: String,
@@ -80,7 +84,9 @@ impl IdentityRecord {
 /// An identity whose secret keys are unlocked in memory.
 #[derive(Debug)]
 pub struct UnlockedIdentity {
+    /// What is stored in clear.
     pub record: IdentityRecord,
+    /// The secret keys, decrypted.
     pub keys: PartyKeys,
     /// did:webvh only: the keys that may extend the DID's log.
     pub ledger: Option<LedgerKeys>,
@@ -127,6 +133,7 @@ impl Keystore {
         Ok(Keystore { home })
     }
 
+    /// The keystore's directory.
     pub fn home(&self) -> &Path {
         &self.home
     }

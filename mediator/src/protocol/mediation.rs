@@ -15,11 +15,11 @@ use crate::store::UpdateResult;
 
 use mpc_identity::protocols::{COORDINATE_MEDIATION as V3, COORDINATE_MEDIATION_2 as V2, message_name};
 
-pub fn handles(kind: &str) -> bool {
+pub(super) fn handles(kind: &str) -> bool {
     message_name(kind, V3).or_else(|| message_name(kind, V2)).is_some()
 }
 
-pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, client: IpAddr) -> Result<Outcome> {
+pub(super) async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, client: IpAddr) -> Result<Outcome> {
     let kind = incoming.kind();
     let (v2, name) = match message_name(kind, V3) {
         Some(name) => (false, name),

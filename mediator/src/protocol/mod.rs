@@ -8,7 +8,7 @@ mod mediation;
 mod pickup;
 mod routing;
 
-pub use pickup::{MAX_BATCH, attachment};
+pub(crate) use pickup::{MAX_BATCH, attachment};
 pub(crate) use routing::source_of;
 
 use std::net::IpAddr;
@@ -28,38 +28,38 @@ use mpc_identity::protocols::{
 const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
 /// Longest message id accepted.
-pub const MAX_ID_BYTES: usize = 256;
+pub(crate) const MAX_ID_BYTES: usize = 256;
 
 /// How a message arrived, which decides what it may ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Http,
     WebSocket,
 }
 
 /// An opened message and who sent it.
 #[derive(Debug)]
-pub struct Incoming {
+pub(crate) struct Incoming {
     pub message: Value,
     /// The authenticated sender's DID; `None` for anoncrypt.
     pub sender: Option<String>,
 }
 
 impl Incoming {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         self.message.get("id").and_then(Value::as_str).unwrap_or("")
     }
 
-    pub fn kind(&self) -> &str {
+    pub(crate) fn kind(&self) -> &str {
         self.message.get("type").and_then(Value::as_str).unwrap_or("")
     }
 
-    pub fn body(&self) -> &Value {
+    pub(crate) fn body(&self) -> &Value {
         self.message.get("body").unwrap_or(&Value::Null)
     }
 
     /// The sender, or an error for the anonymous: everything but `forward` needs one.
-    pub fn authenticated(&self) -> Result<&str> {
+    pub(crate) fn authenticated(&self) -> Result<&str> {
         self.sender.as_deref().ok_or_else(|| {
             Error::NotAuthorized(format!(
                 "`{}` must be authcrypted by its sender; only forward may be anonymous",
@@ -71,7 +71,7 @@ impl Incoming {
 
 /// What handling a message produced.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A plaintext reply for the sender.
     Reply(Value),
     /// Done; nothing to say.
@@ -82,12 +82,12 @@ pub enum Outcome {
 
 impl Mediator {
     /// Refuses a client address over its rate limit, before any work is spent on it.
-    pub fn admit(&self, ip: std::net::IpAddr) -> Result<()> {
+    pub(crate) fn admit(&self, ip: std::net::IpAddr) -> Result<()> {
         self.limits.check_ip(ip)
     }
 
     /// Decrypts an envelope addressed to the mediator.
-    pub fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
+    pub(crate) fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
         let kids = [self.identity.agreement_kid.clone(), self.identity.routing_kid.clone()];
         let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, |did| self.resolve(did))?;
         let sender = opened.sender_kid.and_then(|kid| did::split_did_url(&kid).map(|(d, _)| d.to_owned()));
@@ -110,7 +110,7 @@ impl Mediator {
     }
 
     /// Handles an opened message from the client at `client`.
-    pub async fn handle(&self, incoming: &Incoming, transport: Transport, client: IpAddr) -> Result<Outcome> {
+    pub(crate) async fn handle(&self, incoming: &Incoming, transport: Transport, client: IpAddr) -> Result<Outcome> {
         let now = crate::now();
         self.check_fresh(incoming, now)?;
         if let Some(sender) = &incoming.sender {
@@ -180,14 +180,14 @@ impl Mediator {
     }
 
     /// A reply to `incoming`, threaded to it.
-    pub fn reply(&self, incoming: &Incoming, kind: &str, body: Value) -> Value {
+    pub(crate) fn reply(&self, incoming: &Incoming, kind: &str, body: Value) -> Value {
         let mut reply = self.message(kind, body, incoming.sender.as_deref());
         reply["thid"] = json!(incoming.message.get("thid").and_then(Value::as_str).unwrap_or(incoming.id()));
         reply
     }
 
     /// A new message from the mediator.
-    pub fn message(&self, kind: &str, body: Value, to: Option<&str>) -> Value {
+    pub(crate) fn message(&self, kind: &str, body: Value, to: Option<&str>) -> Value {
         let mut message = json!({
             "id": uuid::Uuid::new_v4().to_string(),
             "type": kind,
@@ -202,7 +202,7 @@ impl Mediator {
     }
 
     /// A Problem Report 2.0 about `error`, threaded to the message that caused it when known.
-    pub fn problem_report(&self, error: &Error, cause: Option<&Incoming>) -> Value {
+    pub(crate) fn problem_report(&self, error: &Error, cause: Option<&Incoming>) -> Value {
         // Internal failures are logged in full; the sender learns only that one happened.
         let comment = match error.http_status() {
             500 => "the mediator failed to carry out the request; try again later".to_owned(),
@@ -217,7 +217,7 @@ impl Mediator {
     }
 
     /// Seals a plaintext message from the mediator to `to`'s key-agreement keys.
-    pub fn seal(&self, message: &Value, to: &str) -> Result<String> {
+    pub(crate) fn seal(&self, message: &Value, to: &str) -> Result<String> {
         let document = self.resolve(to)?;
         let recipients = encrypted::recipient_keys(&document)?;
         Ok(encrypted::authcrypt(message, &self.identity.keys, &self.identity.agreement_kid, &recipients)?)

@@ -12,13 +12,18 @@ use mpc_identity::protocols::{
     PICKUP, PICKUP_DELIVERY as DELIVERY, PICKUP_STATUS as STATUS, QUEUE_PURGE as PURGE, message_name,
 };
 /// Most messages one delivery carries.
-pub const MAX_BATCH: u32 = 100;
+pub(crate) const MAX_BATCH: u32 = 100;
 
-pub fn handles(kind: &str) -> bool {
+pub(super) fn handles(kind: &str) -> bool {
     message_name(kind, PICKUP).is_some() || kind == PURGE
 }
 
-pub async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &str, transport: Transport) -> Result<Outcome> {
+pub(super) async fn handle(
+    mediator: &Mediator,
+    incoming: &Incoming,
+    sender: &str,
+    transport: Transport,
+) -> Result<Outcome> {
     if !mediator.store.is_mediated(sender).await? {
         return Err(Error::NotAuthorized(format!("{sender} has no queue here; send mediate-request first")));
     }
@@ -92,14 +97,14 @@ async fn recipient_filter<'a>(mediator: &Mediator, sender: &str, body: &'a Value
 }
 
 /// A message as a delivery attachment; its id is what `messages-received` acknowledges.
-pub fn attachment(message: &crate::store::StoredMessage) -> Value {
+pub(crate) fn attachment(message: &crate::store::StoredMessage) -> Value {
     let data = serde_json::from_str::<Value>(&message.body).unwrap_or(Value::Null);
     json!({ "id": message.id, "data": { "json": data } })
 }
 
 impl Mediator {
     /// A `status` reply for `owner`'s queue.
-    pub async fn status(&self, incoming: &Incoming, owner: &str, recipient: Option<&str>) -> Result<Value> {
+    pub(crate) async fn status(&self, incoming: &Incoming, owner: &str, recipient: Option<&str>) -> Result<Value> {
         let count = self.store.count(owner, recipient).await?;
         let mut body = json!({ "message_count": count, "live_delivery": false });
         if let Some(recipient) = recipient {

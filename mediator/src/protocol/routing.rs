@@ -13,7 +13,7 @@ use crate::Mediator;
 use crate::error::{Error, Result};
 use crate::store::{Enqueued, NewMessage, QueueCaps};
 
-pub async fn forward(mediator: &Mediator, incoming: &Incoming, client: IpAddr) -> Result<Outcome> {
+pub(super) async fn forward(mediator: &Mediator, incoming: &Incoming, client: IpAddr) -> Result<Outcome> {
     let malformed = |reason: &str| Error::Malformed { kind: "forward", reason: reason.to_owned() };
     let next = incoming.body()["next"].as_str().ok_or_else(|| malformed("`body.next` must be a DID or DID URL"))?;
     let attachment = incoming.message["attachments"]

@@ -29,7 +29,7 @@ const BACKLOG: usize = 4096;
 
 /// The handle forwards are queued through.
 #[derive(Clone, Debug)]
-pub struct GroupCommit {
+pub(super) struct GroupCommit {
     requests: mpsc::Sender<Request>,
     wake: WakeSlot,
 }
@@ -54,7 +54,7 @@ struct Message {
 
 impl GroupCommit {
     /// Starts the writer on its own connection.
-    pub fn start(connection: SqliteConnection) -> Self {
+    pub(super) fn start(connection: SqliteConnection) -> Self {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let wake = WakeSlot::default();
         tokio::spawn(write_forever(connection, receiver, wake.clone()));
@@ -62,12 +62,12 @@ impl GroupCommit {
     }
 
     /// Who to tell about each queued message, in queue order.
-    pub fn on_queued(&self, wake: Wake) {
+    pub(super) fn on_queued(&self, wake: Wake) {
         self.wake.set(wake);
     }
 
     /// Queues `message` with the next batch; returns once that batch is committed.
-    pub async fn enqueue(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
+    pub(super) async fn enqueue(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let (reply, outcome) = oneshot::channel();
         let message = Message {
             id: message.id.to_owned(),

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub(crate) use postgres::PostgresStore;
+pub(crate) use sqlite::SqliteStore;
 
 /// Called with the owner of newly queued messages, from whichever instance queued them, and the
 /// messages themselves (in queue order) when the store can promise that an owner's wake-ups come
 /// in queue order (SQLite: one writer). `None` means "read the queue".
-pub type Wake = Arc<dyn Fn(&str, Option<Arc<[StoredMessage]>>) + Send + Sync>;
+pub(crate) type Wake = Arc<dyn Fn(&str, Option<Arc<[StoredMessage]>>) + Send + Sync>;
 
 /// Where a store keeps the [`Wake`] that [`Store::watch`] gives it; shared by its clones and
 /// tasks, set once.
@@ -46,7 +46,7 @@ impl std::fmt::Debug for WakeSlot {
 
 /// A forwarded message to queue.
 #[derive(Clone, Debug)]
-pub struct NewMessage<'a> {
+pub(crate) struct NewMessage<'a> {
     pub id: &'a str,
     pub owner: &'a str,
     pub recipient: &'a str,
@@ -61,7 +61,7 @@ pub struct NewMessage<'a> {
 
 /// What queueing a forwarded message did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Enqueued {
+pub(crate) enum Enqueued {
     Stored,
     /// The same envelope was forwarded before.
     Replay,
@@ -73,7 +73,7 @@ pub enum Enqueued {
 
 /// The caps a forward is queued under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct QueueCaps {
+pub(crate) struct QueueCaps {
     /// Messages one owner may have waiting.
     pub owner: u64,
     /// Messages from one source one owner may have waiting.
@@ -82,7 +82,7 @@ pub struct QueueCaps {
 
 /// A queued message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredMessage {
+pub(crate) struct StoredMessage {
     /// Position in the queue: later messages have larger numbers.
     pub seq: u64,
     pub id: String,
@@ -93,14 +93,14 @@ pub struct StoredMessage {
 
 /// What a sweep removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Sweep {
+pub(crate) struct Sweep {
     pub expired_messages: u64,
     pub idle_enrollments: u64,
 }
 
 /// A did:webvh log as hosted: verified before it was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostedLog {
+pub(crate) struct HostedLog {
     pub did: String,
     pub log: String,
     pub witness: Option<String>,
@@ -111,7 +111,7 @@ pub struct HostedLog {
 
 /// What a recipient update did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpdateResult {
+pub(crate) enum UpdateResult {
     Success,
     NoChange,
     /// Another party registered that recipient first.
@@ -120,7 +120,7 @@ pub enum UpdateResult {
 
 /// Everything the mediator keeps.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     /// Whether the database answers.
     async fn ready(&self) -> Result<()>;
     /// Records that `did` may use this mediator.
@@ -181,7 +181,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 }
 
 /// Opens the store a database URL names, running its migrations.
-pub async fn open(database_url: &str) -> Result<Box<dyn Store>> {
+pub(crate) async fn open(database_url: &str) -> Result<Box<dyn Store>> {
     if database_url.starts_with("sqlite:") {
         Ok(Box::new(SqliteStore::open(database_url).await?))
     } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {

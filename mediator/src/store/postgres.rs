@@ -14,14 +14,14 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postg
 const CHANNEL: &str = "mpc_mediator_queued";
 
 #[derive(Debug, Clone)]
-pub struct PostgresStore {
+pub(crate) struct PostgresStore {
     pool: PgPool,
     /// This instance's wake-up, set by `watch`.
     wake: WakeSlot,
 }
 
 impl PostgresStore {
-    pub async fn open(url: &str) -> Result<Self> {
+    pub(crate) async fn open(url: &str) -> Result<Self> {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         // Instances starting together must not run the migrations twice at once: sqlx takes

@@ -17,13 +17,13 @@ use crate::error::Result;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     pool: SqlitePool,
     forwards: GroupCommit,
 }
 
 impl SqliteStore {
-    pub async fn open(url: &str) -> Result<Self> {
+    pub(crate) async fn open(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -24,7 +24,8 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs each named `async fn(Backend)` as two tests, `sqlite::NAME` and `postgres::NAME`.
+/// Runs each named `async fn(Backend)` as two tests, `sqlite::NAME` and `postgres::NAME`; the
+/// second is skipped, loudly, where no PostgreSQL server is given.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -32,7 +33,10 @@ macro_rules! on_both_backends {
             $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
         }
         mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
+            $( #[tokio::test] async fn $name() {
+                if mpc_test_support::postgres_url(concat!("postgres::", stringify!($name))).is_none() { return; }
+                super::$name(super::Backend::Postgres).await
+            } )*
         }
     };
 }
@@ -40,10 +44,8 @@ macro_rules! on_both_backends {
 /// A fresh database on the test PostgreSQL server (`scripts/test` starts one).
 pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
-    let admin = std::env::var("MPC_ID_TEST_POSTGRES_URL").expect(
-        "MPC_ID_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts a PostgreSQL server \
-         (or set it to a server where databases may be created)",
-    );
+    let admin = std::env::var(mpc_test_support::POSTGRES_URL_VAR)
+        .expect("no PostgreSQL server: tests that need one check `mpc_test_support::postgres_url` first");
     let name = format!("mpc_test_{}", uuid().replace('-', ""));
     let mut connection = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL server");
     // The name is ours (hex digits), not input: safe to splice.
@@ -96,7 +98,7 @@ impl TestMediator {
     }
 
     pub fn did(&self) -> String {
-        self.running.as_ref().expect("running").state.identity.did.clone()
+        self.running.as_ref().expect("running").did().to_owned()
     }
 }
 
@@ -144,7 +146,7 @@ impl Party {
         let identity = store.create(name, DidMethod::Peer, None, "pw").expect("create");
         let document = did::resolve(&identity.record.did).expect("resolve");
         let kids = encrypted::recipient_keys(&document).expect("keys").into_iter().map(|k| k.kid).collect();
-        let http = reqwest::Client::new();
+        let http = mpc_test_support::http();
         let peer_doc: Value = http
             .get(format!("{base}/.well-known/did-peer.json"))
             .send()
@@ -277,7 +279,7 @@ pub fn spawn_mediator(port: u16, data: &std::path::Path, database_url: Option<&s
 pub async fn wait_ready(base: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+        if mpc_test_support::http().get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -285,21 +287,9 @@ pub async fn wait_ready(base: &str) {
     panic!("mediator at {base} did not become ready");
 }
 
-/// A child process killed when dropped, so a failing test leaves no server behind.
-pub struct KillOnDrop(pub std::process::Child);
-
-impl KillOnDrop {
-    pub fn id(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+// Not every test file uses both.
+#[allow(unused_imports)]
+pub use mpc_test_support::{KillOnDrop, free_port};
 
 /// Resident set size of a process, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
