@@ -144,3 +144,33 @@ async fn tls_is_checked_against_the_systems_roots() {
     let error = MediatorClient::connect(&format!("https://localhost:{port}")).await.expect_err("untrusted").to_string();
     assert!(error.to_lowercase().contains("certificate"), "{error}");
 }
+
+// On a paused clock, like the other deadline test.
+#[tokio::test(start_paused = true)]
+async fn a_websocket_that_never_opens_times_out() {
+    // A mediator whose DID document is genuine but whose `/ws` accepts and never upgrades.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let keys = mpc_identity::keys::PartyKeys::generate().expect("keys");
+    let endpoint = mpc_identity::did::MediatorEndpoint::from_url(&format!("{base}/didcomm")).expect("url");
+    let did = mpc_identity::did::peer2::for_party(
+        mpc_identity::keys::PublicKey::Ed25519(keys.verifying_key()),
+        mpc_identity::keys::PublicKey::X25519(keys.agreement_public()),
+        Some(&endpoint),
+    )
+    .expect("did");
+    let document = serde_json::to_value(mpc_identity::did::resolve(&did).expect("resolves")).expect("json");
+    let app = axum::Router::new()
+        .route("/.well-known/did-peer.json", axum::routing::get(move || async move { document.to_string() }))
+        .route("/ws", axum::routing::get(std::future::pending::<String>));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let home = tempfile::tempdir().expect("home");
+    let keystore = mpc_identity::keystore::Keystore::open(home.path()).expect("keystore");
+    let me = keystore.create("alice", mpc_identity::keystore::DidMethod::Key, None, "pw").expect("identity");
+    let mediator = MediatorClient::connect(&base).await.expect("the genuine document");
+    let started = tokio::time::Instant::now();
+    let error = mediator.live(&me).await.expect_err("no upgrade").to_string();
+    assert!(error.contains("timed out"), "{error}");
+    assert!(started.elapsed() >= mpc_client::http::TIMEOUT, "{:?}", started.elapsed());
+}

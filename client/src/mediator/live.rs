@@ -5,8 +5,12 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::{MediatorClient, PICKUP, Received, new_message, open_delivery, own_agreement_kid, problem_of, transport};
+use super::{
+    MAX_REPLY_BYTES, MediatorClient, PICKUP, Received, new_message, open_delivery, own_agreement_kid, problem_of,
+    transport,
+};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted::{self, RecipientKey};
 use mpc_identity::keystore::UnlockedIdentity;
@@ -32,8 +36,17 @@ impl MediatorClient {
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|()| transport(&self.endpoint, "cannot derive a WebSocket URL"))?;
         url.set_path("/ws");
-        let (socket, _) =
-            tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| transport(url.as_str(), e))?;
+        // The one HTTP policy holds here too: a deadline for the handshake, and frames no larger
+        // than the largest reply a mediator may send.
+        let config =
+            WebSocketConfig::default().max_message_size(Some(MAX_REPLY_BYTES)).max_frame_size(Some(MAX_REPLY_BYTES));
+        let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false);
+        let (socket, _) = tokio::time::timeout(crate::http::TIMEOUT, connect)
+            .await
+            .map_err(|_| {
+                transport(url.as_str(), format!("no WebSocket within {} s (timed out)", crate::http::TIMEOUT.as_secs()))
+            })?
+            .map_err(|e| transport(url.as_str(), e))?;
         let mut inbox = LiveInbox {
             socket,
             url: url.to_string(),
