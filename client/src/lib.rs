@@ -13,15 +13,22 @@
 //! What arrives is verified by `mpc-identity` against keys the caller resolved; nothing here
 //! trusts a server for more than delivering bytes.
 //!
-//! ```no_run
-//! # async fn example() -> Result<(), mpc_client::Error> {
-//! use mpc_client::Resolver;
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! # let data = tempfile::tempdir()?;
+//! # let running = mpc_mediator::start(mpc_mediator::MediatorConfig::local(data.path())).await?;
+//! # let url = format!("http://{}", running.address);
+//! use mpc_client::MediatorClient;
 //!
-//! // A resolver without a peer book: did:webvh logs are verified but not pinned.
-//! let resolver = Resolver::new(None);
-//! let resolution = resolver.resolve("did:webvh:QmExample:ledger.example.org:alice").await?;
-//! println!("{} has {} key-agreement keys", resolution.document.id, resolution.document.key_agreement.len());
-//! # Ok(()) }
+//! // A mediator is found by URL but trusted by DID: the document it serves must be exactly what
+//! // its self-certifying did:peer:2 resolves to.
+//! let mediator = MediatorClient::connect(&url).await?;
+//! println!("{url} is {}; DIDComm goes to {}", mediator.did, mediator.endpoint);
+//! # assert_eq!(mediator.did, running.did());
+//! # running.stop().await?;
+//! # Ok(()) })
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]

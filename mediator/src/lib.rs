@@ -15,14 +15,17 @@
 //! `listener` (accepting connections under caps), `routes` (the HTTP API) and `websocket` (a
 //! WebSocket's DIDComm session).
 //!
-//! ```no_run
-//! # async fn example() -> Result<(), mpc_mediator::Error> {
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! // A mediator on a loopback port, with SQLite in a data directory of its own.
-//! let config = mpc_mediator::MediatorConfig::local("/var/lib/mpc-mediator");
-//! let running = mpc_mediator::start(config).await?;
+//! let data = tempfile::tempdir()?;
+//! let running = mpc_mediator::start(mpc_mediator::MediatorConfig::local(data.path())).await?;
 //! println!("mediator {} listening on {}", running.did(), running.address);
+//! assert!(running.did().starts_with("did:peer:2"));
 //! running.stop().await?;
-//! # Ok(()) }
+//! # Ok(()) })
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
