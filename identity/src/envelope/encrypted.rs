@@ -1,6 +1,8 @@
 //! Encrypted messages (JWE, DIDComm v2.1): authcrypt (ECDH-1PU+A256KW with A256CBC-HS512) when
 //! the recipient must know who sent a message, anoncrypt (ECDH-ES+A256KW with A256CBC-HS512) when
-//! it must not, as for a `forward` to a mediator.
+//! it must not, as for a `forward` to a mediator. What others send is opened with every content
+//! encryption the spec lists: anoncrypt also with A256GCM and XC20P (see `aead`), and a JWE of
+//! any other algorithm is refused naming it.
 //!
 //! The JOSE work is `affinidi-messaging-didcomm`'s (pinned: it changes its API between minor
 //! versions). This module feeds it keys from DID documents and adds the DIDComm rule it leaves to
@@ -12,6 +14,7 @@ use affinidi_messaging_didcomm::jwe::{decrypt as jwe_decrypt, encrypt as jwe_enc
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::aead;
 use crate::did::{DidDocument, split_did_url};
 use crate::error::{Error, Result};
 use crate::keys::{PartyKeys, PublicKey};
@@ -110,6 +113,14 @@ pub fn decrypt(
         .iter()
         .find(|kid| addressed.contains(kid))
         .ok_or_else(|| Error::NotForUs { addressed: addressed.join(", ") })?;
+    let algorithms = aead::algorithms(jwe)?;
+    if aead::handles(&algorithms) {
+        let plaintext = aead::open(jwe, &algorithms.enc, recipient_kid, keys)?;
+        let message: Value = serde_json::from_slice(&plaintext)
+            .map_err(|e| Error::Envelope(format!("decrypted content is not JSON ({e})")))?;
+        return Ok(Decrypted { message, sender_kid: None, recipient_kid: recipient_kid.clone() });
+    }
+    check_supported(&algorithms)?;
     let sender_kid = jwe_decrypt::authcrypt_sender_kid(jwe).map_err(|e| Error::Envelope(e.to_string()))?;
     let sender_key = match &sender_kid {
         Some(skid) => {
@@ -137,6 +148,29 @@ pub fn decrypt(
         }
     }
     Ok(Decrypted { message, sender_kid, recipient_kid: recipient_kid.clone() })
+}
+
+/// Refuses, naming them, algorithms neither this module nor `aead` decrypts.
+fn check_supported(algorithms: &aead::Algorithms) -> Result<()> {
+    let (alg, enc) = (algorithms.alg.as_str(), algorithms.enc.as_str());
+    match (alg, enc) {
+        (aead::ANONCRYPT | aead::AUTHCRYPT, aead::A256CBC_HS512) => Ok(()),
+        (aead::AUTHCRYPT, _) => Err(Error::Envelope(format!(
+            "unsupported content encryption `{enc}` for authcrypt: DIDComm authcrypt ({alg}) uses {} only",
+            aead::A256CBC_HS512
+        ))),
+        (aead::ANONCRYPT, _) => Err(Error::Envelope(format!(
+            "unsupported content encryption `{enc}` (anoncrypt supports {}, {} and {})",
+            aead::A256CBC_HS512,
+            aead::A256GCM,
+            aead::XC20P
+        ))),
+        _ => Err(Error::Envelope(format!(
+            "unsupported key wrapping `{alg}` (DIDComm uses {} and {})",
+            aead::ANONCRYPT,
+            aead::AUTHCRYPT
+        ))),
+    }
 }
 
 fn check_size(jwe: &str) -> Result<()> {

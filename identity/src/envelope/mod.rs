@@ -6,6 +6,7 @@
 //! Keys always come from DID documents the caller resolved; nothing in an envelope is trusted to
 //! say which key it should be checked against.
 
+mod aead;
 pub mod encrypted;
 pub mod signed;
 

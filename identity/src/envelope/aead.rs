@@ -1,0 +1,142 @@
+//! Anoncrypt with the AEAD content encryptions DIDComm v2.1 lists beside A256CBC-HS512:
+//! `ECDH-ES+A256KW` with `A256GCM` (required by the spec) or `XC20P` (optional, and the default
+//! of several DIDComm libraries). The JWE code we use decrypts A256CBC-HS512 only, so these two
+//! are opened here, from the same primitives (ECDH-ES, Concat KDF and AES key wrap from
+//! `affinidi-crypto`; XChaCha20-Poly1305 from RustCrypto).
+//!
+//! Authcrypt (`ECDH-1PU+A256KW`) has one content encryption, A256CBC-HS512: ECDH-1PU binds the
+//! tag into the key derivation, which only that algorithm allows.
+
+use affinidi_crypto::jose::key_agreement::{PrivateKeyAgreement, PublicKeyAgreement};
+use affinidi_crypto::jose::{aes_kw, ecdh, gcm};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::keys::PartyKeys;
+
+/// Key wrapping of anoncrypt.
+pub(crate) const ANONCRYPT: &str = "ECDH-ES+A256KW";
+/// Key wrapping of authcrypt.
+pub(crate) const AUTHCRYPT: &str = "ECDH-1PU+A256KW";
+/// The content encryption every DIDComm stack must support, the only one of authcrypt.
+pub(crate) const A256CBC_HS512: &str = "A256CBC-HS512";
+/// AES-256 in Galois/Counter Mode.
+pub(crate) const A256GCM: &str = "A256GCM";
+/// XChaCha20-Poly1305.
+pub(crate) const XC20P: &str = "XC20P";
+
+/// The algorithms a JWE's protected header names.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Algorithms {
+    pub(crate) alg: String,
+    pub(crate) enc: String,
+}
+
+#[derive(Deserialize)]
+struct Jwe {
+    protected: String,
+    recipients: Vec<Recipient>,
+    iv: String,
+    ciphertext: String,
+    tag: String,
+}
+
+#[derive(Deserialize)]
+struct Recipient {
+    encrypted_key: String,
+    header: RecipientHeader,
+}
+
+#[derive(Deserialize)]
+struct RecipientHeader {
+    kid: String,
+}
+
+#[derive(Deserialize)]
+struct Protected {
+    epk: Value,
+    #[serde(default)]
+    apu: Option<String>,
+    apv: String,
+}
+
+/// The `alg` and `enc` of a JWE, read from its protected header.
+pub(crate) fn algorithms(jwe: &str) -> Result<Algorithms> {
+    #[derive(Deserialize)]
+    struct Outer {
+        protected: String,
+    }
+    let outer: Outer = serde_json::from_str(jwe).map_err(|e| malformed(format!("no protected header ({e})")))?;
+    serde_json::from_slice(&decode("protected", &outer.protected)?)
+        .map_err(|e| malformed(format!("the protected header names no `alg` and `enc` ({e})")))
+}
+
+/// Whether this module opens a JWE of these algorithms.
+pub(crate) fn handles(algorithms: &Algorithms) -> bool {
+    algorithms.alg == ANONCRYPT && (algorithms.enc == A256GCM || algorithms.enc == XC20P)
+}
+
+/// Opens an anoncrypt JWE with `enc` A256GCM or XC20P, addressed to `recipient_kid` (one of
+/// `keys`' X25519 key ids); returns the plaintext.
+pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, keys: &PartyKeys) -> Result<Vec<u8>> {
+    let jwe: Jwe = serde_json::from_str(jwe).map_err(|e| malformed(format!("not a JWE in General JSON form ({e})")))?;
+    let header: Protected = serde_json::from_slice(&decode("protected", &jwe.protected)?)
+        .map_err(|e| malformed(format!("protected header: {e}")))?;
+    let recipient = jwe
+        .recipients
+        .iter()
+        .find(|r| r.header.kid == recipient_kid)
+        .ok_or_else(|| malformed(format!("no recipient entry for {recipient_kid}")))?;
+    let epk = PublicKeyAgreement::from_jwk(&header.epk).map_err(|e| malformed(format!("`epk`: {e}")))?;
+    let apu = match &header.apu {
+        Some(apu) => decode("apu", apu)?,
+        None => Vec::new(),
+    };
+    let apv = decode("apv", &header.apv)?;
+    let secret = PrivateKeyAgreement::X25519(*keys.agreement_secret());
+    let kek = ecdh::derive_key_es_recipient(&secret, &epk, ANONCRYPT.as_bytes(), &apu, &apv, 256)
+        .map_err(|e| refused(format!("key agreement: {e}")))?;
+    let kek: [u8; 32] = kek.try_into().map_err(|_| refused("the key-encryption key is not 256 bits".into()))?;
+    let cek = zeroize::Zeroizing::new(
+        aes_kw::unwrap(&kek, &decode("encrypted_key", &recipient.encrypted_key)?)
+            .map_err(|_| refused("the content key does not unwrap with our key".into()))?,
+    );
+    let (iv, ciphertext, tag) =
+        (decode("iv", &jwe.iv)?, decode("ciphertext", &jwe.ciphertext)?, decode("tag", &jwe.tag)?);
+    // The AAD is the protected header as it travels (ASCII of its base64url), as in every JWE.
+    let aad = jwe.protected.as_bytes();
+    match enc {
+        A256GCM => gcm::decrypt_a256(&ciphertext, &cek, &iv, aad, &tag).map_err(|e| refused(format!("A256GCM: {e}"))),
+        XC20P => {
+            let cipher = XChaCha20Poly1305::new_from_slice(&cek)
+                .map_err(|_| refused(format!("XC20P needs a 256-bit content key, not {} bytes", cek.len())))?;
+            let nonce: [u8; 24] = iv
+                .try_into()
+                .map_err(|iv: Vec<u8>| malformed(format!("XC20P needs a 24-byte IV, not {} bytes", iv.len())))?;
+            let sealed = [ciphertext.as_slice(), tag.as_slice()].concat();
+            cipher
+                .decrypt(&XNonce::from(nonce), Payload { msg: &sealed, aad })
+                .map_err(|_| refused("XC20P: the tag does not verify (altered, or not for this key)".into()))
+        }
+        other => Err(malformed(format!("content encryption `{other}` is not an anoncrypt AEAD"))),
+    }
+}
+
+fn decode(field: &str, text: &str) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|e| malformed(format!("`{field}` is not base64url ({e})")))
+}
+
+fn malformed(reason: String) -> Error {
+    Error::Envelope(format!("malformed JWE: {reason}"))
+}
+
+fn refused(reason: String) -> Error {
+    Error::Envelope(format!("cannot decrypt: {reason}"))
+}
