@@ -116,3 +116,77 @@ fn other_algorithms_are_refused_by_name() {
         assert!(error.contains("unsupported") && error.contains(named), "{alg} {enc}: {error}");
     }
 }
+
+/// An authcrypt JWE from `sender` (X25519 secret `sender_x`, key id `sender_kid`) to Bob that
+/// names its sender in `apu` only, with no `skid`, as DIDComm allows.
+fn authcrypt_without_skid(sender_x: [u8; 32], sender_kid: &str, message: &Value) -> String {
+    use affinidi_crypto::jose::content_encryption;
+    use affinidi_crypto::jose::key_agreement::PrivateKeyAgreement;
+    let bob_public = PublicKeyAgreement::X25519(bob().agreement_public().to_bytes());
+    let ephemeral = EphemeralKeyPair::generate(Curve::X25519);
+    let apu = sender_kid.as_bytes().to_vec();
+    let apv = b"recipients".to_vec();
+    let protected = json!({
+        "epk": ephemeral.public.to_jwk(), "apu": URL_SAFE_NO_PAD.encode(&apu), "apv": URL_SAFE_NO_PAD.encode(&apv),
+        "typ": "application/didcomm-encrypted+json", "enc": "A256CBC-HS512", "alg": "ECDH-1PU+A256KW",
+    });
+    let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
+    let cek = [3u8; 64];
+    let iv = [4u8; 16];
+    let (ciphertext, tag) =
+        content_encryption::encrypt(message.to_string().as_bytes(), &cek, &iv, protected.as_bytes()).expect("encrypt");
+    let kek =
+        ecdh::derive_sender_key_1pu(&ephemeral, &PrivateKeyAgreement::X25519(sender_x), &bob_public, &apu, &apv, &tag)
+            .expect("kek");
+    json!({
+        "protected": protected,
+        "recipients": [{"header": {"kid": BOB_KID}, "encrypted_key": URL_SAFE_NO_PAD.encode(aes_kw::wrap(&kek, &cek).expect("wrap"))}],
+        "iv": URL_SAFE_NO_PAD.encode(iv), "ciphertext": URL_SAFE_NO_PAD.encode(ciphertext), "tag": URL_SAFE_NO_PAD.encode(tag),
+    })
+    .to_string()
+}
+
+#[test]
+fn authcrypt_names_its_sender_by_apu_when_skid_is_absent() {
+    use mpc_identity::did;
+    use mpc_identity::keys::PublicKey;
+    let alice_x = [11u8; 32];
+    let alice = PartyKeys::from_secret_bytes(&[12u8; 32], &alice_x);
+    let alice_did = did::peer2::for_party(
+        PublicKey::Ed25519(alice.verifying_key()),
+        PublicKey::X25519(alice.agreement_public()),
+        None,
+    )
+    .expect("did");
+    let alice_document = did::resolve(&alice_did).expect("document");
+    let alice_kid = encrypted::recipient_keys(&alice_document).expect("keys")[0].kid.clone();
+    let message = json!({"id": "1", "type": "https://didcomm.org/trust-ping/2.0/ping", "from": alice_did, "body": {}});
+    let jwe = authcrypt_without_skid(alice_x, &alice_kid, &message);
+
+    assert_eq!(encrypted::sender_did(&jwe).expect("claimed sender"), Some(alice_did.clone()));
+    let opened =
+        encrypted::decrypt(&jwe, &bob(), &[BOB_KID.to_owned()], |did| Ok(did::resolve(did).expect("resolves")))
+            .expect("the sender found from apu");
+    assert_eq!(opened.message, message);
+    assert_eq!(opened.sender_kid.as_deref(), Some(alice_kid.as_str()));
+
+    // Another party's key in `apu` does not open it: the key agreement binds the sender.
+    let mallory = PartyKeys::from_secret_bytes(&[13u8; 32], &[14u8; 32]);
+    let mallory_did = did::peer2::for_party(
+        PublicKey::Ed25519(mallory.verifying_key()),
+        PublicKey::X25519(mallory.agreement_public()),
+        None,
+    )
+    .expect("did");
+    let mallory_kid =
+        encrypted::recipient_keys(&did::resolve(&mallory_did).expect("doc")).expect("keys")[0].kid.clone();
+    let forged = authcrypt_without_skid(
+        alice_x,
+        &mallory_kid,
+        &json!({"id": "2", "type": "x", "from": mallory_did, "body": {}}),
+    );
+    let error = encrypted::decrypt(&forged, &bob(), &[BOB_KID.to_owned()], |did| Ok(did::resolve(did).expect("doc")))
+        .expect_err("not from mallory's key")
+        .to_string();
+    assert!(error.contains("does not unwrap") || error.contains("does not verify"), "{error}");
+}

@@ -13,6 +13,7 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mpc_identity::did::{self, DidDocument, MediatorEndpoint, peer2};
+use mpc_identity::envelope::encrypted;
 use mpc_identity::keys::{PartyKeys, PublicKey};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -35,6 +36,10 @@ pub(crate) struct MediatorIdentity {
     pub web_did: String,
     pub endpoint: String,
     document: DidDocument,
+    /// Every key id a message to this mediator may name: its X25519 key under the did:peer:2,
+    /// as the routing did:key, and under the did:web it serves (DIDComm lets a sender pick any
+    /// key-agreement key of any of the recipient's DIDs).
+    own_kids: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -59,7 +64,30 @@ impl MediatorIdentity {
         let agreement_kid = format!("{did}#key-1");
         let document = did::resolve(&did).map_err(Error::OwnKeys)?;
         let routing_kid = did::key::x25519_key_url(&keys.agreement_public());
-        Ok(MediatorIdentity { keys, agreement_kid, routing_kid, web_did: web_did(public_url), did, endpoint, document })
+        let mut identity = MediatorIdentity {
+            keys,
+            agreement_kid,
+            routing_kid,
+            web_did: web_did(public_url),
+            did,
+            endpoint,
+            document,
+            own_kids: Vec::new(),
+        };
+        let mut own_kids = vec![identity.agreement_kid.clone(), identity.routing_kid.clone()];
+        for document in [identity.document.clone(), identity.web_document()] {
+            let keys = encrypted::recipient_keys(&document).map_err(Error::OwnKeys)?;
+            own_kids.extend(keys.into_iter().map(|key| key.kid));
+        }
+        own_kids.sort();
+        own_kids.dedup();
+        identity.own_kids = own_kids;
+        Ok(identity)
+    }
+
+    /// Every key id a message to this mediator may be addressed to (see the field).
+    pub(crate) fn own_kids(&self) -> &[String] {
+        &self.own_kids
     }
 
     /// Where invitation links point: `<public origin>/oob`.

@@ -395,3 +395,27 @@ async fn a_forward_sealed_with_a256gcm_is_delivered() {
     let attachments = delivery.message.as_ref().expect("delivery")["attachments"].as_array().expect("list").clone();
     assert_eq!(bob.open_attachment(&attachments[0]).0, sent);
 }
+
+/// DIDComm lets a sender encrypt to any key-agreement key of any of the recipient's DIDs: a
+/// message sealed to the key of the mediator's did:web document is answered like one sealed to
+/// its did:peer:2.
+#[tokio::test]
+async fn a_message_to_the_did_web_documents_key_is_answered() {
+    let mediator = TestMediator::start(Backend::Sqlite).await;
+    let web: serde_json::Value = mpc_test_support::http()
+        .get(format!("{}/.well-known/did.json", mediator.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let document = mpc_identity::did::DidDocument::from_foreign_json(&web).expect("a usable document");
+    let keys = encrypted::recipient_keys(&document).expect("key-agreement keys");
+    assert!(keys.iter().all(|key| key.kid.starts_with("did:web:")), "{keys:?}");
+    let alice = Party::new("alice", &mediator).await;
+    let ping = alice.message(PING, json!({"response_requested": true}));
+    let sealed = encrypted::authcrypt(&ping, &alice.identity.keys, &alice.kids[0], &keys).expect("seal");
+    let answer = alice.post(sealed).await;
+    assert_eq!(answer.kind(), "https://didcomm.org/trust-ping/2.0/ping-response", "{answer:?}");
+}

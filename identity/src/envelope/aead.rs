@@ -5,10 +5,12 @@
 //! `affinidi-crypto`; XChaCha20-Poly1305 from RustCrypto).
 //!
 //! Authcrypt (`ECDH-1PU+A256KW`) has one content encryption, A256CBC-HS512: ECDH-1PU binds the
-//! tag into the key derivation, which only that algorithm allows.
+//! tag into the key derivation, which only that algorithm allows. The JWE code we use opens it
+//! only when the header names the sender in `skid`; DIDComm says a recipient MUST also find the
+//! sender from `apu` when `skid` is absent, so that case is opened here too.
 
 use affinidi_crypto::jose::key_agreement::{PrivateKeyAgreement, PublicKeyAgreement};
-use affinidi_crypto::jose::{aes_kw, ecdh, gcm};
+use affinidi_crypto::jose::{aes_kw, content_encryption, ecdh, gcm};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -63,6 +65,80 @@ struct Protected {
     #[serde(default)]
     apu: Option<String>,
     apv: String,
+    #[serde(default)]
+    skid: Option<String>,
+}
+
+/// Who sent an authcrypt JWE, as its header says: `skid`, or where it has none, `apu` (the
+/// sender's key id, base64url). `None` for anoncrypt. The key id is only a claim until the
+/// message decrypts with that key.
+pub(crate) struct ClaimedSender {
+    pub(crate) kid: String,
+    /// Whether the header carries `skid` (then the JWE library opens the message).
+    pub(crate) in_skid: bool,
+}
+
+/// The sender an authcrypt JWE claims (see [`ClaimedSender`]).
+pub(crate) fn claimed_sender(jwe: &str) -> Result<Option<ClaimedSender>> {
+    if algorithms(jwe)?.alg != AUTHCRYPT {
+        return Ok(None);
+    }
+    #[derive(Deserialize)]
+    struct Outer {
+        protected: String,
+    }
+    let outer: Outer = serde_json::from_str(jwe).map_err(|e| malformed(format!("no protected header ({e})")))?;
+    let header: Protected = serde_json::from_slice(&decode("protected", &outer.protected)?)
+        .map_err(|e| malformed(format!("protected header: {e}")))?;
+    if let Some(skid) = header.skid {
+        return Ok(Some(ClaimedSender { kid: skid, in_skid: true }));
+    }
+    let apu = header.apu.ok_or_else(|| malformed("authcrypt names its sender in neither `skid` nor `apu`".into()))?;
+    let kid =
+        String::from_utf8(decode("apu", &apu)?).map_err(|_| malformed("`apu` is not a key id (not UTF-8)".into()))?;
+    Ok(Some(ClaimedSender { kid, in_skid: false }))
+}
+
+/// Opens an authcrypt JWE whose sender is named only in `apu`: ECDH-1PU with the sender's key
+/// `sender` (resolved by the caller from the DID in `apu`), A256CBC-HS512.
+pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, sender: &[u8; 32]) -> Result<Vec<u8>> {
+    let jwe: Jwe = serde_json::from_str(jwe).map_err(|e| malformed(format!("not a JWE in General JSON form ({e})")))?;
+    let header: Protected = serde_json::from_slice(&decode("protected", &jwe.protected)?)
+        .map_err(|e| malformed(format!("protected header: {e}")))?;
+    let recipient = jwe
+        .recipients
+        .iter()
+        .find(|r| r.header.kid == recipient_kid)
+        .ok_or_else(|| malformed(format!("no recipient entry for {recipient_kid}")))?;
+    let epk = PublicKeyAgreement::from_jwk(&header.epk).map_err(|e| malformed(format!("`epk`: {e}")))?;
+    let apu = decode("apu", header.apu.as_deref().unwrap_or_default())?;
+    let apv = decode("apv", &header.apv)?;
+    let tag: [u8; 32] = decode("tag", &jwe.tag)?
+        .try_into()
+        .map_err(|tag: Vec<u8>| malformed(format!("A256CBC-HS512 needs a 32-byte tag, not {} bytes", tag.len())))?;
+    let iv: [u8; 16] = decode("iv", &jwe.iv)?
+        .try_into()
+        .map_err(|iv: Vec<u8>| malformed(format!("A256CBC-HS512 needs a 16-byte IV, not {} bytes", iv.len())))?;
+    let secret = PrivateKeyAgreement::X25519(*keys.agreement_secret());
+    let kek = ecdh::derive_key_1pu_recipient(
+        &secret,
+        &PublicKeyAgreement::X25519(*sender),
+        &epk,
+        AUTHCRYPT.as_bytes(),
+        &apu,
+        &apv,
+        &tag,
+        256,
+    )
+    .map_err(|e| refused(format!("key agreement: {e}")))?;
+    let kek: [u8; 32] = kek.try_into().map_err(|_| refused("the key-encryption key is not 256 bits".into()))?;
+    let cek: [u8; 64] = aes_kw::unwrap(&kek, &decode("encrypted_key", &recipient.encrypted_key)?)
+        .map_err(|_| refused("the content key does not unwrap with our key and the sender's".into()))?
+        .try_into()
+        .map_err(|_| refused("the content key is not 512 bits".into()))?;
+    let cek = zeroize::Zeroizing::new(cek);
+    content_encryption::decrypt(&decode("ciphertext", &jwe.ciphertext)?, &cek, &iv, jwe.protected.as_bytes(), &tag)
+        .map_err(|_| refused("A256CBC-HS512: the tag does not verify (altered, or not from that sender)".into()))
 }
 
 /// The `alg` and `enc` of a JWE, read from its protected header.

@@ -88,8 +88,8 @@ impl Mediator {
 
     /// Decrypts an envelope addressed to the mediator.
     pub(crate) fn open_envelope(&self, envelope: &str) -> Result<Incoming> {
-        let kids = [self.identity.agreement_kid.clone(), self.identity.routing_kid.clone()];
-        let opened = encrypted::decrypt(envelope, &self.identity.keys, &kids, |did| self.resolve(did))?;
+        let kids = self.identity.own_kids();
+        let opened = encrypted::decrypt(envelope, &self.identity.keys, kids, |did| self.resolve(did))?;
         let sender = opened.sender_kid.and_then(|kid| did::split_did_url(&kid).map(|(d, _)| d.to_owned()));
         let message = opened.message;
         let id = message.get("id").and_then(Value::as_str);
