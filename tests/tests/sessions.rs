@@ -562,9 +562,10 @@ fn the_lobby_refuses_with_reasons() {
     status(&alice, "ordered");
     assert!(status(&carol, "ordered").contains("not in this session's party list"), "{}", status(&carol, "ordered"));
 
-    // Expired: the invitation itself says so.
-    let url = session::create(alice.mpc_id(), 2, "brief", "secure_ranking.py", &["--expires", "1s"]);
-    std::thread::sleep(Duration::from_secs(2));
+    // Expired: the invitation itself says so. (Two seconds, not one: with one, the invitation
+    // could expire between being signed and being stored at the mediator, which then refused it.)
+    let url = session::create(alice.mpc_id(), 2, "brief", "secure_ranking.py", &["--expires", "2s"]);
+    std::thread::sleep(Duration::from_secs(3));
     let output = session::join(bob.mpc_id(), &url, "secure_ranking.py");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("expired"), "{}", String::from_utf8_lossy(&output.stderr));
