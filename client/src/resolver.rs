@@ -201,11 +201,8 @@ impl Resolver {
     /// only for a token holder.
     pub async fn publish_with_token(&self, did: &str, jsonl: &str, token: Option<&str>) -> Result<()> {
         let url = webvh::file_url(did, webvh::LOG_FILE)?;
-        let mut request = self
-            .http()?
-            .put(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/jsonl")
-            .body(jsonl.to_owned());
+        let mut request =
+            self.http()?.put(url.clone()).header(reqwest::header::CONTENT_TYPE, "text/jsonl").body(jsonl.to_owned());
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -254,7 +254,7 @@ async fn hosted_log(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
     match mediator.hosted_log(&name).await {
-        Ok(Some(hosted)) => json_response(StatusCode::OK, "application/jsonl", hosted.log),
+        Ok(Some(hosted)) => json_response(StatusCode::OK, "text/jsonl", hosted.log),
         Ok(None) => (StatusCode::NOT_FOUND, "no DID log of that name here\n").into_response(),
         Err(error) => ledger_error(&error),
     }

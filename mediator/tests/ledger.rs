@@ -89,6 +89,10 @@ async fn logs_are_published_extended_and_resolved(backend: Backend) {
 
     let pinned = resolver.peer_book().expect("book").get(&alice.did).expect("read").expect("pinned");
     assert_eq!(pinned.log_entries, Some(3));
+    // did:webvh 1.0: the log is served as `text/jsonl`.
+    let served =
+        mpc_test_support::http().get(format!("{}/parties/alice/did.jsonl", mediator.base)).send().await.expect("get");
+    assert_eq!(served.headers()["content-type"], "text/jsonl");
 
     // Deactivation: the log still resolves, but its keys are not for use.
     let deactivated = webvh::append(&alice.did, &alice.log, &Change::Deactivate, &alice.next, None, None).expect("end");
