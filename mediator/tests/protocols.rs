@@ -104,6 +104,22 @@ async fn coordinate_mediation_3_and_2(backend: Backend) {
     expected.sort();
     assert_eq!(listed, expected);
 
+    // Coordinate Mediation 3.0's `paginate`: a page, where it starts and how many follow.
+    let first = alice.ask(&format!("{CM3}recipient-query"), json!({"paginate": {"limit": 1, "offset": 0}})).await;
+    assert_eq!(first.body()["dids"].as_array().expect("dids").len(), 1);
+    assert_eq!(first.body()["pagination"], json!({"count": 1, "offset": 0, "remaining": 1}));
+    let second = alice.ask(&format!("{CM3}recipient-query"), json!({"paginate": {"limit": 1, "offset": 1}})).await;
+    assert_eq!(second.body()["pagination"], json!({"count": 1, "offset": 1, "remaining": 0}));
+    let mut paged = vec![
+        first.body()["dids"][0]["recipient_did"].as_str().expect("s").to_owned(),
+        second.body()["dids"][0]["recipient_did"].as_str().expect("s").to_owned(),
+    ];
+    paged.sort();
+    assert_eq!(paged, expected, "the pages together are the whole list");
+    assert!(query.body().get("pagination").is_none(), "no pagination where none was asked for");
+    let bad = alice.ask(&format!("{CM3}recipient-query"), json!({"paginate": {"limit": -1}})).await;
+    assert_eq!(bad.problem_code(), "e.p.msg.malformed");
+
     let removed = alice
         .ask(&format!("{CM3}recipient-update"), json!({"updates": [{"recipient_did": own_key, "action": "remove"}]}))
         .await;

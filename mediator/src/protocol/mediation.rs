@@ -60,13 +60,54 @@ pub(super) async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &st
         }
         "recipient-query" | "keylist-query" => {
             require_mediated(mediator, sender).await?;
-            let list: Vec<Value> =
-                mediator.store.recipients(sender).await?.into_iter().map(|r| json!({ "recipient_did": r })).collect();
             let (reply, field) = if v2 { ("keylist", "keys") } else { ("recipient", "dids") };
-            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}/{reply}"), json!({ field: list }))))
+            let page = Page::of(incoming.body(), name)?;
+            let all = mediator.store.recipients(sender).await?;
+            let total = all.len();
+            let list: Vec<Value> =
+                all.into_iter().skip(page.offset).take(page.limit).map(|r| json!({ "recipient_did": r })).collect();
+            let mut body = json!({ field: list });
+            // Only when asked for: `pagination` is the page's size, where it starts, and how many
+            // follow it.
+            if page.asked {
+                body["pagination"] = json!({
+                    "count": list_len(&body[field]),
+                    "offset": page.offset,
+                    "remaining": total.saturating_sub(page.offset + list_len(&body[field])),
+                });
+            }
+            Ok(Outcome::Reply(mediator.reply(incoming, &format!("{base}/{reply}"), body)))
         }
         _ => Err(Error::UnsupportedType(kind.to_owned())),
     }
+}
+
+/// The page a `recipient-query` (or `keylist-query`) asks for with `paginate`
+/// (`{"limit": N, "offset": M}`); everything when it does not.
+struct Page {
+    limit: usize,
+    offset: usize,
+    asked: bool,
+}
+
+impl Page {
+    fn of(body: &Value, kind: &str) -> Result<Self> {
+        let Some(paginate) = body.get("paginate").filter(|p| !p.is_null()) else {
+            return Ok(Page { limit: usize::MAX, offset: 0, asked: false });
+        };
+        let number = |field: &str, default: usize| match paginate.get(field) {
+            None | Some(Value::Null) => Ok(default),
+            Some(value) => value.as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| Error::Malformed {
+                kind: "recipient-query",
+                reason: format!("{kind}: `paginate.{field}` must be a non-negative integer"),
+            }),
+        };
+        Ok(Page { limit: number("limit", usize::MAX)?, offset: number("offset", 0)?, asked: true })
+    }
+}
+
+fn list_len(list: &Value) -> usize {
+    list.as_array().map_or(0, Vec::len)
 }
 
 /// A new enrollment: within its source's hourly allowance, and with a valid token when the
