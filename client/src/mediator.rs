@@ -217,9 +217,16 @@ impl MediatorClient {
 
 /// Sends `message` from `me` to the DID `to`: sealed to `to`'s keys, then wrapped in a `forward`
 /// for each routing key of `to`'s DIDComm service (innermost first), and posted to its endpoint.
+///
+/// The service's URI may be a DID instead of a URL (DIDComm v2.1, "DID as an endpoint": a
+/// mediator named by its DID, as Coordinate Mediation 3.0's `routing_did` suggests): that DID is
+/// resolved, the message is forwarded to it (unless the last routing key already is one of its
+/// keys), wrapped for its own routing keys, and posted to the URL its own service names. One such
+/// step: a DID whose service names yet another DID is refused.
 pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()> {
     // Any method: a did:webvh recipient's log is fetched and verified, a deactivated one refused.
-    let document = Resolver::new(None).resolve_for_use(to).await?.document;
+    let resolver = Resolver::new(None);
+    let document = resolver.resolve_for_use(to).await?.document;
     let endpoint = document
         .didcomm_endpoint()
         .ok_or_else(|| crate::error::invalid_did(to, "names no DIDCommMessaging service to send to"))?;
@@ -227,19 +234,56 @@ pub async fn send(me: &UnlockedIdentity, to: &str, message: &Value) -> Result<()
     let mut envelope = encrypted::authcrypt(message, &me.keys, &kid, &encrypted::recipient_keys(&document)?)?;
     let mut next = to.to_owned();
     for routing_key in endpoint.routing_keys.iter().rev() {
-        let forward = json!({
-            "id": uuid::Uuid::new_v4().to_string(),
-            "type": FORWARD,
-            // Lets the mediator refuse a captured copy once its replay record is gone.
-            "created_time": mpc_identity::unix_now(),
-            "body": { "next": next },
-            "attachments": [{ "data": { "json": serde_json::from_str::<Value>(&envelope).map_err(|e| Error::from(mpc_identity::Error::Envelope(e.to_string())))? } }],
-        });
-        envelope = encrypted::anoncrypt(&forward, &keys_of(routing_key)?)?;
+        envelope = wrap_forward(&envelope, &next, &keys_of(routing_key)?)?;
         next.clone_from(routing_key);
     }
-    let http = http_client(&endpoint.uri)?;
-    post(&http, &endpoint.uri, envelope).await.map(|_| ())
+    let mut uri = endpoint.uri.clone();
+    if uri.starts_with("did:") {
+        let hop = resolver.resolve_for_use(&uri).await?.document;
+        let hop_endpoint = hop.didcomm_endpoint().ok_or_else(|| {
+            crate::error::invalid_did(
+                &uri,
+                "is the service endpoint of the recipient but names no DIDCommMessaging service",
+            )
+        })?;
+        if hop_endpoint.uri.starts_with("did:") {
+            return Err(crate::error::invalid_did(
+                &uri,
+                format!("is the service endpoint of {to} but names another DID ({}) as its own", hop_endpoint.uri),
+            ));
+        }
+        let hop_keys = encrypted::recipient_keys(&hop)?;
+        let already_for_hop = match endpoint.routing_keys.first() {
+            Some(outermost) => keys_of(outermost)?.iter().any(|key| hop_keys.iter().any(|own| own.key == key.key)),
+            None => false,
+        };
+        if !already_for_hop {
+            envelope = wrap_forward(&envelope, &next, &hop_keys)?;
+            next.clone_from(&hop.id);
+        }
+        for routing_key in hop_endpoint.routing_keys.iter().rev() {
+            envelope = wrap_forward(&envelope, &next, &keys_of(routing_key)?)?;
+            next.clone_from(routing_key);
+        }
+        uri = hop_endpoint.uri;
+    }
+    let http = http_client(&uri)?;
+    post(&http, &uri, envelope).await.map(|_| ())
+}
+
+/// `envelope` in a `forward` to `next`, anoncrypted to `keys` (the next hop's).
+fn wrap_forward(envelope: &str, next: &str, keys: &[RecipientKey]) -> Result<String> {
+    let inner = serde_json::from_str::<Value>(envelope)
+        .map_err(|e| Error::from(mpc_identity::Error::Envelope(e.to_string())))?;
+    let forward = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "type": FORWARD,
+        // Lets the mediator refuse a captured copy once its replay record is gone.
+        "created_time": mpc_identity::unix_now(),
+        "body": { "next": next },
+        "attachments": [{ "data": { "json": inner } }],
+    });
+    Ok(encrypted::anoncrypt(&forward, keys)?)
 }
 
 /// Publishes a signed invitation at the mediator whose endpoint is `mediator_uri`; returns the
