@@ -99,9 +99,16 @@ pub(crate) fn claimed_sender(jwe: &str) -> Result<Option<ClaimedSender>> {
     Ok(Some(ClaimedSender { kid, in_skid: false }))
 }
 
-/// Opens an authcrypt JWE whose sender is named only in `apu`: ECDH-1PU with the sender's key
-/// `sender` (resolved by the caller from the DID in `apu`), A256CBC-HS512.
-pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, sender: &[u8; 32]) -> Result<Vec<u8>> {
+/// A JWE read for one recipient: the envelope, its protected header, the content key wrapped
+/// for that recipient, and the ephemeral public key.
+struct Parsed {
+    jwe: Jwe,
+    header: Protected,
+    wrapped_key: Vec<u8>,
+    epk: PublicKeyAgreement,
+}
+
+fn parse(jwe: &str, recipient_kid: &str) -> Result<Parsed> {
     let jwe: Jwe = serde_json::from_str(jwe).map_err(|e| malformed(format!("not a JWE in General JSON form ({e})")))?;
     let header: Protected = serde_json::from_slice(&decode("protected", &jwe.protected)?)
         .map_err(|e| malformed(format!("protected header: {e}")))?;
@@ -110,7 +117,15 @@ pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, s
         .iter()
         .find(|r| r.header.kid == recipient_kid)
         .ok_or_else(|| malformed(format!("no recipient entry for {recipient_kid}")))?;
+    let wrapped_key = decode("encrypted_key", &recipient.encrypted_key)?;
     let epk = PublicKeyAgreement::from_jwk(&header.epk).map_err(|e| malformed(format!("`epk`: {e}")))?;
+    Ok(Parsed { jwe, header, wrapped_key, epk })
+}
+
+/// Opens an authcrypt JWE whose sender is named only in `apu`: ECDH-1PU with the sender's key
+/// `sender` (resolved by the caller from the DID in `apu`), A256CBC-HS512.
+pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, sender: &[u8; 32]) -> Result<Vec<u8>> {
+    let Parsed { jwe, header, wrapped_key, epk } = parse(jwe, recipient_kid)?;
     let apu = decode("apu", header.apu.as_deref().unwrap_or_default())?;
     let apv = decode("apv", &header.apv)?;
     let tag: [u8; 32] = decode("tag", &jwe.tag)?
@@ -132,7 +147,7 @@ pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, s
     )
     .map_err(|e| refused(format!("key agreement: {e}")))?;
     let kek: [u8; 32] = kek.try_into().map_err(|_| refused("the key-encryption key is not 256 bits".into()))?;
-    let cek: [u8; 64] = aes_kw::unwrap(&kek, &decode("encrypted_key", &recipient.encrypted_key)?)
+    let cek: [u8; 64] = aes_kw::unwrap(&kek, &wrapped_key)
         .map_err(|_| refused("the content key does not unwrap with our key and the sender's".into()))?
         .try_into()
         .map_err(|_| refused("the content key is not 512 bits".into()))?;
@@ -160,15 +175,7 @@ pub(crate) fn handles(algorithms: &Algorithms) -> bool {
 /// Opens an anoncrypt JWE with `enc` A256GCM or XC20P, addressed to `recipient_kid` (one of
 /// `keys`' X25519 key ids); returns the plaintext.
 pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, keys: &PartyKeys) -> Result<Vec<u8>> {
-    let jwe: Jwe = serde_json::from_str(jwe).map_err(|e| malformed(format!("not a JWE in General JSON form ({e})")))?;
-    let header: Protected = serde_json::from_slice(&decode("protected", &jwe.protected)?)
-        .map_err(|e| malformed(format!("protected header: {e}")))?;
-    let recipient = jwe
-        .recipients
-        .iter()
-        .find(|r| r.header.kid == recipient_kid)
-        .ok_or_else(|| malformed(format!("no recipient entry for {recipient_kid}")))?;
-    let epk = PublicKeyAgreement::from_jwk(&header.epk).map_err(|e| malformed(format!("`epk`: {e}")))?;
+    let Parsed { jwe, header, wrapped_key, epk } = parse(jwe, recipient_kid)?;
     let apu = match &header.apu {
         Some(apu) => decode("apu", apu)?,
         None => Vec::new(),
@@ -179,7 +186,7 @@ pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, keys: &PartyKeys) 
         .map_err(|e| refused(format!("key agreement: {e}")))?;
     let kek: [u8; 32] = kek.try_into().map_err(|_| refused("the key-encryption key is not 256 bits".into()))?;
     let cek = zeroize::Zeroizing::new(
-        aes_kw::unwrap(&kek, &decode("encrypted_key", &recipient.encrypted_key)?)
+        aes_kw::unwrap(&kek, &wrapped_key)
             .map_err(|_| refused("the content key does not unwrap with our key".into()))?,
     );
     let (iv, ciphertext, tag) =
