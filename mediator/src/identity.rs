@@ -54,11 +54,20 @@ impl MediatorIdentity {
         let path = data_dir.join(KEY_FILE);
         let keys = if path.exists() { read_keys(&path)? } else { create_keys(&path)? };
         let endpoint = public_url.join("didcomm").map_err(|e| Error::Startup(e.to_string()))?.to_string();
-        let service = MediatorEndpoint { uri: endpoint.clone(), routing_keys: Vec::new() };
-        let did = peer2::for_party(
+        // Its DIDComm endpoints: HTTP first (what parties' services name and clients post to),
+        // then the WebSocket (for live delivery), so clients that read a DID document for a
+        // socket find one.
+        let mut socket = public_url.join("ws").map_err(|e| Error::Startup(e.to_string()))?;
+        let scheme = if socket.scheme() == "https" { "wss" } else { "ws" };
+        socket.set_scheme(scheme).map_err(|()| Error::Startup(format!("no WebSocket URL for {public_url}")))?;
+        let services = [
+            MediatorEndpoint { uri: endpoint.clone(), routing_keys: Vec::new() },
+            MediatorEndpoint { uri: socket.to_string(), routing_keys: Vec::new() },
+        ];
+        let did = peer2::for_endpoints(
             PublicKey::Ed25519(keys.verifying_key()),
             PublicKey::X25519(keys.agreement_public()),
-            Some(&service),
+            &services,
         )
         .map_err(Error::OwnKeys)?;
         let agreement_kid = format!("{did}#key-1");

@@ -21,6 +21,12 @@ async fn publishes_its_dids_health_and_metrics(backend: Backend) {
     assert_eq!(web["id"], format!("did:web:127.0.0.1%3A{port}"));
     assert_eq!(web["alsoKnownAs"][0], mediator.did().as_str());
     assert_eq!(web["service"][0]["serviceEndpoint"]["uri"], format!("{}/didcomm", mediator.base));
+    // The WebSocket endpoint is listed too, second, in both documents.
+    let socket = format!("ws://127.0.0.1:{port}/ws");
+    assert_eq!(web["service"][1]["serviceEndpoint"]["uri"], socket.as_str());
+    let peer = mpc_identity::did::resolve(mediator.did().as_str()).expect("its did:peer:2 resolves");
+    assert_eq!(peer.service.len(), 2);
+    assert_eq!(peer.service[1].service_endpoint["uri"], socket.as_str());
     let health = http.get(format!("{}/healthz", mediator.base)).send().await.expect("get");
     assert_eq!(health.status(), 200);
     assert_eq!(http.get(format!("{}/readyz", mediator.base)).send().await.expect("get").status(), 200);

@@ -89,6 +89,13 @@ pub fn encode(keys: &[(Purpose, PublicKey)], services: &[Value]) -> Result<Strin
 /// The did:peer:2 of a party: its X25519 key (`#key-1`), its Ed25519 key (`#key-2`) and, if it
 /// has a mediator, a `DIDCommMessaging` service pointing there.
 pub fn for_party(ed25519: PublicKey, x25519: PublicKey, mediator: Option<&MediatorEndpoint>) -> Result<String> {
+    for_endpoints(ed25519, x25519, mediator.map(std::slice::from_ref).unwrap_or_default())
+}
+
+/// The did:peer:2 of a party with one `DIDCommMessaging` service per endpoint, in order (a
+/// mediator lists its HTTP endpoint first and its WebSocket endpoint second: clients that take
+/// the first service post to it, clients that want a socket find one).
+pub fn for_endpoints(ed25519: PublicKey, x25519: PublicKey, endpoints: &[MediatorEndpoint]) -> Result<String> {
     // Field order is the one the spec's examples use; it fixes the DID's exact bytes.
     #[derive(Serialize)]
     struct Endpoint<'a> {
@@ -104,16 +111,16 @@ pub fn for_party(ed25519: PublicKey, x25519: PublicKey, mediator: Option<&Mediat
         #[serde(rename = "serviceEndpoint")]
         endpoint: Endpoint<'a>,
     }
-    let services = match mediator {
-        Some(m) => vec![
+    let services = endpoints
+        .iter()
+        .map(|m| {
             serde_json::to_value(DidCommService {
                 service_type: "DIDCommMessaging",
                 endpoint: Endpoint { uri: &m.uri, accept: ["didcomm/v2"], routing_keys: &m.routing_keys },
             })
-            .map_err(|e| Error::invalid_did(PREFIX, e.to_string()))?,
-        ],
-        None => Vec::new(),
-    };
+            .map_err(|e| Error::invalid_did(PREFIX, e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     encode(&[(Purpose::KeyAgreement, x25519), (Purpose::Authentication, ed25519)], &services)
 }
 
