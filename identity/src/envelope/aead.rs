@@ -32,11 +32,16 @@ pub(crate) const A256GCM: &str = "A256GCM";
 /// XChaCha20-Poly1305.
 pub(crate) const XC20P: &str = "XC20P";
 
-/// The algorithms a JWE's protected header names.
+/// What a JWE's protected header says before anything is decrypted: its algorithms, and for
+/// authcrypt who claims to have sent it. Read once per envelope.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Algorithms {
+pub(crate) struct Header {
     pub(crate) alg: String,
     pub(crate) enc: String,
+    #[serde(default)]
+    skid: Option<String>,
+    #[serde(default)]
+    apu: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,8 +70,6 @@ struct Protected {
     #[serde(default)]
     apu: Option<String>,
     apv: String,
-    #[serde(default)]
-    skid: Option<String>,
 }
 
 /// Who sent an authcrypt JWE, as its header says: `skid`, or where it has none, `apu` (the
@@ -79,23 +82,19 @@ pub(crate) struct ClaimedSender {
 }
 
 /// The sender an authcrypt JWE claims (see [`ClaimedSender`]).
-pub(crate) fn claimed_sender(jwe: &str) -> Result<Option<ClaimedSender>> {
-    if algorithms(jwe)?.alg != AUTHCRYPT {
+pub(crate) fn claimed_sender(header: &Header) -> Result<Option<ClaimedSender>> {
+    if header.alg != AUTHCRYPT {
         return Ok(None);
     }
-    #[derive(Deserialize)]
-    struct Outer {
-        protected: String,
+    if let Some(skid) = &header.skid {
+        return Ok(Some(ClaimedSender { kid: skid.clone(), in_skid: true }));
     }
-    let outer: Outer = serde_json::from_str(jwe).map_err(|e| malformed(format!("no protected header ({e})")))?;
-    let header: Protected = serde_json::from_slice(&decode("protected", &outer.protected)?)
-        .map_err(|e| malformed(format!("protected header: {e}")))?;
-    if let Some(skid) = header.skid {
-        return Ok(Some(ClaimedSender { kid: skid, in_skid: true }));
-    }
-    let apu = header.apu.ok_or_else(|| malformed("authcrypt names its sender in neither `skid` nor `apu`".into()))?;
+    let apu = header
+        .apu
+        .as_deref()
+        .ok_or_else(|| malformed("authcrypt names its sender in neither `skid` nor `apu`".into()))?;
     let kid =
-        String::from_utf8(decode("apu", &apu)?).map_err(|_| malformed("`apu` is not a key id (not UTF-8)".into()))?;
+        String::from_utf8(decode("apu", apu)?).map_err(|_| malformed("`apu` is not a key id (not UTF-8)".into()))?;
     Ok(Some(ClaimedSender { kid, in_skid: false }))
 }
 
@@ -156,8 +155,8 @@ pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, s
         .map_err(|_| refused("A256CBC-HS512: the tag does not verify (altered, or not from that sender)".into()))
 }
 
-/// The `alg` and `enc` of a JWE, read from its protected header.
-pub(crate) fn algorithms(jwe: &str) -> Result<Algorithms> {
+/// The protected header of a JWE (see [`Header`]).
+pub(crate) fn header(jwe: &str) -> Result<Header> {
     #[derive(Deserialize)]
     struct Outer {
         protected: String,
@@ -168,8 +167,8 @@ pub(crate) fn algorithms(jwe: &str) -> Result<Algorithms> {
 }
 
 /// Whether this module opens a JWE of these algorithms.
-pub(crate) fn handles(algorithms: &Algorithms) -> bool {
-    algorithms.alg == ANONCRYPT && (algorithms.enc == A256GCM || algorithms.enc == XC20P)
+pub(crate) fn handles(header: &Header) -> bool {
+    header.alg == ANONCRYPT && (header.enc == A256GCM || header.enc == XC20P)
 }
 
 /// Opens an anoncrypt JWE with `enc` A256GCM or XC20P, addressed to `recipient_kid` (one of

@@ -96,7 +96,7 @@ pub fn recipient_kids(jwe: &str) -> Result<Vec<String>> {
 /// [`decrypt`] checks it); `None` for anoncrypt.
 pub fn sender_did(jwe: &str) -> Result<Option<String>> {
     check_size(jwe)?;
-    let claimed = aead::claimed_sender(jwe)?;
+    let claimed = aead::claimed_sender(&aead::header(jwe)?)?;
     Ok(claimed.and_then(|sender| split_did_url(&sender.kid).map(|(did, _)| did.to_owned())))
 }
 
@@ -113,15 +113,15 @@ pub fn decrypt(
         .iter()
         .find(|kid| addressed.contains(kid))
         .ok_or_else(|| Error::NotForUs { addressed: addressed.join(", ") })?;
-    let algorithms = aead::algorithms(jwe)?;
-    if aead::handles(&algorithms) {
-        let plaintext = aead::open(jwe, &algorithms.enc, recipient_kid, keys)?;
+    let header = aead::header(jwe)?;
+    if aead::handles(&header) {
+        let plaintext = aead::open(jwe, &header.enc, recipient_kid, keys)?;
         let message: Value = serde_json::from_slice(&plaintext)
             .map_err(|e| Error::Envelope(format!("decrypted content is not JSON ({e})")))?;
         return Ok(Decrypted { message, sender_kid: None, recipient_kid: recipient_kid.clone() });
     }
-    check_supported(&algorithms)?;
-    let claimed = aead::claimed_sender(jwe)?;
+    check_supported(&header)?;
+    let claimed = aead::claimed_sender(&header)?;
     let sender_kid = claimed.as_ref().map(|sender| sender.kid.clone());
     let sender_key = match &sender_kid {
         Some(skid) => {
@@ -160,8 +160,8 @@ pub fn decrypt(
 }
 
 /// Refuses, naming them, algorithms neither this module nor `aead` decrypts.
-fn check_supported(algorithms: &aead::Algorithms) -> Result<()> {
-    let (alg, enc) = (algorithms.alg.as_str(), algorithms.enc.as_str());
+fn check_supported(header: &aead::Header) -> Result<()> {
+    let (alg, enc) = (header.alg.as_str(), header.enc.as_str());
     match (alg, enc) {
         (aead::ANONCRYPT | aead::AUTHCRYPT, aead::A256CBC_HS512) => Ok(()),
         (aead::AUTHCRYPT, _) => Err(Error::Envelope(format!(
