@@ -274,14 +274,8 @@ async fn the_mediator_witnesses_logs_that_ask_it_to(backend: Backend) {
     .expect("update");
     resolver.publish(&did, &two).await.expect("witnessed update");
     assert_eq!(resolver.resolve(&did).await.expect("v2").log.expect("log").version_number, 2);
-    let proofs: serde_json::Value = mpc_test_support::http()
-        .get(format!("{}/parties/wanda/did-witness.json", mediator.base))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let proofs: serde_json::Value =
+        mpc_test_support::get_json(&format!("{}/parties/wanda/did-witness.json", mediator.base)).await;
     let witnessed: Vec<&str> =
         proofs.as_array().expect("array").iter().filter_map(|p| p["versionId"].as_str()).collect();
     assert!(witnessed.contains(&log_version_id(&two, 2).as_str()), "{proofs}");

@@ -487,14 +487,7 @@ async fn hosting_did_logs_is_bounded() {
     for _ in 0..20 {
         client.ping(&vera).await.expect("ping");
     }
-    let metrics = mpc_test_support::http()
-        .get(format!("{}/metrics", mediator.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = mpc_test_support::get_text(&format!("{}/metrics", mediator.base)).await;
     let verified: u64 = metrics
         .lines()
         .find_map(|line| line.strip_prefix("mpc_mediator_sender_log_verifications_total "))

@@ -9,14 +9,7 @@ use serde_json::json;
 async fn publishes_its_dids_health_and_metrics(backend: Backend) {
     let mediator = TestMediator::start(backend).await;
     let http = mpc_test_support::http();
-    let web: serde_json::Value = http
-        .get(format!("{}/.well-known/did.json", mediator.base))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let web = mpc_test_support::get_json(&format!("{}/.well-known/did.json", mediator.base)).await;
     let port = mediator.running.as_ref().expect("running").address.port();
     assert_eq!(web["id"], format!("did:web:127.0.0.1%3A{port}"));
     assert_eq!(web["alsoKnownAs"][0], mediator.did().as_str());
@@ -32,7 +25,7 @@ async fn publishes_its_dids_health_and_metrics(backend: Backend) {
     assert_eq!(http.get(format!("{}/readyz", mediator.base)).send().await.expect("get").status(), 200);
     let party = Party::new("alice", &mediator).await;
     party.ask(PING, json!({"response_requested": true})).await;
-    let metrics = http.get(format!("{}/metrics", mediator.base)).send().await.expect("get").text().await.expect("text");
+    let metrics = mpc_test_support::get_text(&format!("{}/metrics", mediator.base)).await;
     assert!(metrics.contains("mpc_mediator_requests_total 1"), "{metrics}");
 }
 
@@ -424,14 +417,7 @@ async fn a_forward_sealed_with_a256gcm_is_delivered() {
 #[tokio::test]
 async fn a_message_to_the_did_web_documents_key_is_answered() {
     let mediator = TestMediator::start(Backend::Sqlite).await;
-    let web: serde_json::Value = mpc_test_support::http()
-        .get(format!("{}/.well-known/did.json", mediator.base))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let web = mpc_test_support::get_json(&format!("{}/.well-known/did.json", mediator.base)).await;
     let document = mpc_identity::did::DidDocument::from_foreign_json(&web).expect("a usable document");
     let keys = encrypted::recipient_keys(&document).expect("key-agreement keys");
     assert!(keys.iter().all(|key| key.kid.starts_with("did:web:")), "{keys:?}");

@@ -94,6 +94,22 @@ pub fn http_from(from: IpAddr, timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder().local_address(from).timeout(timeout).build().expect("HTTP client")
 }
 
+/// The JSON a GET of `url` answers (on loopback, in tests).
+///
+/// # Panics
+/// When the request fails or the answer is not JSON.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    http().get(url).send().await.expect("GET").json().await.expect("a JSON answer")
+}
+
+/// The text a GET of `url` answers (on loopback, in tests).
+///
+/// # Panics
+/// When the request fails or the answer is not text.
+pub async fn get_text(url: &str) -> String {
+    http().get(url).send().await.expect("GET").text().await.expect("a text answer")
+}
+
 /// ring as the process's rustls provider, which reqwest (built without a provider of its own)
 /// asks for.
 fn install_ring() {
