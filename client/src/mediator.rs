@@ -24,6 +24,8 @@ pub use live::LiveInbox;
 use protocols::{COORDINATE_MEDIATION as CM3, FORWARD, PICKUP, PING, PROBLEM_REPORT, QUEUE_PURGE as PURGE};
 /// Largest DID document a mediator may serve.
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+/// How many messages a live session asks for at a time when it takes the backlog.
+const PICKUP_BATCH: u32 = 100;
 /// Largest reply read from a mediator: a delivery of 100 messages of its largest size.
 const MAX_REPLY_BYTES: usize = 40 * 1024 * 1024;
 

@@ -100,7 +100,7 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
     crate::context::block_on(async {
         let mediator = mediator_of(&me, None).await?;
         if args.watch {
-            // Live: the mediator pushes everything queued, then each message as it arrives.
+            // Live: first what is queued (asked for in batches), then each message as it arrives.
             let mut live = mediator.live(&me).await?;
             loop {
                 let received = not_for_sessions(live.next(&me).await?);

@@ -16,7 +16,8 @@ use crate::protocol::{Incoming, Outcome, Transport};
 use crate::store::StoredMessage;
 
 /// One WebSocket session. It belongs to the DID of the first message that authenticates on it;
-/// with live delivery on, new messages for that DID are pushed as they arrive. A message pushed
+/// with live delivery on, new messages for that DID are pushed as they arrive (those queued
+/// before are left to `delivery-request`, as the protocol says). A message pushed
 /// stays queued until acknowledged; the session keeps a cursor (the last queue position pushed),
 /// so nothing is pushed twice on it however long acknowledgements take.
 pub(crate) async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, client: ClientAddr) {
@@ -132,11 +133,21 @@ async fn on_frame(
             owner.clone_from(&incoming.sender);
             *live = match (on, owner.as_deref()) {
                 (true, Some(did)) => {
-                    // Push everything still queued, then new arrivals: wake once at once.
-                    *cursor = 0;
+                    // Message Pickup 3.0: "messages already queued are not affected by live
+                    // mode; they must still be requested with delivery-request". So only what
+                    // arrives from now on is pushed: subscribe first, then start the cursor at
+                    // the newest queued message, so that nothing falls between the two.
                     let receiver = mediator.live.subscribe(did);
-                    mediator.live.notify(did);
-                    Some(receiver)
+                    match mediator.store.last_seq(did).await {
+                        Ok(last) => {
+                            *cursor = last;
+                            Some(receiver)
+                        }
+                        Err(error) => {
+                            mediator.metrics.problems.inc();
+                            return seal_text(mediator, &mediator.problem_report(&error, Some(&incoming)), &incoming);
+                        }
+                    }
                 }
                 _ => None,
             };

@@ -1,4 +1,5 @@
-//! Live delivery over a real WebSocket: stored first, pushed at once, deleted only on receipt.
+//! Live delivery over a real WebSocket: stored first, pushed at once, deleted only on receipt;
+//! what was queued before live mode is left to `delivery-request` (Message Pickup 3.0).
 
 mod common;
 
@@ -20,30 +21,26 @@ async fn messages_are_pushed_live_and_deleted_only_when_acknowledged(backend: Ba
     let bob = Party::new("bob", &mediator).await;
     bob.enroll().await;
 
-    // One message waits before bob goes live; it is pushed as soon as he does.
+    // One message waits before bob goes live. Message Pickup 3.0: queued messages are not
+    // affected by live mode; they are still asked for with delivery-request.
     let (early, inner) = alice.seal_for(&bob, json!({"n": 1}));
     assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
 
     let mut socket = connect(&mediator).await;
     send(&mut socket, &bob, &format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
-    let mut seen = Vec::new();
+    let status = next(&mut socket, &bob).await;
+    assert_eq!(status["type"], format!("{PICKUP}status"));
+    assert_eq!((&status["body"]["message_count"], &status["body"]["live_delivery"]), (&json!(1), &json!(true)));
+    let pushed = tokio::time::timeout(Duration::from_millis(500), socket.next()).await;
+    assert!(pushed.is_err(), "a message queued before live mode was pushed");
+    send(&mut socket, &bob, &format!("{PICKUP}delivery-request"), json!({"limit": 10})).await;
+    let delivery = next(&mut socket, &bob).await;
+    assert_eq!(delivery["type"], format!("{PICKUP}delivery"));
     let mut ids = Vec::new();
-    let mut status_seen = false;
-    while seen.is_empty() || !status_seen {
-        let message = next(&mut socket, &bob).await;
-        match message["type"].as_str() {
-            Some(t) if t == format!("{PICKUP}status") => {
-                assert_eq!(message["body"]["live_delivery"], true);
-                status_seen = true;
-            }
-            Some(t) if t == format!("{PICKUP}delivery") => {
-                for attachment in message["attachments"].as_array().expect("attachments") {
-                    ids.push(attachment["id"].clone());
-                    seen.push(bob.open_attachment(attachment).0);
-                }
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+    let mut seen = Vec::new();
+    for attachment in delivery["attachments"].as_array().expect("attachments") {
+        ids.push(attachment["id"].clone());
+        seen.push(bob.open_attachment(attachment).0);
     }
     assert_eq!(seen, vec![early]);
 
@@ -84,7 +81,7 @@ async fn a_socket_belongs_to_one_did(backend: Backend) {
     assert_eq!(refused["body"]["code"], "e.p.req.not-authorized");
 }
 
-async fn a_backlog_larger_than_a_batch_is_pushed_whole_and_once(backend: Backend) {
+async fn a_backlog_is_left_to_delivery_request_and_only_arrivals_are_pushed(backend: Backend) {
     let mediator = TestMediator::start(backend).await;
     let alice = Party::new("alice", &mediator).await;
     let bob = Party::new("bob", &mediator).await;
@@ -95,18 +92,23 @@ async fn a_backlog_larger_than_a_batch_is_pushed_whole_and_once(backend: Backend
     }
     let mut socket = connect(&mediator).await;
     send(&mut socket, &bob, &format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true})).await;
-    let mut ids = std::collections::HashSet::new();
-    let mut pushed = 0;
-    while pushed < 250 {
-        let message = next(&mut socket, &bob).await;
-        for attachment in message["attachments"].as_array().into_iter().flatten() {
-            assert!(ids.insert(attachment["id"].as_str().expect("id").to_owned()), "pushed twice");
-            pushed += 1;
-        }
-    }
-    // And nothing more arrives: no message is pushed twice while unacknowledged.
+    assert_eq!(next(&mut socket, &bob).await["body"]["message_count"], 250);
+    // The backlog is not pushed (a client that asks for it would get it twice)...
     let extra = tokio::time::timeout(Duration::from_millis(500), socket.next()).await;
-    assert!(extra.is_err(), "unexpected push: {extra:?}");
+    assert!(extra.is_err(), "the backlog was pushed");
+    // ...but each new arrival is, once, and alone.
+    let (late, inner) = alice.seal_for(&bob, json!({"n": "late"}));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    let delivery = next(&mut socket, &bob).await;
+    let attachments = delivery["attachments"].as_array().expect("attachments");
+    assert_eq!(attachments.len(), 1, "{delivery}");
+    assert_eq!(bob.open_attachment(&attachments[0]).0, late);
+    let extra = tokio::time::timeout(Duration::from_millis(500), socket.next()).await;
+    assert!(extra.is_err(), "a message was pushed twice or unasked");
+    // The backlog is all there for delivery-request, in batches.
+    send(&mut socket, &bob, &format!("{PICKUP}delivery-request"), json!({"limit": 100})).await;
+    let delivery = next(&mut socket, &bob).await;
+    assert_eq!(delivery["attachments"].as_array().map(Vec::len), Some(100));
 }
 
 /// Whether the mediator closes `socket` within 5 s.
@@ -148,7 +150,7 @@ async fn a_socket_that_never_authenticates_is_closed(backend: Backend) {
 
 on_both_backends!(
     a_socket_that_never_authenticates_is_closed,
-    a_backlog_larger_than_a_batch_is_pushed_whole_and_once,
+    a_backlog_is_left_to_delivery_request_and_only_arrivals_are_pushed,
     messages_are_pushed_live_and_deleted_only_when_acknowledged,
     a_socket_belongs_to_one_did,
 );

@@ -1,6 +1,10 @@
 //! Live delivery: one WebSocket to the mediator, on which it pushes each message for us as it
-//! arrives (Message Pickup 3.0 live mode). Pushed messages stay queued until acknowledged, so a
-//! connection that drops loses nothing: the next session is pushed whatever is still queued.
+//! arrives (Message Pickup 3.0 live mode). Live mode does not touch what was queued before it
+//! was turned on, so the session first asks for that backlog with `delivery-request`, batch by
+//! batch, while new arrivals are pushed. Pushed messages stay queued until acknowledged, so a
+//! connection that drops loses nothing: the next session asks for whatever is still queued.
+
+use std::collections::{HashSet, VecDeque};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -27,6 +31,13 @@ pub struct LiveInbox {
     mediator_did: String,
     mediator_keys: Vec<RecipientKey>,
     kid: String,
+    /// The id of our pending `delivery-request` for the backlog, while there may be more of it.
+    backlog_request: Option<String>,
+    /// Whether to ask for the next batch of the backlog before waiting again.
+    more_backlog: bool,
+    /// Ids handed out lately: a message that arrives while a batch of the backlog is asked for
+    /// comes both ways (pushed, and in the batch), and is handed out once.
+    handed_out: RecentIds,
 }
 
 impl MediatorClient {
@@ -53,6 +64,9 @@ impl MediatorClient {
             mediator_did: self.did.clone(),
             mediator_keys: self.keys.clone(),
             kid: own_agreement_kid(me)?,
+            backlog_request: None,
+            more_backlog: true,
+            handed_out: RecentIds::default(),
         };
         inbox.send(me, &format!("{PICKUP}/live-delivery-change"), json!({ "live_delivery": true })).await?;
         Ok(inbox)
@@ -60,9 +74,20 @@ impl MediatorClient {
 }
 
 impl LiveInbox {
-    /// Waits for the next messages the mediator pushes, and opens them.
+    /// Waits for the next messages: first what was queued (asked for, a batch at a time), then
+    /// what the mediator pushes as it arrives. Each is opened and handed out once.
     pub async fn next(&mut self, me: &UnlockedIdentity) -> Result<Vec<Received>> {
         loop {
+            if self.more_backlog {
+                self.more_backlog = false;
+                let request = new_message(
+                    &format!("{PICKUP}/delivery-request"),
+                    &me.record.did,
+                    json!({ "limit": super::PICKUP_BATCH }),
+                );
+                self.backlog_request = request["id"].as_str().map(str::to_owned);
+                self.send_message(me, &request).await?;
+            }
             let frame = match self.socket.next().await {
                 Some(Ok(frame)) => frame,
                 Some(Err(e)) => return Err(transport(&self.url, e)),
@@ -76,19 +101,33 @@ impl LiveInbox {
             if let Some(problem) = problem_of(&message) {
                 return Err(problem);
             }
+            let answers_backlog_request =
+                self.backlog_request.is_some() && message["thid"].as_str() == self.backlog_request.as_deref();
             if message["type"] == format!("{PICKUP}/delivery") {
                 let opened = open_delivery(me, &self.kid, &message).await;
-                // What cannot be opened is discarded: left queued, it would be pushed again
-                // on every reconnect.
+                // What cannot be opened is discarded: left queued, it would be handed out
+                // again on every reconnect.
                 if !opened.unreadable.is_empty() {
                     self.acknowledge(me, &opened.unreadable).await?;
                 }
-                if opened.received.is_empty() {
+                let fresh: Vec<Received> =
+                    opened.received.into_iter().filter(|m| self.handed_out.insert(m.id.clone())).collect();
+                // A batch of the backlog with anything new in it: ask for the next once this one
+                // is acknowledged (or, unacknowledged, until a batch brings nothing new).
+                if answers_backlog_request {
+                    self.backlog_request = None;
+                    self.more_backlog = !fresh.is_empty() || !opened.unreadable.is_empty();
+                }
+                if fresh.is_empty() {
                     continue;
                 }
-                return Ok(opened.received);
+                return Ok(fresh);
             }
-            // Status replies to our requests carry nothing to hand out.
+            if answers_backlog_request {
+                // A `status` in answer to the request: nothing (more) was queued.
+                self.backlog_request = None;
+            }
+            // Other status replies to our requests carry nothing to hand out.
         }
     }
 
@@ -99,7 +138,11 @@ impl LiveInbox {
 
     async fn send(&mut self, me: &UnlockedIdentity, kind: &str, body: Value) -> Result<()> {
         let message = new_message(kind, &me.record.did, body);
-        let sealed = encrypted::authcrypt(&message, &me.keys, &self.kid, &self.mediator_keys)?;
+        self.send_message(me, &message).await
+    }
+
+    async fn send_message(&mut self, me: &UnlockedIdentity, message: &Value) -> Result<()> {
+        let sealed = encrypted::authcrypt(message, &me.keys, &self.kid, &self.mediator_keys)?;
         self.socket.send(Message::text(sealed)).await.map_err(|e| transport(&self.url, e))
     }
 
@@ -114,5 +157,31 @@ impl LiveInbox {
             return Err(transport(&self.url, "a pushed message was not sealed by the mediator"));
         }
         Ok(opened.message)
+    }
+}
+
+/// The ids of the last [`RecentIds::CAPACITY`] messages handed out, oldest forgotten first.
+#[derive(Debug, Default)]
+struct RecentIds {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl RecentIds {
+    /// Well above what can arrive twice: a batch of the backlog and the pushes meanwhile.
+    const CAPACITY: usize = 4096;
+
+    /// Remembers `id`; `false` if it was handed out lately.
+    fn insert(&mut self, id: String) -> bool {
+        if !self.set.insert(id.clone()) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > Self::CAPACITY
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
+        }
+        true
     }
 }

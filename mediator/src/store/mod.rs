@@ -151,6 +151,9 @@ pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
     /// The oldest `limit` messages of `owner` (for one recipient, if given) after position `after`.
     async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>>;
+    /// The queue position of `owner`'s newest message (0 when the queue is empty): where live
+    /// delivery starts, leaving what is already queued to `delivery-request`.
+    async fn last_seq(&self, owner: &str) -> Result<u64>;
     /// Deletes acknowledged messages; ids of other owners are ignored. Returns how many went.
     async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64>;
     /// Records a message id from a sender; `false` if it was seen before (a replay).
@@ -304,6 +307,14 @@ macro_rules! impl_store {
                     received_at: u64::try_from(received_at).unwrap_or(0),
                 })
                 .collect())
+        }
+
+        async fn last_seq(&self, owner: &str) -> Result<u64> {
+            let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE owner = $1")
+                .bind(owner)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(last.and_then(|seq| u64::try_from(seq).ok()).unwrap_or(0))
         }
 
         async fn delete(&self, owner: &str, ids: &[String]) -> Result<u64> {
