@@ -33,6 +33,34 @@ pub struct Resolution {
     pub log: Option<webvh::VerifiedLog>,
 }
 
+/// What a resolution returns (DID Resolution's result): the document, unless the DID was
+/// deactivated, and what is known about it.
+#[derive(Clone, Debug)]
+pub struct DidResolution {
+    /// The document; `None` for a deactivated DID (did:webvh 1.0: a resolver MUST NOT return
+    /// it), unless an earlier version was asked for.
+    pub document: Option<DidDocument>,
+    /// The document as the method returned it, under the same rule.
+    pub document_json: Option<Value>,
+    /// Resolution metadata: whether the controller deactivated the DID.
+    pub deactivated: bool,
+    /// did:webvh only: the verified log.
+    pub log: Option<webvh::VerifiedLog>,
+}
+
+impl From<Resolution> for DidResolution {
+    fn from(resolution: Resolution) -> Self {
+        let deactivated = resolution.log.as_ref().is_some_and(|log| log.deactivated);
+        let returned = resolution.log.as_ref().is_none_or(|log| log.resolved_document().is_some());
+        DidResolution {
+            document: returned.then_some(resolution.document),
+            document_json: returned.then_some(resolution.document_json),
+            deactivated,
+            log: resolution.log,
+        }
+    }
+}
+
 /// Resolves DIDs; see the module documentation for what each method trusts.
 #[derive(Clone, Debug)]
 pub struct Resolver {
@@ -62,8 +90,14 @@ impl Resolver {
         self.peers.as_ref()
     }
 
-    /// Resolves `did` (a DID, or for did:webvh a DID URL with `?versionId=` / `?versionNumber=`).
-    pub async fn resolve(&self, did: &str) -> Result<Resolution> {
+    /// Resolves `did` (a DID, or for did:webvh a DID URL with `?versionId=` / `?versionNumber=`
+    /// / `?versionTime=`), as DID Resolution does: a deactivated DID resolves, to no document.
+    pub async fn resolve(&self, did: &str) -> Result<DidResolution> {
+        self.resolve_verified(did).await.map(DidResolution::from)
+    }
+
+    /// Resolves `did` with its document whatever its state: for the checks of this module.
+    async fn resolve_verified(&self, did: &str) -> Result<Resolution> {
         match did::method_of(did)? {
             "key" | "peer" => {
                 let document = did::resolve(did)?;
@@ -79,7 +113,7 @@ impl Resolver {
 
     /// Resolves a DID whose keys are about to be used: a deactivated DID is an error.
     pub async fn resolve_for_use(&self, did: &str) -> Result<Resolution> {
-        let resolution = self.resolve(did).await?;
+        let resolution = self.resolve_verified(did).await?;
         if resolution.log.as_ref().is_some_and(|log| log.deactivated) {
             return Err(Error::from(mpc_identity::Error::Deactivated { did: did.to_owned() }));
         }

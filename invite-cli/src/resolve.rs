@@ -3,16 +3,20 @@
 use mpc_identity::did::Relationship;
 use mpc_identity::keystore::Keystore;
 
+use mpc_client::resolver::DidResolution;
+
 use crate::cli::ResolveArgs;
 use crate::context::block_on;
 
 pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
     let resolver = crate::context::resolver(keystore);
     let resolution = block_on(resolver.resolve(&args.did))??;
+    let Some(document) = &resolution.document else {
+        return deactivated(&args.did, &resolution, args.output.json);
+    };
     if args.output.json {
         return crate::print_json(&resolution.document_json);
     }
-    let document = &resolution.document;
     println!("{}", document.id);
     if let Some(log) = &resolution.log {
         let state = if log.deactivated { "  DEACTIVATED" } else { "" };
@@ -47,6 +51,39 @@ pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
     }
     for service in &document.service {
         println!("  service  {}  {}  {}", service.id, service.service_type, service.service_endpoint);
+    }
+    Ok(())
+}
+
+/// A deactivated DID has no document to show (did:webvh 1.0: a resolver MUST NOT return it):
+/// say so, and how to see what it was.
+fn deactivated(did: &str, resolution: &DidResolution, json: bool) -> anyhow::Result<()> {
+    let log = resolution.log.as_ref();
+    if json {
+        // DID Resolution's result, so that tools see `deactivated` where the spec puts it.
+        return crate::print_json(&serde_json::json!({
+            "didDocument": null,
+            "didResolutionMetadata": { "deactivated": true },
+            "didDocumentMetadata": {
+                "deactivated": true,
+                "versionId": log.map(|l| l.version_id.as_str()),
+                "versionTime": log.map(|l| l.version_time.as_str()),
+            },
+        }));
+    }
+    println!("{did}");
+    println!("  DEACTIVATED by its controller: it has no document, and its keys must not be used");
+    if let Some(log) = log {
+        println!(
+            "  log  {} entries, verified from genesis; ended at {} ({})",
+            log.version_ids.len(),
+            log.version_id,
+            log.version_time
+        );
+        if log.version_ids.len() > 1 {
+            let last_active = log.version_ids.len() - 1;
+            println!("  to see the document before it ended:  mpc-id resolve '{did}?versionNumber={last_active}'");
+        }
     }
     Ok(())
 }

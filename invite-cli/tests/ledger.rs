@@ -120,7 +120,14 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     // Deactivation: resolvable, but no longer accepted as a peer.
     let ended = json(&ok(alice(&["publish", "-n", "alice", "--deactivate", "--json"])));
     assert_eq!(ended["deactivated"], true);
-    assert!(ok(bob(&["resolve", &did])).contains("DEACTIVATED"));
+    let shown = ok(bob(&["resolve", &did]));
+    assert!(shown.contains("DEACTIVATED") && !shown.contains(&second_key), "no document: {shown}");
+    let resolution = json(&ok(bob(&["resolve", &did, "--json"])));
+    assert_eq!(resolution["didDocument"], serde_json::Value::Null, "{resolution}");
+    assert_eq!(resolution["didResolutionMetadata"]["deactivated"], true, "{resolution}");
+    // Earlier versions still resolve, saying the DID was deactivated since.
+    let before = ok(bob(&["resolve", &format!("{did}?versionNumber=2")]));
+    assert!(before.contains(&second_key) && before.contains("DEACTIVATED"), "{before}");
     refused(bob(&["peers", "add", &did]), "deactivated");
     refused(alice(&["publish", "-n", "alice", "--rotate-keys"]), "deactivated");
 }

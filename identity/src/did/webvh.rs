@@ -54,8 +54,11 @@ pub struct VerifiedLog {
     pub version_time: String,
     /// `versionId` of every entry, oldest first: what rollback and fork checks compare.
     pub version_ids: Vec<String>,
-    /// Whether the controller deactivated the DID.
+    /// Whether the controller deactivated the DID (true for every version of a deactivated
+    /// DID: it is resolution metadata about the DID, not about one version).
     pub deactivated: bool,
+    /// Whether the DID URL asked for one version (`versionId`, `versionNumber`, `versionTime`).
+    pub version_requested: bool,
     /// Witness DIDs (`did:key:...`) the latest parameters require, with the threshold.
     pub witnesses: Vec<String>,
     /// How many witness proofs each entry needs (0: no witnesses).
@@ -66,6 +69,12 @@ impl VerifiedLog {
     /// The `versionId` of the last entry.
     pub fn latest_version_id(&self) -> &str {
         self.version_ids.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// The document a resolver returns: none for a deactivated DID (did:webvh 1.0,
+    /// "Deactivate": a resolver MUST NOT return it), unless an earlier version was asked for.
+    pub fn resolved_document(&self) -> Option<&DidDocument> {
+        (!self.deactivated || self.version_requested).then_some(&self.document)
     }
 }
 
@@ -164,6 +173,16 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
     };
     let document = as_document(&document_json, &entry_version_id)?;
     let version_ids: Vec<String> = state.log_entries().iter().map(|e| e.get_version_id().to_owned()).collect();
+    // did:webvh 1.0, DID Verification step 6: the DID resolved must be exactly the `id` of at
+    // least one entry's document ("didIdMatchCount > 0"); the same SCID is not enough (another
+    // spelling of the host, a different path).
+    if !state.log_entries().iter().any(|e| e.get_state().get("id").and_then(Value::as_str) == Some(base_did)) {
+        let served = state.log_entries().last().and_then(|e| e.get_state().get("id")).and_then(Value::as_str);
+        return Err(Error::LedgerWrongDid {
+            requested: base_did.to_owned(),
+            served: served.unwrap_or("(no id)").to_owned(),
+        });
+    }
     // The whole log was verified whatever version was asked for; the latest document too.
     let latest_document = match state.log_entries().last() {
         Some(last) if last.get_version_id() != entry_version_id => {
@@ -185,6 +204,7 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
         version_time: meta.version_time,
         version_ids,
         deactivated: meta.deactivated,
+        version_requested: did.contains('?'),
         witnesses,
         witness_threshold,
     })

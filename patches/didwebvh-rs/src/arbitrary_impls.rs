@@ -127,7 +127,7 @@ impl<'a> Arbitrary<'a> for LogEntry1_0 {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(LogEntry1_0 {
             version_id: u.arbitrary()?,
-            version_time: arbitrary_datetime(u)?,
+            version_time: arbitrary_datetime(u)?.into(),
             parameters: u.arbitrary()?,
             state: arbitrary_json(u, JSON_MAX_DEPTH)?,
             proof: arbitrary_proofs(u)?,
@@ -139,7 +139,7 @@ impl<'a> Arbitrary<'a> for LogEntry1_0Pre {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(LogEntry1_0Pre {
             version_id: u.arbitrary()?,
-            version_time: arbitrary_datetime(u)?,
+            version_time: arbitrary_datetime(u)?.into(),
             parameters: u.arbitrary()?,
             state: arbitrary_json(u, JSON_MAX_DEPTH)?,
             proof: arbitrary_proofs(u)?,

@@ -195,15 +195,72 @@ pub(crate) trait LogEntryCreate {
     ) -> Result<LogEntry, DIDWebVHError>;
 }
 
-/// Shared helper: serialize versionTime with seconds-only precision
-pub(crate) fn format_version_time<S>(
-    date: &DateTime<FixedOffset>,
-    serializer: S,
-) -> Result<S::Ok, S::Error>
-where
-    S: serde::Serializer,
-{
-    serializer.serialize_str(&date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+/// A log entry's `versionTime`: the instant, and the text it was written as.
+///
+/// The entry hash and the controller's proof are computed over the entry *as published*, so a
+/// `versionTime` read from a log must be written back byte for byte (`...+00:00`, fractional
+/// seconds), never re-formatted. A time made here (`From<DateTime<FixedOffset>>`) is written
+/// in UTC with whole seconds and `Z`.
+///
+/// did:webvh 1.0 (DID Verification, step 4): the value MUST be UTC with `Z` or `+00:00`;
+/// another zone, or none, is refused when the entry is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionTime {
+    time: DateTime<FixedOffset>,
+    text: String,
+}
+
+impl VersionTime {
+    /// Reads a published `versionTime`, refusing what is not an RFC 3339 time in UTC.
+    pub fn parse(text: &str) -> Result<Self, DIDWebVHError> {
+        let time = DateTime::parse_from_rfc3339(text).map_err(|e| {
+            DIDWebVHError::LogEntryError(format!(
+                "versionTime ({text}) is not an RFC 3339 date and time: {e}"
+            ))
+        })?;
+        if time.offset().local_minus_utc() != 0 || text.ends_with("-00:00") {
+            return Err(DIDWebVHError::LogEntryError(format!(
+                "versionTime ({text}) is not UTC: it must end in `Z` or `+00:00`"
+            )));
+        }
+        Ok(VersionTime {
+            time,
+            text: text.to_string(),
+        })
+    }
+
+    /// The instant.
+    pub fn time(&self) -> DateTime<FixedOffset> {
+        self.time
+    }
+
+    /// The text as published (or as this library writes a time it made).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<DateTime<FixedOffset>> for VersionTime {
+    fn from(time: DateTime<FixedOffset>) -> Self {
+        let utc = time.with_timezone(&chrono::Utc);
+        VersionTime {
+            time: utc.fixed_offset(),
+            text: utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+impl Serialize for VersionTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        VersionTime::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Shared helper: split a versionId into (number, hash)
@@ -277,12 +334,11 @@ macro_rules! impl_log_entry_common {
 
         impl crate::log_entry::LogEntryMethods for $type {
             fn get_version_time_string(&self) -> String {
-                self.version_time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                self.version_time.as_str().to_string()
             }
 
             fn get_version_time(&self) -> chrono::DateTime<chrono::FixedOffset> {
-                self.version_time
+                self.version_time.time()
             }
 
             fn get_version_id(&self) -> &str {
@@ -358,11 +414,19 @@ impl LogEntry {
         // Step 2: Detect method version
         let version = if let Some(parameters) = values.get("parameters") {
             if let Some(method) = parameters.get("method") {
-                if let Some(method) = method.as_str() {
-                    Version::try_from(method).unwrap_or(version.unwrap_or_default())
-                } else {
-                    version.unwrap_or_default()
-                }
+                // did:webvh 1.0: an unknown `method` MUST terminate resolution, never be
+                // defaulted.
+                let Some(method) = method.as_str() else {
+                    return Err(DIDWebVHError::LogEntryError(format!(
+                        "parameters.method must be a string, not {method}"
+                    )));
+                };
+                Version::try_from(method).map_err(|_| {
+                    DIDWebVHError::LogEntryError(format!(
+                        "parameters.method `{method}` is not a did:webvh version this resolver \
+                         supports (did:webvh:1.0)"
+                    ))
+                })?
             } else {
                 version.unwrap_or_default()
             }
@@ -791,7 +855,7 @@ mod tests {
     fn test_deserialize_v1_0_ok() {
         let json = serde_json::to_string(&LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({"id": "did:webvh:scid:example.com"}),
             proof: vec![],
@@ -827,7 +891,7 @@ mod tests {
     fn test_from_string_v1_0() {
         let json = serde_json::to_string(&LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({}),
             proof: vec![],
@@ -864,7 +928,7 @@ mod tests {
     fn test_get_did_document_with_services() {
         let entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({
                 "id": "did:webvh:scid123:example.com",
@@ -891,7 +955,7 @@ mod tests {
     fn test_get_did_document_missing_id_error() {
         let entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({"noId": true}),
             proof: vec![],
@@ -911,7 +975,7 @@ mod tests {
     fn test_save_and_load_roundtrip() {
         let entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({"id": "did:webvh:scid:example.com"}),
             proof: vec![],
@@ -937,7 +1001,7 @@ mod tests {
     fn test_generate_hash_deterministic() {
         let entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({"id": "did:webvh:scid:example.com"}),
             proof: vec![],
@@ -1079,7 +1143,7 @@ mod tests {
     fn test_get_did_document_does_not_affect_hash() {
         let entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({
                 "id": "did:webvh:scid123:example.com",
@@ -1178,7 +1242,7 @@ mod tests {
     fn test_get_webvh_version() {
         let entry_1_0 = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({}),
             proof: vec![],

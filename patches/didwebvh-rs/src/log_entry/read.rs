@@ -470,7 +470,7 @@ mod tests {
     fn make_log_entry(state: serde_json::Value) -> LogEntry {
         LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc123".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state,
             proof: vec![],
@@ -496,7 +496,7 @@ mod tests {
     fn make_log_entry_with_time(time: chrono::DateTime<chrono::FixedOffset>) -> LogEntry {
         LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc123".to_string(),
-            version_time: time,
+            version_time: time.into(),
             parameters: Parameters1_0::default(),
             state: json!({"id": "did:webvh:abc123:example.com"}),
             proof: vec![],
@@ -546,7 +546,7 @@ mod tests {
         for bad_purpose in ["authentication", "keyAgreement", "capabilityInvocation", ""] {
             let entry = LogEntry::Spec1_0(LogEntry1_0 {
                 version_id: "1-abcdef".to_string(),
-                version_time: Utc::now().fixed_offset(),
+                version_time: Utc::now().fixed_offset().into(),
                 parameters: Parameters1_0::default(),
                 state: json!({}),
                 proof: vec![DataIntegrityProof::new(
@@ -575,7 +575,7 @@ mod tests {
     fn test_invalid_cryptosuite_rejected() {
         let entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abcdef".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({}),
             proof: vec![DataIntegrityProof::new(
@@ -948,7 +948,7 @@ mod tests {
     fn test_verify_version_id_first_entry_not_one() {
         let mut entry = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "5-abc123".to_string(),
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({"id": "did:webvh:scid:example.com"}),
             proof: vec![DataIntegrityProof::new(
@@ -981,7 +981,7 @@ mod tests {
     fn test_verify_version_id_not_incremented() {
         let previous = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "1-abc123".to_string(),
-            version_time: (Utc::now() - Duration::seconds(10)).fixed_offset(),
+            version_time: (Utc::now() - Duration::seconds(10)).fixed_offset().into(),
             parameters: Parameters1_0 {
                 scid: Some(Arc::new("scidtest".to_string())),
                 ..Parameters1_0::default()
@@ -991,7 +991,7 @@ mod tests {
         });
         let mut current = LogEntry::Spec1_0(LogEntry1_0 {
             version_id: "5-xyz789".to_string(), // should be 2, not 5
-            version_time: Utc::now().fixed_offset(),
+            version_time: Utc::now().fixed_offset().into(),
             parameters: Parameters1_0::default(),
             state: json!({"id": "did:webvh:scidtest:example.com"}),
             proof: vec![],

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::{
     DIDWebVHError,
-    log_entry::{LogEntry, LogEntryCreate, format_version_time, impl_log_entry_common},
+    log_entry::{LogEntry, LogEntryCreate, VersionTime, impl_log_entry_common},
     parameters::{Parameters, spec_1_0::Parameters1_0},
 };
 
@@ -18,9 +18,8 @@ pub struct LogEntry1_0 {
     /// format integer-prev_hash
     pub version_id: String,
 
-    /// ISO 8601 date format
-    #[serde(serialize_with = "format_version_time")]
-    pub version_time: DateTime<FixedOffset>,
+    /// UTC date and time (RFC 3339), kept as published
+    pub version_time: VersionTime,
 
     /// Parameters for this LogEntry
     pub parameters: Parameters1_0,
@@ -44,7 +43,7 @@ impl LogEntryCreate for LogEntry1_0 {
     ) -> Result<LogEntry, DIDWebVHError> {
         Ok(LogEntry::Spec1_0(LogEntry1_0 {
             version_id,
-            version_time,
+            version_time: version_time.into(),
             parameters: parameters.into(),
             state,
             proof: vec![],

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::{
     DIDWebVHError,
-    log_entry::{LogEntry, LogEntryCreate, format_version_time, impl_log_entry_common},
+    log_entry::{LogEntry, LogEntryCreate, VersionTime, impl_log_entry_common},
     parameters::{Parameters, spec_1_0_pre::Parameters1_0Pre},
 };
 
@@ -20,9 +20,8 @@ pub struct LogEntry1_0Pre {
     /// format integer-prev_hash
     pub version_id: String,
 
-    /// ISO 8601 date format
-    #[serde(serialize_with = "format_version_time")]
-    pub version_time: DateTime<FixedOffset>,
+    /// UTC date and time (RFC 3339), kept as published
+    pub version_time: VersionTime,
 
     /// Parameters for this LogEntry
     pub parameters: Parameters1_0Pre,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// Some(Value) = set to new value
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Parameters1_0 {
     /// Is key pre-rotation active?
     #[serde(skip)]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// Some(Some(value)) = field was specified with a value
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Parameters1_0Pre {
     /// Is key pre-rotation active?
     #[serde(skip)]
