@@ -235,23 +235,63 @@ impl Resolver {
     /// only for a token holder.
     pub async fn publish_with_token(&self, did: &str, jsonl: &str, token: Option<&str>) -> Result<()> {
         let url = webvh::file_url(did, webvh::LOG_FILE)?;
-        let mut request =
+        let request =
             self.http()?.put(url.clone()).header(reqwest::header::CONTENT_TYPE, "text/jsonl").body(jsonl.to_owned());
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.map_err(|e| transport(url.as_str(), crate::http::explain(&e)))?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        let status = response.status();
-        let text = crate::http::text_capped(response, url.as_str(), 64 * 1024).await.unwrap_or_default();
-        let reason = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_else(|| format!("HTTP {status}"));
-        Err(Error::PublishRefused { url: url.to_string(), reason })
+        send_publication(request, token, &url).await
     }
+
+    /// [`Resolver::publish_with_token`] with proofs from the log's witnesses (a
+    /// `did-witness.json` file), for a log whose witnesses are not the host: the host checks
+    /// each proof, keeps those still needed, and serves them beside the log.
+    pub async fn publish_with_witness_proofs(
+        &self,
+        did: &str,
+        jsonl: &str,
+        proofs: &str,
+        token: Option<&str>,
+    ) -> Result<()> {
+        let url = webvh::file_url(did, webvh::LOG_FILE)?;
+        let proofs: Value = serde_json::from_str(proofs).map_err(|e| {
+            Error::from(mpc_identity::Error::LedgerInvalid {
+                did: did.to_owned(),
+                reason: format!("the witness proofs are not JSON: {e}"),
+            })
+        })?;
+        let body = serde_json::json!({ "log": jsonl, "witness": proofs });
+        let request = self.http()?.put(url.clone()).json(&body);
+        send_publication(request, token, &url).await
+    }
+
+    /// Uploads witness proofs (a `did-witness.json` file) for a DID the host already holds: for
+    /// its entries, or for the entry about to be published (did:webvh 1.0 publishes witness
+    /// proofs before the entry they witness).
+    pub async fn add_witness_proofs(&self, did: &str, proofs: &str) -> Result<()> {
+        let url = webvh::file_url(did, webvh::WITNESS_FILE)?;
+        let request = self
+            .http()?
+            .put(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(proofs.to_owned());
+        send_publication(request, None, &url).await
+    }
+}
+
+/// Sends a PUT to a ledger host; its refusal becomes [`Error::PublishRefused`] with its reason.
+async fn send_publication(mut request: reqwest::RequestBuilder, token: Option<&str>, url: &url::Url) -> Result<()> {
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|e| transport(url.as_str(), crate::http::explain(&e)))?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    let status = response.status();
+    let text = crate::http::text_capped(response, url.as_str(), 64 * 1024).await.unwrap_or_default();
+    let reason = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    Err(Error::PublishRefused { url: url.to_string(), reason })
 }
 
 /// The peer-book entry for a DID's (latest) document.

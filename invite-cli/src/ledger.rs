@@ -75,8 +75,20 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
         .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .and_then(|entry| entry["versionId"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    block_on(Resolver::new(None).publish(did, &log))?.with_context(|| {
-        format!("saved in the keystore but not published; run `mpc-id publish --name {name}` again")
+    let resolver = Resolver::new(None);
+    let published = match &args.witness_proofs {
+        Some(path) => {
+            let proofs = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the witness proofs `{}`", path.display()))?;
+            block_on(resolver.publish_with_witness_proofs(did, &log, &proofs, None))?
+        }
+        None => block_on(resolver.publish(did, &log))?,
+    };
+    published.with_context(|| {
+        format!(
+            "saved in the keystore but not published; run `mpc-id publish --name {name}` again \
+             (with `--witness-proofs FILE` if your DID's witnesses are not its host)"
+        )
     })?;
     if args.output.json {
         return crate::print_json(&serde_json::json!({

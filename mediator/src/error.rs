@@ -42,6 +42,10 @@ pub enum Error {
     #[error("replayed message id `{0}`")]
     Replay(String),
 
+    /// What the request is about is not here (a DID log not hosted).
+    #[error("not found: {0}")]
+    NotFound(String),
+
     /// The request contradicts what is stored (a taken name, a rewritten log).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -82,6 +86,7 @@ impl Error {
             Error::Quota(_) => "e.p.req.quota-exceeded",
             Error::Replay(_) => "e.p.msg.replay",
             Error::Conflict(_) => "e.p.req.conflict",
+            Error::NotFound(_) => "e.p.req.not-found",
             // Message Pickup 3.0: live mode asked for over a transport that cannot do it.
             Error::NeedsWebSocket(_) => "e.m.live-mode-not-supported",
             Error::Storage(_) | Error::Migration(_) | Error::OwnKeys(_) | Error::Startup(_) => "e.p.me.internal",
@@ -93,7 +98,7 @@ impl Error {
         match self {
             Error::BadEnvelope(_) | Error::Malformed { .. } | Error::UnsupportedType(_) => 400,
             Error::NotAuthorized(_) => 403,
-            Error::UnknownRecipient(_) => 404,
+            Error::UnknownRecipient(_) | Error::NotFound(_) => 404,
             Error::Replay(_) | Error::Conflict(_) => 409,
             Error::NeedsWebSocket(_) => 426,
             Error::QueueFull(_) | Error::RateLimited(_) | Error::Quota(_) => 429,

@@ -15,7 +15,9 @@
 //! verification of the whole log.
 //!
 //! A DID may name this mediator's `did:key` as its witness; the mediator then adds its proof for
-//! each new latest entry to the DID's `did-witness.json`, and resolvers require it.
+//! each new latest entry to the DID's `did-witness.json`, and resolvers require it. Proofs of
+//! other witnesses come from the DID's controller, with the log or on their own (for the entry
+//! about to be published); the file keeps only the proofs still needed.
 
 use mpc_identity::did::webvh;
 use mpc_identity::keystore::validate_name;
@@ -53,6 +55,7 @@ impl Mediator {
         &self,
         name: &str,
         jsonl: &str,
+        uploaded_witness: Option<&str>,
         client: std::net::IpAddr,
         token: Option<&str>,
     ) -> Result<Published> {
@@ -101,11 +104,18 @@ impl Mediator {
                 }
             }
         }
-        // Where the log names this mediator as its witness, it co-signs the latest entry; the
-        // log must then verify with the witness proofs, ours included.
+        // Proofs the controller brings from its witnesses join those held (each checked); where
+        // the log names this mediator as its witness, it co-signs the latest entry. The file is
+        // pruned to the proofs still needed, and the log must verify with it.
         let held_witness = existing.as_ref().and_then(|held| held.witness.clone());
-        let witness =
-            webvh::witness(&did, jsonl, held_witness.as_deref(), self.identity.keys.signing_key())?.or(held_witness);
+        let merged = match uploaded_witness {
+            Some(uploaded) => Some(webvh::merge_witness_proofs(&did, jsonl, held_witness.as_deref(), uploaded)?),
+            None => held_witness,
+        };
+        let witness = match webvh::witness(&did, jsonl, merged.as_deref(), self.identity.keys.signing_key())? {
+            Some(file) => Some(file),
+            None => merged.map(|file| webvh::merge_witness_proofs(&did, jsonl, Some(&file), "[]")).transpose()?,
+        };
         let verified = webvh::verify(&did, jsonl, witness.as_deref())?;
         let entries = verified.version_ids.len() as u32;
         let extends = match &existing {
@@ -140,6 +150,36 @@ impl Mediator {
     }
 
     /// New names from one source are limited per day.
+    /// Adds witness proofs to a hosted log's `did-witness.json`: proofs for its entries, or for
+    /// the entry its controller is about to publish (did:webvh 1.0 publishes proofs first). Each
+    /// proof must be a witness's valid signature that the log asks for, so an upload can only
+    /// add what the DID's witnesses signed, never remove a proof (`webvh::merge_witness_proofs`).
+    pub(crate) async fn add_witness_proofs(&self, name: &str, uploaded: &str) -> Result<usize> {
+        let held =
+            self.store.ledger_log(name).await?.ok_or_else(|| {
+                Error::NotFound(format!("no DID log is hosted under `{name}`; publish the log first"))
+            })?;
+        let merged = webvh::merge_witness_proofs(&held.did, &held.log, held.witness.as_deref(), uploaded)?;
+        let proofs = serde_json::from_str::<serde_json::Value>(&merged)
+            .map(|file| {
+                file.as_array()
+                    .map_or(0, |records| records.iter().map(|r| r["proof"].as_array().map_or(0, Vec::len)).sum())
+            })
+            .unwrap_or(0);
+        if held.witness.as_deref() == Some(merged.as_str()) {
+            return Ok(proofs);
+        }
+        let entries = held.entries;
+        let log = HostedLog { witness: Some(merged), ..held };
+        if !self.store.put_ledger_log(name, &log, Some(entries), crate::now()).await? {
+            return Err(Error::Conflict(format!(
+                "the log of `{name}` changed while the proofs were checked; upload them again"
+            )));
+        }
+        tracing::info!(name, proofs, "witness proofs added");
+        Ok(proofs)
+    }
+
     async fn check_name_quota(&self, source: &str) -> Result<()> {
         let per_day = self.config.ledger_names_per_day;
         if per_day == 0 {

@@ -52,7 +52,7 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/ws", get(websocket))
         .route("/oob", post(publish_invitation).get(fetch_invitation))
         .route("/parties/{name}/did.jsonl", get(hosted_log).put(publish_log))
-        .route("/parties/{name}/did-witness.json", get(hosted_witness))
+        .route("/parties/{name}/did-witness.json", get(hosted_witness).put(add_witness_proofs))
         .route("/ledger", get(ledger_info))
         .with_state(Arc::clone(&mediator))
         .merge(relay)
@@ -205,7 +205,28 @@ async fn publish_log(
             return ledger_error(&error);
         }
     };
-    match mediator.publish_log(&name, &text, client.0, token).await {
+    // The log alone (`text/jsonl`), or with the proofs of its witnesses:
+    // `{"log": "<did.jsonl>", "witness": <did-witness.json>}` (`application/json`).
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    let (log, witness) = if is_json {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(body) if body["log"].is_string() => {
+                let log = body["log"].as_str().unwrap_or_default().to_owned();
+                let witness = (!body["witness"].is_null()).then(|| body["witness"].to_string());
+                (log, witness)
+            }
+            _ => {
+                let reason = "a JSON body must be {\"log\": \"<did.jsonl>\", \"witness\": [...]}".to_owned();
+                return ledger_error(&Error::Malformed { kind: "DID log", reason });
+            }
+        }
+    } else {
+        (text, None)
+    };
+    match mediator.publish_log(&name, &log, witness.as_deref(), client.0, token).await {
         Ok(published) => {
             let status = if published.changed { StatusCode::CREATED } else { StatusCode::OK };
             let reply = serde_json::json!({ "did": published.did, "entries": published.entries });
@@ -224,6 +245,30 @@ fn ledger_error(error: &Error) -> Response {
     let status = status_of(error);
     let body = serde_json::json!({ "error": error.to_string(), "code": error.problem_code() });
     json_response(status, "application/json", body.to_string())
+}
+
+/// `PUT /parties/{name}/did-witness.json`: witness proofs for a hosted log, merged into those
+/// held (see `Mediator::add_witness_proofs`).
+async fn add_witness_proofs(
+    State(mediator): State<Arc<Mediator>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: Body,
+) -> Response {
+    let limit = mpc_identity::did::webvh::MAX_WITNESS_BYTES;
+    let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
+        Ok(Ok(text)) => text,
+        _ => {
+            let error =
+                Error::Malformed { kind: "witness proofs", reason: format!("not UTF-8 JSON of at most {limit} bytes") };
+            return ledger_error(&error);
+        }
+    };
+    match mediator.add_witness_proofs(&name, &text).await {
+        Ok(proofs) => {
+            json_response(StatusCode::OK, "application/json", serde_json::json!({ "proofs": proofs }).to_string())
+        }
+        Err(error) => ledger_error(&error),
+    }
 }
 
 /// What a party's endpoint needs to use the relay fully: the QUIC address discovery port, and the

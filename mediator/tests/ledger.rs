@@ -164,6 +164,7 @@ on_both_backends!(
     logs_are_published_extended_and_resolved,
     the_host_refuses_what_would_rewrite_history,
     the_mediator_witnesses_logs_that_ask_it_to,
+    proofs_of_other_witnesses_are_uploaded_checked_and_pruned,
     hosted_webvh_parties_talk_didcomm_with_their_current_keys
 );
 
@@ -298,6 +299,73 @@ async fn the_mediator_witnesses_logs_that_ask_it_to(backend: Backend) {
         .to_owned();
     let err = resolver.publish(&other_did, &other_genesis).await.expect_err("unwitnessed");
     assert!(err.to_string().to_lowercase().contains("witness"), "{err}");
+}
+
+/// A DID whose witness is not the mediator: its controller brings the witness's proofs, with
+/// the log or before the entry they witness; each is checked, and the file keeps only the proofs
+/// still needed (did:webvh 1.0, "DID Witnesses").
+async fn proofs_of_other_witnesses_are_uploaded_checked_and_pruned(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let home = tempfile::tempdir().expect("home");
+    let resolver = resolver(home.path());
+    let address = mediator.state().ledger_address("otto").expect("ledger");
+    let (update, next, after, witness_key) = (key(), key(), key(), key());
+    let back = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let (did, genesis) = webvh::create(
+        &address,
+        &party_document(&mediator),
+        &update,
+        Some(&next),
+        Some(&webvh::did_key_of(&witness_key)),
+        Some(back.fixed_offset()),
+    )
+    .expect("create");
+    let err = resolver.publish(&did, &genesis).await.expect_err("unwitnessed");
+    assert!(err.to_string().to_lowercase().contains("witness"), "{err}");
+
+    // The witness signs (out of band); the controller publishes the log with its proof.
+    let first_proofs = webvh::witness(&did, &genesis, None, &witness_key).expect("sign").expect("a witness");
+    resolver.publish_with_witness_proofs(&did, &genesis, &first_proofs, None).await.expect("witnessed genesis");
+    assert_eq!(resolver.resolve(&did).await.expect("resolves").log.expect("log").version_number, 1);
+
+    // Proofs that do not hold are refused, each with its reason, and change nothing.
+    let mut forged: serde_json::Value = serde_json::from_str(&first_proofs).expect("json");
+    forged[0]["proof"][0]["proofValue"] =
+        serde_json::json!("z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk6RCTaXLjTF1iNn8jBvUdAcANUSwEL6Wp8zJNRHqXMUkEv");
+    let err = resolver.add_witness_proofs(&did, &forged.to_string()).await.expect_err("forged");
+    assert!(err.to_string().contains("does not verify"), "{err}");
+    let mut far: serde_json::Value = serde_json::from_str(&first_proofs).expect("json");
+    far[0]["versionId"] = serde_json::json!("9-QmNotThere");
+    let err = resolver.add_witness_proofs(&did, &far.to_string()).await.expect_err("far future");
+    assert!(err.to_string().contains("the next one only"), "{err}");
+    let err = resolver.add_witness_proofs(&did, "{}").await.expect_err("not a list");
+    assert!(err.to_string().contains("must be a list"), "{err}");
+
+    // An update: the proof is uploaded first (for the entry not yet published), then the log.
+    let two = webvh::append(
+        &did,
+        &genesis,
+        &Change::Document(Box::new(party_document(&mediator))),
+        &next,
+        Some(&after),
+        None,
+    )
+    .expect("update");
+    let second_proofs = webvh::witness(&did, &two, None, &witness_key).expect("sign").expect("a witness");
+    resolver.add_witness_proofs(&did, &second_proofs).await.expect("a proof for the next entry");
+    resolver.publish(&did, &two).await.expect("witnessed update");
+    assert_eq!(resolver.resolve(&did).await.expect("v2").log.expect("log").version_number, 2);
+
+    // Pruned: the proof on entry 2 approves entry 1, so it is all the file keeps.
+    let served: serde_json::Value =
+        mpc_test_support::get_json(&format!("{}/parties/otto/did-witness.json", mediator.base)).await;
+    let records = served.as_array().expect("array");
+    assert_eq!(records.len(), 1, "{served}");
+    assert_eq!(records[0]["versionId"], log_version_id(&two, 2).as_str());
+    assert_eq!(records[0]["proof"].as_array().map(Vec::len), Some(1));
+    // And the earlier version still resolves with it.
+    let v1 = resolver.resolve(&format!("{did}?versionNumber=1")).await.expect("v1 with the later proof");
+    assert_eq!(v1.log.expect("log").version_number, 1);
 }
 
 fn log_version_id(log: &str, version: usize) -> String {

@@ -237,6 +237,10 @@ pub struct PublishArgs {
     /// Deactivate the DID: nobody, you included, can update it again.
     #[arg(long, conflicts_with = "rotate_keys")]
     pub deactivate: bool,
+    /// Proofs from your DID's witnesses (a `did-witness.json` file), published with the log:
+    /// for witnesses other than the host, which co-signs only for itself. The host checks each.
+    #[arg(long, value_name = "FILE")]
+    pub witness_proofs: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub output: JsonFlag,
 }

@@ -25,6 +25,9 @@ use super::{DidDocument, MediatorEndpoint, document::DID_CONTEXT, document::MULT
 use crate::error::{Error, Result};
 use crate::keys::PublicKey;
 
+mod witness;
+pub use witness::{MAX_WITNESS_BYTES, merge_witness_proofs, witness};
+
 /// What every did:webvh starts with.
 pub const PREFIX: &str = "did:webvh:";
 /// The log's file name next to the DID's path.
@@ -311,39 +314,6 @@ pub fn append(
     Ok(out)
 }
 
-/// Adds `witness_key`'s proof for the log's latest entry to the witness file `existing`, if the
-/// log names that key as a witness. Returns the new witness file, or `None` if not a witness.
-///
-/// Only the entries are checked here (hashes, proofs, parameters), not other witnesses' proofs:
-/// the caller verifies the whole log with the file this returns.
-pub fn witness(did: &str, jsonl: &str, existing: Option<&str>, witness_key: &SigningKey) -> Result<Option<String>> {
-    let state = entries_verified(did, jsonl)?;
-    let Some(latest) = state.log_entries().last() else { return Ok(None) };
-    let me = did_key_of(witness_key);
-    let asked = latest
-        .get_active_witnesses()
-        .and_then(|w| w.witnesses().map(|list| list.iter().any(|w| w.as_did() == me)))
-        .unwrap_or(false);
-    if !asked {
-        return Ok(None);
-    }
-    let mut proofs = match existing {
-        Some(raw) => DIDWebVHState::parse_witness_proofs(raw).map_err(|e| ledger(did, describe(&e)))?,
-        None => Default::default(),
-    };
-    let version_id = latest.get_version_id().to_owned();
-    let proof = affinidi_data_integrity::DataIntegrityProof::sign(
-        &json!({ "versionId": version_id }),
-        &secret_of(witness_key),
-        affinidi_data_integrity::SignOptions::new(),
-    )
-    .now_or_never()
-    .ok_or_else(|| ledger(did, "witness signing waited on I/O"))?
-    .map_err(|e| ledger(did, format!("witness signing failed: {e}")))?;
-    proofs.add_proof(&version_id, &proof, false).map_err(|e| ledger(did, describe(&e)))?;
-    serde_json::to_string(&proofs).map(Some).map_err(|e| ledger(did, e.to_string()))
-}
-
 /// The latest document of a log as its controller wrote it, every entry verified but witness
 /// proofs not required (the host holds those): how a party checks its own stored log. Returns the
 /// document and whether the DID is deactivated.
@@ -358,7 +328,7 @@ pub fn verify_own(did: &str, jsonl: &str) -> Result<(DidDocument, bool)> {
 /// The log's entries, each verified against the one before (hashes, signatures by authorized
 /// keys, parameter transitions) but without witness proofs: for a party's own log, and for a
 /// host about to add its witness proof.
-fn entries_verified(did: &str, jsonl: &str) -> Result<DIDWebVHState> {
+pub(super) fn entries_verified(did: &str, jsonl: &str) -> Result<DIDWebVHState> {
     if jsonl.len() > MAX_LOG_BYTES {
         return Err(ledger(did, format!("the log is more than the {MAX_LOG_BYTES} bytes accepted")));
     }
@@ -465,7 +435,7 @@ fn poll_once<T>(future: impl std::future::Future<Output = Result<T, DIDWebVHErro
     })
 }
 
-fn ledger(did: &str, reason: impl Into<String>) -> Error {
+pub(super) fn ledger(did: &str, reason: impl Into<String>) -> Error {
     Error::LedgerInvalid { did: did.to_owned(), reason: reason.into() }
 }
 
