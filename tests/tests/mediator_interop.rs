@@ -1,10 +1,14 @@
-//! A party written with sicpa's Python `didcomm` and a Rust party exchange messages through an
-//! mpc-id mediator: the Python party enrolls, forwards to the Rust party, and picks up its reply.
+//! A party written with sicpa's Python `didcomm`, called with the library's defaults (its
+//! anoncrypt is XC20P, its forward wrapping its own), and a Rust party exchange messages through
+//! an mpc-id mediator: the Python party enrolls, forwards to the Rust party, picks up its reply,
+//! and goes live on the WebSocket the mediator's DID document names to have the next one pushed.
 
 use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
 
 use mpc_client::mediator::{self as client, MediatorClient};
-use mpc_id_e2e::run_python_os;
+use mpc_id_e2e::{python_for, run_python_os, workspace_root};
 use mpc_identity::keystore::{DidMethod, Keystore};
 use serde_json::json;
 
@@ -74,5 +78,46 @@ async fn a_python_party_and_a_rust_party_talk_through_the_mediator() {
     assert_eq!(picked.len(), 1, "{picked:?}");
     assert_eq!(picked[0]["message"]["body"]["content"], "hello from rust");
     assert_eq!(picked[0]["encrypted_from"], format!("{}#key-1", rust.record.did).as_str());
+
+    // Live: the Python party turns live delivery on, and the next message is pushed to it.
+    let mut live = Command::new(python_for(SCRIPT))
+        .arg(workspace_root().join("tests/python").join(SCRIPT))
+        .args([OsStr::new("live"), identity_file.as_os_str(), OsStr::new(&base), OsStr::new("1")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python live");
+    let mut stdout = BufReader::new(live.stdout.take().expect("stdout"));
+    let mut ready = String::new();
+    let ready = tokio::task::spawn_blocking(move || {
+        stdout.read_line(&mut ready).expect("read");
+        (ready, stdout)
+    })
+    .await
+    .expect("ready line");
+    let (line, mut stdout) = ready;
+    assert_eq!(line.trim(), r#"{"live": true}"#, "the Python party did not go live");
+    let mut pushed = client::new_message(
+        "https://didcomm.org/basicmessage/2.0/message",
+        &rust.record.did,
+        json!({"content": "pushed to python"}),
+    );
+    pushed["to"] = json!([python_did]);
+    client::send(&rust, &python_did, &pushed).await.expect("send while python is live");
+    let (rest, status, stderr) = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).expect("read");
+        let status = live.wait().expect("python exits");
+        let mut stderr = String::new();
+        live.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+        (rest, status, stderr)
+    })
+    .await
+    .expect("python live");
+    assert!(status.success(), "python live failed: {stderr}");
+    let pushed: serde_json::Value = serde_json::from_str(&rest).expect("json");
+    assert_eq!(pushed[0]["message"]["body"]["content"], "pushed to python", "{pushed}");
+    assert_eq!(pushed[0]["encrypted_from"], format!("{}#key-1", rust.record.did).as_str());
+    assert!(mediator.pickup(&rust, 10).await.expect("pickup").is_empty());
     running.stop().await.expect("stop");
 }
