@@ -190,3 +190,138 @@ fn authcrypt_names_its_sender_by_apu_when_skid_is_absent() {
         .to_string();
     assert!(error.contains("does not unwrap") || error.contains("does not verify"), "{error}");
 }
+
+/// Appendix A.2: Bob's secret for `kid`.
+fn bob_secret(kid: &str) -> encrypted::AgreementSecret {
+    let secrets: Value = serde_json::from_str(include_str!("vectors/didcomm_bob_secrets.json")).expect("json");
+    let jwk = secrets.as_array().expect("list").iter().find(|jwk| jwk["kid"] == kid).expect("a secret of Bob's");
+    encrypted::AgreementSecret::from_jwk(jwk).expect("a key-agreement secret")
+}
+
+/// Appendix B.1, the keys of Alice's that the vectors use, as Multikeys.
+fn alice_document() -> mpc_identity::Result<mpc_identity::did::DidDocument> {
+    let multikey = |codec: [u8; 2], x: &str| {
+        let mut bytes = codec.to_vec();
+        bytes.extend(URL_SAFE_NO_PAD.decode(x).expect("base64url"));
+        format!("z{}", bs58::encode(bytes).into_string())
+    };
+    let document = json!({
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": "did:example:alice",
+        "verificationMethod": [
+            { "id": "did:example:alice#key-1", "type": "Multikey", "controller": "did:example:alice",
+              "publicKeyMultibase": multikey([0xed, 0x01], "G-boxFB6vOZBu-wXkm-9Lh79I8nf9Z50cILaOgKKGww") },
+            { "id": "did:example:alice#key-x25519-1", "type": "Multikey", "controller": "did:example:alice",
+              "publicKeyMultibase": multikey([0xec, 0x01], "avH0O2Y4tqLAq8y9zpianr8ajii5m4F_mICrzNlatXs") },
+        ],
+        "authentication": ["did:example:alice#key-1"],
+        "assertionMethod": ["did:example:alice#key-1"],
+        "keyAgreement": ["did:example:alice#key-x25519-1"],
+    });
+    Ok(serde_json::from_value(document).expect("a DID document"))
+}
+
+fn alice(did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocument> {
+    assert_eq!(did, "did:example:alice", "only Alice sends the spec's vectors");
+    alice_document()
+}
+
+/// Appendix C.3: every anoncrypt vector, for every recipient key it is addressed to.
+#[test]
+fn every_anoncrypt_vector_of_the_spec_opens_for_each_recipient() {
+    let vectors = [
+        (include_str!("vectors/didcomm_anoncrypt_x25519_xc20p.json"), "x25519", 3),
+        (include_str!("vectors/didcomm_anoncrypt_p384_a256cbc.json"), "p384", 2),
+        (include_str!("vectors/didcomm_anoncrypt_p521_a256gcm.json"), "p521", 2),
+    ];
+    for (jwe, curve, recipients) in vectors {
+        for n in 1..=recipients {
+            let kid = format!("did:example:bob#key-{curve}-{n}");
+            let opened = encrypted::decrypt_for(jwe, &kid, &bob_secret(&kid), no_resolution)
+                .unwrap_or_else(|e| panic!("{kid}: {e}"));
+            assert_eq!(opened.message, simple_message(), "{kid}");
+            assert_eq!(opened.sender_kid, None);
+        }
+    }
+}
+
+/// Appendix C.3: authcrypt (ECDH-1PU, X25519, A256CBC-HS512) from Alice, for each of Bob's keys.
+#[test]
+fn the_specs_authcrypt_vector_opens_and_names_alice() {
+    let jwe = include_str!("vectors/didcomm_authcrypt_x25519_a256cbc.json");
+    for n in 1..=3 {
+        let kid = format!("did:example:bob#key-x25519-{n}");
+        let opened = encrypted::decrypt_for(jwe, &kid, &bob_secret(&kid), alice).expect("the spec's vector");
+        assert_eq!(opened.message, simple_message());
+        assert_eq!(opened.sender_kid.as_deref(), Some("did:example:alice#key-x25519-1"));
+    }
+    // Bob's X25519 secret as a party holds it opens it through `decrypt` too.
+    let opened = encrypted::decrypt(jwe, &bob(), &[BOB_KID.to_owned()], alice).expect("as a party");
+    assert_eq!(opened.message, simple_message());
+}
+
+/// Appendix C.3: signed by Alice, authcrypted and anoncrypted again to protect the sender
+/// (P-521, XC20P): the anoncrypt layer opens to the authcrypt JWE inside, naming Alice.
+#[test]
+fn the_specs_sender_protecting_anoncrypt_layer_opens() {
+    let jwe = include_str!("vectors/didcomm_signed_authcrypt_anoncrypt_p521_xc20p.json");
+    for kid in ["did:example:bob#key-p521-1", "did:example:bob#key-p521-2"] {
+        let outer = encrypted::decrypt_for(jwe, kid, &bob_secret(kid), no_resolution).expect("anoncrypt layer");
+        let inner = outer.message.to_string();
+        assert_eq!(encrypted::sender_did(&inner).expect("authcrypt inside"), Some("did:example:alice".to_owned()));
+        // The authcrypt inside is on P-521 too, which mpc-id does not read senders' keys for.
+        let error = encrypted::decrypt_for(&inner, kid, &bob_secret(kid), alice).expect_err("P-521 sender").to_string();
+        assert!(error.contains("authcrypt on P-521"), "{error}");
+    }
+}
+
+/// Appendix C.3's authcrypt on P-256: its sender key is P-256, which mpc-id does not read from
+/// DID documents (its parties and mediators hold X25519 keys); refused saying so, not garbled.
+#[test]
+fn authcrypt_on_p256_is_refused_naming_the_curve() {
+    let jwe = include_str!("vectors/didcomm_signed_authcrypt_p256_a256cbc.json");
+    let kid = "did:example:bob#key-p256-1";
+    let error = encrypted::decrypt_for(jwe, kid, &bob_secret(kid), alice).expect_err("P-256 sender").to_string();
+    assert!(error.contains("authcrypt on P-256"), "{error}");
+}
+
+/// A signed message sent authcrypted (DIDComm's "signed, then encrypted"): its `from` is in the
+/// JWS payload, and must name the authcrypt sender like a plaintext's would.
+#[test]
+fn a_signed_message_inside_authcrypt_is_checked_against_its_sender() {
+    use mpc_identity::did;
+    use mpc_identity::keys::PublicKey;
+    let party = |seed: u8| {
+        let keys = PartyKeys::from_secret_bytes(&[seed; 32], &[seed + 1; 32]);
+        let did = did::peer2::for_party(
+            PublicKey::Ed25519(keys.verifying_key()),
+            PublicKey::X25519(keys.agreement_public()),
+            None,
+        )
+        .expect("did");
+        (keys, did)
+    };
+    let (alice, alice_did) = party(21);
+    let (bob, bob_did) = party(23);
+    let (_, mallory_did) = party(25);
+    let bob_keys = encrypted::recipient_keys(&did::resolve(&bob_did).expect("doc")).expect("keys");
+    let alice_doc = did::resolve(&alice_did).expect("doc");
+    let alice_kid = encrypted::recipient_keys(&alice_doc).expect("keys")[0].kid.clone();
+    let signing_kid = format!("{alice_did}#key-2");
+    let seal = |from: &str| {
+        let message = json!({"id": "s1", "type": "https://didcomm.org/basicmessage/2.0/message", "from": from,
+                             "to": [bob_did], "body": {"content": "signed"}});
+        let signed = mpc_identity::envelope::sign(&message, &alice, &signing_kid).expect("sign");
+        let signed = serde_json::to_value(&signed).expect("json");
+        encrypted::authcrypt(&signed, &alice, &alice_kid, &bob_keys).expect("authcrypt")
+    };
+    let bob_kid = bob_keys[0].kid.clone();
+    let resolve = |did: &str| Ok(did::resolve(did).expect("doc"));
+    let opened = encrypted::decrypt(&seal(&alice_did), &bob, std::slice::from_ref(&bob_kid), resolve)
+        .expect("signed by the sender");
+    assert!(opened.message.get("signatures").is_some(), "the JWS is handed on to be verified");
+    let error = encrypted::decrypt(&seal(&mallory_did), &bob, &[bob_kid], resolve)
+        .expect_err("a JWS claiming another sender")
+        .to_string();
+    assert!(error.contains(&mallory_did), "{error}");
+}

@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::keys::PartyKeys;
 
 /// Key wrapping of anoncrypt.
 pub(crate) const ANONCRYPT: &str = "ECDH-ES+A256KW";
@@ -42,6 +41,15 @@ pub(crate) struct Header {
     skid: Option<String>,
     #[serde(default)]
     apu: Option<String>,
+    #[serde(default)]
+    epk: Option<Value>,
+}
+
+impl Header {
+    /// The curve of the ephemeral key (`epk.crv`): the curve of every key of the exchange.
+    pub(crate) fn curve(&self) -> &str {
+        self.epk.as_ref().and_then(|epk| epk["crv"].as_str()).unwrap_or("(none)")
+    }
 }
 
 #[derive(Deserialize)]
@@ -123,7 +131,12 @@ fn parse(jwe: &str, recipient_kid: &str) -> Result<Parsed> {
 
 /// Opens an authcrypt JWE whose sender is named only in `apu`: ECDH-1PU with the sender's key
 /// `sender` (resolved by the caller from the DID in `apu`), A256CBC-HS512.
-pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, sender: &[u8; 32]) -> Result<Vec<u8>> {
+pub(crate) fn open_authcrypt(
+    jwe: &str,
+    recipient_kid: &str,
+    secret: &PrivateKeyAgreement,
+    sender: &PublicKeyAgreement,
+) -> Result<Vec<u8>> {
     let Parsed { jwe, header, wrapped_key, epk } = parse(jwe, recipient_kid)?;
     let apu = decode("apu", header.apu.as_deref().unwrap_or_default())?;
     let apv = decode("apv", &header.apv)?;
@@ -133,18 +146,8 @@ pub(crate) fn open_authcrypt(jwe: &str, recipient_kid: &str, keys: &PartyKeys, s
     let iv: [u8; 16] = decode("iv", &jwe.iv)?
         .try_into()
         .map_err(|iv: Vec<u8>| malformed(format!("A256CBC-HS512 needs a 16-byte IV, not {} bytes", iv.len())))?;
-    let secret = PrivateKeyAgreement::X25519(*keys.agreement_secret());
-    let kek = ecdh::derive_key_1pu_recipient(
-        &secret,
-        &PublicKeyAgreement::X25519(*sender),
-        &epk,
-        AUTHCRYPT.as_bytes(),
-        &apu,
-        &apv,
-        &tag,
-        256,
-    )
-    .map_err(|e| refused(format!("key agreement: {e}")))?;
+    let kek = ecdh::derive_key_1pu_recipient(secret, sender, &epk, AUTHCRYPT.as_bytes(), &apu, &apv, &tag, 256)
+        .map_err(|e| refused(format!("key agreement: {e}")))?;
     let kek: [u8; 32] = kek.try_into().map_err(|_| refused("the key-encryption key is not 256 bits".into()))?;
     let cek: [u8; 64] = aes_kw::unwrap(&kek, &wrapped_key)
         .map_err(|_| refused("the content key does not unwrap with our key and the sender's".into()))?
@@ -171,17 +174,16 @@ pub(crate) fn handles(header: &Header) -> bool {
     header.alg == ANONCRYPT && (header.enc == A256GCM || header.enc == XC20P)
 }
 
-/// Opens an anoncrypt JWE with `enc` A256GCM or XC20P, addressed to `recipient_kid` (one of
-/// `keys`' X25519 key ids); returns the plaintext.
-pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, keys: &PartyKeys) -> Result<Vec<u8>> {
+/// Opens an anoncrypt JWE with `enc` A256GCM or XC20P, addressed to `recipient_kid`, whose
+/// key-agreement secret is `secret` (of the curve of the JWE's `epk`); returns the plaintext.
+pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, secret: &PrivateKeyAgreement) -> Result<Vec<u8>> {
     let Parsed { jwe, header, wrapped_key, epk } = parse(jwe, recipient_kid)?;
     let apu = match &header.apu {
         Some(apu) => decode("apu", apu)?,
         None => Vec::new(),
     };
     let apv = decode("apv", &header.apv)?;
-    let secret = PrivateKeyAgreement::X25519(*keys.agreement_secret());
-    let kek = ecdh::derive_key_es_recipient(&secret, &epk, ANONCRYPT.as_bytes(), &apu, &apv, 256)
+    let kek = ecdh::derive_key_es_recipient(secret, &epk, ANONCRYPT.as_bytes(), &apu, &apv, 256)
         .map_err(|e| refused(format!("key agreement: {e}")))?;
     let kek: [u8; 32] = kek.try_into().map_err(|_| refused("the key-encryption key is not 256 bits".into()))?;
     let cek = zeroize::Zeroizing::new(

@@ -8,9 +8,10 @@
 //! versions). This module feeds it keys from DID documents and adds the DIDComm rule it leaves to
 //! the caller: an authcrypt sender's key id must belong to the DID in the message's `from`.
 
-use affinidi_crypto::jose::key_agreement::{PrivateKeyAgreement, PublicKeyAgreement};
+use affinidi_crypto::jose::key_agreement::{Curve, PrivateKeyAgreement, PublicKeyAgreement};
 use affinidi_messaging_didcomm::SenderKey;
 use affinidi_messaging_didcomm::jwe::{decrypt as jwe_decrypt, encrypt as jwe_encrypt};
+use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -113,6 +114,61 @@ pub fn decrypt(
         .iter()
         .find(|kid| addressed.contains(kid))
         .ok_or_else(|| Error::NotForUs { addressed: addressed.join(", ") })?;
+    let secret = AgreementSecret(PrivateKeyAgreement::X25519(*keys.agreement_secret()));
+    decrypt_for(jwe, recipient_kid, &secret, resolve)
+}
+
+/// A key-agreement secret on any curve DIDComm v2.1 lists: X25519 (what parties and the
+/// mediator hold), P-256, P-384 or P-521 (what other stacks may use).
+pub struct AgreementSecret(PrivateKeyAgreement);
+
+impl AgreementSecret {
+    /// Reads a private JWK: `OKP`/`X25519`, or `EC` on `P-256`, `P-384` or `P-521`, with `d`.
+    pub fn from_jwk(jwk: &Value) -> Result<Self> {
+        let crv = jwk["crv"].as_str().unwrap_or_default();
+        let curve = match (jwk["kty"].as_str(), crv) {
+            (Some("OKP"), "X25519") => Curve::X25519,
+            (Some("EC"), "P-256") => Curve::P256,
+            (Some("EC"), "P-384") => Curve::P384,
+            (Some("EC"), "P-521") => Curve::P521,
+            (kty, _) => {
+                return Err(Error::Envelope(format!(
+                    "unsupported key-agreement key ({}, {crv}): DIDComm uses X25519, P-256, P-384 or P-521",
+                    kty.unwrap_or("no kty")
+                )));
+            }
+        };
+        let d = jwk["d"].as_str().ok_or_else(|| Error::Envelope("the JWK has no private part `d`".into()))?;
+        let d = zeroize::Zeroizing::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(d)
+                .map_err(|e| Error::Envelope(format!("the JWK's `d` is not base64url ({e})")))?,
+        );
+        PrivateKeyAgreement::from_raw_bytes(curve, &d)
+            .map(AgreementSecret)
+            .map_err(|e| Error::Envelope(format!("the JWK's private key: {e}")))
+    }
+}
+
+impl std::fmt::Debug for AgreementSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The inner type redacts its secret too; say only which curve.
+        write!(f, "AgreementSecret({:?})", self.0.curve())
+    }
+}
+
+/// [`decrypt`] for one recipient key id and its secret, of any curve DIDComm lists. An authcrypt
+/// sender's key is read from its DID document, which mpc-id reads for X25519 keys only, so
+/// authcrypt on another curve is refused saying so.
+pub fn decrypt_for(
+    jwe: &str,
+    recipient_kid: &str,
+    secret: &AgreementSecret,
+    resolve: impl FnOnce(&str) -> Result<DidDocument>,
+) -> Result<Decrypted> {
+    check_size(jwe)?;
+    let recipient_kid = &recipient_kid.to_owned();
+    let keys = &secret.0;
     let header = aead::header(jwe)?;
     if aead::handles(&header) {
         let plaintext = aead::open(jwe, &header.enc, recipient_kid, keys)?;
@@ -122,6 +178,12 @@ pub fn decrypt(
     }
     check_supported(&header)?;
     let claimed = aead::claimed_sender(&header)?;
+    if claimed.is_some() && header.curve() != "X25519" {
+        return Err(Error::Envelope(format!(
+            "authcrypt on {}: mpc-id reads senders' key-agreement keys as X25519 only",
+            header.curve()
+        )));
+    }
     let sender_kid = claimed.as_ref().map(|sender| sender.kid.clone());
     let sender_key = match &sender_kid {
         Some(skid) => {
@@ -138,12 +200,13 @@ pub fn decrypt(
     };
     let plaintext = match (&claimed, &sender_key) {
         // Named only in `apu`: opened here (the JWE library insists on `skid`).
-        (Some(sender), Some(key)) if !sender.in_skid => aead::open_authcrypt(jwe, recipient_kid, keys, key)?,
+        (Some(sender), Some(key)) if !sender.in_skid => {
+            aead::open_authcrypt(jwe, recipient_kid, keys, &PublicKeyAgreement::X25519(*key))?
+        }
         _ => {
-            let secret = PrivateKeyAgreement::X25519(*keys.agreement_secret());
             let public = sender_key.map(PublicKeyAgreement::X25519);
             let sender = sender_kid.as_deref().zip(public.as_ref()).map(|(kid, key)| SenderKey::new(kid, key));
-            jwe_decrypt::decrypt_bound(jwe, recipient_kid, &secret, sender)
+            jwe_decrypt::decrypt_bound(jwe, recipient_kid, keys, sender)
                 .map_err(|e| Error::Envelope(format!("cannot decrypt: {e}")))?
                 .plaintext
         }
@@ -151,7 +214,9 @@ pub fn decrypt(
     let message: Value = serde_json::from_slice(&plaintext)
         .map_err(|e| Error::Envelope(format!("decrypted content is not JSON ({e})")))?;
     if let Some(skid) = &sender_kid {
-        let from = message.get("from").and_then(Value::as_str).unwrap_or("(none)");
+        // A signed message inside: its `from` is in the JWS payload.
+        let signed_from = signed_payload(&message).and_then(|payload| payload.get("from").cloned());
+        let from = signed_from.as_ref().or(message.get("from")).and_then(Value::as_str).unwrap_or("(none)");
         if split_did_url(skid).map(|(did, _)| did) != Some(from) {
             return Err(Error::SignerMismatch { kid: skid.clone(), from: from.to_owned() });
         }
@@ -160,6 +225,13 @@ pub fn decrypt(
 }
 
 /// Refuses, naming them, algorithms neither this module nor `aead` decrypts.
+/// The payload of a JWS in General JSON form, if `message` is one.
+fn signed_payload(message: &Value) -> Option<Value> {
+    message.get("signatures")?;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(message["payload"].as_str()?).ok()?;
+    serde_json::from_slice(&payload).ok()
+}
+
 fn check_supported(header: &aead::Header) -> Result<()> {
     let (alg, enc) = (header.alg.as_str(), header.enc.as_str());
     match (alg, enc) {
