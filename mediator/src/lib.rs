@@ -43,6 +43,7 @@ mod live;
 mod metrics;
 mod oob;
 mod owners;
+mod pages;
 mod protocol;
 mod relay;
 mod routes;

@@ -62,6 +62,8 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
         .route("/openapi.json", get(openapi))
+        .route("/assets/invitation.js", get(|| async { asset("text/javascript; charset=utf-8", crate::pages::SCRIPT) }))
+        .route("/assets/invitation.css", get(|| async { asset("text/css; charset=utf-8", crate::pages::STYLE) }))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -318,18 +320,51 @@ async fn hosted_witness(
     }
 }
 
+/// `GET /oob?_oobid=ID`: the invitation's bytes, or for a browser (`Accept: text/html`) a page
+/// about it (`pages`). The bytes are what every other client gets, unchanged.
 async fn fetch_invitation(
     State(mediator): State<Arc<Mediator>>,
+    headers: axum::http::HeaderMap,
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let Some(id) = query.get("_oobid") else {
         return (StatusCode::BAD_REQUEST, "give `_oobid`\n").into_response();
     };
-    match mediator.published_invitation(id).await {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|kind| kind.trim().starts_with("text/html")));
+    let mut response = match mediator.published_invitation(id).await {
+        Ok(Some(body)) if wants_page => {
+            let link = format!("{}?_oobid={id}", mediator.identity.oob_base());
+            let page = crate::pages::invitation_page(&body, &link, crate::now());
+            let mut response = (StatusCode::OK, page).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::pages::CONTENT_SECURITY_POLICY),
+            );
+            headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            response
+        }
         Ok(Some(body)) => json_response(StatusCode::OK, "application/didcomm-signed+json", body),
         Ok(None) => (StatusCode::NOT_FOUND, "no such invitation, or it expired\n").into_response(),
         Err(error) => plain_problem(&mediator, &error, status_of(&error)),
-    }
+    };
+    // One URL, two representations: caches must key on what was asked for.
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+/// A static asset of the pages, with the headers every page response carries.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 async fn did_web_document(State(mediator): State<Arc<Mediator>>) -> Response {

@@ -137,3 +137,67 @@ pub fn postgres_url(test: &str) -> Option<String> {
         }
     }
 }
+
+/// Set to the headless browser the page tests drive (default: `chromium` on `PATH`).
+pub const CHROMIUM_VAR: &str = "MPC_ID_CHROMIUM";
+/// Set (as `scripts/test` does, after installing one) to fail instead of skip without a browser.
+pub const REQUIRE_BROWSER_VAR: &str = "MPC_ID_REQUIRE_BROWSER";
+
+/// The headless browser for the page tests, or `None` after saying loudly that `test` is skipped.
+///
+/// # Panics
+/// When there is none but [`REQUIRE_BROWSER_VAR`] is set: there a skip would hide a failure.
+pub fn chromium(test: &str) -> Option<PathBuf> {
+    let candidate = std::env::var_os(CHROMIUM_VAR).map(PathBuf::from).or_else(|| {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+                .find(|candidate| candidate.is_file())
+        })
+    });
+    match candidate {
+        Some(browser) => Some(browser),
+        None if std::env::var_os(REQUIRE_BROWSER_VAR).is_some() => {
+            panic!("no chromium on PATH (nor {CHROMIUM_VAR}) but {REQUIRE_BROWSER_VAR} is set: {test} needs a browser")
+        }
+        None => {
+            eprintln!("SKIPPED {test}: no headless browser (install chromium; scripts/test does)");
+            None
+        }
+    }
+}
+
+/// What headless `browser` makes of `url` once its scripts ran: the DOM, serialised.
+///
+/// # Panics
+/// When the browser cannot be started or fails.
+pub fn rendered_dom(browser: &Path, url: &str) -> String {
+    let output = std::process::Command::new(browser)
+        .args(headless_args())
+        .args(["--virtual-time-budget=10000", "--dump-dom", url])
+        .output()
+        .expect("start the browser");
+    assert!(output.status.success(), "the browser failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A screenshot of `url` at a phone's size (390 x 844 CSS pixels), as PNG at `path`.
+///
+/// # Panics
+/// When the browser cannot be started or fails.
+pub fn screenshot(browser: &Path, url: &str, path: &Path) {
+    let output = std::process::Command::new(browser)
+        .args(headless_args())
+        .arg("--virtual-time-budget=10000")
+        .arg("--window-size=390,844")
+        .arg(format!("--screenshot={}", path.display()))
+        .arg(url)
+        .output()
+        .expect("start the browser");
+    assert!(output.status.success(), "the browser failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn headless_args() -> [&'static str; 6] {
+    // No sandbox: the tests may run as root, where chromium refuses its sandbox.
+    ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars"]
+}
