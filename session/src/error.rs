@@ -62,6 +62,10 @@ pub enum Error {
     #[error("program {path} has SHA-256 {found}, but the session agreed on {expected}: refusing to run it")]
     ProgramMismatch { path: PathBuf, found: String, expected: String },
 
+    /// The program bundle this party holds differs from the one the session agreed on.
+    #[error("program bundle {path} is not the one the session agreed on ({differences}): refusing to run it")]
+    BundleMismatch { path: PathBuf, differences: String },
+
     /// A party asked for MPyC's own TLS in a session whose manifest runs without it: every
     /// party must run MPyC the same way, and the manifest is what they agreed.
     #[error(

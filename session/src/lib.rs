@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
+pub mod bundle;
 mod error;
 pub mod lobby;
 pub mod manifest;

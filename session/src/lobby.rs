@@ -474,6 +474,14 @@ pub async fn leave(
     store.save(record)
 }
 
+/// The files of the host's program bundle at `path`, if it is one and has the digest agreed.
+fn bundle_files(path: Option<&std::path::Path>, digest: &str) -> Option<Vec<crate::bundle::BundleFile>> {
+    match crate::bundle::program_digest(path?) {
+        Ok((found, files)) if found == digest => files,
+        _ => None,
+    }
+}
+
 /// Host: once the session is full, signs the manifest and sends it to every party. The program
 /// is the one named at creation, else `program_sha256` (what the host's `run` was given).
 pub async fn send_manifest_if_full(
@@ -512,7 +520,7 @@ pub async fn send_manifest_if_full(
         session: record.id.clone(),
         name: record.offer.name.clone(),
         expires_time: record.expires_time,
-        program: Program { sha256: program },
+        program: Program { files: bundle_files(record.program.as_deref(), &program), sha256: program },
         args: record.offer.args.clone(),
         mpyc: MpycSettings { version: record.offer.mpyc_version.clone(), ssl: record.offer.mpyc_ssl },
         parties,

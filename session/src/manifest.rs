@@ -13,7 +13,6 @@ use mpc_identity::envelope::{self, PLAIN_TYP, SignedMessage};
 use mpc_identity::keys::PartyKeys;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::messages::MANIFEST_TYPE;
@@ -41,10 +40,13 @@ pub struct Manifest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-/// The program: its file name, hash and arguments.
+/// The program: its digest, and for a bundle every file it holds.
 pub struct Program {
-    /// SHA-256 of the program file, lowercase hex.
+    /// SHA-256 of the program file, or a bundle's digest (`bundle`), lowercase hex.
     pub sha256: String,
+    /// A bundle's files, each with its SHA-256: what a party whose copy differs is told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<crate::bundle::BundleFile>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,19 +217,27 @@ impl SignedManifest {
     }
 }
 
-/// SHA-256 of a program file, lowercase hex.
+/// The digest of a program: SHA-256 of a file, or of a bundle directory's files (see
+/// [`crate::bundle`]), lowercase hex.
 pub fn program_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("reading program", path, e))?;
-    Ok(hex(&Sha256::digest(bytes)))
+    crate::bundle::program_digest(path).map(|(digest, _)| digest)
 }
 
-/// Checks that the program at `path` is the one the manifest names.
+/// Checks that the program at `path` (a file or a bundle, every file of it) is the one the
+/// manifest names; a bundle that differs is refused naming the files that do.
 pub fn check_program(manifest: &Manifest, path: &Path) -> Result<()> {
-    let found = program_sha256(path)?;
-    if found != manifest.program.sha256 {
-        return Err(Error::ProgramMismatch { path: path.to_owned(), found, expected: manifest.program.sha256.clone() });
+    let (found, files) = crate::bundle::program_digest(path)?;
+    if found == manifest.program.sha256 {
+        return Ok(());
     }
-    Ok(())
+    let which = match (&manifest.program.files, &files) {
+        (Some(agreed), Some(found)) => crate::bundle::differences(agreed, found).join(", "),
+        _ => String::new(),
+    };
+    if !which.is_empty() {
+        return Err(Error::BundleMismatch { path: path.to_owned(), differences: which });
+    }
+    Err(Error::ProgramMismatch { path: path.to_owned(), found, expected: manifest.program.sha256.clone() })
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -162,7 +162,9 @@ pub async fn plan(
     // What is wrong here (not with the session) is told to the other parties at `execute`, so
     // they stop at once instead of waiting out their start-up timeout.
     let mut refusal = check_program(&manifest, &program).err().map(|e| match e {
-        Error::ProgramMismatch { .. } => format!("program changed since the session was agreed: {e}"),
+        Error::ProgramMismatch { .. } | Error::BundleMismatch { .. } => {
+            format!("program changed since the session was agreed: {e}")
+        }
         other => other.to_string(),
     });
     let python = interpreter_of(command);

@@ -34,7 +34,7 @@ fn manifest(parties: &[&Someone], expires_time: u64) -> Manifest {
         session: SESSION.to_owned(),
         name: "test".to_owned(),
         expires_time,
-        program: Program { sha256: "ab".repeat(32) },
+        program: Program { sha256: "ab".repeat(32), files: None },
         args: vec!["--values".to_owned(), "3".to_owned()],
         mpyc: MpycSettings { version: "0.11".to_owned(), ssl: false },
         parties: parties

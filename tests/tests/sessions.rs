@@ -520,6 +520,51 @@ fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
     assert!(!ended[0].stdout.contains("MPyC"), "MPyC must not start: {}", ended[0].stdout);
 }
 
+/// A program that is a directory (a bundle): its `__main__.py` imports a module beside it. The
+/// session agrees on every file; the bundle runs through `mpc-id run`; a party whose copy of the
+/// helper module changed after the manifest is refused before launch, told which file differs,
+/// and the others are told.
+#[test]
+fn a_two_file_bundle_runs_and_an_altered_one_is_refused_before_launch() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "bundle", "sum_bundle", &[]);
+    let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "sum_bundle", &[])).collect();
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
+        assert_eq!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        assert!(run.stdout.contains("bundle total: 6"), "{}: {}", party.name, run.stdout);
+    }
+
+    // A second session with the same bundle; Carol's copy of the helper changes after joining.
+    let copy = tempfile::tempdir().expect("copy");
+    for file in ["__main__.py", "helper.py"] {
+        std::fs::copy(session::program("sum_bundle").join(file), copy.path().join(file)).expect("copy");
+    }
+    let url = session::create(parties[0].mpc_id(), 3, "bundle2", "sum_bundle", &[]);
+    assert!(session::join(parties[1].mpc_id(), &url, "sum_bundle").status.success());
+    let joined = parties[2]
+        .mpc_id()
+        .args(["session", "join", &url, "--yes", "--python", &session::python(), "--program"])
+        .arg(copy.path())
+        .output()
+        .expect("join");
+    assert!(joined.status.success(), "{}", String::from_utf8_lossy(&joined.stderr));
+    assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
+    let helper = copy.path().join("helper.py");
+    let altered = std::fs::read_to_string(&helper).expect("read").replace("mpc.sum(shares)", "mpc.sum(shares) * 2");
+    std::fs::write(&helper, altered).expect("alter");
+    let run = parties[2]
+        .mpc_id()
+        .args(["run", "bundle2", "--startup-timeout", "60s", "--", &session::python()])
+        .arg(copy.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("helper.py differs") && stderr.contains("refusing to run it"), "{stderr}");
+    assert!(!stderr.contains("launching"), "nothing may launch: {stderr}");
+}
+
 #[test]
 fn the_lobby_refuses_with_reasons() {
     let mediator = LoopbackMediator::start();

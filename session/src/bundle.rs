@@ -1,0 +1,183 @@
+//! Program bundles: a session's program may be a directory, whose `__main__.py` is what runs
+//! (as `python3 DIR` runs it) and whose other files are its modules and data. One digest commits
+//! to every file, so two parties cannot run different helper modules unnoticed; the manifest also
+//! lists each file, so a party whose copy differs is told which file.
+//!
+//! The digest (`schemas/README.md`, "Program digests"): the SHA-256 of
+//! `mpc-id-bundle-v1\n` followed by one line per file, `<sha256 hex> <size> <path>\n`, files in
+//! byte order of their `/`-separated path relative to the directory. Every regular file counts,
+//! except hidden ones (a name starting with `.`) and `__pycache__` directories, which Python
+//! writes itself. Symbolic links are refused (they could point anywhere), and so is a bundle of
+//! more than [`MAX_FILES`] files or [`MAX_BYTES`] bytes. A program that is one file keeps its
+//! digest: the SHA-256 of the file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::manifest::hex;
+
+/// Most files a bundle may hold.
+pub const MAX_FILES: usize = 256;
+/// Most bytes a bundle may hold, all files together.
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// The file a bundle runs.
+pub const ENTRY: &str = "__main__.py";
+
+/// One file of a bundle, as the manifest lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    /// Its path relative to the bundle, `/`-separated.
+    pub path: String,
+    /// SHA-256 of its contents, lowercase hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The digest of the program at `path` (a file or a bundle directory), and for a bundle its
+/// files.
+pub fn program_digest(path: &Path) -> Result<(String, Option<Vec<BundleFile>>)> {
+    let metadata = std::fs::metadata(path).map_err(|e| Error::io("reading program", path, e))?;
+    if !metadata.is_dir() {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("reading program", path, e))?;
+        return Ok((hex(&Sha256::digest(bytes)), None));
+    }
+    let files = files(path)?;
+    Ok((digest(&files), Some(files)))
+}
+
+/// The digest of a bundle's file list.
+pub fn digest(files: &[BundleFile]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"mpc-id-bundle-v1\n");
+    for file in files {
+        hasher.update(format!("{} {} {}\n", file.sha256, file.size, file.path).as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+/// The files of the bundle at `dir`, in digest order, each hashed.
+pub fn files(dir: &Path) -> Result<Vec<BundleFile>> {
+    let mut found = Vec::new();
+    let mut total = 0u64;
+    walk(dir, dir, &mut found, &mut total)?;
+    found.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    if !found.iter().any(|f| f.path == ENTRY) {
+        return Err(Error::Command(format!(
+            "program bundle {} has no {ENTRY}: a bundle runs its {ENTRY}, as `python3 DIR` does",
+            dir.display()
+        )));
+    }
+    Ok(found)
+}
+
+fn walk(root: &Path, dir: &Path, found: &mut Vec<BundleFile>, total: &mut u64) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("reading program bundle", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("reading program bundle", dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_str().ok_or_else(|| bad(root, format!("{} is not a UTF-8 name", path.display())))?;
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|e| Error::io("reading program bundle", &path, e))?;
+        if kind.is_symlink() {
+            return Err(bad(root, format!("{} is a symbolic link; bundles hold plain files only", path.display())));
+        }
+        if kind.is_dir() {
+            walk(root, &path, found, total)?;
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("reading program bundle", &path, e))?;
+        *total += bytes.len() as u64;
+        if found.len() >= MAX_FILES || *total > MAX_BYTES {
+            return Err(bad(root, format!("more than {MAX_FILES} files or {} MiB", MAX_BYTES >> 20)));
+        }
+        found.push(BundleFile {
+            path: relative(root, &path)?,
+            sha256: hex(&Sha256::digest(&bytes)),
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(())
+}
+
+fn relative(root: &Path, path: &Path) -> Result<String> {
+    let relative: PathBuf = path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
+    let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
+    parts.map(|p| p.join("/")).ok_or_else(|| bad(root, format!("{} is not a UTF-8 path", relative.display())))
+}
+
+/// What differs between the files agreed on and those found, one line each.
+pub fn differences(agreed: &[BundleFile], found: &[BundleFile]) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in agreed {
+        match found.iter().find(|f| f.path == file.path) {
+            None => out.push(format!("{} is missing", file.path)),
+            Some(f) if f.sha256 != file.sha256 => out.push(format!("{} differs", file.path)),
+            Some(_) => {}
+        }
+    }
+    for file in found.iter().filter(|f| !agreed.iter().any(|a| a.path == f.path)) {
+        out.push(format!("{} was not agreed on", file.path));
+    }
+    out
+}
+
+fn bad(root: &Path, reason: String) -> Error {
+    Error::Command(format!("program bundle {}: {reason}", root.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    #[test]
+    fn the_digest_covers_every_file_and_only_those() {
+        let dir = tempfile::tempdir().expect("dir");
+        write(dir.path(), "__main__.py", "import helper\n");
+        write(dir.path(), "helper.py", "X = 1\n");
+        write(dir.path(), "data/table.csv", "1,2\n");
+        let (first, files) = program_digest(dir.path()).expect("bundle");
+        let paths: Vec<&str> = files.as_deref().expect("files").iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["__main__.py", "data/table.csv", "helper.py"]);
+        // What Python writes itself, and hidden files, do not count.
+        write(dir.path(), "__pycache__/helper.cpython-311.pyc", "bytecode");
+        write(dir.path(), ".editor-swap", "x");
+        assert_eq!(program_digest(dir.path()).expect("bundle").0, first);
+        // Any change to any file does.
+        write(dir.path(), "data/table.csv", "1,3\n");
+        let (changed, found) = program_digest(dir.path()).expect("bundle");
+        assert_ne!(changed, first);
+        assert_eq!(
+            differences(files.as_deref().expect("files"), found.as_deref().expect("files")),
+            ["data/table.csv differs"]
+        );
+        // A file's digest is still its SHA-256.
+        let (single, none) = program_digest(&dir.path().join("helper.py")).expect("file");
+        assert_eq!(single, hex(&Sha256::digest(b"X = 1\n")));
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn a_bundle_without_its_entry_or_with_links_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        write(dir.path(), "helper.py", "X = 1\n");
+        let error = program_digest(dir.path()).expect_err("no entry").to_string();
+        assert!(error.contains("__main__.py"), "{error}");
+        write(dir.path(), "__main__.py", "import helper\n");
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("passwd")).expect("link");
+        let error = program_digest(dir.path()).expect_err("a link").to_string();
+        assert!(error.contains("symbolic link"), "{error}");
+    }
+}
