@@ -21,7 +21,10 @@ use crate::error::{Error, Result};
 use crate::resolver::Resolver;
 pub use live::LiveInbox;
 
-use protocols::{COORDINATE_MEDIATION as CM3, FORWARD, PICKUP, PING, PROBLEM_REPORT, QUEUE_PURGE as PURGE};
+use mpc_identity::bundle::{self, CheckedBundle, SharedBundle};
+use protocols::{
+    COORDINATE_MEDIATION as CM3, FORWARD, PICKUP, PING, PROBLEM_REPORT, PROGRAM_BUNDLE_SHARE, QUEUE_PURGE as PURGE,
+};
 /// Largest DID document a mediator may serve.
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 /// How many messages a live session asks for at a time when it takes the backlog.
@@ -193,6 +196,31 @@ impl MediatorClient {
         })
     }
 
+    /// Leaves a program bundle at the mediator until `expires_time` (a session's host does, for
+    /// parties who do not have the program); returns the URL it can be fetched from. The mediator
+    /// names it by the digest of its files, which this checks.
+    pub async fn share_bundle(
+        &self,
+        me: &UnlockedIdentity,
+        bundle: &SharedBundle,
+        expires_time: u64,
+    ) -> Result<String> {
+        let digest = bundle.check()?.digest;
+        let mut message = new_message(PROGRAM_BUNDLE_SHARE, &me.record.did, json!({ "expires_time": expires_time }));
+        let content = serde_json::to_value(bundle).map_err(|e| transport(&self.endpoint, e))?;
+        message["attachments"] =
+            json!([{ "id": "bundle", "media_type": "application/json", "data": { "json": content } }]);
+        let reply = self
+            .request(me, &message)
+            .await?
+            .ok_or_else(|| transport(&self.endpoint, "no reply to the shared bundle"))?;
+        let url = reply["body"]["url"].as_str().unwrap_or_default();
+        if reply["body"]["digest"] != digest.as_str() || !url.ends_with(&digest) {
+            return Err(transport(&self.endpoint, "the mediator named the bundle by another digest"));
+        }
+        Ok(url.to_owned())
+    }
+
     /// Deletes everything waiting for `me` (a queue filled by an attacker); returns how many
     /// messages went.
     pub async fn purge(&self, me: &UnlockedIdentity) -> Result<u64> {
@@ -325,6 +353,28 @@ pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
     let text = std::str::from_utf8(&body)
         .map_err(|_| Error::from(mpc_identity::Error::NotSignedMessage("not UTF-8".into())))?;
     Ok(SignedInvitation::parse(text)?)
+}
+
+/// Fetches the program bundle at `url` and checks that its files are those of `digest` (the one
+/// the host signed into its invitation): the mediator can withhold a bundle, never swap one.
+pub async fn fetch_bundle(url: &str, digest: &str) -> Result<CheckedBundle> {
+    let http = http_client(url)?;
+    let response = http.get(url).send().await.map_err(|e| transport(url, crate::http::explain(&e)))?;
+    if !response.status().is_success() {
+        return Err(transport(url, format!("HTTP {} (unknown or expired program bundle)", response.status())));
+    }
+    // Base64 grows the files by a third; the JSON around them is small.
+    let body = crate::http::read_capped(response, url, bundle::MAX_SHARED_BYTES / 3 * 4 + 64 * 1024).await?;
+    let shared: SharedBundle = serde_json::from_slice(&body)
+        .map_err(|e| Error::from(mpc_identity::Error::InvalidBundle(format!("{url}: not a program bundle ({e})"))))?;
+    let checked = shared.check()?;
+    if checked.digest != digest {
+        return Err(Error::from(mpc_identity::Error::InvalidBundle(format!(
+            "{url} served files whose digest is {}, not the {digest} the host signed: refusing them",
+            checked.digest
+        ))));
+    }
+    Ok(checked)
 }
 
 /// The `_oobid` of a short invitation URL.

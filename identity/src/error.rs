@@ -124,6 +124,10 @@ pub enum Error {
     #[error("invalid invitation URL: {0}")]
     InvalidInvitationUrl(String),
 
+    /// A shared program bundle that cannot be taken as it is.
+    #[error("invalid program bundle: {0}")]
+    InvalidBundle(String),
+
     /// The signature uses an algorithm other than EdDSA.
     #[error("unsupported signature algorithm `{0}` (only EdDSA is accepted)")]
     UnsupportedAlgorithm(String),

@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
+pub mod bundle;
 pub mod did;
 pub mod envelope;
 mod error;

@@ -50,6 +50,13 @@ pub const QUEUE: &str = "https://mpc-id.dev/queue/1.0";
 /// Ours: `purge`.
 pub const QUEUE_PURGE: &str = "https://mpc-id.dev/queue/1.0/purge";
 
+/// Ours: a session's host leaving its program bundle at its mediator for the parties to fetch.
+pub const PROGRAM_BUNDLE: &str = "https://mpc-id.dev/program-bundle/1.0";
+/// Ours: `share` (a bundle as an attachment), answered by `shared` (its digest and URL).
+pub const PROGRAM_BUNDLE_SHARE: &str = "https://mpc-id.dev/program-bundle/1.0/share";
+/// Ours: the answer to `share`.
+pub const PROGRAM_BUNDLE_SHARED: &str = "https://mpc-id.dev/program-bundle/1.0/shared";
+
 /// Ours: gathering the parties of a session and agreeing on its program.
 pub const SESSION: &str = "https://mpc-id.dev/session/1.0";
 
@@ -63,6 +70,7 @@ pub const MEDIATOR_PROTOCOLS: &[&str] = &[
     DISCOVER_FEATURES,
     REPORT_PROBLEM,
     QUEUE,
+    PROGRAM_BUNDLE,
 ];
 
 /// The message named `name` of `protocol` (`message_type(PICKUP, "live-delivery-change")`).

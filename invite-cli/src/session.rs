@@ -82,6 +82,7 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
             mpyc_ssl: args.mpyc_ssl,
             mpyc_version,
             label: label_or_name(&args.label, &cx.me),
+            share_program: args.share_program,
         };
         let mut record = lobby::create(&cx.me, &cx.store, options).await?;
         record.python = Some(python);
@@ -113,8 +114,14 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
         println!("  {line}");
     }
     println!("  url      {url}");
-    println!();
-    println!("Parties join with:  mpc-id session join '{url}' --program PROGRAM");
+    if let Some(shared) = &record.offer.program_url {
+        println!("  shared   {shared}  (parties without the program fetch it from there at join)");
+        println!();
+        println!("Parties join with:  mpc-id session join '{url}'");
+    } else {
+        println!();
+        println!("Parties join with:  mpc-id session join '{url}' --program PROGRAM");
+    }
     println!("Then you run:       {}", run_hint(&cx.me.record.name, &record));
     Ok(())
 }
@@ -139,6 +146,24 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     for line in agreement_lines(&offered.offer, &offered.host, offered.expires_time) {
         eprintln!("  {line}");
     }
+    // A program the host shares, for a party that names none: fetched and checked now, shown,
+    // and saved only if the party joins. Nothing fetched is ever run without that consent.
+    let fetched = match (&args.program, &offered.offer.program_url, &offered.offer.program_sha256) {
+        (None, Some(url), Some(digest)) => {
+            let bundle = runtime.block_on(mpc_client::mediator::fetch_bundle(url, digest))?;
+            let dir = args.program_dir.clone().unwrap_or_else(|| std::path::PathBuf::from(&offered.offer.name));
+            eprintln!(
+                "  the host shares its program ({} files, checked against the sha256 above):",
+                bundle.files.len()
+            );
+            for (file, _) in &bundle.files {
+                eprintln!("    {:>9} bytes  {}", file.size, file.path);
+            }
+            eprintln!("  joining saves it into {}/ ; it runs only when you run `mpc-id run`", dir.display());
+            Some((bundle, dir))
+        }
+        _ => None,
+    };
     if !args.yes {
         use std::io::IsTerminal;
         if !std::io::stdin().is_terminal() {
@@ -162,13 +187,16 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
         Some(python) => python.clone(),
         None => runtime.block_on(crate::python::default_python(keystore.home(), Some(&offered.offer.mpyc_version)))?,
     };
-    let mut record = runtime.block_on(lobby::accept(
-        &cx.me,
-        &cx.store,
-        offered,
-        args.program.clone(),
-        label_or_name(&args.label, &cx.me),
-    ))?;
+    let program = match fetched {
+        Some((bundle, dir)) => {
+            mpc_session::bundle::write(&bundle, &dir)?;
+            eprintln!("Saved the session's program into {}/", dir.display());
+            Some(dir)
+        }
+        None => args.program.clone(),
+    };
+    let mut record =
+        runtime.block_on(lobby::accept(&cx.me, &cx.store, offered, program, label_or_name(&args.label, &cx.me)))?;
     record.python = Some(python);
     cx.store.save(&record)?;
     if args.output.json {

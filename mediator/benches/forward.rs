@@ -103,6 +103,8 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64, f6
     let (mut sink, mut stream) = tokio_tungstenite::connect_async(url).await.expect("websocket").0.split();
     let live = bob.message(&format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true}));
     sink.send(Message::text(seal(&bob, &live))).await.expect("send");
+    // Live from the mediator's answer on (what was queued before stays for delivery-request).
+    stream.next().await.expect("the live-mode status").expect("frame");
     let receiver = {
         let (arrived_at, bob_keys, bob_kids) = (Arc::clone(&arrived_at), bob.identity_clone(), bob.kids.clone());
         let mediator_keys = bob.mediator_keys.clone();

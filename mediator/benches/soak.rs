@@ -162,6 +162,8 @@ async fn listen(base: &str, party: &Party, seen: Arc<Mutex<Seen>>) {
         encrypted::authcrypt(message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal")
     };
     sink.send(Message::text(seal(&live, party))).await.expect("send");
+    // Live from the mediator's answer on (what was queued before stays for delivery-request).
+    stream.next().await.expect("the live-mode status").expect("frame");
     let (identity, kids, mediator_keys) = (party.identity_clone(), party.kids.clone(), party.mediator_keys.clone());
     tokio::spawn(async move {
         while let Some(Ok(frame)) = stream.next().await {

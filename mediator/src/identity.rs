@@ -99,6 +99,11 @@ impl MediatorIdentity {
         &self.own_kids
     }
 
+    /// The public origin (`https://host:port`), as links to this mediator start.
+    pub(crate) fn public_origin(&self) -> String {
+        self.oob_base().trim_end_matches("/oob").to_owned()
+    }
+
     /// Where invitation links point: `<public origin>/oob`.
     pub(crate) fn oob_base(&self) -> String {
         url::Url::parse(&self.endpoint)

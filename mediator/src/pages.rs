@@ -52,7 +52,12 @@ pub(crate) fn invitation_page(jws: &str, link: &str, now: u64) -> String {
                 what.push_str(&row_code("Arguments", &args.join(" ")));
             }
             what.push_str(&row("MPyC", &text(&offer["mpyc_version"])));
-            format!("mpc-id session join '{link}' --program {}", shell_word(program))
+            if offer["program_url"].is_string() {
+                what.push_str(&row("Program files", "shared by the host: fetched, checked and shown when you join"));
+                format!("mpc-id session join '{link}'")
+            } else {
+                format!("mpc-id session join '{link}' --program {}", shell_word(program))
+            }
         }
         None => format!("mpc-id peers add '{link}'"),
     };

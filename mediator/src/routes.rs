@@ -54,6 +54,7 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/parties/{name}/did.jsonl", get(hosted_log).put(publish_log))
         .route("/parties/{name}/did-witness.json", get(hosted_witness).put(add_witness_proofs))
         .route("/ledger", get(ledger_info))
+        .route("/bundles/{digest}", get(shared_bundle))
         .with_state(Arc::clone(&mediator))
         .merge(relay)
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
@@ -355,6 +356,21 @@ async fn fetch_invitation(
     // One URL, two representations: caches must key on what was asked for.
     response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept"));
     response
+}
+
+/// `GET /bundles/DIGEST`: a program bundle a party shared here (`protocol::bundles`).
+async fn shared_bundle(
+    State(mediator): State<Arc<Mediator>>,
+    axum::extract::Path(digest): axum::extract::Path<String>,
+) -> Response {
+    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return (StatusCode::BAD_REQUEST, "a bundle is named by its digest: 64 lowercase hex digits\n").into_response();
+    }
+    match mediator.store.bundle(&digest, crate::now()).await {
+        Ok(Some(body)) => json_response(StatusCode::OK, "application/json", body),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such program bundle, or it expired\n").into_response(),
+        Err(error) => plain_problem(&mediator, &error, status_of(&error)),
+    }
 }
 
 /// A static asset of the pages, with the headers every page response carries.

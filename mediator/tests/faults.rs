@@ -201,6 +201,10 @@ async fn live(mediator: &TestMediator, party: &Party) -> ws::Socket {
     let mut socket = ws::connect(&mediator.base).await;
     let kind = format!("{PICKUP}live-delivery-change");
     ws::send(&mut socket, party, &kind, serde_json::json!({ "live_delivery": true })).await;
+    // Live from the answer on: what was queued before stays for delivery-request (Message
+    // Pickup 3.0), so the test forwards only once the mediator said it is live.
+    let status = ws::next(&mut socket, party).await;
+    assert_eq!(status["body"]["live_delivery"], true, "{status}");
     socket
 }
 

@@ -13,29 +13,16 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use mpc_identity::bundle::{CheckedBundle, SharedBundle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::manifest::hex;
 
-/// Most files a bundle may hold.
-pub const MAX_FILES: usize = 256;
+pub use mpc_identity::bundle::{BundleFile, ENTRY, MAX_FILES, digest};
+
 /// Most bytes a bundle may hold, all files together.
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
-/// The file a bundle runs.
-pub const ENTRY: &str = "__main__.py";
-
-/// One file of a bundle, as the manifest lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundleFile {
-    /// Its path relative to the bundle, `/`-separated.
-    pub path: String,
-    /// SHA-256 of its contents, lowercase hex.
-    pub sha256: String,
-    /// Its size in bytes.
-    pub size: u64,
-}
 
 /// The digest of the program at `path` (a file or a bundle directory), and for a bundle its
 /// files.
@@ -47,16 +34,6 @@ pub fn program_digest(path: &Path) -> Result<(String, Option<Vec<BundleFile>>)> 
     }
     let files = files(path)?;
     Ok((digest(&files), Some(files)))
-}
-
-/// The digest of a bundle's file list.
-pub fn digest(files: &[BundleFile]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"mpc-id-bundle-v1\n");
-    for file in files {
-        hasher.update(format!("{} {} {}\n", file.sha256, file.size, file.path).as_bytes());
-    }
-    hex(&hasher.finalize())
 }
 
 /// The files of the bundle at `dir`, in digest order, each hashed.
@@ -110,6 +87,41 @@ fn relative(root: &Path, path: &Path) -> Result<String> {
     let relative: PathBuf = path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
     let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
     parts.map(|p| p.join("/")).ok_or_else(|| bad(root, format!("{} is not a UTF-8 path", relative.display())))
+}
+
+/// The bundle at `dir`, read for sharing (within what a shared bundle may hold).
+pub fn read_for_sharing(dir: &Path) -> Result<SharedBundle> {
+    let listed = files(dir)?;
+    let mut contents = Vec::with_capacity(listed.len());
+    for file in &listed {
+        let path = dir.join(&file.path);
+        contents.push((
+            file.path.clone(),
+            std::fs::read(&path).map_err(|e| Error::io("reading program bundle", &path, e))?,
+        ));
+    }
+    let bundle = SharedBundle::new(contents);
+    bundle.check()?;
+    Ok(bundle)
+}
+
+/// Writes a checked bundle into `dir`, which must not exist or be empty: nothing of the user's
+/// is overwritten. Returns the files written.
+pub fn write(bundle: &CheckedBundle, dir: &Path) -> Result<()> {
+    if dir.exists() && std::fs::read_dir(dir).map_err(|e| Error::io("reading", dir, e))?.next().is_some() {
+        return Err(Error::Command(format!(
+            "{} exists and is not empty: give another place with --program-dir DIR",
+            dir.display()
+        )));
+    }
+    for (file, contents) in &bundle.files {
+        let path = dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        }
+        std::fs::write(&path, contents).map_err(|e| Error::io("writing", &path, e))?;
+    }
+    Ok(())
 }
 
 /// What differs between the files agreed on and those found, one line each.

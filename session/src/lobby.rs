@@ -45,6 +45,9 @@ pub struct CreateOptions {
     pub mpyc_version: String,
     /// The name the host gives itself in the manifest.
     pub label: Option<String>,
+    /// Leave the program (a bundle directory) at the host's mediator for parties who do not
+    /// have it.
+    pub share_program: bool,
 }
 
 /// Creates a session hosted by `me`, publishes its invitation at `me`'s mediator, and stores it.
@@ -74,6 +77,23 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
         }
     }
     let program_sha256 = options.program.as_deref().map(program_sha256).transpose()?;
+    let now = unix_now();
+    let program_url = match (&options.program, options.share_program) {
+        (Some(path), true) if path.is_dir() => {
+            let bundle = crate::bundle::read_for_sharing(path)?;
+            let client = client::MediatorClient::connect(&mediator.uri).await?;
+            Some(client.share_bundle(me, &bundle, now.saturating_add(options.ttl.as_secs())).await?)
+        }
+        (Some(path), true) => {
+            return Err(Error::Command(format!(
+                "--share-program shares a bundle: make {} a directory with a {} (and its modules beside it)",
+                path.display(),
+                crate::bundle::ENTRY
+            )));
+        }
+        (None, true) => return Err(Error::Command("--share-program needs --program DIR".into())),
+        (_, false) => None,
+    };
     let session = uuid::Uuid::new_v4().simple().to_string();
     let offer = SessionOffer {
         session: session.clone(),
@@ -85,11 +105,11 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             .as_deref()
             .and_then(|path| path.file_name())
             .map(|name| name.to_string_lossy().into_owned()),
+        program_url,
         args: options.args.clone(),
         mpyc_version: options.mpyc_version.clone(),
         mpyc_ssl: options.mpyc_ssl,
     };
-    let now = unix_now();
     let mut invitation = Invitation::new(&me.record, Some(SESSION_GOAL_CODE), Some(&options.name), options.ttl, now);
     invitation.attachments.push(Attachment {
         id: OFFER_ATTACHMENT.to_owned(),

@@ -48,6 +48,10 @@ pub struct SessionOffer {
     /// is checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program_name: Option<String>,
+    /// Where the host left the program (a bundle) for parties who do not have it: fetched and
+    /// checked against `program_sha256` at join, saved only once the party confirms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_url: Option<String>,
     #[serde(default)]
     /// The program's arguments.
     pub args: Vec<String>,

@@ -565,6 +565,63 @@ fn a_two_file_bundle_runs_and_an_altered_one_is_refused_before_launch() {
     assert!(!stderr.contains("launching"), "nothing may launch: {stderr}");
 }
 
+/// The host shares its two-file bundle through its mediator; Bob and Carol never had it. Joining
+/// without `--program` fetches it, checks it against the digest the host signed, shows its files,
+/// and saves it only once the party confirms; `mpc-id run SESSION` then runs it.
+#[test]
+fn a_shared_bundle_is_fetched_by_joiners_who_never_had_it_and_runs() {
+    use std::process::Stdio;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let url = session::create(parties[0].mpc_id(), 3, "shared", "sum_bundle", &["--share-program"]);
+    let places = tempfile::tempdir().expect("places");
+
+    // Unconfirmed (no terminal, no --yes): nothing joined, nothing saved.
+    let unconfirmed = places.path().join("unconfirmed");
+    let refused = parties[1]
+        .mpc_id()
+        .args(["session", "join", &url, "--python", &session::python(), "--program-dir"])
+        .arg(&unconfirmed)
+        .stdin(Stdio::null())
+        .output()
+        .expect("join");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("helper.py") && stderr.contains("__main__.py"), "the files are shown: {stderr}");
+    assert!(!unconfirmed.exists(), "nothing is saved before the party confirms");
+
+    for party in &parties[1..] {
+        let dir = places.path().join(&party.name);
+        let joined = party
+            .mpc_id()
+            .args(["session", "join", &url, "--yes", "--python", &session::python(), "--program-dir"])
+            .arg(&dir)
+            .output()
+            .expect("join");
+        assert!(joined.status.success(), "{}: {}", party.name, String::from_utf8_lossy(&joined.stderr));
+        assert_eq!(
+            std::fs::read(dir.join("helper.py")).expect("saved"),
+            std::fs::read(session::program("sum_bundle").join("helper.py")).expect("original")
+        );
+    }
+    let runs = parties
+        .iter()
+        .map(|party| {
+            party
+                .mpc_id()
+                .args(["run", "shared", "--startup-timeout", "60s"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run")
+        })
+        .collect();
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
+        assert_eq!(run.code, Some(0), "{}: {}", party.name, run.stderr);
+        assert!(run.stdout.contains("bundle total: 6"), "{}: {}", party.name, run.stdout);
+    }
+}
+
 #[test]
 fn the_lobby_refuses_with_reasons() {
     let mediator = LoopbackMediator::start();

@@ -60,10 +60,16 @@ pub struct SessionCreateArgs {
     /// A name for the session, shown to the parties.
     #[arg(long, default_value = "mpc")]
     pub name: String,
-    /// The MPyC program: its SHA-256 goes into the invitation and the manifest. Without it, the
-    /// program you give `mpc-id run` is the one.
-    #[arg(long, value_name = "FILE")]
+    /// The MPyC program, a file or a bundle (a directory whose __main__.py runs, its modules
+    /// beside it): its digest goes into the invitation and the manifest. Without it, the program
+    /// you give `mpc-id run` is the one.
+    #[arg(long, value_name = "PATH")]
     pub program: Option<PathBuf>,
+    /// Leave the program (a bundle: a directory whose __main__.py runs) at your mediator, so that
+    /// parties without it fetch it at join, checked against its digest. Readable by whoever
+    /// holds the invitation: a program is not a secret of the computation, its inputs are.
+    #[arg(long, requires = "program")]
+    pub share_program: bool,
     /// How long the session (and its invitation) stays valid.
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub expires: std::time::Duration,
@@ -103,8 +109,12 @@ pub struct SessionJoinArgs {
     /// The session invitation: a URL, a file (URL, JSON or PNG), or - for standard input.
     pub invitation: String,
     /// The program you will run: checked against the session's hash now, and used by `run`.
+    /// Without it, a program the host shares is fetched, checked, shown, and saved if you join.
     #[arg(long, value_name = "FILE")]
     pub program: Option<PathBuf>,
+    /// Where to save a program the host shares [default: a directory named after the session].
+    #[arg(long, value_name = "DIR", conflicts_with = "program")]
+    pub program_dir: Option<PathBuf>,
     /// The Python you will run the program with (remembered: `run` uses it) [default: python3 if
     /// it has the session's MPyC, else an environment of mpc-id's own with it, made once].
     #[arg(long, value_name = "PYTHON")]

@@ -4,6 +4,7 @@
 //! A request acts for the DID that authenticated it (the sender of an authcrypt envelope); the
 //! only thing an anonymous sender may do is `forward`.
 
+mod bundles;
 mod mediation;
 mod pickup;
 mod routing;
@@ -140,6 +141,7 @@ impl Mediator {
             DISCOVER_QUERIES => Ok(Outcome::Reply(self.disclose(incoming))),
             _ if mediation::handles(kind) => mediation::handle(self, incoming, sender, client).await,
             _ if pickup::handles(kind) => pickup::handle(self, incoming, sender, transport).await,
+            _ if bundles::handles(kind) => bundles::handle(self, incoming, sender).await,
             other => Err(Error::UnsupportedType(other.to_owned())),
         }
     }

@@ -160,6 +160,12 @@ pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool>;
     /// Publishes a signed invitation under its content hash; publishing it again changes nothing.
     async fn put_invitation(&self, id: &str, body: &str, inviter: &str, expires_at: u64) -> Result<()>;
+    /// Stores a shared program bundle under its digest; sharing it again changes nothing.
+    async fn put_bundle(&self, digest: &str, owner: &str, body: &str, bytes: u64, expires_at: u64) -> Result<()>;
+    /// A shared bundle that has not expired.
+    async fn bundle(&self, digest: &str, now: u64) -> Result<Option<String>>;
+    /// How many unexpired bundles `owner` shares here, and their bytes together.
+    async fn bundle_usage(&self, owner: &str, now: u64) -> Result<(u64, u64)>;
     /// A published invitation that has not expired.
     async fn invitation(&self, id: &str, now: u64) -> Result<Option<String>>;
     /// Lets the key `endpoint_id` (hex) use the relay, for `did`.
@@ -307,6 +313,40 @@ macro_rules! impl_store {
                     received_at: u64::try_from(received_at).unwrap_or(0),
                 })
                 .collect())
+        }
+
+        async fn put_bundle(&self, digest: &str, owner: &str, body: &str, bytes: u64, expires_at: u64) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO program_bundles (digest, owner, body, bytes, expires_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(digest)
+            .bind(owner)
+            .bind(body)
+            .bind(crate::store::to_i64(bytes))
+            .bind(crate::store::to_i64(expires_at))
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn bundle(&self, digest: &str, now: u64) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar("SELECT body FROM program_bundles WHERE digest = $1 AND expires_at > $2")
+                .bind(digest)
+                .bind(crate::store::to_i64(now))
+                .fetch_optional(&self.pool)
+                .await?)
+        }
+
+        async fn bundle_usage(&self, owner: &str, now: u64) -> Result<(u64, u64)> {
+            let (count, bytes): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), CAST(SUM(bytes) AS BIGINT) FROM program_bundles WHERE owner = $1 AND expires_at > $2",
+            )
+            .bind(owner)
+            .bind(crate::store::to_i64(now))
+            .fetch_one(&self.pool)
+            .await?;
+            Ok((u64::try_from(count).unwrap_or(0), bytes.and_then(|b| u64::try_from(b).ok()).unwrap_or(0)))
         }
 
         async fn last_seq(&self, owner: &str) -> Result<u64> {
@@ -519,6 +559,10 @@ macro_rules! impl_store {
 
         async fn sweep(&self, now: u64, seen_before: u64, idle_before: u64) -> Result<crate::store::Sweep> {
             sqlx::query("DELETE FROM invitations WHERE expires_at <= $1")
+                .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?;
+            sqlx::query("DELETE FROM program_bundles WHERE expires_at <= $1")
                 .bind(crate::store::to_i64(now))
                 .execute(&self.pool)
                 .await?;
