@@ -83,6 +83,8 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
         mpyc_version,
         label: Some("alice".to_owned()),
         share_program: false,
+        roles: Vec::new(),
+        my_role: None,
     };
     let session = lobby::create(&parties[0].me, &parties[0].store, options).await?;
     let short = session.invitation_url.clone().unwrap_or_default();

@@ -83,6 +83,16 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
             mpyc_version,
             label: label_or_name(&args.label, &cx.me),
             share_program: args.share_program,
+            roles: args
+                .roles
+                .iter()
+                .map(|(name, program)| lobby::RoleOption {
+                    name: name.clone(),
+                    program: program.clone(),
+                    args: args.role_args.iter().filter(|(n, _)| n == name).map(|(_, arg)| arg.clone()).collect(),
+                })
+                .collect(),
+            my_role: args.my_role.clone(),
         };
         let mut record = lobby::create(&cx.me, &cx.store, options).await?;
         record.python = Some(python);
@@ -195,8 +205,14 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
         }
         None => args.program.clone(),
     };
-    let mut record =
-        runtime.block_on(lobby::accept(&cx.me, &cx.store, offered, program, label_or_name(&args.label, &cx.me)))?;
+    let mut record = runtime.block_on(lobby::accept(
+        &cx.me,
+        &cx.store,
+        offered,
+        program,
+        label_or_name(&args.label, &cx.me),
+        args.role.clone(),
+    ))?;
     record.python = Some(python);
     cx.store.save(&record)?;
     if args.output.json {
@@ -221,14 +237,26 @@ fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expi
         _ => "not fixed by the host (each party's must match the manifest)".to_owned(),
     };
     let args = if offer.args.is_empty() { "none".to_owned() } else { shell_words(&offer.args) };
-    vec![
-        format!("host       {}", abbreviate_did(host)),
-        format!("program    {program}"),
-        format!("arguments  {args}  (everyone's; yours go after the program on `mpc-id run`)"),
+    let mut lines = vec![format!("host       {}", abbreviate_did(host))];
+    if offer.roles.is_empty() {
+        lines.push(format!("program    {program}"));
+        lines.push(format!("arguments  {args}  (everyone's; yours go after the program on `mpc-id run`)"));
+    }
+    for role in &offer.roles {
+        let args = if role.args.is_empty() { "no arguments".to_owned() } else { shell_words(&role.args) };
+        lines.push(format!(
+            "role       {}: {}  sha256 {}  {args}",
+            role.name,
+            role.program_name.as_deref().unwrap_or("(program)"),
+            role.program_sha256
+        ));
+    }
+    lines.extend([
         format!("MPyC       {}{}", offer.mpyc_version, if offer.mpyc_ssl { " with its own TLS (--ssl)" } else { "" }),
         format!("parties    {}", offer.parties),
         format!("expires    {}", format_time(expires)),
-    ]
+    ]);
+    lines
 }
 
 fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {

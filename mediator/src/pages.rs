@@ -52,7 +52,22 @@ pub(crate) fn invitation_page(jws: &str, link: &str, now: u64) -> String {
                 what.push_str(&row_code("Arguments", &args.join(" ")));
             }
             what.push_str(&row("MPyC", &text(&offer["mpyc_version"])));
-            if offer["program_url"].is_string() {
+            let roles: Vec<&Value> = offer["roles"].as_array().into_iter().flatten().collect();
+            for role in &roles {
+                let args: Vec<&str> = role["args"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                what.push_str(&row_code(
+                    &format!("Role {}", text(&role["name"])),
+                    &format!(
+                        "{} sha256 {} {}",
+                        text(&role["program_name"]),
+                        text(&role["program_sha256"]),
+                        args.join(" ")
+                    ),
+                ));
+            }
+            if !roles.is_empty() {
+                format!("mpc-id session join '{link}' --role ROLE --program PROGRAM")
+            } else if offer["program_url"].is_string() {
                 what.push_str(&row("Program files", "shared by the host: fetched, checked and shown when you join"));
                 format!("mpc-id session join '{link}'")
             } else {

@@ -17,9 +17,10 @@ use mpc_identity::unix_now;
 
 use crate::error::{Error, Result};
 use crate::manifest::{
-    MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, SignedManifest, check_label, hex, program_sha256,
+    MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, RoleSpec, SignedManifest, check_label, hex,
+    program_sha256,
 };
-use crate::messages::{self, LobbyMessage, OFFER_ATTACHMENT, SESSION_GOAL_CODE, SessionOffer};
+use crate::messages::{self, LobbyMessage, OFFER_ATTACHMENT, RoleOffer, SESSION_GOAL_CODE, SessionOffer};
 use crate::store::{Member, MemberStatus, Role, SessionRecord, SessionState, SessionStore};
 
 /// What the host decides at creation.
@@ -48,6 +49,21 @@ pub struct CreateOptions {
     /// Leave the program (a bundle directory) at the host's mediator for parties who do not
     /// have it.
     pub share_program: bool,
+    /// Roles, when parties run different programs or arguments (then `program` is `None`).
+    pub roles: Vec<RoleOption>,
+    /// The host's own role [default: the first].
+    pub my_role: Option<String>,
+}
+
+/// A role as the host defines it.
+#[derive(Clone, Debug)]
+pub struct RoleOption {
+    /// Its name.
+    pub name: String,
+    /// Its program (a file or a bundle directory).
+    pub program: PathBuf,
+    /// Its arguments, after MPyC's own.
+    pub args: Vec<String>,
 }
 
 /// Creates a session hosted by `me`, publishes its invitation at `me`'s mediator, and stores it.
@@ -76,6 +92,14 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             return Err(Error::Command("--order must include the host's own DID".into()));
         }
     }
+    let roles = role_offers(&options)?;
+    let my_role = match (&options.my_role, roles.first()) {
+        (Some(name), _) if roles.iter().any(|r| &r.name == name) => Some(name.clone()),
+        (Some(name), _) => return Err(Error::Command(format!("--my-role `{name}` is not one of the --role names"))),
+        (None, first) => first.map(|r| r.name.clone()),
+    };
+    let role_program = my_role.as_ref().and_then(|name| options.roles.iter().find(|r| &r.name == name));
+    let program_path = role_program.map(|r| r.program.clone()).or_else(|| options.program.clone());
     let program_sha256 = options.program.as_deref().map(program_sha256).transpose()?;
     let now = unix_now();
     let program_url = match (&options.program, options.share_program) {
@@ -109,6 +133,7 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
         args: options.args.clone(),
         mpyc_version: options.mpyc_version.clone(),
         mpyc_ssl: options.mpyc_ssl,
+        roles,
     };
     let mut invitation = Invitation::new(&me.record, Some(SESSION_GOAL_CODE), Some(&options.name), options.ttl, now);
     invitation.attachments.push(Attachment {
@@ -129,7 +154,8 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
         offer,
         invitation: signed.to_json(),
         invitation_url: Some(invitation_url),
-        program: options.program.map(absolute),
+        program: program_path.map(absolute),
+        program_role: my_role.clone(),
         python: None,
         state: SessionState::Open,
         members: vec![Member {
@@ -137,6 +163,7 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             status: MemberStatus::Admitted,
             certificates,
             label: options.label,
+            program_role: my_role,
             asked_time: now,
         }],
         order: options.order,
@@ -159,7 +186,7 @@ pub async fn join(
     label: Option<String>,
 ) -> Result<SessionRecord> {
     let offered = preview(me, resolver, invitation).await?;
-    accept(me, store, offered, program, label).await
+    accept(me, store, offered, program, label, None).await
 }
 
 /// A session invitation, fetched and verified against its host's DID: what a party is asked to
@@ -174,6 +201,32 @@ pub struct Offered {
     pub expires_time: u64,
     signed: SignedInvitation,
     url: Option<String>,
+}
+
+/// The roles of `options`, each program hashed; none when the session has none.
+fn role_offers(options: &CreateOptions) -> Result<Vec<RoleOffer>> {
+    if options.roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    if options.program.is_some() || options.share_program {
+        return Err(Error::Command(
+            "a session with --role gives each role its program: drop --program (and --share-program)".into(),
+        ));
+    }
+    let mut offers: Vec<RoleOffer> = Vec::new();
+    for role in &options.roles {
+        crate::manifest::check_role_name(&role.name).map_err(Error::Command)?;
+        if offers.iter().any(|r| r.name == role.name) {
+            return Err(Error::Command(format!("role `{}` is given twice", role.name)));
+        }
+        offers.push(RoleOffer {
+            name: role.name.clone(),
+            program_sha256: program_sha256(&role.program)?,
+            program_name: role.program.file_name().map(|n| n.to_string_lossy().into_owned()),
+            args: role.args.clone(),
+        });
+    }
+    Ok(offers)
 }
 
 /// Fetches (for a short link) and verifies a session invitation; sends nothing.
@@ -208,19 +261,27 @@ pub async fn accept(
     offered: Offered,
     program: Option<PathBuf>,
     label: Option<String>,
+    role: Option<String>,
 ) -> Result<SessionRecord> {
     let Offered { offer, host, expires_time, signed, url } = offered;
     if let Some(label) = &label {
         check_label(label).map_err(|e| Error::Command(format!("--label: {e}")))?;
     }
-    if let (Some(expected), Some(path)) = (&offer.program_sha256, &program) {
+    if let Some(reason) = role_refusal(&offer, role.as_deref()) {
+        return Err(Error::Command(reason));
+    }
+    let expected = match role.as_deref().and_then(|name| offer.role(name)) {
+        Some(role) => Some(&role.program_sha256),
+        None => offer.program_sha256.as_ref(),
+    };
+    if let (Some(expected), Some(path)) = (expected, &program) {
         let found = program_sha256(path)?;
         if &found != expected {
             return Err(Error::ProgramMismatch { path: path.clone(), found, expected: expected.clone() });
         }
     }
     let certificates = own_certificates(me, &offer)?;
-    let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates, label };
+    let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates, label, role: role.clone() };
     messages::send(me, &host, &request).await?;
     let record = SessionRecord {
         id: offer.session.clone(),
@@ -233,6 +294,7 @@ pub async fn accept(
         invitation: signed.to_json(),
         invitation_url: url,
         program: program.map(absolute),
+        program_role: role,
         python: None,
         state: SessionState::Open,
         members: Vec::new(),
@@ -316,8 +378,8 @@ async fn handle(
                 store.save(&record)?;
             }
         }
-        (Role::Host, LobbyMessage::JoinRequest { certificates, label, .. }) => {
-            let reply = admit_request(&mut record, &incoming.from, certificates, label);
+        (Role::Host, LobbyMessage::JoinRequest { certificates, label, role, .. }) => {
+            let reply = admit_request(&mut record, &incoming.from, certificates, label, role);
             store.save(&record)?;
             if let Some(reply) = reply {
                 messages::send(me, &incoming.from, &reply).await?;
@@ -369,6 +431,7 @@ fn admit_request(
     from: &str,
     certificates: Vec<String>,
     label: Option<String>,
+    role: Option<String>,
 ) -> Option<LobbyMessage> {
     let session = record.id.clone();
     let refuse = |reason: String| Some(LobbyMessage::JoinRefused { session: session.clone(), reason });
@@ -388,6 +451,8 @@ fn admit_request(
         Some(format!("the session is full ({} of {} parties)", record.offer.parties, record.offer.parties))
     } else if record.order.as_ref().is_some_and(|order| !order.iter().any(|d| d == from)) {
         Some("you are not in this session's party list".to_owned())
+    } else if let Some(reason) = role_refusal(&record.offer, role.as_deref()) {
+        Some(reason)
     } else if record.offer.mpyc_ssl {
         check_offered_certificates(&certificates, record.offer.parties).err()
     } else {
@@ -399,11 +464,32 @@ fn admit_request(
         None => MemberStatus::Admitted,
     };
     let admitted = status == MemberStatus::Admitted;
-    record.members.push(Member { did: from.to_owned(), status, certificates, label, asked_time: now });
+    record.members.push(Member {
+        did: from.to_owned(),
+        status,
+        certificates,
+        label,
+        program_role: role,
+        asked_time: now,
+    });
     match reason {
         Some(reason) => refuse(reason),
         None if admitted => Some(LobbyMessage::JoinAccepted { session, index: index_of(record, from) }),
         None => None,
+    }
+}
+
+/// Why a party asking for `role` cannot join a session offering `offer`, if it cannot.
+fn role_refusal(offer: &SessionOffer, role: Option<&str>) -> Option<String> {
+    let names = || offer.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
+    match (role, offer.roles.is_empty()) {
+        (None, true) => None,
+        (Some(role), true) => Some(format!("this session has no roles (asked for `{role}`)")),
+        (None, false) => Some(format!("this session has roles ({}): pick one with --role NAME", names())),
+        (Some(role), false) if offer.role(role).is_none() => {
+            Some(format!("this session has no role `{role}` (its roles: {})", names()))
+        }
+        (Some(_), false) => None,
     }
 }
 
@@ -517,7 +603,8 @@ pub async fn send_manifest_if_full(
     {
         return Ok(());
     }
-    let Some(program) = record.offer.program_sha256.clone().or(program_sha256) else {
+    let first_role = record.offer.roles.first().map(|role| role.program_sha256.clone());
+    let Some(program) = first_role.or_else(|| record.offer.program_sha256.clone()).or(program_sha256) else {
         // Named at `run`, which calls again with it.
         return Ok(());
     };
@@ -534,6 +621,7 @@ pub async fn send_manifest_if_full(
             relay: address.relay_urls().next().map(ToString::to_string),
             certificate: member.certificates.get(index).cloned(),
             label: member.label.clone(),
+            role: member.program_role.clone(),
         });
     }
     let manifest = Manifest {
@@ -541,9 +629,19 @@ pub async fn send_manifest_if_full(
         name: record.offer.name.clone(),
         expires_time: record.expires_time,
         program: Program { files: bundle_files(record.program.as_deref(), &program), sha256: program },
-        args: record.offer.args.clone(),
+        args: record.offer.roles.first().map_or_else(|| record.offer.args.clone(), |role| role.args.clone()),
         mpyc: MpycSettings { version: record.offer.mpyc_version.clone(), ssl: record.offer.mpyc_ssl },
         parties,
+        roles: record
+            .offer
+            .roles
+            .iter()
+            .map(|role| RoleSpec {
+                name: role.name.clone(),
+                program: Program { sha256: role.program_sha256.clone(), files: None },
+                args: role.args.clone(),
+            })
+            .collect(),
     };
     let signed = manifest.sign(&me.record.did, &me.keys, &me.record.signing_kid())?;
     record.manifest = Some(signed.to_json());

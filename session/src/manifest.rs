@@ -37,6 +37,22 @@ pub struct Manifest {
     pub mpyc: MpycSettings,
     /// In party order: `parties[i].index == i`.
     pub parties: Vec<PartyEntry>,
+    /// Roles, when parties run different programs or arguments: a party with a `role` runs
+    /// that role's program and arguments instead of `program` and `args` (which are then the
+    /// first role's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleSpec>,
+}
+
+/// A role as the manifest fixes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSpec {
+    /// Its name.
+    pub name: String,
+    /// Its program.
+    pub program: Program,
+    /// Its arguments, after MPyC's own.
+    pub args: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +89,9 @@ pub struct PartyEntry {
     /// beside its DID, which is what identifies it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Its role, in a session with roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     /// PEM of its `MPyC party <index>` certificate, when `mpyc.ssl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
@@ -82,6 +101,15 @@ impl Manifest {
     /// The entry of `did`, if it is a party.
     pub fn entry_of(&self, did: &str) -> Option<&PartyEntry> {
         self.parties.iter().find(|p| p.did == did)
+    }
+
+    /// The program and arguments the party `did` runs: its role's, or the session's.
+    pub fn program_of(&self, did: &str) -> (&Program, &[String]) {
+        let role = self.entry_of(did).and_then(|entry| entry.role.as_deref());
+        match role.and_then(|name| self.roles.iter().find(|r| r.name == name)) {
+            Some(role) => (&role.program, &role.args),
+            None => (&self.program, &self.args),
+        }
     }
 
     /// Signs the manifest as `host` (a DIDComm signed message, like an invitation).
@@ -129,6 +157,14 @@ impl Manifest {
             if let Some(label) = &party.label {
                 check_label(label).map_err(|e| bad(format!("party {}'s label: {e}", party.index)))?;
             }
+            match (&party.role, self.roles.is_empty()) {
+                (Some(role), false) if self.roles.iter().any(|r| &r.name == role) => {}
+                (None, true) => {}
+                (Some(role), _) => {
+                    return Err(bad(format!("party {} has role `{role}`, which it does not define", party.index)));
+                }
+                (None, false) => return Err(bad(format!("party {} has no role in a session with roles", party.index))),
+            }
             if self.mpyc.ssl {
                 let pem = party
                     .certificate
@@ -139,6 +175,14 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// A role's name: 1 to 32 of `a-z`, `0-9`, `_` and `-`.
+pub fn check_role_name(name: &str) -> std::result::Result<(), String> {
+    let fine = !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if fine { Ok(()) } else { Err(format!("role `{name}`: use 1 to 32 of a-z, 0-9, _ and -")) }
 }
 
 /// The longest label a party may give itself, in characters.
@@ -226,18 +270,23 @@ pub fn program_sha256(path: &Path) -> Result<String> {
 /// Checks that the program at `path` (a file or a bundle, every file of it) is the one the
 /// manifest names; a bundle that differs is refused naming the files that do.
 pub fn check_program(manifest: &Manifest, path: &Path) -> Result<()> {
+    check_program_is(&manifest.program, path)
+}
+
+/// Checks that the program at `path` is `program` (see [`check_program`]).
+pub fn check_program_is(program: &Program, path: &Path) -> Result<()> {
     let (found, files) = crate::bundle::program_digest(path)?;
-    if found == manifest.program.sha256 {
+    if found == program.sha256 {
         return Ok(());
     }
-    let which = match (&manifest.program.files, &files) {
+    let which = match (&program.files, &files) {
         (Some(agreed), Some(found)) => crate::bundle::differences(agreed, found).join(", "),
         _ => String::new(),
     };
     if !which.is_empty() {
         return Err(Error::BundleMismatch { path: path.to_owned(), differences: which });
     }
-    Err(Error::ProgramMismatch { path: path.to_owned(), found, expected: manifest.program.sha256.clone() })
+    Err(Error::ProgramMismatch { path: path.to_owned(), found, expected: program.sha256.clone() })
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

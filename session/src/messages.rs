@@ -60,6 +60,33 @@ pub struct SessionOffer {
     #[serde(default)]
     /// Whether MPyC runs with its own TLS.
     pub mpyc_ssl: bool,
+    /// Roles, when parties run different programs or arguments: each party picks one at join.
+    /// Empty for a session where everyone runs the same program.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleOffer>,
+}
+
+/// A role of a session: the program and arguments of the parties that take it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleOffer {
+    /// Its name (`[a-z0-9_-]`, at most 32 characters).
+    pub name: String,
+    /// The digest of its program (a file or a bundle).
+    pub program_sha256: String,
+    /// The program's file name, as the host has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_name: Option<String>,
+    /// Its arguments, after MPyC's own.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+impl SessionOffer {
+    /// The role `name`, if the session has it.
+    pub fn role(&self, name: &str) -> Option<&RoleOffer> {
+        self.roles.iter().find(|role| role.name == name)
+    }
 }
 
 /// A lobby message, as its receiver acts on it.
@@ -73,6 +100,8 @@ pub enum LobbyMessage {
         certificates: Vec<String>,
         /// The name the party gives itself (see [`crate::manifest::check_label`]).
         label: Option<String>,
+        /// The role it takes, in a session with roles.
+        role: Option<String>,
     },
     /// The host admitted the party (its index, when already fixed).
     JoinAccepted { session: String, index: Option<usize> },
@@ -98,11 +127,15 @@ impl LobbyMessage {
 
     fn kind_and_body(&self) -> (&'static str, Value) {
         match self {
-            LobbyMessage::JoinRequest { session, certificates, label: None } => {
-                (JOIN_REQUEST, json!({ "session": session, "certificates": certificates }))
-            }
-            LobbyMessage::JoinRequest { session, certificates, label: Some(label) } => {
-                (JOIN_REQUEST, json!({ "session": session, "certificates": certificates, "label": label }))
+            LobbyMessage::JoinRequest { session, certificates, label, role } => {
+                let mut body = json!({ "session": session, "certificates": certificates });
+                if let Some(label) = label {
+                    body["label"] = json!(label);
+                }
+                if let Some(role) = role {
+                    body["role"] = json!(role);
+                }
+                (JOIN_REQUEST, body)
             }
             LobbyMessage::JoinAccepted { session, index } => {
                 (JOIN_ACCEPTED, json!({ "session": session, "index": index }))
@@ -193,7 +226,12 @@ pub async fn open(resolver: &Resolver, received: &Received) -> Result<Incoming> 
                 }
                 _ => return Err(refuse("join-request `label` is not a string".to_owned())),
             };
-            LobbyMessage::JoinRequest { session, certificates, label }
+            let role = match &body["role"] {
+                Value::Null => None,
+                Value::String(role) => Some(role.clone()),
+                _ => return Err(refuse("join-request `role` is not a string".to_owned())),
+            };
+            LobbyMessage::JoinRequest { session, certificates, label, role }
         }
         JOIN_ACCEPTED => {
             LobbyMessage::JoinAccepted { session, index: body["index"].as_u64().and_then(|i| usize::try_from(i).ok()) }

@@ -20,7 +20,7 @@ use mpc_connect::{Allowlist, EndpointAddr, PathReport, PeerEndpoint, RelayDiscov
 use mpc_identity::keystore::UnlockedIdentity;
 
 use crate::error::{Error, Result};
-use crate::manifest::{Manifest, check_program, hex};
+use crate::manifest::{Manifest, check_program_is, hex};
 use crate::mpyc::{self, PortLayout};
 use crate::store::{SessionRecord, SessionState, SessionStore};
 
@@ -123,7 +123,8 @@ impl RunPlan {
         if self.manifest.mpyc.ssl {
             command.push("--ssl".to_owned());
         }
-        command.extend(self.manifest.args.iter().cloned());
+        // This party's arguments: its role's, in a session with roles.
+        command.extend(self.manifest.program_of(&self.did_of(self.me)).1.iter().cloned());
         command.extend(self.private_args.iter().cloned());
         command
     }
@@ -161,7 +162,8 @@ pub async fn plan(
     let (interpreter, program, private_args) = split_command(command, record.program.as_ref())?;
     // What is wrong here (not with the session) is told to the other parties at `execute`, so
     // they stop at once instead of waiting out their start-up timeout.
-    let mut refusal = check_program(&manifest, &program).err().map(|e| match e {
+    let (agreed, _) = manifest.program_of(&me.record.did);
+    let mut refusal = check_program_is(agreed, &program).err().map(|e| match e {
         Error::ProgramMismatch { .. } | Error::BundleMismatch { .. } => {
             format!("program changed since the session was agreed: {e}")
         }

@@ -49,6 +49,9 @@ pub struct Member {
     /// The name it gave itself in its signed request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The role it asked for, in a session with roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_role: Option<String>,
     /// When it asked to join (Unix seconds).
     pub asked_time: u64,
 }
@@ -94,6 +97,9 @@ pub struct SessionRecord {
     /// The program this party will run, if it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<PathBuf>,
+    /// This party's role, in a session with roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_role: Option<String>,
     /// The Python this party runs it with, if it named one (`--python` at create, join or run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<String>,

@@ -47,8 +47,10 @@ fn manifest(parties: &[&Someone], expires_time: u64) -> Manifest {
                 relay: Some("http://127.0.0.1:7000/".to_owned()),
                 certificate: None,
                 label: Some(format!("party {index}")),
+                role: None,
             })
             .collect(),
+        roles: Vec::new(),
     }
 }
 

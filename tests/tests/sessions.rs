@@ -622,6 +622,77 @@ fn a_shared_bundle_is_fetched_by_joiners_who_never_had_it_and_runs() {
     }
 }
 
+/// Roles: the host gives two roles different programs and arguments; each party picks its role
+/// at join, runs its role's program with its role's arguments, and a party holding the other
+/// role's program is refused.
+#[test]
+fn a_two_role_session_runs_a_different_program_per_role() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let dir = tempfile::tempdir().expect("programs");
+    let program = |role: &str| {
+        format!(
+            "import sys\nfrom mpyc.runtime import mpc\n\nasync def main():\n    await mpc.start()\n    \
+             mine = int(sys.argv[1])\n    shares = mpc.input(mpc.SecInt(32)(mine))\n    \
+             total = await mpc.output(mpc.sum(shares))\n    print(f\"{role} role ({{mine}}): total {{total}}\")\n    \
+             await mpc.shutdown()\n\nmpc.run(main())\n"
+        )
+    };
+    let (dealer, adder) = (dir.path().join("dealer.py"), dir.path().join("adder.py"));
+    std::fs::write(&dealer, program("dealer")).expect("write");
+    std::fs::write(&adder, program("adder")).expect("write");
+    let created = parties[0]
+        .mpc_id()
+        .args(["session", "create", "--parties", "3", "--name", "roles", "--url", "--python", &session::python()])
+        .arg(format!("--role=dealer={}", dealer.display()))
+        .arg(format!("--role=adder={}", adder.display()))
+        .args(["--role-arg", "dealer=10", "--role-arg", "adder=1", "--my-role", "dealer"])
+        .output()
+        .expect("create");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let url = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+
+    let join = |party: &Party, role: Option<&str>, program: &std::path::Path| {
+        let mut command = party.mpc_id();
+        command.args(["session", "join", &url, "--yes", "--python", &session::python(), "--program"]).arg(program);
+        if let Some(role) = role {
+            command.args(["--role", role]);
+        }
+        command.output().expect("join")
+    };
+    // No role, an unknown role, or the other role's program: refused, saying which roles exist.
+    let none = join(&parties[1], None, &adder);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("pick one with --role"), "{none:?}");
+    let unknown = join(&parties[1], Some("boss"), &adder);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no role `boss`"), "{unknown:?}");
+    let wrong = join(&parties[1], Some("adder"), &dealer);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("refusing to run it"), "{wrong:?}");
+    for party in &parties[1..] {
+        let joined = join(party, Some("adder"), &adder);
+        assert!(joined.status.success(), "{}: {}", party.name, String::from_utf8_lossy(&joined.stderr));
+    }
+    let runs = parties
+        .iter()
+        .map(|party| {
+            party
+                .mpc_id()
+                .args(["run", "roles", "--startup-timeout", "60s"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("run")
+        })
+        .collect();
+    let ended = wait_all(runs, Duration::from_secs(120));
+    for run in &ended {
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    }
+    assert!(ended[0].stdout.contains("dealer role (10): total 12"), "{}", ended[0].stdout);
+    for run in &ended[1..] {
+        assert!(run.stdout.contains("adder role (1): total 12"), "{}", run.stdout);
+    }
+}
+
 #[test]
 fn the_lobby_refuses_with_reasons() {
     let mediator = LoopbackMediator::start();

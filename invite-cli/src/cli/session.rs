@@ -70,6 +70,17 @@ pub struct SessionCreateArgs {
     /// holds the invitation: a program is not a secret of the computation, its inputs are.
     #[arg(long, requires = "program")]
     pub share_program: bool,
+    /// A role, when parties run different programs: NAME=PATH (repeat for each role; instead of
+    /// --program). Each party picks its role at join (`--role NAME`); the manifest fixes each
+    /// role's program digest and arguments, and every party checks its own.
+    #[arg(long = "role", value_name = "NAME=PATH", value_parser = role_program, conflicts_with = "program")]
+    pub roles: Vec<(String, PathBuf)>,
+    /// An argument of one role's program, NAME=ARG (repeat, in order), after MPyC's own.
+    #[arg(long = "role-arg", value_name = "NAME=ARG", value_parser = role_arg)]
+    pub role_args: Vec<(String, String)>,
+    /// Your own role [default: the first --role].
+    #[arg(long, value_name = "NAME", requires = "roles")]
+    pub my_role: Option<String>,
     /// How long the session (and its invitation) stays valid.
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub expires: std::time::Duration,
@@ -112,6 +123,9 @@ pub struct SessionJoinArgs {
     /// Without it, a program the host shares is fetched, checked, shown, and saved if you join.
     #[arg(long, value_name = "FILE")]
     pub program: Option<PathBuf>,
+    /// Your role, in a session whose host defined roles (the invitation lists them).
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
     /// Where to save a program the host shares [default: a directory named after the session].
     #[arg(long, value_name = "DIR", conflicts_with = "program")]
     pub program_dir: Option<PathBuf>,
@@ -232,4 +246,15 @@ pub struct RunArgs {
 /// A label as `--label` takes it: one short line (see `mpc_session::manifest::check_label`).
 fn label(text: &str) -> Result<String, String> {
     mpc_session::manifest::check_label(text).map(|()| text.to_owned())
+}
+
+fn role_program(text: &str) -> Result<(String, PathBuf), String> {
+    let (name, path) = text.split_once('=').ok_or("give a role as NAME=PATH")?;
+    mpc_session::manifest::check_role_name(name)?;
+    Ok((name.to_owned(), PathBuf::from(path)))
+}
+
+fn role_arg(text: &str) -> Result<(String, String), String> {
+    let (name, arg) = text.split_once('=').ok_or("give a role's argument as NAME=ARG")?;
+    Ok((name.to_owned(), arg.to_owned()))
 }
