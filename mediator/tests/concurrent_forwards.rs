@@ -99,7 +99,55 @@ async fn live_sessions_get_concurrent_forwards_once_in_queue_order(backend: Back
     assert_eq!(pushed, queued);
 }
 
+/// The caps are checked against kept counts, not by counting the queue: they must follow every
+/// way a queue shrinks (acknowledgement, purge), per owner and per source address.
+async fn the_caps_follow_every_way_a_queue_shrinks(backend: Backend) {
+    let mediator = TestMediator::start_with(backend, |c| {
+        c.queue_cap = 5;
+        c.queue_cap_per_source = 4;
+    })
+    .await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    let post = |n: usize| {
+        let (_, inner) = alice.seal_for(&bob, json!({ "n": n }));
+        alice.post(alice.forward(bob.did(), &inner))
+    };
+    // One source holds at most 4 of bob's 5 places.
+    for n in 0..4 {
+        assert_eq!(post(n).await.status, 202, "forward {n}");
+    }
+    let refused = post(4).await;
+    assert_eq!((refused.status, refused.problem_code()), (429, "e.p.req.quota-exceeded"), "per source");
+    // Two acknowledged: two more fit, no third.
+    let batch = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 2})).await;
+    let ids: Vec<_> = batch
+        .message
+        .as_ref()
+        .and_then(|m| m["attachments"].as_array())
+        .expect("two")
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    bob.ask(&format!("{PICKUP}messages-received"), json!({"message_id_list": ids})).await;
+    for n in 5..7 {
+        assert_eq!(post(n).await.status, 202, "forward {n} after two acknowledged");
+    }
+    assert_eq!(post(7).await.status, 429, "the source's share is full again");
+    // Purged: the whole share is free again.
+    let purged = bob.ask(mpc_identity::protocols::QUEUE_PURGE, json!({})).await;
+    assert_eq!(purged.body()["purged"], 4);
+    for n in 8..12 {
+        assert_eq!(post(n).await.status, 202, "forward {n} after the purge");
+    }
+    assert_eq!(post(12).await.status, 429);
+    assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 4);
+}
+
 on_both_backends!(
+    the_caps_follow_every_way_a_queue_shrinks,
     concurrent_forwards_keep_the_cap_and_refuse_only_replays,
     live_sessions_get_concurrent_forwards_once_in_queue_order,
 );

@@ -158,12 +158,14 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
 /// counts are those the statement saw, plus what it queued.
 async fn refusal(connection: &mut SqliteConnection, request: &Request) -> Result<Enqueued> {
     let message = &request.message;
-    let (total, from_source): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(source = $2), 0) FROM messages WHERE owner = $1")
-            .bind(message.owner.as_str())
-            .bind(message.source.as_str())
-            .fetch_one(&mut *connection)
-            .await?;
+    let (total, from_source): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(n), 0), COALESCE(SUM(CASE WHEN source = $2 THEN n ELSE 0 END), 0) \
+             FROM queue_counts WHERE owner = $1",
+    )
+    .bind(message.owner.as_str())
+    .bind(message.source.as_str())
+    .fetch_one(&mut *connection)
+    .await?;
     Ok(if total >= super::to_i64(request.caps.owner) || from_source < super::to_i64(request.caps.per_source) {
         Enqueued::QueueFull
     } else {
@@ -179,8 +181,10 @@ async fn insert(
     connection: &mut SqliteConnection,
     batch: &[Request],
 ) -> std::result::Result<HashMap<String, u64>, sqlx::Error> {
-    // The SELECT reads `messages`, so SQLite evaluates it in full before inserting: the count is
-    // the queue before this batch, and `position` adds this batch's earlier messages of the owner.
+    // The counts come from `queue_counts` (kept by triggers, so one lookup however deep the
+    // queue). The SELECT also reads `messages` (the id check, true for every new id), so SQLite
+    // evaluates it in full before inserting: the counts are those before this batch, and
+    // `position` adds this batch's earlier messages of the owner.
     let mut query = QueryBuilder::<Sqlite>::new(
         "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest, source) \
          SELECT column2, column3, column4, column5, column6, column7, column8, column10 FROM \
@@ -203,9 +207,11 @@ async fn insert(
     });
     query.push(
         ")) AS batch \
-         WHERE ((SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3) + batch.position <= batch.column9 \
-                AND (SELECT COUNT(*) FROM messages WHERE messages.owner = batch.column3 \
-                     AND messages.source = batch.column10) + batch.source_position <= batch.column11) \
+         WHERE (NOT EXISTS (SELECT 1 FROM messages WHERE messages.id = batch.column2) \
+                AND COALESCE((SELECT SUM(n) FROM queue_counts WHERE owner = batch.column3), 0) \
+                    + batch.position <= batch.column9 \
+                AND COALESCE((SELECT n FROM queue_counts WHERE owner = batch.column3 AND source = batch.column10), 0) \
+                    + batch.source_position <= batch.column11) \
             OR EXISTS (SELECT 1 FROM seen_messages WHERE sender = 'forward' AND id = batch.column8) \
          ORDER BY batch.column1 \
          RETURNING id, seq",

@@ -52,13 +52,16 @@ impl PostgresStore {
         if fresh == 0 {
             return Ok(Enqueued::Replay);
         }
-        // The owner's lock is held, so these counts stand until commit.
-        let (total, from_source): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE source = $2) FROM messages WHERE owner = $1")
-                .bind(message.owner)
-                .bind(message.source)
-                .fetch_one(&mut *transaction)
-                .await?;
+        // The owner's lock is held, so these counts stand until commit. They come from
+        // `queue_counts` (kept by a trigger): one lookup however deep the queue.
+        let (total, from_source): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(n), 0)::BIGINT, COALESCE(SUM(n) FILTER (WHERE source = $2), 0)::BIGINT \
+                 FROM queue_counts WHERE owner = $1",
+        )
+        .bind(message.owner)
+        .bind(message.source)
+        .fetch_one(&mut *transaction)
+        .await?;
         if total >= super::to_i64(caps.owner) {
             return Ok(Enqueued::QueueFull);
         }
