@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Party, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready};
+use common::{Party, cpu_micros, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
@@ -184,15 +184,4 @@ fn tag(envelope: &Value) -> String {
 
 fn seal(party: &Party, message: &Value) -> String {
     encrypted::authcrypt(message, &party.identity.keys, &party.kids[0], &party.mediator_keys).expect("seal")
-}
-
-/// CPU time (user + system) a process has used, in microseconds.
-fn cpu_micros(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) * 1_000_000 / 100
 }

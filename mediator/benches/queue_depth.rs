@@ -12,7 +12,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Party, fresh_postgres_database, spawn_mediator, wait_ready};
+use common::{Party, cpu_micros, fresh_postgres_database, spawn_mediator, wait_ready};
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -106,13 +106,4 @@ async fn post_all(alice: &Party, forwards: &[String]) -> Vec<f64> {
         .buffer_unordered(SENDERS)
         .collect()
         .await
-}
-
-/// CPU time (user + system) of a process so far, in microseconds.
-fn cpu_micros(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) * 1_000_000 / 100
 }

@@ -148,6 +148,7 @@ pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     async fn count_invitations(&self, inviter: &str, now: u64) -> Result<u64>;
     /// How many hosted logs were created from `source` since `since`.
     async fn count_ledger_names(&self, source: &str, since: u64) -> Result<u64>;
+    /// How many messages wait for `owner` (for one recipient, if given).
     async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
     /// The oldest `limit` messages of `owner` (for one recipient, if given) after position `after`.
     async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>>;
@@ -282,6 +283,16 @@ macro_rules! impl_store {
         }
 
         async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64> {
+            // The whole queue's size is kept (`queue_counts`): one lookup however deep the queue,
+            // as every acknowledgement's status reply asks for it. One recipient's share is counted.
+            if recipient.is_none() {
+                let count: i64 =
+                    sqlx::query_scalar("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM queue_counts WHERE owner = $1")
+                        .bind(owner)
+                        .fetch_one(&self.pool)
+                        .await?;
+                return Ok(u64::try_from(count).unwrap_or(0));
+            }
             let count: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM messages WHERE owner = $1 AND (CAST($2 AS TEXT) IS NULL OR recipient = $2)",
             )
