@@ -14,6 +14,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mpc_identity::did::abbreviate;
 use serde_json::Value;
 
 /// The page's Content-Security-Policy: its own script and style, nothing else.
@@ -139,16 +140,6 @@ fn label_of(did: &str) -> Option<&str> {
         return None;
     }
     did.rsplit(':').next().filter(|name| !name.is_empty() && !name.contains('%'))
-}
-
-/// `did:peer:2.Ez6LS…Xyz`: the method and the first and last characters.
-fn abbreviate(did: &str) -> String {
-    if did.chars().count() <= 32 {
-        return did.to_owned();
-    }
-    let head: String = did.chars().take(20).collect();
-    let tail: String = did.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("{head}…{tail}")
 }
 
 fn expiry(expires: u64, now: u64) -> String {

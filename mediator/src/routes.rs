@@ -165,14 +165,9 @@ fn json_response(status: StatusCode, content_type: &'static str, body: String) -
 }
 
 async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
-    let limit = mpc_identity::invitation::MAX_INVITATION_BYTES;
-    let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
-        Ok(Ok(text)) => text,
-        _ => {
-            let error =
-                Error::Malformed { kind: "invitation", reason: format!("not UTF-8 text of at most {limit} bytes") };
-            return plain_problem(&mediator, &error, status_of(&error));
-        }
+    let text = match body_text(body, mpc_identity::invitation::MAX_INVITATION_BYTES, "invitation").await {
+        Ok(text) => text,
+        Err(error) => return plain_problem(&mediator, &error, status_of(&error)),
     };
     match mediator.publish_invitation(&text).await {
         Ok(id) => {
@@ -199,14 +194,9 @@ async fn publish_log(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    let limit = mpc_identity::did::webvh::MAX_LOG_BYTES;
-    let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
-        Ok(Ok(text)) => text,
-        _ => {
-            let error =
-                Error::Malformed { kind: "DID log", reason: format!("not UTF-8 text of at most {limit} bytes") };
-            return ledger_error(&error);
-        }
+    let text = match body_text(body, mpc_identity::did::webvh::MAX_LOG_BYTES, "DID log").await {
+        Ok(text) => text,
+        Err(error) => return ledger_error(&error),
     };
     // The log alone (`text/jsonl`), or with the proofs of its witnesses:
     // `{"log": "<did.jsonl>", "witness": <did-witness.json>}` (`application/json`).
@@ -257,14 +247,9 @@ async fn add_witness_proofs(
     axum::extract::Path(name): axum::extract::Path<String>,
     body: Body,
 ) -> Response {
-    let limit = mpc_identity::did::webvh::MAX_WITNESS_BYTES;
-    let text = match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
-        Ok(Ok(text)) => text,
-        _ => {
-            let error =
-                Error::Malformed { kind: "witness proofs", reason: format!("not UTF-8 JSON of at most {limit} bytes") };
-            return ledger_error(&error);
-        }
+    let text = match body_text(body, mpc_identity::did::webvh::MAX_WITNESS_BYTES, "witness proofs").await {
+        Ok(text) => text,
+        Err(error) => return ledger_error(&error),
     };
     match mediator.add_witness_proofs(&name, &text).await {
         Ok(proofs) => {
@@ -370,6 +355,14 @@ async fn shared_bundle(
         Ok(Some(body)) => json_response(StatusCode::OK, "application/json", body),
         Ok(None) => (StatusCode::NOT_FOUND, "no such program bundle, or it expired\n").into_response(),
         Err(error) => plain_problem(&mediator, &error, status_of(&error)),
+    }
+}
+
+/// A request body as text: at most `limit` bytes of UTF-8, else a refusal naming `kind`.
+async fn body_text(body: Body, limit: usize, kind: &'static str) -> Result<String> {
+    match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
+        Ok(Ok(text)) => Ok(text),
+        _ => Err(Error::Malformed { kind, reason: format!("not UTF-8 text of at most {limit} bytes") }),
     }
 }
 

@@ -495,3 +495,75 @@ async fn hosting_did_logs_is_bounded() {
         .expect("the verification counter");
     assert_eq!(verified, 1, "a sender's log is verified when it grows, not per envelope");
 }
+
+/// The endpoints added for the lobby and the ledger (invitation pages, program bundles, witness
+/// uploads) flooded anonymously from four addresses at full speed: each address is held to its
+/// rate, nothing is stored, and meanwhile a party shares its program, fetches it, and opens its
+/// invitation's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn flooding_pages_bundles_and_witness_uploads_locks_no_party_out() {
+    use mpc_identity::bundle::SharedBundle;
+    let mediator = Spawned::start(None, &[]).await;
+    let host = Party::at("host", &mediator.base).await;
+    host.enroll().await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (answered, limited) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut attackers = Vec::new();
+    for n in 2..=5 {
+        for worker in 0..4u32 {
+            let (http, base) = (http_from(source(n)), mediator.base.clone());
+            let (stop, answered, limited) = (Arc::clone(&stop), Arc::clone(&answered), Arc::clone(&limited));
+            attackers.push(tokio::spawn(async move {
+                let mut i = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    let junk = format!("{:064x}", u64::from(i) << 8 | u64::from(worker));
+                    let request = match i % 3 {
+                        0 => http.get(format!("{base}/bundles/{junk}")),
+                        1 => http.put(format!("{base}/parties/host/did-witness.json")).body("[]".repeat(64)),
+                        _ => http.get(format!("{base}/oob?_oobid={junk}")).header("accept", "text/html"),
+                    };
+                    match request.send().await {
+                        Ok(response) if response.status() == 429 => limited.fetch_add(1, Ordering::Relaxed),
+                        Ok(_) => answered.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => 0,
+                    };
+                }
+            }));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The party, meanwhile: shares a program, fetches it back, and its invitation page opens.
+    let client = MediatorClient::connect(&mediator.base).await.expect("connect");
+    let bundle = SharedBundle::new(vec![("__main__.py".into(), b"print('hi')\n".to_vec())]);
+    let digest = bundle.check().expect("bundle").digest;
+    let started = Instant::now();
+    let url = client.share_bundle(&host.identity, &bundle, unix_now() + 600).await.expect("shared during the flood");
+    for _ in 0..10 {
+        client::fetch_bundle(&url, &digest).await.expect("fetched during the flood");
+    }
+    let invitation = Invitation::new(&host.identity.record, None, Some("join"), Duration::from_secs(600), unix_now())
+        .sign(&host.identity.keys, &host.identity.record.signing_kid())
+        .expect("sign");
+    let link = client::publish_invitation(&mediator.base, &invitation).await.expect("published during the flood");
+    let page = mpc_test_support::http().get(&link).header("accept", "text/html").send().await.expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("text").contains("Signature not checked here"));
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for attacker in attackers {
+        let _ = attacker.await;
+    }
+    assert!(took < Duration::from_secs(10), "the party's 13 requests took {took:?} under the flood");
+    assert!(limited.load(Ordering::Relaxed) > 0, "no address was held to its rate");
+    // Nothing the flood sent was stored: no bundle, no witness file for a name never hosted.
+    let stray = mpc_test_support::http().get(format!("{}/parties/host/did-witness.json", mediator.base)).send().await;
+    assert_eq!(stray.expect("get").status(), 404);
+    eprintln!(
+        "flood: {} answered, {} rate-limited; the party's requests took {took:?}",
+        answered.load(Ordering::Relaxed),
+        limited.load(Ordering::Relaxed)
+    );
+}

@@ -69,11 +69,13 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<BundleFile>, total: &mut u64) -
             walk(root, &path, found, total)?;
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|e| Error::io("reading program bundle", &path, e))?;
-        *total += bytes.len() as u64;
+        // The limits hold before a file is read: a huge file is refused, not read.
+        let size = entry.metadata().map_err(|e| Error::io("reading program bundle", &path, e))?.len();
+        *total += size;
         if found.len() >= MAX_FILES || *total > MAX_BYTES {
             return Err(bad(root, format!("more than {MAX_FILES} files or {} MiB", MAX_BYTES >> 20)));
         }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("reading program bundle", &path, e))?;
         found.push(BundleFile {
             path: relative(root, &path)?,
             sha256: hex(&Sha256::digest(&bytes)),

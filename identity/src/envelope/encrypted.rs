@@ -167,14 +167,13 @@ pub fn decrypt_for(
     resolve: impl FnOnce(&str) -> Result<DidDocument>,
 ) -> Result<Decrypted> {
     check_size(jwe)?;
-    let recipient_kid = &recipient_kid.to_owned();
     let keys = &secret.0;
     let header = aead::header(jwe)?;
     if aead::handles(&header) {
         let plaintext = aead::open(jwe, &header.enc, recipient_kid, keys)?;
         let message: Value = serde_json::from_slice(&plaintext)
             .map_err(|e| Error::Envelope(format!("decrypted content is not JSON ({e})")))?;
-        return Ok(Decrypted { message, sender_kid: None, recipient_kid: recipient_kid.clone() });
+        return Ok(Decrypted { message, sender_kid: None, recipient_kid: recipient_kid.to_owned() });
     }
     check_supported(&header)?;
     let claimed = aead::claimed_sender(&header)?;
@@ -221,7 +220,7 @@ pub fn decrypt_for(
             return Err(Error::SignerMismatch { kid: skid.clone(), from: from.to_owned() });
         }
     }
-    Ok(Decrypted { message, sender_kid, recipient_kid: recipient_kid.clone() })
+    Ok(Decrypted { message, sender_kid, recipient_kid: recipient_kid.to_owned() })
 }
 
 /// Refuses, naming them, algorithms neither this module nor `aead` decrypts.
