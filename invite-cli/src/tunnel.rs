@@ -18,7 +18,7 @@ pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()
             let document = resolver.resolve_for_use(did).await?.document;
             allow.allow(peer::endpoint_id(&document)?);
         }
-        let endpoint = bind(&me, allow).await?;
+        let endpoint = bind(&me, allow, args.relay_only).await?;
         let options = TunnelOptions { connect_timeout: args.timeout, ..TunnelOptions::default() };
         let _server = Server::start(endpoint.clone(), args.to, options);
         println!("Listening as {} (endpoint {})", me.record.did, endpoint.id());
@@ -36,7 +36,7 @@ pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<
         let resolver = crate::context::resolver(keystore);
         let document = resolver.resolve_for_use(&args.peer).await?.document;
         let address = peer::address(&document)?;
-        let endpoint = bind(&me, Allowlist::new([address.id])).await?;
+        let endpoint = bind(&me, Allowlist::new([address.id]), args.relay_only).await?;
         let options = TunnelOptions { connect_timeout: args.timeout, ..TunnelOptions::default() };
         let forwarder = Forwarder::start(endpoint.clone(), address, args.local, options).await?;
         println!("Forwarding {} to {}", forwarder.local_addr(), args.peer);
@@ -64,7 +64,8 @@ pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<
     })
 }
 
-/// This party's endpoint: its identity key, its own mediator's relay.
-async fn bind(me: &UnlockedIdentity, allow: Allowlist) -> anyhow::Result<PeerEndpoint> {
-    Ok(mpc_session::run::bind_endpoint(me, allow, false).await?)
+/// This party's endpoint: its identity key, its own mediator's relay (and nothing else with
+/// `relay_only`).
+async fn bind(me: &UnlockedIdentity, allow: Allowlist, relay_only: bool) -> anyhow::Result<PeerEndpoint> {
+    Ok(mpc_session::run::bind_endpoint(me, allow, relay_only).await?)
 }

@@ -118,6 +118,11 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_LEDGER_MAX_BYTES", default_value_t = 1024 * 1024)]
     pub ledger_max_bytes: usize,
 
+    /// Bytes a second one party may send through the relay, over all its relay connections
+    /// (0: no limit): one busy pair of parties cannot starve the others of the relay.
+    #[arg(long, env = "MPC_MEDIATOR_RELAY_BYTES_PER_SECOND", default_value_t = 50_000_000)]
+    pub relay_bytes_per_second: u64,
+
     /// Log format on stderr.
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -176,6 +181,7 @@ impl MediatorConfig {
             ledger_names_per_day: 0,
             ledger_max_entries: 200,
             ledger_max_bytes: 1024 * 1024,
+            relay_bytes_per_second: 0,
             log_format: LogFormat::Text,
             quic_listen: None,
             tls_cert: None,

@@ -5,12 +5,16 @@
 //!
 //! Only parties this mediator knows may use it: a relay client proves its Ed25519 key in the
 //! relay handshake, and the key must be the signing key of a DID that enrolled here (recorded at
-//! `mediate-request`). Each party may open a limited number of relay connections per minute.
+//! `mediate-request`). Each party may open a limited number of relay connections per minute, and
+//! send at most `--relay-bytes-per-second` through the relay over all of them: past its budget,
+//! the relay stops reading its sockets (TCP pushes back, QUIC slows down) while every other
+//! party's frames keep flowing.
 
+use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
@@ -18,6 +22,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use iroh_relay::http::{CLIENT_AUTH_HEADER, ProtocolVersion};
 use iroh_relay::protos::handshake;
@@ -45,6 +50,8 @@ pub(crate) struct Relay {
     access: Arc<dyn DynAccessControl>,
     metrics: Arc<Metrics>,
     clients: Clients,
+    /// Each party's budget of KiB sent through the relay; `None` without a limit.
+    send_budgets: Option<Arc<DefaultKeyedRateLimiter<[u8; 32]>>>,
 }
 
 impl Relay {
@@ -54,12 +61,73 @@ impl Relay {
             mediator: Arc::clone(&mediator),
             limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
         };
+        let send_budgets = send_quota(mediator.config.relay_bytes_per_second).map(|q| Arc::new(RateLimiter::keyed(q)));
         Relay {
             mediator,
             key_cache: KeyCache::new(1024),
             access: Arc::new(access),
             metrics: Arc::new(Metrics::default()),
             clients: Clients::default(),
+            send_budgets,
+        }
+    }
+
+    /// The budget the party with relay key `key` sends against, if there is a limit.
+    fn send_budget(&self, key: [u8; 32]) -> Option<SendBudget> {
+        let limiter = self.send_budgets.as_ref()?;
+        // Forget parties whose budget has refilled, so the table holds only the recently busy.
+        limiter.retain_recent();
+        Some(SendBudget { limiter: Arc::clone(limiter), key, held: None })
+    }
+}
+
+/// A party's relay budget in KiB cells: `bytes_per_second`, with a burst of one second's worth
+/// and never less than two of the largest frames (so any frame can be paid for).
+fn send_quota(bytes_per_second: u64) -> Option<Quota> {
+    let kib = u32::try_from(bytes_per_second.div_ceil(1024)).unwrap_or(u32::MAX);
+    let rate = NonZeroU32::new(kib)?;
+    let largest = u32::try_from(2 * MAX_RELAY_FRAME / 1024).unwrap_or(u32::MAX);
+    let burst = NonZeroU32::new(kib.max(largest)).unwrap_or(rate);
+    Some(Quota::per_second(rate).allow_burst(burst))
+}
+
+/// What one relay connection's party may still send: a frame past the budget is held (and the
+/// socket not read) until the budget allows it.
+struct SendBudget {
+    limiter: Arc<DefaultKeyedRateLimiter<[u8; 32]>>,
+    key: [u8; 32],
+    held: Option<(Bytes, Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl SendBudget {
+    /// Pays for `frame` and hands it back, or holds it until it can be paid for.
+    fn pay(&mut self, frame: Bytes) -> Option<Bytes> {
+        let kib = u32::try_from(frame.len().div_ceil(1024)).unwrap_or(u32::MAX);
+        let cells = NonZeroU32::new(kib).unwrap_or(NonZeroU32::MIN);
+        match self.limiter.check_key_n(&self.key, cells) {
+            // `Err`: larger than the burst, which `send_quota` rules out for a frame we accept.
+            Ok(Ok(())) | Err(_) => Some(frame),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                self.held = Some((frame, Box::pin(tokio::time::sleep(wait))));
+                None
+            }
+        }
+    }
+
+    /// The held frame, once its wait is over and it is paid for.
+    fn poll_held(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let Some((frame, wait)) = self.held.as_mut() else { return Poll::Ready(None) };
+        ready!(wait.as_mut().poll(cx));
+        let frame = frame.clone();
+        self.held = None;
+        match self.pay(frame) {
+            Some(frame) => Poll::Ready(Some(frame)),
+            None => {
+                // Held again (another connection of the party spent the budget): wait anew.
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
         }
     }
 }
@@ -117,7 +185,7 @@ pub(crate) async fn relay_handler(
         .max_message_size(MAX_RELAY_FRAME)
         .max_frame_size(MAX_RELAY_FRAME);
     Ok(upgrade.on_upgrade(move |socket| async move {
-        let mut adapter = Adapter(Box::pin(socket));
+        let mut adapter = Adapter { socket: Box::pin(socket), budget: None };
         // Anyone may open the socket; whoever does not finish the handshake within the header
         // timeout loses it.
         let deadline = relay.mediator.config.header_timeout;
@@ -137,25 +205,44 @@ pub(crate) async fn relay_handler(
             Ok(Err(())) => return,
             Err(_) => return tracing::debug!("relay handshake not finished in time"),
         };
+        adapter.budget = relay.send_budget(*guard.endpoint_id().as_bytes());
         let stream = RelayedStream::new(adapter, relay.key_cache.clone());
         relay.clients.register(Config::new(guard, stream, ProtocolVersion::V2), relay.metrics.clone());
     }))
 }
 
-/// axum's WebSocket as the byte stream and sink iroh-relay's protocol runs on.
-struct Adapter(Pin<Box<WebSocket>>);
+/// axum's WebSocket as the byte stream and sink iroh-relay's protocol runs on; what the party
+/// sends is metered against its budget once it is admitted.
+struct Adapter {
+    socket: Pin<Box<WebSocket>>,
+    budget: Option<SendBudget>,
+}
 
 impl Stream for Adapter {
     type Item = Result<Bytes, StreamError>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(budget) = this.budget.as_mut()
+            && let Some(frame) = ready!(budget.poll_held(cx))
+        {
+            return Poll::Ready(Some(Ok(frame)));
+        }
         loop {
-            return match self.0.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(Message::Binary(data)))) => Poll::Ready(Some(Ok(data))),
-                Poll::Ready(Some(Ok(Message::Close(_)))) | Poll::Ready(None) => Poll::Ready(None),
-                Poll::Ready(Some(Ok(_))) => continue,
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(AnyError::from_std(e)))),
-                Poll::Pending => Poll::Pending,
+            let frame = match ready!(this.socket.as_mut().poll_next(cx)) {
+                Some(Ok(Message::Binary(data))) => data,
+                Some(Ok(Message::Close(_))) | None => return Poll::Ready(None),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Poll::Ready(Some(Err(AnyError::from_std(e)))),
+            };
+            let Some(budget) = this.budget.as_mut() else { return Poll::Ready(Some(Ok(frame))) };
+            return match budget.pay(frame) {
+                Some(frame) => Poll::Ready(Some(Ok(frame))),
+                // Held: poll its wait now, so this task wakes when it is over.
+                None => match ready!(budget.poll_held(cx)) {
+                    Some(frame) => Poll::Ready(Some(Ok(frame))),
+                    None => continue,
+                },
             };
         }
     }
@@ -165,19 +252,19 @@ impl Sink<Bytes> for Adapter {
     type Error = StreamError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.as_mut().poll_ready(cx).map_err(AnyError::from_std)
+        self.socket.as_mut().poll_ready(cx).map_err(AnyError::from_std)
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
-        self.0.as_mut().start_send(Message::Binary(item)).map_err(AnyError::from_std)
+        self.socket.as_mut().start_send(Message::Binary(item)).map_err(AnyError::from_std)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.as_mut().poll_flush(cx).map_err(AnyError::from_std)
+        self.socket.as_mut().poll_flush(cx).map_err(AnyError::from_std)
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.as_mut().poll_close(cx).map_err(AnyError::from_std)
+        self.socket.as_mut().poll_close(cx).map_err(AnyError::from_std)
     }
 }
 

@@ -40,11 +40,15 @@ async fn hashing_target() -> std::net::SocketAddr {
 
 /// Sends `payload` through the forwarder at `local`; returns the answer (within 20 s).
 async fn hash_through(local: std::net::SocketAddr, payload: &[u8]) -> Vec<u8> {
+    hash_through_within(local, payload, Duration::from_secs(20)).await
+}
+
+async fn hash_through_within(local: std::net::SocketAddr, payload: &[u8], patience: Duration) -> Vec<u8> {
     let mut tcp = tokio::net::TcpStream::connect(local).await.expect("connect");
     tcp.write_all(payload).await.expect("write");
     tcp.shutdown().await.expect("shutdown");
     let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer)).await.expect("in time").expect("read");
+    tokio::time::timeout(patience, tcp.read_to_end(&mut answer)).await.expect("in time").expect("read");
     answer
 }
 
@@ -127,4 +131,66 @@ async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
         let path = forwarder.path().await.expect("connected");
         assert!(!path.direct, "round {round}: the data must go through the relay: {path:?}");
     }
+}
+
+/// Two parties bound to the relay only, Alice allowed to reach Bob; returns their endpoints.
+async fn relay_only_pair(alice: &Party, bob: &Party, relay: &RelayUrl) -> (PeerEndpoint, PeerEndpoint) {
+    let bind = |party: &Party, peer: &Party| {
+        let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
+        let config =
+            PeerEndpointConfig { relay: Some(relay.clone()), bind: None, allow, discovery: None, relay_only: true };
+        (party.identity.keys.signing_key().clone(), config)
+    };
+    let (key, config) = bind(alice, bob);
+    let alice_endpoint = PeerEndpoint::bind(&key, config).await.expect("bind");
+    let (key, config) = bind(bob, alice);
+    let bob_endpoint = PeerEndpoint::bind(&key, config).await.expect("bind");
+    (alice_endpoint, bob_endpoint)
+}
+
+/// A party's relay budget holds whatever it sends, and another pair's traffic is not held up by
+/// it: Alice pushes 10 MB at 2 MB/s (at least 4 s past the first second's burst) while Carol's
+/// 1 MB to Dave passes within its own budget and arrives first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_party_sends_through_the_relay_within_its_own_budget() {
+    let mediator = TestMediator::start_with(Backend::Sqlite, |c| c.relay_bytes_per_second = 2_000_000).await;
+    let relay: RelayUrl = mediator.base.parse().expect("relay url");
+    let mut parties = Vec::new();
+    for name in ["alice", "bob", "carol", "dave"] {
+        let party = Party::new(name, &mediator).await;
+        party.enroll().await;
+        parties.push(party);
+    }
+    let options = TunnelOptions { connect_timeout: Duration::from_secs(10), retry_every: Duration::from_millis(100) };
+    let mut forwarders = Vec::new();
+    let mut servers = Vec::new();
+    for pair in parties.chunks(2) {
+        let (from, to) = relay_only_pair(&pair[0], &pair[1], &relay).await;
+        servers.push(Server::start(to.clone(), hashing_target().await, options));
+        let address = EndpointAddr::new(to.id()).with_relay_url(relay.clone());
+        let forwarder =
+            Forwarder::start(from, address, "127.0.0.1:0".parse().expect("addr"), options).await.expect("forwarder");
+        // Connected (a small exchange) before anything is timed.
+        assert_eq!(hash_through(forwarder.local_addr(), b"hello").await, Sha256::digest(b"hello").to_vec());
+        forwarders.push(forwarder);
+    }
+
+    let started = std::time::Instant::now();
+    let (alice_local, carol_local) = (forwarders[0].local_addr(), forwarders[1].local_addr());
+    let alice = tokio::spawn(async move {
+        let payload = vec![1u8; 10_000_000];
+        let answer = hash_through_within(alice_local, &payload, Duration::from_secs(60)).await;
+        assert_eq!(answer, Sha256::digest(&payload).to_vec(), "Alice's 10 MB arrive whole");
+        started.elapsed()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let payload = vec![2u8; 1_000_000];
+    let answer = hash_through(carol_local, &payload).await;
+    assert_eq!(answer, Sha256::digest(&payload).to_vec());
+    let carol = started.elapsed();
+    let alice = alice.await.expect("alice's transfer");
+    eprintln!("Alice's 10 MB took {alice:?}; Carol's 1 MB was through after {carol:?}");
+    assert!(alice >= Duration::from_secs(3), "10 MB at 2 MB/s (burst 2 MB) cannot pass in {alice:?}");
+    assert!(carol < alice, "Carol's 1 MB waited for Alice's budget: {carol:?} vs {alice:?}");
+    drop(servers);
 }

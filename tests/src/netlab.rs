@@ -9,6 +9,9 @@
 //!   per internal socket whatever the destination (what hole punching needs).
 //! - [`Nat::Symmetric`]: `masquerade random`: a new external port per destination.
 //!
+//! - [`Nat::None`]: no router; the host sits on the public bridge itself at 10.200.0.(10+i), as
+//!   machines on one LAN (the comparison bench's setting).
+//!
 //! Both routers drop unsolicited packets from the WAN in `input` and `forward`. Everything is
 //! removed again when the lab is dropped, also when a test fails (deleting a namespace deletes
 //! its interfaces and rules).
@@ -20,6 +23,7 @@ use std::process::{Command, Stdio};
 pub enum Nat {
     EndpointIndependent,
     Symmetric,
+    None,
 }
 
 /// A lab; see the module documentation.
@@ -70,7 +74,7 @@ impl NatLab {
             .args(["--quic-listen", &format!("{PUBLIC_IP}:7842")])
             .arg("--data-dir")
             .arg(data_dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,iroh_relay=error")
             .spawn()
             .expect("mediator starts");
         KillOnDrop(child)
@@ -85,10 +89,18 @@ impl NatLab {
         run(&["ip", "-n", &public, "addr", "add", &format!("{PUBLIC_IP}/24"), "dev", "br0"])?;
         run(&["ip", "-n", &public, "link", "set", "br0", "up"])?;
         for (i, nat) in sites.iter().enumerate() {
+            let translation = match nat {
+                Nat::EndpointIndependent => format!("snat to {}", Self::address(i)),
+                Nat::Symmetric => "masquerade random".to_owned(),
+                Nat::None => {
+                    self.build_bridged(i)?;
+                    continue;
+                }
+            };
             let (router, host) = (format!("{p}r{i}"), self.host(i));
             let (wan, bridge_port, lan, host_if) =
                 (format!("{p}w{i}"), format!("{p}b{i}"), format!("{p}l{i}"), format!("{p}e{i}"));
-            let wan_ip = format!("10.200.0.{}", 10 + i);
+            let wan_ip = Self::address(i);
             let lan_net = format!("10.{}.0", 100 + i);
             for namespace in [&router, &host] {
                 run(&["ip", "netns", "add", namespace])?;
@@ -114,10 +126,6 @@ impl NatLab {
             run(&["ip", "-n", &host, "link", "set", "eth0", "up"])?;
             run(&["ip", "-n", &host, "route", "add", "default", "via", &format!("{lan_net}.1")])?;
             run(&["ip", "netns", "exec", &router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])?;
-            let translation = match nat {
-                Nat::EndpointIndependent => format!("snat to {wan_ip}"),
-                Nat::Symmetric => "masquerade random".to_owned(),
-            };
             let rules = format!(
                 "table ip nat {{\n  chain postrouting {{ type nat hook postrouting priority 100; oifname \"wan\" {translation}; }}\n}}\n\
                  table inet filter {{\n  chain forward {{ type filter hook forward priority 0; policy drop;\n    ct state established,related accept; iifname \"lan\" accept; }}\n  \
@@ -137,6 +145,27 @@ impl NatLab {
             }
         }
         Ok(())
+    }
+
+    /// Host `i` on the public bridge itself, at [`NatLab::address`]`(i)`, MTU 1500 (veth's).
+    fn build_bridged(&self, i: usize) -> Result<(), String> {
+        let (p, public, host) = (&self.prefix, self.public(), self.host(i));
+        let (bridge_port, host_if) = (format!("{p}b{i}"), format!("{p}e{i}"));
+        run(&["ip", "netns", "add", &host])?;
+        run(&["ip", "-n", &host, "link", "set", "lo", "up"])?;
+        run(&["ip", "link", "add", &host_if, "type", "veth", "peer", "name", &bridge_port])?;
+        run(&["ip", "link", "set", &bridge_port, "netns", &public])?;
+        run(&["ip", "-n", &public, "link", "set", &bridge_port, "master", "br0", "up"])?;
+        run(&["ip", "link", "set", &host_if, "netns", &host])?;
+        run(&["ip", "-n", &host, "link", "set", &host_if, "name", "eth0"])?;
+        run(&["ip", "-n", &host, "addr", "add", &format!("{}/24", Self::address(i)), "dev", "eth0"])?;
+        run(&["ip", "-n", &host, "link", "set", "eth0", "up"])
+    }
+
+    /// The public address of site `i`: its router's WAN address, or the host's own with
+    /// [`Nat::None`].
+    pub fn address(i: usize) -> String {
+        format!("10.200.0.{}", 10 + i)
     }
 }
 

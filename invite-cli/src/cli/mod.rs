@@ -486,6 +486,9 @@ pub struct TunnelListenArgs {
     /// How long to keep retrying the local service for a new connection.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
+    /// Send only through the mediator's relay, never directly (to measure or debug the relay).
+    #[arg(long)]
+    pub relay_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -500,6 +503,9 @@ pub struct TunnelConnectArgs {
     /// How long a connection waits for the peer before it is closed.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
+    /// Send only through the mediator's relay, never directly (to measure or debug the relay).
+    #[arg(long)]
+    pub relay_only: bool,
 }
 
 #[derive(Debug, Args)]
