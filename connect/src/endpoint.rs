@@ -11,10 +11,13 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use iroh::address_lookup::{AddressLookup, EndpointInfo, Error as AddressLookupError, Item};
 use iroh::endpoint::{AfterHandshakeOutcome, Connection, EndpointHooks, QuicTransportConfig, VarInt, presets};
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, RelayUrl, SecretKey};
 
 use crate::error::{Error, Result};
+
+type BoxStream<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = T> + Send + 'static>>;
 
 /// The ALPN of mpc-id's TCP tunnels.
 pub const TUNNEL_ALPN: &[u8] = b"mpc-id/tunnel/1";
@@ -83,6 +86,49 @@ pub struct PeerEndpointConfig {
     /// Send only through the relay, never directly (for networks that drop UDP, and to measure
     /// the relayed path).
     pub relay_only: bool,
+    /// Asked, whenever a peer is dialled with no working path, which relay the peer is connected
+    /// to now: behind a mediator of several instances that is one instance's own relay, not
+    /// the one the peer's DID names.
+    pub locate: Option<Locate>,
+}
+
+/// Finds the relay a peer is connected to now (the caller asks the peer's mediator; this crate
+/// fetches nothing itself). `None`: not known, dial as the DID says.
+#[derive(Clone)]
+pub struct Locate(Arc<dyn Fn(EndpointId) -> LocateFuture + Send + Sync>);
+
+/// What [`Locate`] returns.
+pub type LocateFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Option<RelayUrl>> + Send>>;
+
+impl Locate {
+    /// A lookup by `find`.
+    pub fn new(find: impl Fn(EndpointId) -> LocateFuture + Send + Sync + 'static) -> Self {
+        Locate(Arc::new(find))
+    }
+}
+
+impl std::fmt::Debug for Locate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Locate(..)")
+    }
+}
+
+/// [`Locate`] as iroh's address lookup, which iroh runs on each dial without a working path.
+#[derive(Debug)]
+struct LocateLookup(Locate);
+
+impl AddressLookup for LocateLookup {
+    fn resolve(&self, id: EndpointId) -> Option<BoxStream<Result<Item, AddressLookupError>>> {
+        use futures_util::StreamExt;
+        let found = (self.0.0)(id);
+        let items = futures_util::stream::once(found).filter_map(move |relay| async move {
+            let relay = relay?;
+            tracing::debug!(peer = %id.fmt_short(), %relay, "the peer's mediator says where its relay connection is");
+            let info = EndpointInfo::new(id).with_relay_url(relay);
+            Some(Ok(Item::new(info, "mpc-id-mediator", None)))
+        });
+        Some(Box::pin(items))
+    }
 }
 
 /// Where a relay's QUIC address discovery listens, and the certificate to trust for it.
@@ -150,6 +196,9 @@ impl PeerEndpoint {
             // The relay made its own certificate: trust exactly that one for it.
             let root = iroh_relay_client::tls::CaTlsConfig::custom_roots([certificate.into()]);
             builder = builder.ca_tls_config(root);
+        }
+        if let Some(locate) = config.locate.clone() {
+            builder = builder.address_lookup(LocateLookup(locate));
         }
         if config.relay_only {
             builder = builder.clear_ip_transports();

@@ -37,7 +37,8 @@ pub mod peer;
 pub mod tunnel;
 
 pub use endpoint::{
-    Allowlist, Handshake, PathReport, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, RelayReport, endpoint_id_of,
+    Allowlist, Handshake, Locate, LocateFuture, PathReport, PeerEndpoint, PeerEndpointConfig, RelayDiscovery,
+    RelayReport, endpoint_id_of,
 };
 pub use error::{Error, Result};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};

@@ -8,7 +8,7 @@ use mpc_identity::did::{DidDocument, MediatorEndpoint, Relationship};
 
 use ed25519_dalek::SigningKey;
 
-use crate::endpoint::{Allowlist, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, endpoint_id_of};
+use crate::endpoint::{Allowlist, Locate, PeerEndpoint, PeerEndpointConfig, RelayDiscovery, endpoint_id_of};
 use crate::error::{Error, Result};
 
 /// The endpoint id of the party `document` describes.
@@ -35,19 +35,20 @@ pub fn relay_of(mediator: &MediatorEndpoint) -> Option<RelayUrl> {
 
 /// Binds a party's endpoint: its identity key, the relay of its own mediator (with the relay's
 /// address `discovery`, which the caller asked the mediator for, so that an endpoint behind NAT
-/// learns its public address), and `allow`.
+/// learns its public address), `allow`, and how to `locate` peers' current relays.
 pub async fn bind_party(
     key: &SigningKey,
     mediator: Option<&MediatorEndpoint>,
     discovery: Option<RelayDiscovery>,
     allow: Allowlist,
     relay_only: bool,
+    locate: Option<Locate>,
 ) -> Result<PeerEndpoint> {
     let relay = mediator.and_then(relay_of);
     if relay.is_none() {
         tracing::warn!("this identity names no mediator: direct connections only, no relay");
     }
-    PeerEndpoint::bind(key, PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only }).await
+    PeerEndpoint::bind(key, PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only, locate }).await
 }
 
 /// How to dial the party `document` describes: its endpoint id, and its mediator's relay.

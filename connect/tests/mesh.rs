@@ -38,6 +38,7 @@ async fn endpoints() -> Vec<PeerEndpoint> {
             allow: allow(),
             discovery: None,
             relay_only: false,
+            locate: None,
         };
         endpoints.push(PeerEndpoint::bind(key, config).await.expect("bind"));
     }

@@ -30,6 +30,7 @@ async fn endpoint(key: &SigningKey, allow: &[&SigningKey]) -> PeerEndpoint {
         allow,
         discovery: None,
         relay_only: false,
+        locate: None,
     };
     PeerEndpoint::bind(key, config).await.expect("bind")
 }
@@ -211,7 +212,14 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
     let allow = Allowlist::new([endpoint_id_of(&alice_key.verifying_key())]);
     let bob = PeerEndpoint::bind(
         &bob_key,
-        PeerEndpointConfig { relay: None, bind: Some(bob_addr), allow, discovery: None, relay_only: false },
+        PeerEndpointConfig {
+            relay: None,
+            bind: Some(bob_addr),
+            allow,
+            discovery: None,
+            relay_only: false,
+            locate: None,
+        },
     )
     .await
     .expect("bob binds late");

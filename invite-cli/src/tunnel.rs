@@ -14,11 +14,14 @@ pub fn listen(keystore: &Keystore, args: &TunnelListenArgs) -> anyhow::Result<()
     crate::context::runtime(crate::context::Threads::PerCore)?.block_on(async {
         let resolver = crate::context::resolver(keystore);
         let allow = Allowlist::default();
+        let mut peers = Vec::new();
         for did in &args.allow {
             let document = resolver.resolve_for_use(did).await?.document;
-            allow.allow(peer::endpoint_id(&document)?);
+            let address = peer::address(&document)?;
+            allow.allow(address.id);
+            peers.push(address);
         }
-        let endpoint = bind(&me, allow, args.relay_only).await?;
+        let endpoint = bind(&me, allow, args.relay_only, &peers).await?;
         let options = TunnelOptions { connect_timeout: args.timeout, ..TunnelOptions::default() };
         let _server = Server::start(endpoint.clone(), args.to, options);
         println!("Listening as {} (endpoint {})", me.record.did, endpoint.id());
@@ -36,7 +39,7 @@ pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<
         let resolver = crate::context::resolver(keystore);
         let document = resolver.resolve_for_use(&args.peer).await?.document;
         let address = peer::address(&document)?;
-        let endpoint = bind(&me, Allowlist::new([address.id]), args.relay_only).await?;
+        let endpoint = bind(&me, Allowlist::new([address.id]), args.relay_only, std::slice::from_ref(&address)).await?;
         let options = TunnelOptions { connect_timeout: args.timeout, ..TunnelOptions::default() };
         let forwarder = Forwarder::start(endpoint.clone(), address, args.local, options).await?;
         println!("Forwarding {} to {}", forwarder.local_addr(), args.peer);
@@ -65,7 +68,12 @@ pub fn connect(keystore: &Keystore, args: &TunnelConnectArgs) -> anyhow::Result<
 }
 
 /// This party's endpoint: its identity key, its own mediator's relay (and nothing else with
-/// `relay_only`).
-async fn bind(me: &UnlockedIdentity, allow: Allowlist, relay_only: bool) -> anyhow::Result<PeerEndpoint> {
-    Ok(mpc_session::run::bind_endpoint(me, allow, relay_only).await?)
+/// `relay_only`), `peers` found where their mediators say.
+async fn bind(
+    me: &UnlockedIdentity,
+    allow: Allowlist,
+    relay_only: bool,
+    peers: &[mpc_connect::EndpointAddr],
+) -> anyhow::Result<PeerEndpoint> {
+    Ok(mpc_session::run::bind_endpoint(me, allow, relay_only, peers).await?)
 }

@@ -118,6 +118,14 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_LEDGER_MAX_BYTES", default_value_t = 1024 * 1024)]
     pub ledger_max_bytes: usize,
 
+    /// This instance's own relay URL, for a mediator of several instances behind one public URL
+    /// on one PostgreSQL database: each instance needs an address of its own that parties
+    /// reach. Relay connections that land here are recorded, and a peer dialling such a party
+    /// through another instance is sent here (`/relay-info?endpoint=`). Leave it out with one
+    /// instance.
+    #[arg(long, env = "MPC_MEDIATOR_RELAY_URL", value_name = "URL")]
+    pub relay_url: Option<url::Url>,
+
     /// Bytes a second one party may send through the relay, over all its relay connections
     /// (0: no limit): one busy pair of parties cannot starve the others of the relay.
     #[arg(long, env = "MPC_MEDIATOR_RELAY_BYTES_PER_SECOND", default_value_t = 50_000_000)]
@@ -181,6 +189,7 @@ impl MediatorConfig {
             ledger_names_per_day: 0,
             ledger_max_entries: 200,
             ledger_max_bytes: 1024 * 1024,
+            relay_url: None,
             relay_bytes_per_second: 0,
             log_format: LogFormat::Text,
             quic_listen: None,

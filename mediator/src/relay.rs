@@ -10,10 +10,11 @@
 //! the relay stops reading its sockets (TCP pushes back, QUIC slows down) while every other
 //! party's frames keep flowing.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -24,13 +25,14 @@ use bytes::Bytes;
 use futures_util::{Sink, Stream};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use iroh_base::EndpointId;
 use iroh_relay::http::{CLIENT_AUTH_HEADER, ProtocolVersion};
 use iroh_relay::protos::handshake;
 use iroh_relay::protos::streams::StreamError;
 use iroh_relay::server::client::Config;
 use iroh_relay::server::clients::Clients;
 use iroh_relay::server::streams::RelayedStream;
-use iroh_relay::server::{Access, AccessControl, ClientRequest, DynAccessControl, Metrics};
+use iroh_relay::server::{Access, AccessControl, ClientRequest, ConnectionId, DynAccessControl, Metrics};
 use iroh_relay::{ExportKeyingMaterial, KeyCache};
 use n0_error::AnyError;
 
@@ -58,6 +60,8 @@ impl Relay {
     pub(crate) fn new(mediator: Arc<Mediator>) -> Self {
         let per_minute = NonZeroU32::new(CONNECTIONS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
         let access = KnownParties {
+            home: mediator.config.relay_url.as_ref().map(ToString::to_string),
+            connections: Mutex::new(HashMap::new()),
             mediator: Arc::clone(&mediator),
             limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
         };
@@ -136,13 +140,34 @@ impl Relay {
     pub(crate) fn mediator(&self) -> &Mediator {
         &self.mediator
     }
+
+    /// The relay the party with relay key `key` (hex) is connected to now, if an instance
+    /// recorded it.
+    pub(crate) async fn home_of(&self, key: &str) -> crate::Result<Option<String>> {
+        self.mediator.store.relay_home(key).await
+    }
 }
 
-/// Admits relay clients whose key belongs to a DID enrolled here, within their rate.
+/// Admits relay clients whose key belongs to a DID enrolled here, within their rate; with
+/// `--relay-url` (one of several instances), records where each party's connection is.
 #[derive(Debug)]
 struct KnownParties {
     mediator: Arc<Mediator>,
     limiter: Arc<DefaultKeyedRateLimiter<[u8; 32]>>,
+    /// This instance's relay URL, recorded for the parties connected here.
+    home: Option<String>,
+    /// Open connections per party on this instance: its record is cleared when the last closes.
+    connections: Mutex<HashMap<EndpointId, usize>>,
+}
+
+impl KnownParties {
+    async fn record_home(&self, endpoint: EndpointId) {
+        let Some(home) = &self.home else { return };
+        *self.connections.lock().unwrap_or_else(PoisonError::into_inner).entry(endpoint).or_default() += 1;
+        if let Err(e) = self.mediator.store.set_relay_home(&hex(endpoint.as_bytes()), home).await {
+            tracing::error!(error = %e, "cannot record where a relay client is connected");
+        }
+    }
 }
 
 impl AccessControl for KnownParties {
@@ -164,7 +189,27 @@ impl AccessControl for KnownParties {
             return Access::Deny { reason: Some("too many relay connections; slow down".into()) };
         }
         tracing::debug!(did = %did, "relay client admitted");
+        self.record_home(request.endpoint_id()).await;
         Access::Allow
+    }
+
+    fn on_disconnect(&self, endpoint: EndpointId, _connection: ConnectionId) {
+        let Some(home) = self.home.clone() else { return };
+        let mut connections = self.connections.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(open) = connections.get_mut(&endpoint) else { return };
+        *open -= 1;
+        if *open > 0 {
+            return;
+        }
+        connections.remove(&endpoint);
+        let (mediator, key) = (Arc::clone(&self.mediator), hex(endpoint.as_bytes()));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = mediator.store.clear_relay_home(&key, &home).await {
+                    tracing::error!(error = %e, "cannot clear where a relay client was connected");
+                }
+            });
+        }
     }
 }
 

@@ -261,16 +261,39 @@ async fn add_witness_proofs(
 
 /// What a party's endpoint needs to use the relay fully: the QUIC address discovery port, and the
 /// self-signed certificate to trust for it (if the mediator made its own).
-async fn relay_info(State(relay): State<crate::relay::Relay>) -> Response {
+/// With `?endpoint=KEY` (a party's endpoint id, 64 hex digits), also which of this mediator's
+/// instances' relays that party is connected to now (`relayUrl`), where the instances record it.
+async fn relay_info(
+    State(relay): State<crate::relay::Relay>,
+    axum::extract::Query(query): axum::extract::Query<RelayInfoQuery>,
+) -> Response {
     use base64::Engine;
     let discovery = relay.mediator().discovery.as_ref();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "quicPort": discovery.map(|d| d.port),
         "certificate": discovery
             .and_then(|d| d.certificate.as_ref())
             .map(|der| base64::engine::general_purpose::STANDARD.encode(der)),
     });
+    if let Some(endpoint) = query.endpoint {
+        let key = endpoint.to_ascii_lowercase();
+        if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return (StatusCode::BAD_REQUEST, "`endpoint` must be an endpoint id: 64 hex digits\n").into_response();
+        }
+        match relay.home_of(&key).await {
+            Ok(home) => body["relayUrl"] = serde_json::json!(home),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up a relay client's instance");
+                return (StatusCode::SERVICE_UNAVAILABLE, "cannot look that up now; try again\n").into_response();
+            }
+        }
+    }
     json_response(StatusCode::OK, "application/json", body.to_string())
+}
+
+#[derive(serde::Deserialize)]
+struct RelayInfoQuery {
+    endpoint: Option<String>,
 }
 
 /// What a party needs to create a DID here: the address pattern and the witness key.

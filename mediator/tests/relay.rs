@@ -20,6 +20,7 @@ async fn endpoint_of(party: &Party, peer: &Party, relay: &RelayUrl) -> PeerEndpo
         allow,
         discovery: None,
         relay_only: false,
+        locate: None,
     };
     PeerEndpoint::bind(party.identity.keys.signing_key(), config).await.expect("bind")
 }
@@ -110,7 +111,14 @@ async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
         let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
         (
             party.identity.keys.signing_key().clone(),
-            PeerEndpointConfig { relay: Some(relay.clone()), bind: None, allow, discovery: None, relay_only: true },
+            PeerEndpointConfig {
+                relay: Some(relay.clone()),
+                bind: None,
+                allow,
+                discovery: None,
+                relay_only: true,
+                locate: None,
+            },
         )
     };
     let (key, config) = relay_only(&alice, &bob);
@@ -137,8 +145,14 @@ async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
 async fn relay_only_pair(alice: &Party, bob: &Party, relay: &RelayUrl) -> (PeerEndpoint, PeerEndpoint) {
     let bind = |party: &Party, peer: &Party| {
         let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
-        let config =
-            PeerEndpointConfig { relay: Some(relay.clone()), bind: None, allow, discovery: None, relay_only: true };
+        let config = PeerEndpointConfig {
+            relay: Some(relay.clone()),
+            bind: None,
+            allow,
+            discovery: None,
+            relay_only: true,
+            locate: None,
+        };
         (party.identity.keys.signing_key().clone(), config)
     };
     let (key, config) = bind(alice, bob);
@@ -193,4 +207,148 @@ async fn each_party_sends_through_the_relay_within_its_own_budget() {
     assert!(alice >= Duration::from_secs(3), "10 MB at 2 MB/s (burst 2 MB) cannot pass in {alice:?}");
     assert!(carol < alice, "Carol's 1 MB waited for Alice's budget: {carol:?} vs {alice:?}");
     drop(servers);
+}
+
+/// A load balancer in front of two instances: relay upgrades (`GET /relay`) go to each in turn,
+/// starting with `a`; every other request to `a`.
+async fn balancer(a: std::net::SocketAddr, b: std::net::SocketAddr) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut relays = 0usize;
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut head = vec![0u8; 8192];
+            let Ok(read) = client.read(&mut head).await else { continue };
+            head.truncate(read);
+            let is_relay = head.starts_with(b"GET /relay ") || head.starts_with(b"GET /relay?");
+            let backend = if is_relay {
+                relays += 1;
+                if relays % 2 == 1 { a } else { b }
+            } else {
+                a
+            };
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(backend).await else { return };
+                if server.write_all(&head).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    address
+}
+
+/// Two instances on one PostgreSQL database behind one public URL, each with a relay URL of its
+/// own: Bob's relay connection lands on A, Alice's on B, and Alice reaches Bob all the same
+/// (Bob's mediator tells her where his connection is, and she dials him there); once Bob's
+/// endpoint closes, nothing says he is on A any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_on_one_instance_is_reached_through_another() {
+    if mpc_test_support::postgres_url("a_party_on_one_instance_is_reached_through_another").is_none() {
+        return;
+    }
+    let database = fresh_postgres_database().await;
+    let (port_a, port_b) = (mpc_test_support::free_port(), mpc_test_support::free_port());
+    let (addr_a, addr_b): (std::net::SocketAddr, std::net::SocketAddr) =
+        (format!("127.0.0.1:{port_a}").parse().expect("addr"), format!("127.0.0.1:{port_b}").parse().expect("addr"));
+    let public = balancer(addr_a, addr_b).await;
+    let public_url = url::Url::parse(&format!("http://{public}/")).expect("url");
+    let own_url = |addr: std::net::SocketAddr| url::Url::parse(&format!("http://{addr}/")).expect("url");
+    let a = TestMediator::start_on(Some(database.clone()), |c| {
+        c.listen = addr_a;
+        c.public_url = Some(public_url.clone());
+        c.relay_url = Some(own_url(addr_a));
+    })
+    .await;
+    let shared_data = a.dir.path().join("data");
+    let _b = TestMediator::start_on(Some(database), |c| {
+        c.listen = addr_b;
+        c.public_url = Some(public_url.clone());
+        c.relay_url = Some(own_url(addr_b));
+        c.data_dir = Some(shared_data.clone());
+    })
+    .await;
+    let (alice, bob) = (Party::new("alice", &a).await, Party::new("bob", &a).await);
+    alice.enroll().await;
+    bob.enroll().await;
+    let relay: RelayUrl = public_url.as_str().parse().expect("relay url");
+
+    // Bob's relay connection is the balancer's first: instance A.
+    let bind = |party: &Party, peer: &Party, locate: Option<mpc_connect::Locate>| {
+        let allow = Allowlist::new([endpoint_id_of(&peer.identity.keys.verifying_key())]);
+        let config = PeerEndpointConfig {
+            relay: Some(relay.clone()),
+            bind: None,
+            allow,
+            discovery: None,
+            relay_only: true,
+            locate,
+        };
+        (party.identity.keys.signing_key().clone(), config)
+    };
+    let (key, config) = bind(&bob, &alice, None);
+    let bob_endpoint = PeerEndpoint::bind(&key, config).await.expect("bob");
+    assert!(wait_for_relay(&bob_endpoint, |r| r.connected).await, "{:?}", bob_endpoint.relay_report());
+    let bob_key = bob_endpoint.id().to_string();
+    let info = format!("http://{public}/relay-info?endpoint={bob_key}");
+    let home = mpc_test_support::http()
+        .get(&info)
+        .send()
+        .await
+        .expect("relay-info")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json");
+    assert_eq!(home["relayUrl"], own_url(addr_a).as_str(), "Bob's connection is recorded on A: {home}");
+
+    // Alice's is the second: instance B, which has no connection of Bob's.
+    let mediator = public_url.to_string();
+    let locate = mpc_connect::Locate::new(move |id| {
+        let mediator = mediator.clone();
+        Box::pin(async move {
+            let key: String = id.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            mpc_client::relay::relay_home(&mediator, &key).await.ok().flatten().and_then(|url| url.parse().ok())
+        })
+    });
+    let (key, config) = bind(&alice, &bob, Some(locate));
+    let alice_endpoint = PeerEndpoint::bind(&key, config).await.expect("alice");
+    assert!(wait_for_relay(&alice_endpoint, |r| r.connected).await, "{:?}", alice_endpoint.relay_report());
+
+    let options = TunnelOptions { connect_timeout: Duration::from_secs(10), retry_every: Duration::from_millis(100) };
+    let _server = Server::start(bob_endpoint.clone(), hashing_target().await, options);
+    let bob_by_did = EndpointAddr::new(bob_endpoint.id()).with_relay_url(relay.clone());
+    let forwarder = Forwarder::start(alice_endpoint, bob_by_did, "127.0.0.1:0".parse().expect("addr"), options)
+        .await
+        .expect("forwarder");
+    let payload = vec![9u8; 256 * 1024];
+    let answer = hash_through(forwarder.local_addr(), &payload).await;
+    assert_eq!(answer, Sha256::digest(&payload).to_vec(), "Alice on B reaches Bob on A");
+
+    // Bob gone: his record is cleared, so no one is sent to a connection that is not there.
+    bob_endpoint.close().await;
+    let mut cleared = false;
+    for _ in 0..50 {
+        let now = mpc_test_support::http()
+            .get(&info)
+            .send()
+            .await
+            .expect("relay-info")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json");
+        if now["relayUrl"].is_null() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cleared, "Bob's relay record outlived his connection");
+    // A malformed key is refused, saying what is expected.
+    let bad = mpc_test_support::http()
+        .get(format!("http://{public}/relay-info?endpoint=xyz"))
+        .send()
+        .await
+        .expect("relay-info");
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.expect("text").contains("64 hex digits"));
 }

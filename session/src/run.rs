@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use mpc_client::resolver::Resolver;
 use mpc_connect::mesh::{Mesh, MeshEvent, MeshOptions, MeshPeer};
-use mpc_connect::{Allowlist, EndpointAddr, PathReport, PeerEndpoint, RelayDiscovery, peer};
+use mpc_connect::{
+    Allowlist, EndpointAddr, EndpointId, Locate, PathReport, PeerEndpoint, RelayDiscovery, RelayUrl, peer,
+};
 use mpc_identity::keystore::UnlockedIdentity;
 
 use crate::error::{Error, Result};
@@ -270,8 +272,15 @@ pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<(PortLayout, Vec
 
 /// Binds `me`'s endpoint: its identity key, its own mediator's relay, and that relay's address
 /// discovery (asked of the mediator first; without it a party behind NAT cannot hole punch, so
-/// a mediator that does not answer is a warning, not a failure).
-pub async fn bind_endpoint(me: &UnlockedIdentity, allow: Allowlist, relay_only: bool) -> Result<PeerEndpoint> {
+/// a mediator that does not answer is a warning, not a failure). `peers` are dialled through
+/// the relay their own mediator says they are connected to, when it knows (a mediator of
+/// several instances), else through the one their DID names.
+pub async fn bind_endpoint(
+    me: &UnlockedIdentity,
+    allow: Allowlist,
+    relay_only: bool,
+    peers: &[EndpointAddr],
+) -> Result<PeerEndpoint> {
     let mediator = me.record.mediator.as_ref();
     let discovery = match mediator.and_then(peer::relay_of) {
         Some(relay) => match mpc_client::relay::relay_info(relay.as_str()).await {
@@ -283,7 +292,30 @@ pub async fn bind_endpoint(me: &UnlockedIdentity, allow: Allowlist, relay_only: 
         },
         None => None,
     };
-    Ok(peer::bind_party(me.keys.signing_key(), mediator, discovery, allow, relay_only).await?)
+    let locate = locate_through_mediators(peers);
+    Ok(peer::bind_party(me.keys.signing_key(), mediator, discovery, allow, relay_only, locate).await?)
+}
+
+/// Asks each peer's mediator (the relay its DID names) which relay the peer is connected to now.
+fn locate_through_mediators(peers: &[EndpointAddr]) -> Option<Locate> {
+    let mediators: HashMap<EndpointId, RelayUrl> =
+        peers.iter().filter_map(|peer| Some((peer.id, peer.relay_urls().next()?.clone()))).collect();
+    if mediators.is_empty() {
+        return None;
+    }
+    Some(Locate::new(move |id| {
+        let mediator = mediators.get(&id).cloned();
+        Box::pin(async move {
+            let mediator = mediator?;
+            match mpc_client::relay::relay_home(mediator.as_str(), &hex(id.as_bytes())).await {
+                Ok(found) => found.and_then(|url| url.parse().ok()),
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot ask a peer's mediator where its relay connection is");
+                    None
+                }
+            }
+        })
+    }))
 }
 
 /// Connects, launches and watches the program; returns its exit code.
@@ -298,7 +330,8 @@ pub async fn execute(
     // The reservations are held for the whole run: they never listen, so they are in no one's way.
     let (layout, _reserved) = layout(plan, options.base_port)?;
     let allow = Allowlist::new(plan.peers.iter().map(|(_, _, addr)| addr.id));
-    let endpoint = bind_endpoint(me, allow, options.relay_only).await?;
+    let addresses: Vec<EndpointAddr> = plan.peers.iter().map(|(_, _, addr)| addr.clone()).collect();
+    let endpoint = bind_endpoint(me, allow, options.relay_only, &addresses).await?;
     let started = Instant::now();
     let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
     let service = SocketAddr::from((Ipv4Addr::LOCALHOST, layout.own_port));

@@ -143,6 +143,7 @@ async fn tunnel(
         allow: Allowlist::new([endpoint_id_of(&peer.verifying_key())]),
         discovery: None,
         relay_only,
+        locate: None,
     };
     let alice_endpoint = PeerEndpoint::bind(alice.signing_key(), config(&bob)).await.expect("alice");
     let bob_endpoint = PeerEndpoint::bind(bob.signing_key(), config(&alice)).await.expect("bob");

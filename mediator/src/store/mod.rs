@@ -173,6 +173,12 @@ pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     async fn add_relay_key(&self, endpoint_id: &str, did: &str) -> Result<()>;
     /// The DID a relay key was registered for.
     async fn relay_key_owner(&self, endpoint_id: &str) -> Result<Option<String>>;
+    /// Records that the relay key's connection is on the relay at `relay_url` now.
+    async fn set_relay_home(&self, endpoint_id: &str, relay_url: &str) -> Result<()>;
+    /// Forgets the relay key's connection, if it is still recorded at `relay_url`.
+    async fn clear_relay_home(&self, endpoint_id: &str, relay_url: &str) -> Result<()>;
+    /// The relay the key's connection was last recorded on, if any.
+    async fn relay_home(&self, endpoint_id: &str) -> Result<Option<String>>;
     /// The DID and entry count of a hosted log, without the log.
     async fn ledger_length(&self, name: &str) -> Result<Option<(String, u32)>>;
     /// A hosted did:webvh log by name.
@@ -503,6 +509,32 @@ macro_rules! impl_store {
                 .bind(endpoint_id)
                 .fetch_optional(&self.pool)
                 .await?)
+        }
+
+        async fn set_relay_home(&self, endpoint_id: &str, relay_url: &str) -> Result<()> {
+            sqlx::query("UPDATE relay_keys SET relay_url = $2 WHERE endpoint_id = $1")
+                .bind(endpoint_id)
+                .bind(relay_url)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn clear_relay_home(&self, endpoint_id: &str, relay_url: &str) -> Result<()> {
+            sqlx::query("UPDATE relay_keys SET relay_url = NULL WHERE endpoint_id = $1 AND relay_url = $2")
+                .bind(endpoint_id)
+                .bind(relay_url)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn relay_home(&self, endpoint_id: &str) -> Result<Option<String>> {
+            let home: Option<Option<String>> = sqlx::query_scalar("SELECT relay_url FROM relay_keys WHERE endpoint_id = $1")
+                .bind(endpoint_id)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(home.flatten())
         }
 
         async fn ledger_length(&self, name: &str) -> Result<Option<(String, u32)>> {
