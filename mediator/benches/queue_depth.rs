@@ -1,7 +1,8 @@
 //! What a forward costs as its recipient's queue deepens: one recipient (a session host, or any
-//! popular party) against 100, at 16 concurrent senders, with each queue filled to 80% of its cap
-//! first and nobody picking up; then the last 20% is measured. Against `mpc-mediator` running as
-//! its own process, on SQLite and (with MPC_ID_TEST_POSTGRES_URL set) PostgreSQL.
+//! popular party) against 100, with each queue filled to 70% of its cap first and nobody picking
+//! up; then 1, 16 and 256 concurrent senders in turn, each measured on its share of the last
+//! 25%. Against `mpc-mediator` running as its own process, on SQLite and (with
+//! MPC_ID_TEST_POSTGRES_URL set) PostgreSQL.
 //!
 //!     MPC_ID_TEST_POSTGRES_URL=$(scripts/test-postgres) cargo bench -p mpc-mediator --bench queue_depth
 
@@ -18,7 +19,8 @@ use serde_json::json;
 
 /// The mediator's default queue cap (per recipient, and per source address).
 const CAP: usize = 10_000;
-const SENDERS: usize = 16;
+/// Concurrent senders of each measured cell, and the forwards each cell posts.
+const CELLS: [(usize, usize); 3] = [(1, 500), (16, 1_000), (256, 1_000)];
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -33,9 +35,9 @@ async fn run() {
         eprintln!("MPC_ID_TEST_POSTGRES_URL not set: PostgreSQL skipped");
     }
     println!(
-        "| database | recipients | queued before (each) | measured | msgs/s | p50 ms | p99 ms | mediator CPU µs/msg |"
+        "| database | recipients | queued before (each) | senders | measured | msgs/s | p50 ms | p99 ms | mediator CPU µs/msg |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (name, database) in backends {
         for recipients in [1, 100] {
             let data = tempfile::tempdir().expect("tempdir");
@@ -57,10 +59,11 @@ async fn run() {
                 party.enroll().await;
                 parties.push(party);
             }
-            // 80% of the cap in every queue, then 20% measured: all of them envelopes sealed first.
+            // 70% of the cap in every queue, then the cells: all of them envelopes sealed first.
             let per_queue = CAP / recipients.max(1);
-            let filled = per_queue * 8 / 10;
-            let total = per_queue * recipients;
+            let filled = per_queue * 7 / 10;
+            let measured_total: usize = CELLS.iter().map(|(_, n)| n).sum();
+            let total = filled * recipients + measured_total;
             let forwards: Vec<String> = (0..total)
                 .map(|n| {
                     let to = &parties[n % recipients];
@@ -68,30 +71,34 @@ async fn run() {
                     alice.forward(to.did(), &inner)
                 })
                 .collect();
-            let (fill, measured) = forwards.split_at(filled * recipients);
-            post_all(&alice, fill).await;
-            let cpu_before = cpu_micros(child.id());
-            let started = Instant::now();
-            let mut latencies = post_all(&alice, measured).await;
-            let elapsed = started.elapsed().as_secs_f64();
-            let cpu = (cpu_micros(child.id()) - cpu_before) as f64 / measured.len() as f64;
-            latencies.sort_by(f64::total_cmp);
-            let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-            println!(
-                "| {name} | {recipients} | {filled} | {} | {:.0} | {:.2} | {:.2} | {cpu:.0} |",
-                measured.len(),
-                measured.len() as f64 / elapsed,
-                at(0.5),
-                at(0.99)
-            );
+            let (fill, mut rest) = forwards.split_at(filled * recipients);
+            post_all(&alice, fill, 16).await;
+            for (senders, count) in CELLS {
+                let (measured, later) = rest.split_at(count);
+                rest = later;
+                let cpu_before = cpu_micros(child.id());
+                let started = Instant::now();
+                let mut latencies = post_all(&alice, measured, senders).await;
+                let elapsed = started.elapsed().as_secs_f64();
+                let cpu = (cpu_micros(child.id()) - cpu_before) as f64 / measured.len() as f64;
+                latencies.sort_by(f64::total_cmp);
+                let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+                println!(
+                    "| {name} | {recipients} | {filled} | {senders} | {} | {:.0} | {:.2} | {:.2} | {cpu:.0} |",
+                    measured.len(),
+                    measured.len() as f64 / elapsed,
+                    at(0.5),
+                    at(0.99)
+                );
+            }
             drop(child);
         }
     }
 }
 
-/// Posts every forward with [`SENDERS`] in flight; each must be accepted. Returns the latencies
+/// Posts every forward with `senders` in flight; each must be accepted. Returns the latencies
 /// in milliseconds.
-async fn post_all(alice: &Party, forwards: &[String]) -> Vec<f64> {
+async fn post_all(alice: &Party, forwards: &[String], senders: usize) -> Vec<f64> {
     let alice = Arc::new(alice);
     futures_util::stream::iter(forwards.iter().cloned())
         .map(|forward| {
@@ -103,7 +110,7 @@ async fn post_all(alice: &Party, forwards: &[String]) -> Vec<f64> {
                 started.elapsed().as_secs_f64() * 1000.0
             }
         })
-        .buffer_unordered(SENDERS)
+        .buffer_unordered(senders)
         .collect()
         .await
 }

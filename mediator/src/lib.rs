@@ -165,9 +165,13 @@ pub async fn serve_until_signal(config: MediatorConfig) -> Result<()> {
 }
 
 /// Service logging: RUST_LOG or `info`, as text or JSON lines on stderr. For binaries to call.
+///
+/// iroh's relay logs a warning for every packet it drops for a receiver that reads too slowly
+/// and for every client that goes away without a goodbye: one busy party would flood the log
+/// (and the disk under it), so by default only its errors are logged.
 pub fn init_logging(format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,iroh_relay=error"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         config::LogFormat::Json => builder.json().init(),

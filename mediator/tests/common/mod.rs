@@ -268,7 +268,7 @@ pub fn uuid() -> String {
 pub fn spawn_mediator(port: u16, data: &std::path::Path, database_url: Option<&str>, extra: &[&str]) -> KillOnDrop {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mpc-mediator"));
     command.args(["--listen", &format!("127.0.0.1:{port}")]).args(extra).arg("--data-dir").arg(data);
-    command.env("RUST_LOG", "warn");
+    command.env("RUST_LOG", "warn,iroh_relay=error");
     if let Some(url) = database_url {
         command.args(["--database-url", url]);
     }
