@@ -61,7 +61,10 @@ async fn run() {
         let relay: RelayUrl = base.parse().expect("relay url");
         let links = connect_pairs(&base, &relay, pairs).await;
         let pid = mediator.id();
-        println!("\n--relay-bytes-per-second {budget}: {pairs} relayed pairs, one mediator (RSS at rest with them connected: {:.1} MiB)", rss_kib(pid) as f64 / 1024.0);
+        println!(
+            "\n--relay-bytes-per-second {budget}: {pairs} relayed pairs, one mediator (RSS at rest with them connected: {:.1} MiB)",
+            rss_kib(pid) as f64 / 1024.0
+        );
 
         if budget == "0" {
             let cpu = cpu_micros(pid);
@@ -71,7 +74,8 @@ async fn run() {
             let cpu = (cpu_micros(pid) - cpu) as f64 / 1e6;
             let mut sorted = rates.clone();
             sorted.sort_by(f64::total_cmp);
-            let jain = rates.iter().sum::<f64>().powi(2) / (rates.len() as f64 * rates.iter().map(|r| r * r).sum::<f64>());
+            let jain =
+                rates.iter().sum::<f64>().powi(2) / (rates.len() as f64 * rates.iter().map(|r| r * r).sum::<f64>());
             println!(
                 "bulk, {} MB per pair at once: aggregate {:.0} Mbit/s; per pair min {:.1} / median {:.1} / max {:.1} Mbit/s, Jain {:.3}; mediator {:.2} CPU s ({:.0}% of {:.1} s), RSS {:.1} MiB",
                 BULK_BYTES / 1_000_000,
@@ -141,8 +145,9 @@ async fn connect_pairs(base: &str, relay: &RelayUrl, pairs: usize) -> Vec<Link> 
         let receiver = PeerEndpoint::bind(b.identity.keys.signing_key(), config(&a)).await.expect("bind");
         let server = Server::start(receiver.clone(), target, options);
         let address = EndpointAddr::new(receiver.id()).with_relay_url(relay.clone());
-        let forwarder =
-            Forwarder::start(sender.clone(), address, "127.0.0.1:0".parse().expect("addr"), options).await.expect("forwarder");
+        let forwarder = Forwarder::start(sender.clone(), address, "127.0.0.1:0".parse().expect("addr"), options)
+            .await
+            .expect("forwarder");
         let local = forwarder.local_addr();
         // Connected before anything is measured.
         let _ = exchange(local, 1).await;

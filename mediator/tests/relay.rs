@@ -209,6 +209,11 @@ async fn each_party_sends_through_the_relay_within_its_own_budget() {
     drop(servers);
 }
 
+async fn relay_info(url: &str) -> serde_json::Value {
+    let response = mpc_test_support::http().get(url).send().await.expect("relay-info");
+    response.json().await.expect("json")
+}
+
 /// A load balancer in front of two instances: relay upgrades (`GET /relay`) go to each in turn,
 /// starting with `a`; every other request to `a`.
 async fn balancer(a: std::net::SocketAddr, b: std::net::SocketAddr) -> std::net::SocketAddr {
@@ -291,14 +296,7 @@ async fn a_party_on_one_instance_is_reached_through_another() {
     assert!(wait_for_relay(&bob_endpoint, |r| r.connected).await, "{:?}", bob_endpoint.relay_report());
     let bob_key = bob_endpoint.id().to_string();
     let info = format!("http://{public}/relay-info?endpoint={bob_key}");
-    let home = mpc_test_support::http()
-        .get(&info)
-        .send()
-        .await
-        .expect("relay-info")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json");
+    let home = relay_info(&info).await;
     assert_eq!(home["relayUrl"], own_url(addr_a).as_str(), "Bob's connection is recorded on A: {home}");
 
     // Alice's is the second: instance B, which has no connection of Bob's.
@@ -328,14 +326,7 @@ async fn a_party_on_one_instance_is_reached_through_another() {
     bob_endpoint.close().await;
     let mut cleared = false;
     for _ in 0..50 {
-        let now = mpc_test_support::http()
-            .get(&info)
-            .send()
-            .await
-            .expect("relay-info")
-            .json::<serde_json::Value>()
-            .await
-            .expect("json");
+        let now = relay_info(&info).await;
         if now["relayUrl"].is_null() {
             cleared = true;
             break;
