@@ -400,7 +400,9 @@ pub(crate) async fn open_delivery(me: &UnlockedIdentity, kid: &str, delivery: &V
                 opened.received.push(Received { id, message: message.message, sender_kid: message.sender_kid });
             }
             Err(e) => {
-                tracing::warn!(id = %id, error = %e, "discarded a queued message that could not be opened");
+                // Debug, not warn: anyone can forward junk, thousands a second, and each would
+                // be a line in the party's output. Callers report how many were discarded.
+                tracing::debug!(id = %id, error = %e, "discarded a queued message that could not be opened");
                 opened.unreadable.push(id);
             }
         }

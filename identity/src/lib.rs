@@ -48,6 +48,7 @@ pub mod keystore;
 pub mod peerbook;
 pub mod protocols;
 pub mod schema;
+pub mod text;
 
 pub use error::{Error, Result};
 

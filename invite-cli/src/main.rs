@@ -70,8 +70,9 @@ fn main() -> ExitCode {
             if let Some(session::ExitWith(code)) = err.downcast_ref() {
                 return ExitCode::from(u8::try_from(*code).unwrap_or(1));
             }
-            // One line, the whole chain: the reason a script or a person can act on.
-            eprintln!("error: {err:#}");
+            // One line, the whole chain: the reason a script or a person can act on. Errors
+            // quote what others sent (a host's reason, a server's answer): escaped.
+            eprintln!("error: {}", mpc_identity::text::shown_lines(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -117,20 +117,40 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        let received = not_for_sessions(mediator.pickup(&me, 100).await?);
-        for message in &received {
-            show(message, args.json)?;
+        // Page by page until the queue is read or a bound is reached: junk anyone forwards is
+        // discarded as it comes, so it cannot hide what peers sent behind the first page.
+        let (mut shown, mut discarded, mut cursor) = (0usize, 0usize, None);
+        for _ in 0..INBOX_MAX_PAGES {
+            let page = mediator.pickup_page(&me, 100, cursor).await?;
+            discarded += page.discarded;
+            let received = not_for_sessions(page.received);
+            for message in &received {
+                show(message, args.json)?;
+            }
+            shown += received.len();
+            if !args.keep && !received.is_empty() {
+                let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
+                mediator.acknowledge(&me, &ids).await?;
+            }
+            if !page.full || page.cursor.is_none() {
+                break;
+            }
+            cursor = page.cursor;
         }
-        if received.is_empty() && !args.json {
+        if shown == 0 && !args.json {
             println!("no messages");
         }
-        if !args.keep && !received.is_empty() {
-            let ids: Vec<String> = received.iter().map(|m| m.id.clone()).collect();
-            mediator.acknowledge(&me, &ids).await?;
+        if discarded > 0 {
+            eprintln!(
+                "discarded {discarded} waiting message(s) that could not be opened (junk, or sealed to keys you no longer have)"
+            );
         }
         anyhow::Ok(())
     })?
 }
+
+/// How many pages of 100 one `mpc-id inbox` reads at most.
+const INBOX_MAX_PAGES: usize = 100;
 
 /// Session (lobby) messages stay queued for `mpc-id session` and `mpc-id run`, which act on them.
 fn not_for_sessions(received: Vec<client::Received>) -> Vec<client::Received> {
@@ -148,11 +168,14 @@ fn show(received: &client::Received, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let message = &received.message;
-    let from = message["from"].as_str().map_or_else(|| "(anonymous)".to_owned(), crate::abbreviate_did);
+    let from = message["from"].as_str().map_or_else(
+        || "(anonymous)".to_owned(),
+        |did| mpc_identity::text::shown(&crate::abbreviate_did(did)).into_owned(),
+    );
     let kind = message["type"].as_str().unwrap_or("?");
     match message["body"]["content"].as_str() {
-        Some(content) if kind == BASIC_MESSAGE => println!("{from}: {content}"),
-        _ => println!("{from}: {kind} {}", message["body"]),
+        Some(content) if kind == BASIC_MESSAGE => println!("{from}: {}", mpc_identity::text::shown(content)),
+        _ => println!("{from}: {} {}", mpc_identity::text::shown(kind), message["body"]),
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use anyhow::{Context, bail};
 use mpc_client::resolver::Resolver;
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
+use mpc_identity::text::shown;
 use mpc_session::lobby::{self, CreateOptions};
 use mpc_session::manifest::{program_sha256, who};
 use mpc_session::mpyc::{self, PortLayout};
@@ -111,7 +112,7 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
     let qr = crate::invite::show_qr(&url, &args.qr);
     println!(
         "Session `{}` ({}) for {} parties, valid until {}",
-        record.offer.name,
+        shown(&record.offer.name),
         record.id,
         record.offer.parties,
         format_time(record.expires_time)
@@ -152,7 +153,7 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     let runtime = runtime()?;
     let offered = runtime.block_on(lobby::preview(&cx.me, &cx.resolver, invitation.trim()))?;
     // What you agree to, before you agree: on standard error, so --json output stays clean.
-    eprintln!("Session `{}` ({}), verified: signed by its host", offered.offer.name, offered.offer.session);
+    eprintln!("Session `{}` ({}), verified: signed by its host", shown(&offered.offer.name), offered.offer.session);
     for line in agreement_lines(&offered.offer, &offered.host, offered.expires_time) {
         eprintln!("  {line}");
     }
@@ -161,13 +162,17 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     let fetched = match (&args.program, &offered.offer.program_url, &offered.offer.program_sha256) {
         (None, Some(url), Some(digest)) => {
             let bundle = runtime.block_on(mpc_client::mediator::fetch_bundle(url, digest))?;
-            let dir = args.program_dir.clone().unwrap_or_else(|| std::path::PathBuf::from(&offered.offer.name));
+            // Where it goes is the joiner's choice or mpc-id's own place, never the host's.
+            let dir = match &args.program_dir {
+                Some(dir) => dir.clone(),
+                None => mpc_session::bundle::default_dir(keystore.home(), &offered.offer.session)?,
+            };
             eprintln!(
                 "  the host shares its program ({} files, checked against the sha256 above):",
                 bundle.files.len()
             );
             for (file, _) in &bundle.files {
-                eprintln!("    {:>9} bytes  {}", file.size, file.path);
+                eprintln!("    {:>9} bytes  {}", file.size, shown(&file.path));
             }
             eprintln!("  joining saves it into {}/ ; it runs only when you run `mpc-id run`", dir.display());
             Some((bundle, dir))
@@ -199,6 +204,11 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     };
     let program = match fetched {
         Some((bundle, dir)) => {
+            if args.program_dir.is_none()
+                && let Some(parent) = dir.parent()
+            {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
             mpc_session::bundle::write(&bundle, &dir)?;
             eprintln!("Saved the session's program into {}/", dir.display());
             Some(dir)
@@ -218,7 +228,7 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     if args.output.json {
         return crate::print_json(&record_json(&record));
     }
-    println!("Asked to join session `{}` ({})", record.offer.name, record.id);
+    println!("Asked to join session `{}` ({})", shown(&record.offer.name), record.id);
     println!();
     println!(
         "The host's answer arrives through your mediator: `mpc-id session status -n {} {}`.",
@@ -232,7 +242,7 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
 /// What a party agrees to by joining: the program, its arguments, MPyC, the parties, the expiry.
 fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expires: u64) -> Vec<String> {
     let program = match (&offer.program_name, &offer.program_sha256) {
-        (Some(name), Some(sha)) => format!("{name}  sha256 {sha}"),
+        (Some(name), Some(sha)) => format!("{}  sha256 {sha}", shown(name)),
         (None, Some(sha)) => format!("sha256 {sha}"),
         _ => "not fixed by the host (each party's must match the manifest)".to_owned(),
     };
@@ -246,9 +256,9 @@ fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expi
         let args = if role.args.is_empty() { "no arguments".to_owned() } else { shell_words(&role.args) };
         lines.push(format!(
             "role       {}: {}  sha256 {}  {args}",
-            role.name,
-            role.program_name.as_deref().unwrap_or("(program)"),
-            role.program_sha256
+            shown(&role.name),
+            shown(role.program_name.as_deref().unwrap_or("(program)")),
+            shown(&role.program_sha256)
         ));
     }
     lines.extend([
@@ -286,7 +296,7 @@ fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
 
 fn show(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifest>) {
     let role = if record.role == Role::Host { "host" } else { "guest" };
-    println!("Session `{}` ({}), you are the {role}", record.offer.name, record.id);
+    println!("Session `{}` ({}), you are the {role}", shown(&record.offer.name), record.id);
     let state = match &record.state {
         SessionState::Open if record.role == Role::Host => {
             format!("gathering parties: {} of {} admitted", record.admitted().count(), record.offer.parties)
@@ -294,22 +304,22 @@ fn show(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifes
         SessionState::Open => "waiting for the host to answer".to_owned(),
         SessionState::Admitted { index: Some(i) } => format!("admitted as party {i}; waiting for the others"),
         SessionState::Admitted { index: None } => "admitted; waiting for the others".to_owned(),
-        SessionState::Refused { reason } => format!("refused: {reason}"),
+        SessionState::Refused { reason } => format!("refused: {}", shown(reason)),
         SessionState::Ready => "ready: the manifest is signed; `mpc-id run` it".to_owned(),
-        SessionState::Closed { reason } => format!("closed ({reason})"),
+        SessionState::Closed { reason } => format!("closed ({})", shown(reason)),
     };
     println!("  state    {state}");
     for line in agreement_lines(&record.offer, &record.host, record.expires_time) {
         println!("  {line}");
     }
     if let Some(problem) = &record.problem {
-        println!("  problem  {problem}");
+        println!("  problem  {}", shown(problem));
     }
     for member in &record.members {
         let status = match &member.status {
             MemberStatus::Pending => "asked to join; admit or refuse".to_owned(),
             MemberStatus::Admitted => "admitted".to_owned(),
-            MemberStatus::Refused { reason } => format!("refused: {reason}"),
+            MemberStatus::Refused { reason } => format!("refused: {}", shown(reason)),
             MemberStatus::Left => "left".to_owned(),
         };
         println!("  party    {}  {status}", who(member.label.as_deref(), &member.did));
@@ -367,7 +377,7 @@ fn leave(keystore: &Keystore, args: &SessionRefArgs) -> anyhow::Result<()> {
         lobby::leave(&cx.me, &cx.store, &cx.resolver, &mut record).await?;
         anyhow::Ok(record)
     })?;
-    println!("left session `{}` ({})", record.offer.name, record.id);
+    println!("left session `{}` ({})", shown(&record.offer.name), record.id);
     Ok(())
 }
 
@@ -380,7 +390,11 @@ fn export(keystore: &Keystore, args: &SessionExportArgs) -> anyhow::Result<()> {
     match args.format {
         ExportFormat::Args => println!("{}", layout.args().join(" ")),
         ExportFormat::Ini => {
-            println!("; MPyC parties of session `{}` ({}); you are party {me}.", manifest.name, manifest.session);
+            println!(
+                "; MPyC parties of session `{}` ({}); you are party {me}.",
+                shown(&manifest.name),
+                manifest.session
+            );
             println!("; Ports on 127.0.0.1 reach the other parties through these tunnels:");
             let lower: Vec<&str> = manifest.parties[..me].iter().map(|p| p.did.as_str()).collect();
             if !lower.is_empty() {
@@ -515,7 +529,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
 fn report(progress: &Progress, plan: &run::RunPlan) {
     // Parties by index and the label they gave themselves (the DID follows where it is news).
     let party = |index: &usize| match plan.label_of(*index) {
-        Some(label) => format!("party {index} ({label})"),
+        Some(label) => format!("party {index} ({})", shown(label)),
         None => format!("party {index}"),
     };
     let line = match progress {
@@ -572,7 +586,8 @@ fn report_json(progress: &Progress, plan: &run::RunPlan) {
     eprintln!("{event}");
 }
 
-/// A command line as one might type it (quoting only what needs it).
+/// A command line as one might type it (quoting only what needs it), with what a terminal must
+/// not see escaped: arguments come from the host.
 fn shell_words(command: &[String]) -> String {
     command
         .iter()
@@ -580,7 +595,7 @@ fn shell_words(command: &[String]) -> String {
             if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c)) {
                 word.clone()
             } else {
-                format!("'{}'", word.replace('\'', r"'\''"))
+                format!("'{}'", shown(&word.replace('\'', r"'\''")))
             }
         })
         .collect::<Vec<_>>()

@@ -1,6 +1,7 @@
 //! The service under attack: `mpc-mediator` as its own process with its default limits, a
 //! legitimate pair exchanging messages (forward, then pickup and acknowledge) from 127.0.0.1, and
-//! one attack at a time at full speed from four other loopback addresses (127.0.0.2-5). Prints,
+//! one attack at a time at full speed from other loopback addresses (four, 127.0.0.2-5; sixteen
+//! for the ledger phases; seventy for slow bodies). Prints,
 //! per phase, the pair's forward+pickup latency and `/healthz` latency (p50/p99), messages lost,
 //! and the mediator's resident memory and open file descriptors at the end of the phase.
 //!
@@ -46,6 +47,35 @@ enum Attack {
     Enrollments,
     LedgerNames,
     ShortLinks,
+    /// Request bodies trickled a byte a second, from 70 addresses, as many as each may hold.
+    SlowBodies,
+    /// Witness files with nothing new (`[]`) and the hosted log sent again, from 16 addresses.
+    LedgerResends,
+    /// The hosted log with a forged entry appended (verified, then refused), from 16 addresses.
+    LedgerForged,
+    /// Junk forwards from 16 addresses while the pair's receiver uses live delivery (a watching
+    /// inbox): the pair's figure is forward until the live inbox hands the message out.
+    JunkWhileWatching,
+}
+
+impl Attack {
+    /// The source addresses (last octets) of the attack.
+    fn sources(self) -> Vec<u8> {
+        match self {
+            Attack::SlowBodies => (10..80).collect(),
+            Attack::LedgerResends | Attack::LedgerForged | Attack::JunkWhileWatching => (2..18).collect(),
+            _ => ATTACKERS.to_vec(),
+        }
+    }
+
+    /// Concurrent tasks per source address.
+    fn tasks(self) -> usize {
+        match self {
+            Attack::SlowBodies => 1,
+            Attack::LedgerResends | Attack::LedgerForged | Attack::JunkWhileWatching => 2,
+            _ => TASKS_PER_SOURCE,
+        }
+    }
 }
 
 async fn run(attackers: tokio::runtime::Handle) {
@@ -59,6 +89,8 @@ async fn run(attackers: tokio::runtime::Handle) {
     bob.enroll().await;
     let alice = Arc::new(Party::at("alice", &base).await);
     let victim = bob.did().to_owned();
+    // A hosted log of 100 entries, for the ledger phases.
+    let hosted = Arc::new(hosted_log(&base, port, "hosted", 100).await);
 
     println!("{seconds} s per phase; attackers: 127.0.0.2-5, {TASKS_PER_SOURCE} tasks each; defaults of mpc-mediator");
     println!(
@@ -75,6 +107,10 @@ async fn run(attackers: tokio::runtime::Handle) {
         Attack::Enrollments,
         Attack::LedgerNames,
         Attack::ShortLinks,
+        Attack::SlowBodies,
+        Attack::LedgerResends,
+        Attack::LedgerForged,
+        Attack::JunkWhileWatching,
     ] {
         if only.as_ref().is_some_and(|only| *only != format!("{attack:?}")) && !matches!(attack, Attack::None) {
             continue;
@@ -83,19 +119,25 @@ async fn run(attackers: tokio::runtime::Handle) {
         let stop = Arc::new(AtomicBool::new(false));
         let attempts = Arc::new(AtomicU64::new(0));
         let mut tasks = Vec::new();
-        for n in ATTACKERS {
+        for n in attack.sources() {
             let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, n));
             let attacker = Arc::new(party_from(&base, from).await);
-            for _ in 0..TASKS_PER_SOURCE {
+            for _ in 0..attack.tasks() {
                 let (stop, attempts, attacker) = (Arc::clone(&stop), Arc::clone(&attempts), Arc::clone(&attacker));
-                let (base, victim) = (base.clone(), victim.clone());
+                let (base, victim, hosted) = (base.clone(), victim.clone(), Arc::clone(&hosted));
                 tasks.push(attackers.spawn(async move {
-                    attack_loop(attack, &base, port, from, &attacker, &victim, &stop, &attempts).await;
+                    let target = Target { base: &base, port, victim: &victim, hosted: &hosted };
+                    attack_loop(attack, &target, from, &attacker, &stop, &attempts).await;
                 }));
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let (pair, lost, healthz) = measure(&base, &alice, &bob, Duration::from_secs(seconds)).await;
+        let how_long = Duration::from_secs(seconds);
+        let (pair, lost, healthz) = if matches!(attack, Attack::JunkWhileWatching) {
+            measure_live(&base, &alice, &bob, how_long).await
+        } else {
+            measure(&base, &alice, &bob, how_long).await
+        };
         let (rss, fds) = (rss_kib(child.id()) / 1024, open_fds(child.id()));
         let cpu = cpu_seconds(child.id()) - cpu_before;
         stop.store(true, Ordering::Relaxed);
@@ -130,17 +172,23 @@ fn http_from(from: IpAddr) -> reqwest::Client {
     mpc_test_support::http_from(from, Duration::from_secs(5))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the attackers aim at.
+struct Target<'a> {
+    base: &'a str,
+    port: u16,
+    victim: &'a str,
+    hosted: &'a str,
+}
+
 async fn attack_loop(
     attack: Attack,
-    base: &str,
-    port: u16,
+    target: &Target<'_>,
     from: IpAddr,
     attacker: &Party,
-    victim: &str,
     stop: &AtomicBool,
     attempts: &AtomicU64,
 ) {
+    let Target { base, port, victim, hosted } = *target;
     if matches!(attack, Attack::None) {
         return;
     }
@@ -195,6 +243,42 @@ async fn attack_loop(
             Attack::LedgerNames => {
                 let log = format!("{{\"state\":{{\"id\":\"did:webvh:x:localhost%3A{port}:parties:{}\"}}}}\n", uuid());
                 let _ = attacker.http.put(format!("{base}/parties/n{}/did.jsonl", &uuid()[..8])).body(log).send().await;
+            }
+            Attack::SlowBodies => {
+                // As many trickled bodies as the address may hold, each fed a byte a second.
+                while held.len() < 64 {
+                    let Ok(mut stream) = connect_from(from, port).await else { break };
+                    let head = b"POST /didcomm HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+                    if stream.write_all(head).await.is_ok() {
+                        held.push(stream);
+                    }
+                }
+                let mut alive = Vec::new();
+                for mut stream in held.drain(..) {
+                    if stream.write_all(b" ").await.is_ok() {
+                        alive.push(stream);
+                    }
+                }
+                held = alive;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Attack::LedgerResends => {
+                let url = format!("{base}/parties/hosted/");
+                let _ = attacker.http.put(format!("{url}did-witness.json")).body("[]").send().await;
+                let _ = attacker.http.put(format!("{url}did.jsonl")).body(hosted.to_owned()).send().await;
+            }
+            Attack::LedgerForged => {
+                let last = hosted.lines().last().unwrap_or_default().replace("\"100-", "\"101-");
+                let forged = format!("{hosted}{last}\n");
+                let _ = attacker.http.put(format!("{base}/parties/hosted/did.jsonl")).body(forged).send().await;
+            }
+            Attack::JunkWhileWatching => {
+                let junk =
+                    json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
+                let forward = json!({ "id": uuid(), "type": FORWARD, "body": { "next": victim },
+                    "attachments": [{ "data": { "json": junk } }] });
+                let envelope = encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("seal");
+                let _ = attacker.http.post(format!("{base}/didcomm")).body(envelope).send().await;
             }
             Attack::ShortLinks => {
                 let _ = attacker
@@ -256,6 +340,70 @@ async fn measure(base: &str, alice: &Party, bob: &Party, how_long: Duration) -> 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     (pair, lost, healthz)
+}
+
+/// [`measure`] with the receiver on live delivery, as `mpc-id inbox --watch` is: each figure is
+/// from the forward until the live inbox hands the message out.
+async fn measure_live(base: &str, alice: &Party, bob: &Party, how_long: Duration) -> (Vec<f64>, usize, Vec<f64>) {
+    let (mut pair, mut healthz, mut lost) = (Vec::new(), Vec::new(), 0);
+    let plain = mpc_test_support::http();
+    let client = mpc_client::mediator::MediatorClient::connect(base).await.expect("connect");
+    let mut live = client.live(&bob.identity).await.expect("live");
+    let end = Instant::now() + how_long;
+    while Instant::now() < end {
+        let started = Instant::now();
+        let _ = plain.get(format!("{base}/healthz")).send().await;
+        healthz.push(started.elapsed().as_secs_f64() * 1000.0);
+        let (message, inner) = alice.seal_for(bob, json!({ "t": uuid() }));
+        let started = Instant::now();
+        let sent = alice.post(alice.forward(bob.did(), &inner)).await;
+        let mut found = false;
+        while !found && started.elapsed() < Duration::from_secs(10) {
+            let Ok(Ok(received)) = tokio::time::timeout(Duration::from_secs(10), live.next(&bob.identity)).await else {
+                break;
+            };
+            found = received.iter().any(|r| r.message["id"] == message["id"]);
+            let ids: Vec<String> = received.iter().map(|r| r.id.clone()).collect();
+            let _ = live.acknowledge(&bob.identity, &ids).await;
+        }
+        pair.push(started.elapsed().as_secs_f64() * 1000.0);
+        if sent.status != 202 || !found {
+            lost += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (pair, lost, healthz)
+}
+
+/// A did:webvh log of `entries` entries hosted under `name`.
+async fn hosted_log(base: &str, port: u16, name: &str, entries: usize) -> String {
+    use mpc_identity::did::MediatorEndpoint;
+    use mpc_identity::did::webvh::{self, Change, PartyDocument};
+    use mpc_identity::keys::{PartyKeys, PublicKey};
+    let document = || {
+        let keys = PartyKeys::generate().expect("keys");
+        PartyDocument {
+            authentication: PublicKey::Ed25519(keys.verifying_key()),
+            key_agreement: PublicKey::X25519(keys.agreement_public()),
+            mediator: Some(MediatorEndpoint { uri: format!("{base}/didcomm"), routing_keys: vec![] }),
+        }
+    };
+    let address = format!("did:webvh:{{SCID}}:localhost%3A{port}:parties:{name}");
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("rng");
+    let update = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let start = chrono::Utc::now() - chrono::Duration::hours(2);
+    let (did, mut log) =
+        webvh::create(&address, &document(), &update, None, None, Some(start.fixed_offset())).expect("create");
+    for n in 1..entries {
+        let at = start + chrono::Duration::seconds(n as i64);
+        log =
+            webvh::append(&did, &log, &Change::Document(Box::new(document())), &update, None, Some(at.fixed_offset()))
+                .expect("append");
+    }
+    let put = mpc_test_support::http().put(format!("{base}/parties/{name}/did.jsonl")).body(log.clone()).send().await;
+    assert!(put.expect("publish").status().is_success(), "the hosted log was refused");
+    log
 }
 
 fn percentile(samples: &[f64], q: f64) -> f64 {

@@ -80,6 +80,45 @@ pub struct MediatorConfig {
     #[arg(long = "trusted-proxy", env = "MPC_MEDIATOR_TRUSTED_PROXIES", value_name = "CIDR", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// How long a request's body may take beyond what --min-body-rate allows: a body trickled
+    /// slower is cut off (408) and its connection closed.
+    #[arg(long, env = "MPC_MEDIATOR_BODY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
+
+    /// The slowest a request body may arrive, in bytes per second, once --body-timeout is spent.
+    #[arg(long, env = "MPC_MEDIATOR_MIN_BODY_RATE", default_value_t = 16 * 1024)]
+    pub min_body_rate: u64,
+
+    /// How long a write to a client may stall (a response, a live delivery, relayed packets)
+    /// before the connection is closed: a client that stops reading does not hold its place.
+    #[arg(long, env = "MPC_MEDIATOR_WRITE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub write_timeout: Duration,
+
+    /// How often a WebSocket is pinged; one that sends nothing (not even the pong) for three
+    /// intervals is closed.
+    #[arg(long, env = "MPC_MEDIATOR_WS_PING_INTERVAL", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub ws_ping_interval: Duration,
+
+    /// Milliseconds of CPU the ledger may spend a second verifying logs and witness proofs sent
+    /// by one client network (ten seconds' worth may be spent at once); past it, 429. 0: no budget.
+    #[arg(long, env = "MPC_MEDIATOR_LEDGER_CPU_MS_PER_SECOND", default_value_t = 50)]
+    pub ledger_cpu_ms_per_second: u64,
+
+    /// Bytes a second one client network may read from the routes anyone may read (DID logs,
+    /// witness files, invitations, program bundles; ten seconds' worth at once); past it, 429.
+    /// 0: no budget.
+    #[arg(long, env = "MPC_MEDIATOR_EGRESS_BYTES_PER_SECOND", default_value_t = 2_000_000)]
+    pub egress_bytes_per_second: u64,
+
+    /// Most WebSockets with live delivery on that one party may hold open at once (0: no cap).
+    #[arg(long, env = "MPC_MEDIATOR_LIVE_SOCKETS_PER_DID", default_value_t = 8)]
+    pub live_sockets_per_did: usize,
+
+    /// IPv6 clients are counted per network of this prefix length (a /64 is what one subscriber
+    /// gets), IPv4 clients per address.
+    #[arg(long, env = "MPC_MEDIATOR_IPV6_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub ipv6_prefix: u8,
+
     /// Enrollments (mediate-request from a DID not enrolled yet) one client address may make
     /// per hour (0: no limit).
     #[arg(long, env = "MPC_MEDIATOR_ENROLLMENTS_PER_HOUR", default_value_t = 20)]
@@ -180,6 +219,14 @@ impl MediatorConfig {
             max_connections_per_source: 4096,
             header_timeout: Duration::from_secs(10),
             trusted_proxies: Vec::new(),
+            body_timeout: Duration::from_secs(10),
+            min_body_rate: 16 * 1024,
+            write_timeout: Duration::from_secs(30),
+            ws_ping_interval: Duration::from_secs(30),
+            ipv6_prefix: 64,
+            live_sockets_per_did: 8,
+            ledger_cpu_ms_per_second: 0,
+            egress_bytes_per_second: 0,
             enrollments_per_hour: 0,
             max_recipients: 16,
             enrollment_idle: Duration::from_secs(90 * 24 * 3600),
@@ -204,7 +251,11 @@ impl MediatorConfig {
             max_connections: self.max_connections,
             max_per_source: self.max_connections_per_source,
             header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            min_body_rate: self.min_body_rate,
+            write_timeout: self.write_timeout,
             trusted_proxies: self.trusted_proxies.clone(),
+            ipv6_prefix: self.ipv6_prefix,
         }
     }
 

@@ -50,6 +50,12 @@ pub enum Error {
     #[error("conflict: {0}")]
     Conflict(String),
 
+    /// A request body arrived slower than `--min-body-rate` once `--body-timeout` was spent.
+    #[error(
+        "the request body arrived too slowly: send it at once (a body may take --body-timeout, then must keep up --min-body-rate)"
+    )]
+    TooSlow,
+
     /// A request that only makes sense on a WebSocket.
     #[error("{0} needs a WebSocket connection")]
     NeedsWebSocket(&'static str),
@@ -85,6 +91,7 @@ impl Error {
             Error::RateLimited(_) => "w.p.req.rate-limited",
             Error::Quota(_) => "e.p.req.quota-exceeded",
             Error::Replay(_) => "e.p.msg.replay",
+            Error::TooSlow => "e.p.req.timeout",
             Error::Conflict(_) => "e.p.req.conflict",
             Error::NotFound(_) => "e.p.req.not-found",
             // Message Pickup 3.0: live mode asked for over a transport that cannot do it.
@@ -101,6 +108,7 @@ impl Error {
             Error::UnknownRecipient(_) | Error::NotFound(_) => 404,
             Error::Replay(_) | Error::Conflict(_) => 409,
             Error::NeedsWebSocket(_) => 426,
+            Error::TooSlow => 408,
             Error::QueueFull(_) | Error::RateLimited(_) | Error::Quota(_) => 429,
             Error::Storage(_) | Error::Migration(_) | Error::OwnKeys(_) | Error::Startup(_) => 500,
         }

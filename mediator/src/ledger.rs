@@ -14,6 +14,13 @@
 //! when their log grew, so an envelope naming a large hosted log costs one lookup, not a
 //! verification of the whole log.
 //!
+//! Verifying is the expensive part (a large log takes a tenth of a second), and anyone can ask
+//! for it, so nothing is verified that cannot change anything: a log sent again as hosted, or
+//! witness proofs that are all held already, are answered from what is stored. What must be
+//! verified is paid for from the client network's CPU budget (`--ledger-cpu-ms-per-second`,
+//! see `budget`), checked before and charged after, so a flood of uploads from a few addresses
+//! costs a bounded share of the machine.
+//!
 //! A DID may name this mediator's `did:key` as its witness; the mediator then adds its proof for
 //! each new latest entry to the DID's `did-witness.json`, and resolvers require it. Proofs of
 //! other witnesses come from the DID's controller, with the log or on their own (for the entry
@@ -87,6 +94,20 @@ impl Mediator {
             return Err(Error::NotAuthorized(format!("the log is for `{did}`, but this path hosts only `{address}`")));
         }
         let existing = self.store.ledger_log(name).await?;
+        // Sent again exactly as hosted, with no witness proof not held: nothing to verify.
+        if let Some(held) = &existing
+            && held.did == did
+            && same_entries(&held.log, jsonl)
+            && uploaded_witness.map_or(Ok(0), |uploaded| new_proofs(held.witness.as_deref(), uploaded))? == 0
+        {
+            return Ok(Published { did, entries: held.entries, changed: false });
+        }
+        if let Some(held) = &existing {
+            if held.did != did {
+                return Err(Error::Conflict(format!("the name `{name}` is taken by `{}`", held.did)));
+            }
+            check_extends(&held.log, jsonl, held.entries)?;
+        }
         let source = crate::protocol::source_of(client);
         if existing.is_none() {
             self.check_name_quota(&source).await?;
@@ -104,27 +125,14 @@ impl Mediator {
                 }
             }
         }
-        // Proofs the controller brings from its witnesses join those held (each checked); where
-        // the log names this mediator as its witness, it co-signs the latest entry. The file is
-        // pruned to the proofs still needed, and the log must verify with it.
-        let held_witness = existing.as_ref().and_then(|held| held.witness.clone());
-        let merged = match uploaded_witness {
-            Some(uploaded) => Some(webvh::merge_witness_proofs(&did, jsonl, held_witness.as_deref(), uploaded)?),
-            None => held_witness,
-        };
-        let witness = match webvh::witness(&did, jsonl, merged.as_deref(), self.identity.keys.signing_key())? {
-            Some(file) => Some(file),
-            None => merged.map(|file| webvh::merge_witness_proofs(&did, jsonl, Some(&file), "[]")).transpose()?,
-        };
-        let verified = webvh::verify(&did, jsonl, witness.as_deref())?;
-        let entries = verified.version_ids.len() as u32;
+        let started = self.spend_ledger_cpu(client)?;
+        self.metrics.ledger_verifications.inc();
+        let checked = self.check_publication(&did, jsonl, existing.as_ref(), uploaded_witness);
+        self.ledger_cpu.charge(client, started.elapsed().as_secs_f64() * 1e3);
+        let (witness, entries) = checked?;
         let extends = match &existing {
             None => None,
-            Some(held) if held.did != did => {
-                return Err(Error::Conflict(format!("the name `{name}` is taken by `{}`", held.did)));
-            }
             Some(held) => {
-                check_extends(&held.log, jsonl, held.entries)?;
                 if held.entries == entries {
                     return Ok(Published { did, entries, changed: false });
                 }
@@ -149,23 +157,68 @@ impl Mediator {
         Ok(Published { did, entries, changed: true })
     }
 
+    /// Refuses `client` when its network spent its ledger CPU budget; the start of the work
+    /// to charge otherwise.
+    fn spend_ledger_cpu(&self, client: std::net::IpAddr) -> Result<std::time::Instant> {
+        if !self.ledger_cpu.allows(client) {
+            return Err(Error::RateLimited(format!(
+                "{client}: the ledger spent this address's share of verification time \
+                 (--ledger-cpu-ms-per-second); retry in a few seconds"
+            )));
+        }
+        Ok(std::time::Instant::now())
+    }
+
+    /// The verification of a publication: the witness file it leaves (held proofs, uploaded
+    /// proofs checked, this mediator's own where it is a witness) and the number of entries.
+    fn check_publication(
+        &self,
+        did: &str,
+        jsonl: &str,
+        existing: Option<&HostedLog>,
+        uploaded_witness: Option<&str>,
+    ) -> Result<(Option<String>, u32)> {
+        // Proofs the controller brings from its witnesses join those held (each checked); where
+        // the log names this mediator as its witness, it co-signs the latest entry. The file is
+        // pruned to the proofs still needed, and the log must verify with it.
+        let held_witness = existing.and_then(|held| held.witness.clone());
+        let merged = match uploaded_witness {
+            Some(uploaded) => Some(webvh::merge_witness_proofs(did, jsonl, held_witness.as_deref(), uploaded)?),
+            None => held_witness,
+        };
+        let witness = match webvh::witness(did, jsonl, merged.as_deref(), self.identity.keys.signing_key())? {
+            Some(file) => Some(file),
+            None => merged.map(|file| webvh::merge_witness_proofs(did, jsonl, Some(&file), "[]")).transpose()?,
+        };
+        let verified = webvh::verify(did, jsonl, witness.as_deref())?;
+        Ok((witness, verified.version_ids.len() as u32))
+    }
+
     /// New names from one source are limited per day.
     /// Adds witness proofs to a hosted log's `did-witness.json`: proofs for its entries, or for
     /// the entry its controller is about to publish (did:webvh 1.0 publishes proofs first). Each
     /// proof must be a witness's valid signature that the log asks for, so an upload can only
     /// add what the DID's witnesses signed, never remove a proof (`webvh::merge_witness_proofs`).
-    pub(crate) async fn add_witness_proofs(&self, name: &str, uploaded: &str) -> Result<usize> {
+    pub(crate) async fn add_witness_proofs(
+        &self,
+        name: &str,
+        uploaded: &str,
+        client: std::net::IpAddr,
+    ) -> Result<usize> {
         let held =
             self.store.ledger_log(name).await?.ok_or_else(|| {
                 Error::NotFound(format!("no DID log is hosted under `{name}`; publish the log first"))
             })?;
-        let merged = webvh::merge_witness_proofs(&held.did, &held.log, held.witness.as_deref(), uploaded)?;
-        let proofs = serde_json::from_str::<serde_json::Value>(&merged)
-            .map(|file| {
-                file.as_array()
-                    .map_or(0, |records| records.iter().map(|r| r["proof"].as_array().map_or(0, Vec::len)).sum())
-            })
-            .unwrap_or(0);
+        // Nothing that is not held already: nothing to check, nothing to store.
+        if new_proofs(held.witness.as_deref(), uploaded)? == 0 {
+            return Ok(held.witness.as_deref().map_or(0, count_proofs));
+        }
+        let started = self.spend_ledger_cpu(client)?;
+        self.metrics.ledger_verifications.inc();
+        let merged = webvh::merge_witness_proofs(&held.did, &held.log, held.witness.as_deref(), uploaded);
+        self.ledger_cpu.charge(client, started.elapsed().as_secs_f64() * 1e3);
+        let merged = merged?;
+        let proofs = count_proofs(&merged);
         if held.witness.as_deref() == Some(merged.as_str()) {
             return Ok(proofs);
         }
@@ -211,7 +264,7 @@ impl Mediator {
     /// replies. One indexed lookup of the log's length per envelope; the log is loaded and
     /// verified again only when it grew (a rotation published through another instance is seen
     /// at the next envelope).
-    pub(crate) async fn learn_sender(&self, envelope: &str) {
+    pub(crate) async fn learn_sender(&self, envelope: &str, client: std::net::IpAddr) {
         let Ok(Some(sender)) = mpc_identity::envelope::encrypted::sender_did(envelope) else { return };
         if !sender.starts_with(webvh::PREFIX) {
             return;
@@ -231,8 +284,12 @@ impl Mediator {
         if self.ledger_documents.is_current(&sender, entries) {
             return;
         }
+        // Anyone can name a hosted DID as the sender: the verification is the client's to pay.
+        let Ok(started) = self.spend_ledger_cpu(client) else { return };
         self.metrics.sender_log_verifications.inc();
-        match self.hosted_document(&sender).await {
+        let verified = self.hosted_document(&sender).await;
+        self.ledger_cpu.charge(client, started.elapsed().as_secs_f64() * 1e3);
+        match verified {
             Ok(Some(document)) => self.ledger_documents.insert(sender, entries, document),
             Ok(None) => self.ledger_documents.remove(&sender),
             Err(e) => tracing::warn!(did = %sender, error = %e, "could not load a hosted DID's document"),
@@ -271,6 +328,44 @@ fn claimed_did(jsonl: &str) -> Result<String> {
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| Error::Malformed { kind: "DID log", reason: "the first entry has no `state.id`".to_owned() })
+}
+
+/// Whether two logs hold the same entries (blank lines aside).
+fn same_entries(held: &str, sent: &str) -> bool {
+    let held = held.lines().map(str::trim_end).filter(|line| !line.is_empty());
+    held.eq(sent.lines().map(str::trim_end).filter(|line| !line.is_empty()))
+}
+
+/// How many proofs of an uploaded witness file (`[{"versionId", "proof": [...]}]`) are not in
+/// `held`: checked for shape only, nothing verified.
+fn new_proofs(held: Option<&str>, uploaded: &str) -> Result<usize> {
+    let malformed = || Error::Malformed {
+        kind: "witness proofs",
+        reason: "the file must be a list of {\"versionId\": ..., \"proof\": [...]}".to_owned(),
+    };
+    let records = |file: &str| -> Option<Vec<(String, String)>> {
+        let value: serde_json::Value = serde_json::from_str(file).ok()?;
+        let mut out = Vec::new();
+        for record in value.as_array()? {
+            let version = record["versionId"].as_str()?;
+            for proof in record["proof"].as_array()? {
+                out.push((version.to_owned(), proof.to_string()));
+            }
+        }
+        Some(out)
+    };
+    let uploaded = records(uploaded).ok_or_else(malformed)?;
+    let held = held.and_then(records).unwrap_or_default();
+    Ok(uploaded.iter().filter(|proof| !held.contains(proof)).count())
+}
+
+/// The proofs in a witness file.
+fn count_proofs(file: &str) -> usize {
+    serde_json::from_str::<serde_json::Value>(file)
+        .map(|file| {
+            file.as_array().map_or(0, |records| records.iter().map(|r| r["proof"].as_array().map_or(0, Vec::len)).sum())
+        })
+        .unwrap_or(0)
 }
 
 /// A new log must hold every entry of the stored one, unchanged and in order.

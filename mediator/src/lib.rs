@@ -31,6 +31,7 @@
 #![deny(missing_docs, unreachable_pub)]
 
 mod activity;
+mod budget;
 pub mod config;
 mod discovery;
 mod documents;
@@ -78,6 +79,10 @@ pub(crate) struct Mediator {
     /// Verified documents of hosted did:webvh parties that talk DIDComm here, refreshed from the
     /// ledger whenever one sends (see `ledger::learn_sender`).
     ledger_documents: documents::DocumentCache,
+    /// CPU (milliseconds) each client network may have the ledger spend verifying for it.
+    pub(crate) ledger_cpu: budget::Budget,
+    /// Bytes each client network may read from the routes anyone may read.
+    pub(crate) egress: budget::Budget,
     /// QUIC address discovery for parties behind NAT, when configured.
     pub(crate) discovery: Option<discovery::AddressDiscovery>,
 }
@@ -215,6 +220,9 @@ impl Mediator {
         let hub = Arc::clone(&live);
         store.watch(Arc::new(move |owner: &str, message| hub.arrived(owner, message))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
+        // Ten seconds' worth may be owed: a legitimate publisher's largest log goes through.
+        let ledger_cpu = budget::Budget::new(config.ledger_cpu_ms_per_second, 10 * config.ledger_cpu_ms_per_second);
+        let egress = budget::Budget::new(config.egress_bytes_per_second, 10 * config.egress_bytes_per_second);
         let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did, config.enrollments_per_hour);
         let ledger_base = ledger_base(&public_url, config.public_url.is_some());
         let discovery = discovery::start(&config, &data_dir, &public_url).await?;
@@ -229,6 +237,8 @@ impl Mediator {
             activity: Default::default(),
             ledger_base,
             ledger_documents: Default::default(),
+            ledger_cpu,
+            egress,
             discovery,
         })
     }
@@ -237,6 +247,8 @@ impl Mediator {
     /// past their time; run periodically.
     pub(crate) async fn sweep(&self) -> Result<store::Sweep> {
         self.limits.forget_idle();
+        self.ledger_cpu.forget_paid();
+        self.egress.forget_paid();
         let now = now();
         self.activity.forget_before(now);
         let seen_before = now.saturating_sub(self.config.replay_window.as_secs());

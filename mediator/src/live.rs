@@ -25,10 +25,12 @@ pub(crate) struct LiveHub {
 }
 
 impl LiveHub {
-    /// A wake-up receiver for `owner`'s queue.
-    pub(crate) fn subscribe(&self, owner: &str) -> broadcast::Receiver<Arrival> {
+    /// A wake-up receiver for `owner`'s queue, unless `owner` already has `max` live sessions
+    /// in this process (0: no cap): each one holds a socket and a channel slot per wake-up.
+    pub(crate) fn subscribe(&self, owner: &str, max: usize) -> Option<broadcast::Receiver<Arrival>> {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        channels.entry(owner.to_owned()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
+        let sender = channels.entry(owner.to_owned()).or_insert_with(|| broadcast::channel(CAPACITY).0);
+        (max == 0 || sender.receiver_count() < max).then(|| sender.subscribe())
     }
 
     /// Wakes `owner`'s live sessions, if any, to read the queue.

@@ -32,6 +32,9 @@ pub(crate) struct Metrics {
     pub websockets_closed: Counter,
     pub connections_refused: Counter,
     pub sender_log_verifications: Counter,
+    pub forwarded_for_malformed: Counter,
+    pub bodies_too_slow: Counter,
+    pub ledger_verifications: Counter,
 }
 
 impl Metrics {
@@ -51,6 +54,21 @@ impl Metrics {
                 "mpc_mediator_connections_refused_total",
                 "connections closed at once: over the cap in total or per source",
                 &self.connections_refused,
+            ),
+            (
+                "mpc_mediator_forwarded_for_malformed_total",
+                "requests from a trusted proxy whose X-Forwarded-For held no address (counted against the proxy)",
+                &self.forwarded_for_malformed,
+            ),
+            (
+                "mpc_mediator_ledger_verifications_total",
+                "did:webvh logs or witness files verified for a publication or an upload",
+                &self.ledger_verifications,
+            ),
+            (
+                "mpc_mediator_bodies_too_slow_total",
+                "request bodies cut off for arriving slower than --min-body-rate after --body-timeout",
+                &self.bodies_too_slow,
             ),
             (
                 "mpc_mediator_sender_log_verifications_total",

@@ -57,6 +57,7 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/bundles/{digest}", get(shared_bundle))
         .with_state(Arc::clone(&mediator))
         .merge(relay)
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), egress))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
     Router::new()
         .merge(client_facing)
@@ -81,6 +82,32 @@ async fn sweep_forever(mediator: Arc<Mediator>) {
     }
 }
 
+/// What anyone may read (DID logs, witness files, invitations, bundles) is paid for in bytes: a
+/// client network that read more than its egress budget is refused until it is paid down, so a
+/// small request for a large log cannot be repeated to flood the mediator's uplink.
+async fn egress(
+    State(mediator): State<Arc<Mediator>>,
+    client: ClientAddr,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() != axum::http::Method::GET {
+        return next.run(request).await;
+    }
+    if !mediator.egress.allows(client.0) {
+        let error = Error::RateLimited(format!(
+            "{}: more bytes read than --egress-bytes-per-second allows; retry in a few seconds",
+            client.0
+        ));
+        return plain_problem(&mediator, &error, status_of(&error));
+    }
+    let response = next.run(request).await;
+    if let Some(bytes) = axum::body::HttpBody::size_hint(response.body()).exact() {
+        mediator.egress.charge(client.0, bytes as f64);
+    }
+    response
+}
+
 /// Refuses a client address over its rate limit before any work is spent on the request.
 async fn admit(
     State(mediator): State<Arc<Mediator>>,
@@ -97,18 +124,16 @@ async fn admit(
 async fn didcomm(State(mediator): State<Arc<Mediator>>, client: ClientAddr, body: Body) -> Response {
     mediator.metrics.requests.inc();
     let limit = mediator.config.max_message_bytes;
-    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes: Bytes = match read_body(&mediator, body, limit, "request").await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            let error = Error::Malformed { kind: "request", reason: format!("larger than the {limit}-byte limit") };
-            return plain_problem(&mediator, &error, StatusCode::PAYLOAD_TOO_LARGE);
-        }
+        Err(error @ Error::TooSlow) => return plain_problem(&mediator, &error, StatusCode::REQUEST_TIMEOUT),
+        Err(error) => return plain_problem(&mediator, &error, StatusCode::PAYLOAD_TOO_LARGE),
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
         let error = Error::Malformed { kind: "request", reason: "not UTF-8 JSON".to_owned() };
         return plain_problem(&mediator, &error, StatusCode::BAD_REQUEST);
     };
-    mediator.learn_sender(text).await;
+    mediator.learn_sender(text, client.0).await;
     let incoming = match mediator.open_envelope(text) {
         Ok(incoming) => incoming,
         Err(error) => return plain_problem(&mediator, &error, status_of(&error)),
@@ -165,7 +190,7 @@ fn json_response(status: StatusCode, content_type: &'static str, body: String) -
 }
 
 async fn publish_invitation(State(mediator): State<Arc<Mediator>>, body: Body) -> Response {
-    let text = match body_text(body, mpc_identity::invitation::MAX_INVITATION_BYTES, "invitation").await {
+    let text = match body_text(&mediator, body, mpc_identity::invitation::MAX_INVITATION_BYTES, "invitation").await {
         Ok(text) => text,
         Err(error) => return plain_problem(&mediator, &error, status_of(&error)),
     };
@@ -194,16 +219,19 @@ async fn publish_log(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    let text = match body_text(body, mpc_identity::did::webvh::MAX_LOG_BYTES, "DID log").await {
+    let text = match body_text(&mediator, body, mpc_identity::did::webvh::MAX_LOG_BYTES, "DID log").await {
         Ok(text) => text,
         Err(error) => return ledger_error(&error),
     };
     // The log alone (`text/jsonl`), or with the proofs of its witnesses:
     // `{"log": "<did.jsonl>", "witness": <did-witness.json>}` (`application/json`).
+    // The media type alone, parameters aside: `application/jsonl` (and `text/jsonl`, what
+    // did:webvh 1.0 serves logs as) is a log, not JSON.
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
     let (log, witness) = if is_json {
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(body) if body["log"].is_string() => {
@@ -244,14 +272,15 @@ fn ledger_error(error: &Error) -> Response {
 /// held (see `Mediator::add_witness_proofs`).
 async fn add_witness_proofs(
     State(mediator): State<Arc<Mediator>>,
+    client: ClientAddr,
     axum::extract::Path(name): axum::extract::Path<String>,
     body: Body,
 ) -> Response {
-    let text = match body_text(body, mpc_identity::did::webvh::MAX_WITNESS_BYTES, "witness proofs").await {
+    let text = match body_text(&mediator, body, mpc_identity::did::webvh::MAX_WITNESS_BYTES, "witness proofs").await {
         Ok(text) => text,
         Err(error) => return ledger_error(&error),
     };
-    match mediator.add_witness_proofs(&name, &text).await {
+    match mediator.add_witness_proofs(&name, &text, client.0).await {
         Ok(proofs) => {
             json_response(StatusCode::OK, "application/json", serde_json::json!({ "proofs": proofs }).to_string())
         }
@@ -382,11 +411,25 @@ async fn shared_bundle(
 }
 
 /// A request body as text: at most `limit` bytes of UTF-8, else a refusal naming `kind`.
-async fn body_text(body: Body, limit: usize, kind: &'static str) -> Result<String> {
-    match axum::body::to_bytes(body, limit).await.map(|b| String::from_utf8(b.to_vec())) {
-        Ok(Ok(text)) => Ok(text),
-        _ => Err(Error::Malformed { kind, reason: format!("not UTF-8 text of at most {limit} bytes") }),
-    }
+async fn body_text(mediator: &Mediator, body: Body, limit: usize, kind: &'static str) -> Result<String> {
+    let bytes = read_body(mediator, body, limit, kind).await?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| Error::Malformed { kind, reason: "not UTF-8 text".to_owned() })
+}
+
+/// A request body of at most `limit` bytes, or why not: too large, or too slow (the listener's
+/// body deadline, see `listener::TimedBody`).
+async fn read_body(mediator: &Mediator, body: Body, limit: usize, kind: &'static str) -> Result<Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(error) = cause {
+            if error.is::<crate::listener::BodyTooSlow>() {
+                mediator.metrics.bodies_too_slow.inc();
+                return Error::TooSlow;
+            }
+            cause = error.source();
+        }
+        Error::Malformed { kind, reason: format!("larger than the {limit}-byte limit, or cut off") }
+    })
 }
 
 /// A static asset of the pages, with the headers every page response carries.

@@ -27,6 +27,11 @@ pub(crate) async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, clie
     let mut cursor: u64 = 0;
     // A socket nobody authenticates on is closed: it would otherwise hold a session for free.
     let unauthenticated_deadline = tokio::time::Instant::now() + mediator.config.ws_auth_timeout;
+    // A socket is pinged every interval; one that sends nothing, not even a pong, for three is
+    // gone (a peer that vanished without a FIN, or one holding the socket and never reading).
+    let ping_every = mediator.config.ws_ping_interval.max(std::time::Duration::from_millis(100));
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         let deadline = async {
             if owner.is_none() {
@@ -48,6 +53,7 @@ pub(crate) async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, clie
         };
         tokio::select! {
             frame = socket.recv() => {
+                last_heard = tokio::time::Instant::now();
                 let text = match frame {
                     Some(Ok(WsMessage::Text(text))) => text.to_string(),
                     Some(Ok(WsMessage::Binary(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -66,6 +72,15 @@ pub(crate) async fn session(mediator: Arc<Mediator>, mut socket: WebSocket, clie
                 if let Some(reply) = reply
                     && socket.send(WsMessage::Text(reply.into())).await.is_err()
                 {
+                    break;
+                }
+            }
+            _ = pings.tick() => {
+                if last_heard.elapsed() >= ping_every * 3 {
+                    tracing::debug!(client = %client.0, "closing a WebSocket that stopped answering pings");
+                    break;
+                }
+                if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
                     break;
                 }
             }
@@ -98,7 +113,7 @@ async fn on_frame(
     live: &mut Option<broadcast::Receiver<Arrival>>,
     cursor: &mut u64,
 ) -> Option<String> {
-    mediator.learn_sender(text).await;
+    mediator.learn_sender(text, client.0).await;
     let incoming = match mediator.open_envelope(text) {
         Ok(incoming) => incoming,
         Err(error) => return Some(mediator.problem_report(&error, None).to_string()),
@@ -137,7 +152,14 @@ async fn on_frame(
                     // mode; they must still be requested with delivery-request". So only what
                     // arrives from now on is pushed: subscribe first, then start the cursor at
                     // the newest queued message, so that nothing falls between the two.
-                    let receiver = mediator.live.subscribe(did);
+                    let Some(receiver) = mediator.live.subscribe(did, mediator.config.live_sockets_per_did) else {
+                        let error = Error::Quota(format!(
+                            "{did} has {} live WebSockets here already (--live-sockets-per-did); close one first",
+                            mediator.config.live_sockets_per_did
+                        ));
+                        mediator.metrics.problems.inc();
+                        return seal_text(mediator, &mediator.problem_report(&error, Some(&incoming)), &incoming);
+                    };
                     match mediator.store.last_seq(did).await {
                         Ok(last) => {
                             *cursor = last;

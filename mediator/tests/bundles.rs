@@ -70,4 +70,25 @@ async fn sharing_is_for_parties_bounded_and_content_addressed(backend: Backend) 
     assert!(over.contains("at most 8"), "{over}");
 }
 
-on_both_backends!(sharing_is_for_parties_bounded_and_content_addressed);
+/// A party that shares a known program's bundle first, with a two-second life, does not shorten
+/// the host's share of the same files: each owner's copy lives for its own lifetime.
+async fn a_strangers_short_lived_copy_never_shadows_the_hosts_share(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let client = MediatorClient::connect(&mediator.base).await.expect("connect");
+    let squatter = Party::new("squatter", &mediator).await;
+    squatter.enroll().await;
+    let host = Party::new("host", &mediator).await;
+    host.enroll().await;
+    let shared = bundle(7, 10);
+    let digest = shared.check().expect("bundle").digest;
+    client.share_bundle(&squatter.identity, &shared, unix_now() + 2).await.expect("the squatter shares first");
+    let url = client.share_bundle(&host.identity, &shared, unix_now() + 3600).await.expect("the host shares");
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let fetched = fetch_bundle(&url, &digest).await.expect("the host's share outlives the squatter's");
+    assert_eq!(fetched.digest, digest);
+}
+
+on_both_backends!(
+    sharing_is_for_parties_bounded_and_content_addressed,
+    a_strangers_short_lived_copy_never_shadows_the_hosts_share
+);

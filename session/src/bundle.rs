@@ -107,21 +107,58 @@ pub fn read_for_sharing(dir: &Path) -> Result<SharedBundle> {
     Ok(bundle)
 }
 
-/// Writes a checked bundle into `dir`, which must not exist or be empty: nothing of the user's
-/// is overwritten. Returns the files written.
-pub fn write(bundle: &CheckedBundle, dir: &Path) -> Result<()> {
-    if dir.exists() && std::fs::read_dir(dir).map_err(|e| Error::io("reading", dir, e))?.next().is_some() {
-        return Err(Error::Command(format!(
-            "{} exists and is not empty: give another place with --program-dir DIR",
-            dir.display()
-        )));
+/// Where a joiner's copy of a session's shared program goes when the joiner names no place:
+/// `<home>/programs/<session id>/`. The id is checked to be 32 hex digits before any session is
+/// stored, so nothing the host writes (its session name least of all) picks the place.
+pub fn default_dir(home: &Path, session: &str) -> Result<PathBuf> {
+    if session.len() != 32 || !session.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Command(format!("`{}` is not a session id", mpc_identity::text::shown(session))));
     }
-    for (file, contents) in &bundle.files {
-        let path = dir.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+    Ok(home.join("programs").join(session))
+}
+
+/// Writes a checked bundle into `dir`, which is created here and must not exist yet: nothing of
+/// the user's is overwritten and no existing directory is reused, whatever it is called. Every
+/// directory under it is created fresh and every file is created new (`O_EXCL`, which never
+/// follows a symbolic link), so the bundle's files land under `dir` and nowhere else.
+pub fn write(bundle: &CheckedBundle, dir: &Path) -> Result<()> {
+    use std::io::Write;
+    match std::fs::symlink_metadata(dir) {
+        Ok(_) => {
+            return Err(Error::Command(format!(
+                "{} already exists: a shared program is saved only into a new directory \
+                 (give one that does not exist with --program-dir DIR)",
+                dir.display()
+            )));
         }
-        std::fs::write(&path, contents).map_err(|e| Error::io("writing", &path, e))?;
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("checking", dir, e)),
+    }
+    std::fs::create_dir(dir).map_err(|e| Error::io("creating", dir, e))?;
+    for (file, contents) in &bundle.files {
+        // Checked again here, not only when the bundle was: this is where a path would escape.
+        mpc_identity::bundle::check_path(&file.path)?;
+        let mut path = dir.to_path_buf();
+        let mut segments = file.path.split('/').peekable();
+        while let Some(segment) = segments.next() {
+            path.push(segment);
+            if segments.peek().is_some() {
+                match std::fs::create_dir(&path) {
+                    Ok(()) => {}
+                    // A directory this loop made for an earlier file (not a link: lstat says).
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::AlreadyExists
+                            && std::fs::symlink_metadata(&path).map(|m| m.is_dir()).unwrap_or(false) => {}
+                    Err(e) => return Err(Error::io("creating", &path, e)),
+                }
+            }
+        }
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io("writing", &path, e))?;
+        out.write_all(contents).map_err(|e| Error::io("writing", &path, e))?;
     }
     Ok(())
 }

@@ -208,7 +208,8 @@ pub fn check_label(label: &str) -> std::result::Result<(), String> {
 pub fn who(label: Option<&str>, did: &str) -> String {
     let did = mpc_identity::did::abbreviate(did);
     match label {
-        Some(label) => format!("{label}, {did}"),
+        // Labels are checked for control characters, not for bidirectional ones: shown escaped.
+        Some(label) => format!("{}, {did}", mpc_identity::text::shown(label)),
         None => did,
     }
 }

@@ -3,8 +3,17 @@
 //! was turned on, so the session first asks for that backlog with `delivery-request`, batch by
 //! batch, while new arrivals are pushed. Pushed messages stay queued until acknowledged, so a
 //! connection that drops loses nothing: the next session asks for whatever is still queued.
+//!
+//! Anyone may forward to a party, so a live inbox must outlast junk at full speed. What cannot be
+//! opened is acknowledged in batches (one request per [`super::PICKUP_BATCH`] ids or per
+//! [`ACK_DELAY`], merged with the caller's own acknowledgements), never one request per message,
+//! which would spend the party's own rate limit; and a rate-limit answer from the mediator makes
+//! the inbox wait and retry, never end.
 
 use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -20,6 +29,16 @@ use mpc_identity::envelope::encrypted::{self, RecipientKey};
 use mpc_identity::keystore::UnlockedIdentity;
 
 use crate::error::Result;
+
+/// Longest an unreadable message waits to be acknowledged with others.
+const ACK_DELAY: Duration = Duration::from_millis(250);
+/// The first wait after the mediator says we are over our rate limit; it doubles up to
+/// [`MAX_BACKOFF`] while the answers keep coming.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// Most unreadable ids held for one acknowledgement (a request stays well under any mediator's
+/// message size limit).
+const MAX_PENDING_ACKS: usize = 1000;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -38,6 +57,14 @@ pub struct LiveInbox {
     /// Ids handed out lately: a message that arrives while a batch of the backlog is asked for
     /// comes both ways (pushed, and in the batch), and is handed out once.
     handed_out: RecentIds,
+    /// Ids of unreadable messages not yet acknowledged, and when they must be at the latest.
+    unreadable: Vec<String>,
+    ack_due: Option<Instant>,
+    /// While over the rate limit: when to send again, and how long the next wait would be.
+    quiet_until: Option<Instant>,
+    backoff: Duration,
+    /// How many messages this session discarded because they could not be opened.
+    discarded: u64,
 }
 
 impl MediatorClient {
@@ -67,6 +94,11 @@ impl MediatorClient {
             backlog_request: None,
             more_backlog: true,
             handed_out: RecentIds::default(),
+            unreadable: Vec::new(),
+            ack_due: None,
+            quiet_until: None,
+            backoff: FIRST_BACKOFF,
+            discarded: 0,
         };
         inbox.send(me, &format!("{PICKUP}/live-delivery-change"), json!({ "live_delivery": true })).await?;
         Ok(inbox)
@@ -78,17 +110,42 @@ impl LiveInbox {
     /// what the mediator pushes as it arrives. Each is opened and handed out once.
     pub async fn next(&mut self, me: &UnlockedIdentity) -> Result<Vec<Received>> {
         loop {
-            if self.more_backlog {
-                self.more_backlog = false;
-                let request = new_message(
-                    &format!("{PICKUP}/delivery-request"),
-                    &me.record.did,
-                    json!({ "limit": super::PICKUP_BATCH }),
-                );
-                self.backlog_request = request["id"].as_str().map(str::to_owned);
-                self.send_message(me, &request).await?;
+            let quiet = self.quiet_until.is_some_and(|until| Instant::now() < until);
+            if !quiet {
+                self.quiet_until = None;
+                if !self.unreadable.is_empty()
+                    && (self.unreadable.len() >= super::PICKUP_BATCH as usize
+                        || self.ack_due.is_some_and(|due| Instant::now() >= due))
+                {
+                    self.flush_acknowledgements(me).await?;
+                }
+                if self.more_backlog {
+                    self.more_backlog = false;
+                    let request = new_message(
+                        &format!("{PICKUP}/delivery-request"),
+                        &me.record.did,
+                        json!({ "limit": super::PICKUP_BATCH }),
+                    );
+                    self.backlog_request = request["id"].as_str().map(str::to_owned);
+                    self.send_message(me, &request).await?;
+                }
             }
-            let frame = match self.socket.next().await {
+            // Wake for a frame, or when acknowledgements are due or a rate-limit wait ends.
+            let wake_at = match (self.quiet_until, self.ack_due) {
+                (Some(until), _) => Some(until),
+                (None, Some(due)) if !self.unreadable.is_empty() => Some(due),
+                _ => None,
+            };
+            let frame = tokio::select! {
+                frame = self.socket.next() => frame,
+                () = async {
+                    match wake_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => continue,
+            };
+            let frame = match frame {
                 Some(Ok(frame)) => frame,
                 Some(Err(e)) => return Err(transport(&self.url, e)),
                 None => return Err(transport(&self.url, "the mediator closed the connection")),
@@ -99,16 +156,32 @@ impl LiveInbox {
             }
             let message = self.open(me, text)?;
             if let Some(problem) = problem_of(&message) {
-                return Err(problem);
+                if !is_rate_limited(&problem) {
+                    return Err(problem);
+                }
+                // Over our own limit (a flood made us busy): wait, then ask again for whatever
+                // is still queued, which brings back anything whose acknowledgement was refused.
+                tracing::debug!(wait_ms = self.backoff.as_millis() as u64, "the mediator says slow down; waiting");
+                self.quiet_until = Some(Instant::now() + self.backoff);
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                self.backlog_request = None;
+                self.more_backlog = true;
+                continue;
             }
+            self.backoff = FIRST_BACKOFF;
             let answers_backlog_request =
                 self.backlog_request.is_some() && message["thid"].as_str() == self.backlog_request.as_deref();
             if message["type"] == format!("{PICKUP}/delivery") {
                 let opened = open_delivery(me, &self.kid, &message).await;
                 // What cannot be opened is discarded: left queued, it would be handed out
-                // again on every reconnect.
+                // again on every reconnect. Acknowledged with others, not one request each.
                 if !opened.unreadable.is_empty() {
-                    self.acknowledge(me, &opened.unreadable).await?;
+                    self.discarded += opened.unreadable.len() as u64;
+                    self.ack_due.get_or_insert_with(|| Instant::now() + ACK_DELAY);
+                    // Bounded: past it, ids are left to a later batch of the backlog (asked
+                    // for again after a rate-limit wait), not held here.
+                    let room = MAX_PENDING_ACKS.saturating_sub(self.unreadable.len());
+                    self.unreadable.extend(opened.unreadable.iter().take(room).cloned());
                 }
                 let fresh: Vec<Received> =
                     opened.received.into_iter().filter(|m| self.handed_out.insert(m.id.clone())).collect();
@@ -117,6 +190,10 @@ impl LiveInbox {
                 if answers_backlog_request {
                     self.backlog_request = None;
                     self.more_backlog = !fresh.is_empty() || !opened.unreadable.is_empty();
+                    if !opened.unreadable.is_empty() {
+                        // The next batch would bring these again: acknowledge them first.
+                        self.ack_due = Some(Instant::now());
+                    }
                 }
                 if fresh.is_empty() {
                     continue;
@@ -131,9 +208,25 @@ impl LiveInbox {
         }
     }
 
-    /// Acknowledges messages: the mediator deletes them.
+    /// Acknowledges messages: the mediator deletes them. Unreadable messages waiting to be
+    /// acknowledged go in the same request.
     pub async fn acknowledge(&mut self, me: &UnlockedIdentity, ids: &[String]) -> Result<()> {
-        self.send(me, &format!("{PICKUP}/messages-received"), json!({ "message_id_list": ids })).await
+        let mut all = std::mem::take(&mut self.unreadable);
+        self.ack_due = None;
+        all.extend(ids.iter().filter(|id| !all.contains(id)).cloned().collect::<Vec<_>>());
+        if all.is_empty() {
+            return Ok(());
+        }
+        self.send(me, &format!("{PICKUP}/messages-received"), json!({ "message_id_list": all })).await
+    }
+
+    /// How many messages this session discarded because they could not be opened.
+    pub fn discarded(&self) -> u64 {
+        self.discarded
+    }
+
+    async fn flush_acknowledgements(&mut self, me: &UnlockedIdentity) -> Result<()> {
+        self.acknowledge(me, &[]).await
     }
 
     async fn send(&mut self, me: &UnlockedIdentity, kind: &str, body: Value) -> Result<()> {
@@ -158,6 +251,11 @@ impl LiveInbox {
         }
         Ok(opened.message)
     }
+}
+
+/// Whether a problem report says the party is over its rate limit (which waiting cures).
+fn is_rate_limited(problem: &crate::Error) -> bool {
+    matches!(problem, crate::Error::Problem { code, .. } if code.contains("rate-limited"))
 }
 
 /// The ids of the last [`RecentIds::CAPACITY`] messages handed out, oldest forgotten first.

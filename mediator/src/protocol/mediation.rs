@@ -114,7 +114,6 @@ fn list_len(list: &Value) -> usize {
 /// mediator is closed. Enrolling is what lets a DID hold a queue, short links and relay access,
 /// so it is the one step anonymous clients must not get for free.
 async fn admit_enrollment(mediator: &Mediator, incoming: &Incoming, sender: &str, client: IpAddr) -> Result<()> {
-    mediator.limits.check_enrollment(client)?;
     // A did:webvh DID hosted here spent its token when its name was created. An authenticated
     // did:webvh sender is one hosted here: its envelope opened only with the verified document
     // `learn_sender` took from this ledger (see `Mediator::resolve`), so there is nothing to load.
@@ -127,12 +126,21 @@ async fn admit_enrollment(mediator: &Mediator, incoming: &Incoming, sender: &str
                     .into(),
             )
         })?;
-        if !mediator.store.redeem_token(&crate::tokens::digest(token), crate::now()).await? {
+        // On a closed mediator only attempts with a valid token count against the address's
+        // allowance: strangers without one must not lock out a token holder behind the same
+        // address (a campus, a carrier's NAT).
+        let digest = crate::tokens::digest(token);
+        if !mediator.store.token_valid(&digest, crate::now()).await? {
+            return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
+        }
+        mediator.limits.check_enrollment(client)?;
+        if !mediator.store.redeem_token(&digest, crate::now()).await? {
             return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
         }
         tracing::info!(did = %sender, "enrolled with a token");
+        return Ok(());
     }
-    Ok(())
+    mediator.limits.check_enrollment(client)
 }
 
 async fn require_mediated(mediator: &Mediator, sender: &str) -> Result<()> {

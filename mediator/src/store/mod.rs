@@ -161,7 +161,8 @@ pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool>;
     /// Publishes a signed invitation under its content hash; publishing it again changes nothing.
     async fn put_invitation(&self, id: &str, body: &str, inviter: &str, expires_at: u64) -> Result<()>;
-    /// Stores a shared program bundle under its digest; sharing it again changes nothing.
+    /// Stores a shared program bundle under its digest and owner; the same owner sharing it again
+    /// changes nothing, another owner's share is kept beside it for its own lifetime.
     async fn put_bundle(&self, digest: &str, owner: &str, body: &str, bytes: u64, expires_at: u64) -> Result<()>;
     /// A shared bundle that has not expired.
     async fn bundle(&self, digest: &str, now: u64) -> Result<Option<String>>;
@@ -335,7 +336,7 @@ macro_rules! impl_store {
         async fn put_bundle(&self, digest: &str, owner: &str, body: &str, bytes: u64, expires_at: u64) -> Result<()> {
             sqlx::query(
                 "INSERT INTO program_bundles (digest, owner, body, bytes, expires_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (digest) DO NOTHING",
+                 ON CONFLICT (digest, owner) DO NOTHING",
             )
             .bind(digest)
             .bind(owner)
@@ -348,7 +349,11 @@ macro_rules! impl_store {
         }
 
         async fn bundle(&self, digest: &str, now: u64) -> Result<Option<String>> {
-            Ok(sqlx::query_scalar("SELECT body FROM program_bundles WHERE digest = $1 AND expires_at > $2")
+            // Every row of a digest holds the same files: the longest-lived one serves.
+            Ok(sqlx::query_scalar(
+                "SELECT body FROM program_bundles WHERE digest = $1 AND expires_at > $2 \
+                 ORDER BY expires_at DESC LIMIT 1",
+            )
                 .bind(digest)
                 .bind(crate::store::to_i64(now))
                 .fetch_optional(&self.pool)
