@@ -126,7 +126,8 @@ pub struct SessionJoinArgs {
     /// Your role, in a session whose host defined roles (the invitation lists them).
     #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
-    /// Where to save a program the host shares [default: a directory named after the session].
+    /// Where to save a program the host shares: a new directory, created here [default:
+    /// programs/SESSION-ID/ in the keystore directory; never a place the host's session names].
     #[arg(long, value_name = "DIR", conflicts_with = "program")]
     pub program_dir: Option<PathBuf>,
     /// The Python you will run the program with (remembered: `run` uses it) [default: python3 if
