@@ -57,6 +57,10 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_QUEUE_CAP_PER_SOURCE", default_value_t = 1_000)]
     pub queue_cap_per_source: u64,
 
+    /// Most bytes of a party's queue that messages from one client network may fill.
+    #[arg(long, env = "MPC_MEDIATOR_QUEUE_BYTES_PER_SOURCE", default_value_t = 32 * 1024 * 1024)]
+    pub queue_bytes_per_source: u64,
+
     /// How long a message id or forwarded envelope is remembered to refuse replays; a message
     /// whose `created_time` is older is refused outright. Must be longer than --message-ttl.
     #[arg(long, env = "MPC_MEDIATOR_REPLAY_WINDOW", default_value = "30d", value_parser = humantime::parse_duration)]
@@ -214,6 +218,7 @@ impl MediatorConfig {
             rate_limit_did: 0,
             ws_auth_timeout: Duration::from_secs(30),
             queue_cap_per_source: 10_000,
+            queue_bytes_per_source: 1 << 40,
             replay_window: Duration::from_secs(30 * 24 * 3600),
             max_connections: 4096,
             max_connections_per_source: 4096,

@@ -34,10 +34,14 @@ struct Spawned {
 
 impl Spawned {
     async fn start(extra: &[&str]) -> Self {
+        Self::start_on(None, extra).await
+    }
+
+    async fn start_on(database_url: Option<&str>, extra: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let process = spawn_mediator(port, data.path(), None, extra);
+        let process = spawn_mediator(port, data.path(), database_url, extra);
         wait_ready(&base).await;
         Spawned { base, port, data, _process: process }
     }
@@ -501,3 +505,53 @@ async fn strangers_without_a_token_cannot_lock_a_token_holder_out() {
     let granted = carol.ask(&format!("{CM3}mediate-request"), json!({ "token": token.token })).await;
     assert_eq!(granted.kind(), format!("{CM3}mediate-grant"), "the token holder was locked out: {granted:?}");
 }
+
+/// Point 6: one address's share of a party's queue is bounded in bytes as well as messages:
+/// large junk from one address is refused once it fills its bytes, on SQLite and PostgreSQL,
+/// while another address's forwards are still stored and the owner reads them all.
+async fn a_sources_share_of_a_queue_is_bounded_in_bytes(backend: Backend) {
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(fresh_postgres_database().await),
+    };
+    let mediator = Spawned::start_on(database_url.as_deref(), &["--queue-bytes-per-source", "200000"]).await;
+    let bob = Party::at("bob", &mediator.base).await;
+    bob.enroll().await;
+    let mut attacker = Party::at("attacker", &mediator.base).await;
+    attacker.http = http_from(source(2));
+    let padding = "A".repeat(30_000);
+    let (mut stored, mut refused) = (0, 0);
+    for _ in 0..20 {
+        let junk = json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": padding, "tag": "AAAA", "recipients": [] });
+        let forward = json!({
+            "id": uuid(), "type": FORWARD, "body": { "next": bob.did() },
+            "attachments": [{ "data": { "json": junk } }]
+        });
+        let answer = attacker.post(encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("seal")).await;
+        match answer.status {
+            202 => stored += 1,
+            _ if answer.problem_code() == "e.p.req.quota-exceeded" => refused += 1,
+            other => panic!("unexpected answer {other}: {answer:?}"),
+        }
+    }
+    assert!(stored <= 7 && refused >= 13, "30 KB messages from one address: {stored} stored, {refused} refused");
+    // Another address is not affected; the owner gets its messages.
+    let mut alice = Party::at("alice", &mediator.base).await;
+    alice.http = http_from(source(3));
+    let (_, inner) = alice.seal_for(&bob, json!({ "real": true }));
+    assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({ "limit": 100 })).await;
+    let count = delivery.message.as_ref().and_then(|m| m["attachments"].as_array().map(Vec::len)).unwrap_or(0);
+    assert_eq!(count, stored + 1);
+    // Once picked up, the bytes are free again.
+    let ids: Vec<Value> =
+        delivery.message.as_ref().and_then(|m| m["attachments"].as_array().cloned()).unwrap_or_default();
+    let ids: Vec<Value> = ids.iter().map(|a| a["id"].clone()).collect();
+    bob.ask(&format!("{PICKUP}messages-received"), json!({ "message_id_list": ids })).await;
+    let junk = json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": padding, "tag": "AAAA", "recipients": [] });
+    let forward = json!({ "id": uuid(), "type": FORWARD, "body": { "next": bob.did() },
+        "attachments": [{ "data": { "json": junk } }] });
+    assert_eq!(attacker.post(encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("seal")).await.status, 202);
+}
+
+on_both_backends!(a_sources_share_of_a_queue_is_bounded_in_bytes);

@@ -50,15 +50,19 @@ pub(super) async fn forward(mediator: &Mediator, incoming: &Incoming, client: Ip
         expires_at: now.saturating_add(mediator.config.message_ttl.as_secs()),
     };
     // The store wakes the owner's live sessions.
-    let caps = QueueCaps { owner: mediator.config.queue_cap, per_source: mediator.config.queue_cap_per_source };
+    let caps = QueueCaps {
+        owner: mediator.config.queue_cap,
+        per_source: mediator.config.queue_cap_per_source,
+        per_source_bytes: mediator.config.queue_bytes_per_source,
+    };
     match mediator.store.enqueue_forward(&message, caps).await? {
         Enqueued::Stored => {}
         Enqueued::Replay => return Err(Error::Replay(format!("forward of envelope {digest}"))),
         Enqueued::QueueFull => return Err(Error::QueueFull(next.to_owned())),
         Enqueued::SourceFull => {
             return Err(Error::Quota(format!(
-                "{} messages from your address already wait for `{next}`; it must pick them up first",
-                caps.per_source
+                "{} messages or {} bytes from your address already wait for `{next}`; it must pick them up first",
+                caps.per_source, caps.per_source_bytes
             )));
         }
     }

@@ -158,19 +158,19 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
 /// counts are those the statement saw, plus what it queued.
 async fn refusal(connection: &mut SqliteConnection, request: &Request) -> Result<Enqueued> {
     let message = &request.message;
-    let (total, from_source): (i64, i64) = sqlx::query_as(
-        "SELECT COALESCE(SUM(n), 0), COALESCE(SUM(CASE WHEN source = $2 THEN n ELSE 0 END), 0) \
+    let (total, from_source, source_bytes): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(n), 0), COALESCE(SUM(CASE WHEN source = $2 THEN n ELSE 0 END), 0), \
+                COALESCE(SUM(CASE WHEN source = $2 THEN bytes ELSE 0 END), 0) \
              FROM queue_counts WHERE owner = $1",
     )
     .bind(message.owner.as_str())
     .bind(message.source.as_str())
     .fetch_one(&mut *connection)
     .await?;
-    Ok(if total >= super::to_i64(request.caps.owner) || from_source < super::to_i64(request.caps.per_source) {
-        Enqueued::QueueFull
-    } else {
-        Enqueued::SourceFull
-    })
+    let caps = request.caps;
+    let source_full = from_source >= super::to_i64(caps.per_source)
+        || source_bytes + message.body.len() as i64 > super::to_i64(caps.per_source_bytes);
+    Ok(if total < super::to_i64(caps.owner) && source_full { Enqueued::SourceFull } else { Enqueued::QueueFull })
 }
 
 /// Queues `batch` in one statement: each message unless its owner would pass its cap (counting
@@ -189,7 +189,9 @@ async fn insert(
         "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest, source) \
          SELECT column2, column3, column4, column5, column6, column7, column8, column10 FROM \
          (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position, \
-                    ROW_NUMBER() OVER (PARTITION BY column3, column10 ORDER BY column1) AS source_position FROM (",
+                    ROW_NUMBER() OVER (PARTITION BY column3, column10 ORDER BY column1) AS source_position, \
+                    SUM(LENGTH(CAST(column5 AS BLOB))) OVER (PARTITION BY column3, column10 ORDER BY column1) \
+                        AS source_bytes FROM (",
     );
     query.push_values(batch.iter().enumerate(), |mut row, (order, request)| {
         let message = &request.message;
@@ -203,7 +205,8 @@ async fn insert(
             .push_bind(message.digest.as_str())
             .push_bind(super::to_i64(request.caps.owner))
             .push_bind(message.source.as_str())
-            .push_bind(super::to_i64(request.caps.per_source));
+            .push_bind(super::to_i64(request.caps.per_source))
+            .push_bind(super::to_i64(request.caps.per_source_bytes));
     });
     query.push(
         ")) AS batch \
@@ -211,7 +214,9 @@ async fn insert(
                 AND COALESCE((SELECT SUM(n) FROM queue_counts WHERE owner = batch.column3), 0) \
                     + batch.position <= batch.column9 \
                 AND COALESCE((SELECT n FROM queue_counts WHERE owner = batch.column3 AND source = batch.column10), 0) \
-                    + batch.source_position <= batch.column11) \
+                    + batch.source_position <= batch.column11 \
+                AND COALESCE((SELECT bytes FROM queue_counts WHERE owner = batch.column3 AND source = batch.column10), 0) \
+                    + batch.source_bytes <= batch.column12) \
             OR EXISTS (SELECT 1 FROM seen_messages WHERE sender = 'forward' AND id = batch.column8) \
          ORDER BY batch.column1 \
          RETURNING id, seq",

@@ -67,7 +67,7 @@ pub(crate) enum Enqueued {
     Replay,
     /// Its owner already has the cap of messages waiting.
     QueueFull,
-    /// Its owner already has the cap of messages from this source waiting.
+    /// Its owner already has the cap of messages (or bytes) from this source waiting.
     SourceFull,
 }
 
@@ -78,6 +78,8 @@ pub(crate) struct QueueCaps {
     pub owner: u64,
     /// Messages from one source one owner may have waiting.
     pub per_source: u64,
+    /// Bytes of messages from one source one owner may have waiting.
+    pub per_source_bytes: u64,
 }
 
 /// A queued message.

@@ -157,12 +157,14 @@ impl PostgresStore {
             .bind(owner)
             .execute(&mut *transaction)
             .await?;
-        let counts: Vec<(String, i64)> = sqlx::query_as("SELECT source, n FROM queue_counts WHERE owner = $1")
-            .bind(owner)
-            .fetch_all(&mut *transaction)
-            .await?;
-        let mut total: i64 = counts.iter().map(|(_, n)| n).sum();
-        let mut by_source: HashMap<String, i64> = counts.into_iter().collect();
+        let counts: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT source, n, bytes FROM queue_counts WHERE owner = $1")
+                .bind(owner)
+                .fetch_all(&mut *transaction)
+                .await?;
+        let mut total: i64 = counts.iter().map(|(_, n, _)| n).sum();
+        let mut by_source: HashMap<String, (i64, i64)> =
+            counts.into_iter().map(|(source, n, bytes)| (source, (n, bytes))).collect();
         let mut outcomes = Vec::with_capacity(batch.len());
         for Pending { message, caps, .. } in batch {
             let fresh = sqlx::query(
@@ -177,10 +179,12 @@ impl PostgresStore {
                 outcomes.push(Enqueued::Replay);
                 continue;
             }
-            let from_source = by_source.get(&message.source).copied().unwrap_or(0);
+            let (from_source, source_bytes) = by_source.get(&message.source).copied().unwrap_or((0, 0));
             let refused = if total >= super::to_i64(caps.owner) {
                 Some(Enqueued::QueueFull)
-            } else if from_source >= super::to_i64(caps.per_source) {
+            } else if from_source >= super::to_i64(caps.per_source)
+                || source_bytes + message.body.len() as i64 > super::to_i64(caps.per_source_bytes)
+            {
                 Some(Enqueued::SourceFull)
             } else {
                 None
@@ -208,7 +212,8 @@ impl PostgresStore {
             .execute(&mut *transaction)
             .await?;
             total += 1;
-            *by_source.entry(message.source.clone()).or_default() += 1;
+            let counted = by_source.entry(message.source.clone()).or_default();
+            *counted = (counted.0 + 1, counted.1 + message.body.len() as i64);
             outcomes.push(Enqueued::Stored);
         }
         if outcomes.contains(&Enqueued::Stored) {
@@ -242,8 +247,9 @@ impl PostgresStore {
         }
         // The owner's lock is held, so these counts stand until commit. They come from
         // `queue_counts` (kept by a trigger): one lookup however deep the queue.
-        let (total, from_source): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(n), 0)::BIGINT, COALESCE(SUM(n) FILTER (WHERE source = $2), 0)::BIGINT \
+        let (total, from_source, source_bytes): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(n), 0)::BIGINT, COALESCE(SUM(n) FILTER (WHERE source = $2), 0)::BIGINT, \
+                    COALESCE(SUM(bytes) FILTER (WHERE source = $2), 0)::BIGINT \
                  FROM queue_counts WHERE owner = $1",
         )
         .bind(message.owner)
@@ -253,7 +259,9 @@ impl PostgresStore {
         if total >= super::to_i64(caps.owner) {
             return Ok(Enqueued::QueueFull);
         }
-        if from_source >= super::to_i64(caps.per_source) {
+        if from_source >= super::to_i64(caps.per_source)
+            || source_bytes + message.body.len() as i64 > super::to_i64(caps.per_source_bytes)
+        {
             return Ok(Enqueued::SourceFull);
         }
         sqlx::query(
