@@ -109,22 +109,49 @@ impl Mediator {
             check_extends(&held.log, jsonl, held.entries)?;
         }
         let source = crate::protocol::source_of(client);
-        if existing.is_none() {
-            self.check_name_quota(&source).await?;
-            if self.config.require_token {
-                let token = token.ok_or_else(|| {
-                    Error::NotAuthorized(
-                        "this mediator hosts new DIDs only for holders of an enrollment token from its operator \
-                         (mpc-id new --method webvh --mediator URL --token TOKEN)"
-                            .into(),
-                    )
-                })?;
-                // Spent only once the log verified (below), so a bad log costs no use.
-                if !self.store.token_valid(&crate::tokens::digest(token), crate::now()).await? {
-                    return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
-                }
+        if existing.is_none() && self.config.require_token {
+            let token = token.ok_or_else(|| {
+                Error::NotAuthorized(
+                    "this mediator hosts new DIDs only for holders of an enrollment token from its operator \
+                     (mpc-id new --method webvh --mediator URL --token TOKEN)"
+                        .into(),
+                )
+            })?;
+            // Spent only once the log verified (below), so a bad log costs no use.
+            if !self.store.token_valid(&crate::tokens::digest(token), crate::now()).await? {
+                return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
             }
         }
+        // A new name takes one of the address's names of the day now, in one statement (so
+        // concurrent requests cannot pass the limit), and gives it back if it is not published.
+        let reserved = match existing {
+            None => Some(self.reserve_name(&source).await?),
+            Some(_) => None,
+        };
+        let published =
+            self.publish_checked(name, &did, jsonl, uploaded_witness, existing, source.clone(), client, token).await;
+        if let (Some(Some(day)), false) = (reserved, published.as_ref().is_ok_and(|p| p.changed))
+            && let Err(e) = self.store.release_ledger_name(&source, day).await
+        {
+            tracing::warn!(error = %e, "could not give back a reserved ledger name");
+        }
+        published
+    }
+
+    /// The rest of [`Mediator::publish_log`], once the name is reserved: verify, then store.
+    #[allow(clippy::too_many_arguments)]
+    async fn publish_checked(
+        &self,
+        name: &str,
+        did: &str,
+        jsonl: &str,
+        uploaded_witness: Option<&str>,
+        existing: Option<HostedLog>,
+        source: String,
+        client: std::net::IpAddr,
+        token: Option<&str>,
+    ) -> Result<Published> {
+        let did = did.to_owned();
         let started = self.spend_ledger_cpu(client)?;
         self.metrics.ledger_verifications.inc();
         let checked = self.check_publication(&did, jsonl, existing.as_ref(), uploaded_witness);
@@ -194,7 +221,6 @@ impl Mediator {
         Ok((witness, verified.version_ids.len() as u32))
     }
 
-    /// New names from one source are limited per day.
     /// Adds witness proofs to a hosted log's `did-witness.json`: proofs for its entries, or for
     /// the entry its controller is about to publish (did:webvh 1.0 publishes proofs first). Each
     /// proof must be a witness's valid signature that the log asks for, so an upload can only
@@ -233,18 +259,20 @@ impl Mediator {
         Ok(proofs)
     }
 
-    async fn check_name_quota(&self, source: &str) -> Result<()> {
+    /// Reserves one of `source`'s new names of today; the day reserved, or `None` when names
+    /// are not limited.
+    async fn reserve_name(&self, source: &str) -> Result<Option<u64>> {
         let per_day = self.config.ledger_names_per_day;
         if per_day == 0 {
-            return Ok(());
+            return Ok(None);
         }
-        let since = crate::now().saturating_sub(24 * 3600);
-        if self.store.count_ledger_names(source, since).await? >= u64::from(per_day) {
+        let day = crate::now() / 86_400;
+        if !self.store.reserve_ledger_name(source, day, per_day).await? {
             return Err(Error::Quota(format!(
-                "{per_day} DID names were created from your address in the last day; try again tomorrow"
+                "{per_day} DID names were created from your address today; try again tomorrow"
             )));
         }
-        Ok(())
+        Ok(Some(day))
     }
 
     /// The current document of a did:webvh DID hosted here, verified; `None` if not hosted here

@@ -149,7 +149,11 @@ pub(crate) trait Store: Send + Sync + std::fmt::Debug {
     /// How many short links `inviter` holds that have not expired.
     async fn count_invitations(&self, inviter: &str, now: u64) -> Result<u64>;
     /// How many hosted logs were created from `source` since `since`.
-    async fn count_ledger_names(&self, source: &str, since: u64) -> Result<u64>;
+    /// Takes one of `source`'s `limit` new ledger names of `day` (days since 1970), in one
+    /// statement; `false` when they are all taken.
+    async fn reserve_ledger_name(&self, source: &str, day: u64, limit: u32) -> Result<bool>;
+    /// Gives back a name reserved for a publication that did not happen.
+    async fn release_ledger_name(&self, source: &str, day: u64) -> Result<()>;
     /// How many messages wait for `owner` (for one recipient, if given).
     async fn count(&self, owner: &str, recipient: Option<&str>) -> Result<u64>;
     /// The oldest `limit` messages of `owner` (for one recipient, if given) after position `after`.
@@ -457,13 +461,28 @@ macro_rules! impl_store {
             Ok(u64::try_from(count).unwrap_or(0))
         }
 
-        async fn count_ledger_names(&self, source: &str, since: u64) -> Result<u64> {
-            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_logs WHERE source = $1 AND created_at >= $2")
+        async fn reserve_ledger_name(&self, source: &str, day: u64, limit: u32) -> Result<bool> {
+            // The upsert's WHERE leaves a full row as it is, and then RETURNING returns nothing.
+            let taken: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO ledger_name_quota (source, day, n) VALUES ($1, $2, 1) \
+                 ON CONFLICT (source, day) DO UPDATE SET n = ledger_name_quota.n + 1 \
+                 WHERE ledger_name_quota.n < $3 RETURNING n",
+            )
+            .bind(source)
+            .bind(crate::store::to_i64(day))
+            .bind(i64::from(limit))
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(taken.is_some_and(|n| n <= i64::from(limit)))
+        }
+
+        async fn release_ledger_name(&self, source: &str, day: u64) -> Result<()> {
+            sqlx::query("UPDATE ledger_name_quota SET n = n - 1 WHERE source = $1 AND day = $2 AND n > 0")
                 .bind(source)
-                .bind(crate::store::to_i64(since))
-                .fetch_one(&self.pool)
+                .bind(crate::store::to_i64(day))
+                .execute(&self.pool)
                 .await?;
-            Ok(u64::try_from(count).unwrap_or(0))
+            Ok(())
         }
 
         async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool> {
@@ -618,6 +637,11 @@ macro_rules! impl_store {
                 .await?;
             sqlx::query("DELETE FROM enrollment_tokens WHERE expires_at <= $1")
                 .bind(crate::store::to_i64(now))
+                .execute(&self.pool)
+                .await?;
+            // Yesterday's reservations still count (the limit is per day of the sweep's clock).
+            sqlx::query("DELETE FROM ledger_name_quota WHERE day < $1")
+                .bind(crate::store::to_i64(now / 86_400).saturating_sub(1))
                 .execute(&self.pool)
                 .await?;
             // Recipients go with their enrollment (ON DELETE CASCADE); queues and relay keys
