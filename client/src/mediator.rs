@@ -106,16 +106,33 @@ impl MediatorClient {
     }
 
     /// Sends `message` to the mediator as `me` and returns its reply, if any. A problem report
-    /// becomes [`Error::Problem`].
+    /// becomes [`Error::Problem`]; one that says the party is over its rate limit (others' junk
+    /// can keep a party busy) is waited out and the request sent again, a few times, first.
     pub async fn request(&self, me: &UnlockedIdentity, message: &Value) -> Result<Option<Value>> {
         let kid = own_agreement_kid(me)?;
         let jwe = encrypted::authcrypt(message, &me.keys, &kid, &self.keys)?;
-        let text = self.post(jwe).await?;
+        let mut wait = std::time::Duration::from_millis(250);
+        loop {
+            // A refusal for the rate comes before the mediator records the message's id, so the
+            // same envelope may be sent again.
+            match self.request_once(me, &jwe, &kid).await {
+                Err(Error::Problem { code, .. }) if code.contains("rate-limited") && wait.as_secs() < 2 => {
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, "the mediator says slow down; waiting");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn request_once(&self, me: &UnlockedIdentity, jwe: &str, kid: &str) -> Result<Option<Value>> {
+        let text = self.post(jwe.to_owned()).await?;
         if text.trim().is_empty() {
             return Ok(None);
         }
         let reply = if text.contains("\"ciphertext\"") {
-            let opened = encrypted::decrypt(&text, &me.keys, &[kid], did::resolve)?;
+            let opened = encrypted::decrypt(&text, &me.keys, &[kid.to_owned()], did::resolve)?;
             if opened.sender_kid.as_deref().and_then(|k| split_did_url(k).map(|(d, _)| d)) != Some(self.did.as_str()) {
                 return Err(transport(&self.endpoint, "the reply was not sealed by the mediator"));
             }

@@ -57,3 +57,22 @@ async fn a_live_inbox_takes_the_backlog_then_new_arrivals_each_once() {
     assert!(mediator.pickup(&bob, 10).await.expect("pickup").is_empty(), "all acknowledged");
     running.stop().await.expect("stop");
 }
+
+/// A party over its own rate limit (others' junk can keep it that busy) waits and is served,
+/// instead of failing: ten requests in a row against a limit of two a second all succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_over_its_rate_limit_waits_and_is_served() {
+    let data = tempfile::tempdir().expect("data");
+    let mut config = mpc_mediator::MediatorConfig::local(data.path());
+    config.rate_limit_did = 2;
+    let running = mpc_mediator::start(config).await.expect("mediator");
+    let base = format!("http://{}", running.address);
+    let home = tempfile::tempdir().expect("home");
+    let keystore = Keystore::open(home.path()).expect("keystore");
+    let mediator = MediatorClient::connect(&base).await.expect("connect");
+    let bob = keystore.create("bob", DidMethod::Peer, Some(mediator.routing_endpoint()), "pw").expect("bob");
+    mediator.enroll(&bob).await.expect("bob enrolls");
+    for n in 0..10 {
+        mediator.status(&bob).await.unwrap_or_else(|e| panic!("request {n}: {e}"));
+    }
+}
