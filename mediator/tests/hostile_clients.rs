@@ -583,3 +583,43 @@ on_both_backends!(
     a_sources_share_of_a_queue_is_bounded_in_bytes,
     the_ledger_name_quota_holds_against_concurrent_requests
 );
+
+/// Point 3: a WebSocket is pinged; one that stops answering (here, an authenticated party's
+/// socket that is never read again) is closed after three silent intervals, while a socket whose
+/// client keeps reading (and so answers the pings) stays open.
+#[tokio::test]
+async fn websockets_that_stop_answering_pings_are_closed() {
+    use futures_util::StreamExt;
+    let mediator = Spawned::start(&["--ws-ping-interval", "300ms", "--rate-limit-did", "0"]).await;
+    let bob = Party::at("bob", &mediator.base).await;
+    bob.enroll().await;
+    let mut silent = common::ws::connect(&mediator.base).await;
+    let mut reading = common::ws::connect(&mediator.base).await;
+    for socket in [&mut silent, &mut reading] {
+        common::ws::send(socket, &bob, PING, json!({ "response_requested": true })).await;
+        common::ws::next(socket, &bob).await;
+    }
+    // The reading client polls its socket (answering pings) for 2 s; the silent one does not.
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut pings = 0;
+    while Instant::now() < until {
+        match tokio::time::timeout(Duration::from_millis(100), reading.next()).await {
+            Err(_) => {}
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Ping(_)))) => pings += 1,
+            Ok(other) => panic!("a socket that answers pings ended: {other:?}"),
+        }
+    }
+    assert!(pings >= 3, "the mediator sent {pings} pings in 2 s at a 300 ms interval");
+    // By now the silent socket has been closed: reading it finds the close (after the pings
+    // queued before it), within moments.
+    let closed = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match silent.next().await {
+                None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "a socket that never answered pings stayed open");
+}
