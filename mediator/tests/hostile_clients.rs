@@ -623,3 +623,43 @@ async fn websockets_that_stop_answering_pings_are_closed() {
     .await;
     assert_eq!(closed, Ok(true), "a socket that never answered pings stayed open");
 }
+
+/// Point 3: a client that stops reading does not hold its connection: live deliveries pile up
+/// on a WebSocket whose client never reads, the write stalls, and after --write-timeout the
+/// mediator closes the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_closed_after_the_write_timeout() {
+    let mediator = Spawned::start(&["--write-timeout", "1s", "--rate-limit-did", "0", "--rate-limit-ip", "0"]).await;
+    let bob = Party::at("bob", &mediator.base).await;
+    bob.enroll().await;
+    let alice = Party::at("alice", &mediator.base).await;
+    // A small receive window, so the mediator's writes stall soon.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let tcp = socket.connect(std::net::SocketAddr::from(([127, 0, 0, 1], mediator.port))).await.expect("connect");
+    let url = format!("ws://127.0.0.1:{}/ws", mediator.port);
+    let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+    let (mut live, _) = tokio_tungstenite::client_async(url, tcp).await.expect("websocket");
+    common::ws::send(&mut live, &bob, &format!("{PICKUP}live-delivery-change"), json!({ "live_delivery": true })).await;
+    common::ws::next(&mut live, &bob).await;
+    // 6 MB of messages pushed at a client that reads nothing from now on.
+    let padding = "A".repeat(100_000);
+    for n in 0..60 {
+        let (_, inner) = alice.seal_for(&bob, json!({ "n": n, "padding": padding }));
+        assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Read what reached the socket before the mediator gave up: the stream then ends.
+    let mut tcp = live.into_inner();
+    let mut buffer = vec![0u8; 1 << 20];
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tcp.read(&mut buffer).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true), "a connection whose client stopped reading was held past the write timeout");
+}
