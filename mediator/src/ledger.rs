@@ -152,10 +152,19 @@ impl Mediator {
         token: Option<&str>,
     ) -> Result<Published> {
         let did = did.to_owned();
+        // What failed before fails again: refused for a hash, not a verification.
+        let held_witness = existing.as_ref().and_then(|held| held.witness.as_deref()).unwrap_or_default();
+        let key = crate::refusals::key(&[&did, jsonl, held_witness, uploaded_witness.unwrap_or_default()]);
+        if let Some(reason) = self.ledger_refusals.get(&key) {
+            return Err(Error::Malformed { kind: "DID log", reason: format!("{reason} (refused before)") });
+        }
         let started = self.spend_ledger_cpu(client)?;
         self.metrics.ledger_verifications.inc();
         let checked = self.check_publication(&did, jsonl, existing.as_ref(), uploaded_witness);
         self.ledger_cpu.charge(client, started.elapsed().as_secs_f64() * 1e3);
+        if let Err(error) = &checked {
+            self.ledger_refusals.insert(key, &error.to_string());
+        }
         let (witness, entries) = checked?;
         let extends = match &existing {
             None => None,
@@ -239,10 +248,17 @@ impl Mediator {
         if new_proofs(held.witness.as_deref(), uploaded)? == 0 {
             return Ok(held.witness.as_deref().map_or(0, count_proofs));
         }
+        let key = crate::refusals::key(&[&held.did, &held.log, held.witness.as_deref().unwrap_or_default(), uploaded]);
+        if let Some(reason) = self.ledger_refusals.get(&key) {
+            return Err(Error::Malformed { kind: "witness proofs", reason: format!("{reason} (refused before)") });
+        }
         let started = self.spend_ledger_cpu(client)?;
         self.metrics.ledger_verifications.inc();
         let merged = webvh::merge_witness_proofs(&held.did, &held.log, held.witness.as_deref(), uploaded);
         self.ledger_cpu.charge(client, started.elapsed().as_secs_f64() * 1e3);
+        if let Err(error) = &merged {
+            self.ledger_refusals.insert(key, &error.to_string());
+        }
         let merged = merged?;
         let proofs = count_proofs(&merged);
         if held.witness.as_deref() == Some(merged.as_str()) {

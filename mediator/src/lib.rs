@@ -46,6 +46,7 @@ mod oob;
 mod owners;
 mod pages;
 mod protocol;
+mod refusals;
 mod relay;
 mod routes;
 mod store;
@@ -83,6 +84,8 @@ pub(crate) struct Mediator {
     pub(crate) ledger_cpu: budget::Budget,
     /// Bytes each client network may read from the routes anyone may read.
     pub(crate) egress: budget::Budget,
+    /// Logs and witness files that failed verification, by content: refused again for a hash.
+    pub(crate) ledger_refusals: refusals::Refusals,
     /// QUIC address discovery for parties behind NAT, when configured.
     pub(crate) discovery: Option<discovery::AddressDiscovery>,
 }
@@ -239,6 +242,7 @@ impl Mediator {
             ledger_documents: Default::default(),
             ledger_cpu,
             egress,
+            ledger_refusals: Default::default(),
             discovery,
         })
     }

@@ -331,23 +331,28 @@ async fn ledger_uploads_that_change_nothing_cost_no_verification_and_the_rest_is
         "uploads that change nothing were verified"
     );
 
-    // An extension that must be verified (and fails): paid for, then refused before verifying.
-    let mut forged = log.clone();
-    let last = log.lines().last().expect("an entry").replace("\"60-", "\"61-");
-    forged.push_str(&last);
-    forged.push('\n');
+    // Extensions that must be verified (and fail), each another forgery: paid for, then refused
+    // before verifying.
+    let last = log.lines().last().expect("an entry").to_owned();
+    let forged = |n: usize| format!("{log}{}\n", last.replace("\"60-", &format!("\"{}-", 61 + n)));
     let attacker = http_from(source(30));
     let mut codes = Vec::new();
-    for _ in 0..40 {
+    for n in 0..40 {
         let response =
-            attacker.put(&log_url).header("content-type", "text/jsonl").body(forged.clone()).send().await.expect("put");
+            attacker.put(&log_url).header("content-type", "text/jsonl").body(forged(n)).send().await.expect("put");
         codes.push(response.status().as_u16());
     }
     let verified = mediator.metric("mpc_mediator_ledger_verifications_total").await - verified_before;
     assert!(codes.contains(&429), "the CPU budget never refused: {codes:?}");
     assert!(verified < 40, "every forged upload was verified ({verified})");
+    // The same forgery again, from anywhere: refused for its hash, not verified again.
+    let again = http_from(source(32)).put(&log_url).header("content-type", "text/jsonl").body(forged(0)).send().await;
+    let again = again.expect("put");
+    assert_eq!(again.status(), 400);
+    assert!(again.text().await.expect("text").contains("refused before"));
+    assert_eq!(mediator.metric("mpc_mediator_ledger_verifications_total").await - verified_before, verified);
     // Another address is not affected.
-    let other = http_from(source(31)).put(&log_url).header("content-type", "text/jsonl").body(forged).send().await;
+    let other = http_from(source(31)).put(&log_url).header("content-type", "text/jsonl").body(forged(99)).send().await;
     assert_ne!(other.expect("put").status(), 429, "another address paid for the first one's uploads");
 }
 
