@@ -65,6 +65,8 @@ pub struct LiveInbox {
     backoff: Duration,
     /// How many messages this session discarded because they could not be opened.
     discarded: u64,
+    /// Whether to ask for live mode again (after a refusal that may have been of that request).
+    renew_live: bool,
 }
 
 impl MediatorClient {
@@ -99,6 +101,7 @@ impl MediatorClient {
             quiet_until: None,
             backoff: FIRST_BACKOFF,
             discarded: 0,
+            renew_live: false,
         };
         inbox.send(me, &format!("{PICKUP}/live-delivery-change"), json!({ "live_delivery": true })).await?;
         Ok(inbox)
@@ -118,6 +121,11 @@ impl LiveInbox {
                         || self.ack_due.is_some_and(|due| Instant::now() >= due))
                 {
                     self.flush_acknowledgements(me).await?;
+                }
+                if self.renew_live {
+                    // The refused request may have been the one that turned live mode on.
+                    self.renew_live = false;
+                    self.send(me, &format!("{PICKUP}/live-delivery-change"), json!({ "live_delivery": true })).await?;
                 }
                 if self.more_backlog {
                     self.more_backlog = false;
@@ -166,6 +174,7 @@ impl LiveInbox {
                 self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
                 self.backlog_request = None;
                 self.more_backlog = true;
+                self.renew_live = true;
                 continue;
             }
             self.backoff = FIRST_BACKOFF;
