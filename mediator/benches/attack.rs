@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{CM3, FORWARD, PICKUP, Party, rss_kib, spawn_mediator, uuid, wait_ready};
+use common::{CM3, PICKUP, Party, junk_forward, rss_kib, spawn_mediator, uuid, wait_ready};
 use mpc_identity::envelope::encrypted;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -205,12 +205,7 @@ async fn attack_loop(
         match attack {
             Attack::None => return,
             Attack::JunkForwards => {
-                let junk =
-                    json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
-                let forward = json!({ "id": uuid(), "type": FORWARD, "body": { "next": victim },
-                    "attachments": [{ "data": { "json": junk } }] });
-                let envelope = encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("seal");
-                let _ = attacker.http.post(format!("{base}/didcomm")).body(envelope).send().await;
+                let _ = attacker.http.post(format!("{base}/didcomm")).body(junk_forward(attacker, victim)).send().await;
             }
             Attack::IdleConnections | Attack::SlowlorisHeaders => {
                 let Ok(mut stream) = connect_from(from, port).await else {
@@ -280,12 +275,7 @@ async fn attack_loop(
                 let _ = attacker.http.put(format!("{base}/parties/hosted/did.jsonl")).body(forged).send().await;
             }
             Attack::JunkWhileWatching => {
-                let junk =
-                    json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
-                let forward = json!({ "id": uuid(), "type": FORWARD, "body": { "next": victim },
-                    "attachments": [{ "data": { "json": junk } }] });
-                let envelope = encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("seal");
-                let _ = attacker.http.post(format!("{base}/didcomm")).body(envelope).send().await;
+                let _ = attacker.http.post(format!("{base}/didcomm")).body(junk_forward(attacker, victim)).send().await;
             }
             Attack::ShortLinks => {
                 let _ = attacker

@@ -378,16 +378,6 @@ async fn reading_large_logs_over_and_over_is_bounded_per_address() {
     assert_eq!(other.text().await.expect("log"), log);
 }
 
-/// A forward of junk to `next` that nobody can open: what an anonymous attacker sends.
-fn junk_forward(attacker: &Party, next: &str) -> String {
-    let junk = json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
-    let forward = json!({
-        "id": uuid(), "type": FORWARD, "body": { "next": next },
-        "attachments": [{ "data": { "json": junk } }]
-    });
-    encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("anoncrypt")
-}
-
 /// Point 2: junk forwarded at full speed from 16 addresses neither ends nor starves a party's
 /// live inbox: `mpc-id inbox --watch` (the real CLI, against the mediator's default limits) stays
 /// up, and what a real peer sends meanwhile is shown within 2 s (p99).

@@ -52,16 +52,6 @@ async fn party_from(name: &str, base: &str, from: IpAddr) -> Party {
     party
 }
 
-/// A forward of junk to `next` that nobody can open: what an anonymous attacker sends.
-fn junk_forward(attacker: &Party, next: &str) -> String {
-    let junk = json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
-    let forward = json!({
-        "id": uuid(), "type": FORWARD, "body": { "next": next },
-        "attachments": [{ "data": { "json": junk } }]
-    });
-    encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("anoncrypt")
-}
-
 /// Attackers at `sources`, `per_source` tasks each, forwarding junk to `victim` until stopped.
 /// Counts what was stored and what was refused with `e.p.req.quota-exceeded`.
 struct Flood {

@@ -260,6 +260,16 @@ impl Party {
     }
 }
 
+/// A forward of junk to `next` that nobody can open: what an anonymous attacker sends.
+pub fn junk_forward(attacker: &Party, next: &str) -> String {
+    let junk = json!({ "protected": uuid(), "iv": "AAAA", "ciphertext": uuid(), "tag": "AAAA", "recipients": [] });
+    let forward = json!({
+        "id": uuid(), "type": FORWARD, "body": { "next": next },
+        "attachments": [{ "data": { "json": junk } }]
+    });
+    encrypted::anoncrypt(&forward, &attacker.mediator_keys).expect("anoncrypt")
+}
+
 pub fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
