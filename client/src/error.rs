@@ -24,6 +24,10 @@ pub enum Error {
     /// A ledger host refused a new log or an update.
     #[error("the ledger at {url} refused the log: {reason}")]
     PublishRefused { url: String, reason: String },
+
+    /// The TLS trust could not be set up (an unreadable or empty CA file, named).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Shorthand used throughout the crate.

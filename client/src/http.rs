@@ -6,7 +6,6 @@
 //! TLS is rustls with ring, the one crypto provider of the workspace (iroh and the mediator use
 //! it too), and the operating system's certificate verifier.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -43,21 +42,11 @@ pub fn client(redirects: Redirects) -> Result<reqwest::Client> {
         .map_err(|e| transport("(HTTP client)", e))
 }
 
-/// TLS 1.2 and 1.3 with ring, certificates checked by the platform's verifier (the system's
-/// roots), HTTP/2 or HTTP/1.1 by ALPN. Built here rather than by reqwest, whose own default
-/// would link a second crypto provider (aws-lc) into every binary.
+/// TLS 1.2 and 1.3 with ring, certificates checked as [`crate::tls`] says (the system's roots
+/// and a private CA's), HTTP/2 or HTTP/1.1 by ALPN. Built here rather than by reqwest, whose own
+/// default would link a second crypto provider (aws-lc) into every binary.
 fn tls_config() -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| transport("(TLS certificate verifier)", e))?;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| transport("(TLS configuration)", e))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
+    crate::tls::client_config(&[b"h2", b"http/1.1"])
 }
 
 /// The body of `response`, read chunk by chunk and refused as soon as it passes `max` bytes.
@@ -96,7 +85,10 @@ pub fn explain(error: &reqwest::Error) -> String {
         reason = format!("{reason}: {cause}");
         source = cause.source();
     }
-    reason
+    match crate::tls::certificate_hint(&reason) {
+        Some(hint) => format!("{reason}; {hint}"),
+        None => reason,
+    }
 }
 
 fn too_large(url: &str, max: usize) -> Error {

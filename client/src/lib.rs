@@ -8,7 +8,9 @@
 //! - [`resolver`]: DID resolution that fetches (did:webvh logs, did:web documents) on top of the
 //!   core's network-free methods, and publishing did:webvh logs to their host;
 //! - [`http`]: the one policy every request follows (deadlines, redirects, size caps read
-//!   incrementally).
+//!   incrementally);
+//! - [`tls`]: which servers are trusted (the system's roots plus a private CA's), for every TLS
+//!   client in the process.
 //!
 //! What arrives is verified by `mpc-identity` against keys the caller resolved; nothing here
 //! trusts a server for more than delivering bytes.
@@ -39,6 +41,7 @@ pub mod mediator;
 pub mod ping;
 pub mod relay;
 pub mod resolver;
+pub mod tls;
 
 pub use error::{Error, Result};
 pub use mediator::MediatorClient;

@@ -90,6 +90,20 @@ pub struct PeerEndpointConfig {
     /// to now: behind a mediator of several instances that is one instance's own relay, not
     /// the one the peer's DID names.
     pub locate: Option<Locate>,
+    /// How the relay's and address discovery's TLS certificates are checked: the party's one
+    /// trust (system roots, a private CA, a pinned self-signed discovery certificate). `None`:
+    /// iroh's embedded public roots, plus the discovery certificate if the relay made its own.
+    pub verifier: Option<RelayVerifier>,
+}
+
+/// Builds the verifier for the relay's TLS connections, from the crypto provider iroh uses.
+#[derive(Clone)]
+pub struct RelayVerifier(pub iroh_relay_client::tls::ServerCertVerifierBuilder);
+
+impl std::fmt::Debug for RelayVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RelayVerifier(..)")
+    }
 }
 
 /// Finds the relay a peer is connected to now (the caller asks the peer's mediator; this crate
@@ -192,7 +206,10 @@ impl PeerEndpoint {
             .relay_mode(relay_mode)
             .transport_config(transport_config())
             .hooks(AllowlistHook(config.allow.clone()));
-        if let Some(certificate) = config.discovery.as_ref().and_then(|d| d.certificate.clone()) {
+        if let Some(verifier) = config.verifier.clone() {
+            builder =
+                builder.ca_tls_config(iroh_relay_client::tls::CaTlsConfig::custom_server_cert_verifier(verifier.0));
+        } else if let Some(certificate) = config.discovery.as_ref().and_then(|d| d.certificate.clone()) {
             // The relay made its own certificate: trust exactly that one for it.
             let root = iroh_relay_client::tls::CaTlsConfig::custom_roots([certificate.into()]);
             builder = builder.ca_tls_config(root);

@@ -35,7 +35,8 @@ pub fn relay_of(mediator: &MediatorEndpoint) -> Option<RelayUrl> {
 
 /// Binds a party's endpoint: its identity key, the relay of its own mediator (with the relay's
 /// address `discovery`, which the caller asked the mediator for, so that an endpoint behind NAT
-/// learns its public address), `allow`, and how to `locate` peers' current relays.
+/// learns its public address), `allow`, how to `locate` peers' current relays, and how to check
+/// the relay's TLS certificate (`verifier`).
 pub async fn bind_party(
     key: &SigningKey,
     mediator: Option<&MediatorEndpoint>,
@@ -43,12 +44,14 @@ pub async fn bind_party(
     allow: Allowlist,
     relay_only: bool,
     locate: Option<Locate>,
+    verifier: Option<crate::endpoint::RelayVerifier>,
 ) -> Result<PeerEndpoint> {
     let relay = mediator.and_then(relay_of);
     if relay.is_none() {
         tracing::warn!("this identity names no mediator: direct connections only, no relay");
     }
-    PeerEndpoint::bind(key, PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only, locate }).await
+    PeerEndpoint::bind(key, PeerEndpointConfig { relay, bind: None, allow, discovery, relay_only, locate, verifier })
+        .await
 }
 
 /// How to dial the party `document` describes: its endpoint id, and its mediator's relay.

@@ -39,6 +39,7 @@ async fn endpoints() -> Vec<PeerEndpoint> {
             discovery: None,
             relay_only: false,
             locate: None,
+            verifier: None,
         };
         endpoints.push(PeerEndpoint::bind(key, config).await.expect("bind"));
     }

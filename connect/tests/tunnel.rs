@@ -31,6 +31,7 @@ async fn endpoint(key: &SigningKey, allow: &[&SigningKey]) -> PeerEndpoint {
         discovery: None,
         relay_only: false,
         locate: None,
+        verifier: None,
     };
     PeerEndpoint::bind(key, config).await.expect("bind")
 }
@@ -219,6 +220,7 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
             discovery: None,
             relay_only: false,
             locate: None,
+            verifier: None,
         },
     )
     .await

@@ -50,6 +50,12 @@ pub fn shown_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(text.split('\n').map(|line| shown(line).into_owned()).collect::<Vec<_>>().join("\n"))
 }
 
+/// Whether output may carry colour codes: only at a terminal, and never when `NO_COLOR` is set
+/// to anything but the empty string (<https://no-color.org>).
+pub fn colour(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,6 +79,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(path) = &cli.ca_file {
+        mpc_client::tls::trust_ca_file(path)?;
+    }
     let keystore = || -> anyhow::Result<Keystore> {
         let home =
             cli.home.clone().or_else(Keystore::default_home).context(
@@ -127,7 +130,9 @@ fn init_logging(verbose: u8) {
         // The relay (in `demo`'s mediator) logs every client that goes away as a warning, and
         // iroh's relay transport now and then reports its own shutdown, as an endpoint closes
         // after the run, as an error; a relay that fails a run shows as our error naming the party.
-        0 => "warn,didwebvh_rs=error,iroh_relay=error,iroh::socket::transports::relay=off",
+        // rustls' verifier logs each certificate it refuses; the refusal reaches the user as our
+        // error, with the fix.
+        0 => "warn,didwebvh_rs=error,iroh_relay=error,iroh::socket::transports::relay=off,rustls_platform_verifier=off",
         1 => "info",
         _ => "debug",
     };
@@ -136,7 +141,7 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(mpc_identity::text::colour(std::io::stderr().is_terminal()))
         .with_target(false)
         .without_time()
         .init();

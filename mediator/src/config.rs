@@ -183,15 +183,40 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_QUIC_LISTEN", value_name = "ADDR")]
     pub quic_listen: Option<SocketAddr>,
 
-    /// PEM certificate chain for QUIC address discovery [default: a self-signed one, made on
-    /// first start in the data directory, that clients fetch from /relay-info].
+    /// PEM certificate chain: serve HTTPS (HTTP/1.1 and HTTP/2) on --listen, and QUIC address
+    /// discovery with the same certificate. Read again when the file changes or on SIGHUP,
+    /// without dropping connections [default: plain HTTP; address discovery then makes a
+    /// self-signed certificate, kept in the data directory, that clients fetch from /relay-info].
     #[arg(long, env = "MPC_MEDIATOR_TLS_CERT", value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
 
     /// PEM private key for --tls-cert.
     #[arg(long, env = "MPC_MEDIATOR_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate for DOMAIN obtained and renewed by ACME (repeatable; the
+    /// TLS-ALPN-01 challenge is answered on --listen, which must be reachable on port 443 under
+    /// DOMAIN). Account key and certificate are cached in the data directory.
+    #[arg(long, env = "MPC_MEDIATOR_ACME", value_name = "DOMAIN", value_delimiter = ',', conflicts_with = "tls_cert")]
+    pub acme: Vec<String>,
+
+    /// Contact address given to the ACME CA (expiry warnings).
+    #[arg(long, env = "MPC_MEDIATOR_ACME_EMAIL", value_name = "EMAIL", requires = "acme")]
+    pub acme_email: Option<String>,
+
+    /// The ACME CA's directory [default: Let's Encrypt production; its staging directory is
+    /// https://acme-staging-v02.api.letsencrypt.org/directory].
+    #[arg(long, env = "MPC_MEDIATOR_ACME_DIRECTORY", value_name = "URL", default_value = LETS_ENCRYPT)]
+    pub acme_directory: url::Url,
+
+    /// PEM CA certificates to trust for the ACME directory's own HTTPS (a private ACME CA),
+    /// besides the system's.
+    #[arg(long, env = "MPC_MEDIATOR_ACME_CA_FILE", value_name = "FILE", requires = "acme")]
+    pub acme_ca_file: Option<PathBuf>,
 }
+
+/// Let's Encrypt's production ACME directory.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 /// How log lines are written.
@@ -247,6 +272,10 @@ impl MediatorConfig {
             quic_listen: None,
             tls_cert: None,
             tls_key: None,
+            acme: Vec::new(),
+            acme_email: None,
+            acme_directory: url::Url::parse(LETS_ENCRYPT).expect("a valid URL"),
+            acme_ca_file: None,
         }
     }
 
@@ -274,7 +303,21 @@ impl MediatorConfig {
                 humantime::format_duration(self.message_ttl)
             ));
         }
+        for domain in &self.acme {
+            if url::Host::parse(domain).map_or(true, |host| !matches!(host, url::Host::Domain(_)))
+                || !domain.contains('.')
+            {
+                return Err(format!(
+                    "--acme {domain:?}: give a DNS name such as mediator.example.org (not an address)"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the mediator serves HTTPS on its listener.
+    pub fn https(&self) -> bool {
+        self.tls_cert.is_some() || !self.acme.is_empty()
     }
 
     /// The database URL, defaulted to the SQLite file in the data directory.

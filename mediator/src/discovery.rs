@@ -2,9 +2,9 @@
 //! NAT gives it, as seen from the public side. Without it, parties behind NAT cannot tell each
 //! other where to punch holes and stay relayed.
 //!
-//! It speaks QUIC, so it needs TLS: the mediator takes a certificate and key, or makes a
-//! self-signed one on first start (kept in the data directory) that clients fetch from
-//! `/relay-info`. The discovery port only reports addresses; a forged answer could at worst make
+//! It speaks QUIC, so it needs TLS: it uses the mediator's HTTPS certificate (files or ACME),
+//! or, on a plain-HTTP mediator, makes a self-signed one on first start (kept in the data
+//! directory) that clients fetch from `/relay-info`. The discovery port only reports addresses; a forged answer could at worst make
 //! hole punching fail, never let anyone into a peer connection, which is authenticated by the
 //! parties' own keys.
 
@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use iroh_relay::server::{QuicConfig, Server, ServerConfig};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::ResolvesServerCert;
 
 use crate::config::MediatorConfig;
 use crate::error::{Error, Result};
@@ -35,26 +35,26 @@ pub(crate) async fn start(
     config: &MediatorConfig,
     data_dir: &Path,
     public_url: &url::Url,
+    https: Option<Arc<dyn ResolvesServerCert>>,
 ) -> Result<Option<AddressDiscovery>> {
     let Some(bind) = config.quic_listen else { return Ok(None) };
-    let (chain, key, self_signed) = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => {
-            let chain = CertificateDer::pem_file_iter(cert)
-                .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
-                .map_err(|e| Error::Startup(format!("reading {}: {e}", cert.display())))?;
-            let key = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| Error::Startup(format!("reading {}: {e}", key.display())))?;
-            (chain, key, None)
-        }
-        _ => {
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| Error::Startup(format!("QUIC address discovery TLS: {e}")))?
+        .with_no_client_auth();
+    // The HTTPS certificate when there is one (reloads and renewals included): clients check it
+    // as they check the mediator's, and need nothing pinned.
+    let (tls, self_signed) = match https {
+        Some(resolver) => (builder.with_cert_resolver(resolver), None),
+        None => {
             let (cert, key) = self_signed(data_dir, public_url, bind)?;
-            (vec![CertificateDer::from(cert.clone())], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)), Some(cert))
+            let chain = vec![CertificateDer::from(cert.clone())];
+            let tls = builder
+                .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
+                .map_err(|e| Error::Startup(format!("QUIC address discovery TLS: {e}")))?;
+            (tls, Some(cert))
         }
     };
-    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
-        .map_err(|e| Error::Startup(format!("QUIC address discovery TLS: {e}")))?;
     let mut quic = QuicConfig::new(bind);
     quic.server_config = Some(tls);
     let mut server_config = ServerConfig::default();

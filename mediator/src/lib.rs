@@ -50,6 +50,7 @@ mod refusals;
 mod relay;
 mod routes;
 mod store;
+mod tls;
 pub mod tokens;
 mod websocket;
 
@@ -88,6 +89,8 @@ pub(crate) struct Mediator {
     pub(crate) ledger_refusals: refusals::Refusals,
     /// QUIC address discovery for parties behind NAT, when configured.
     pub(crate) discovery: Option<discovery::AddressDiscovery>,
+    /// HTTPS on the listener, when configured.
+    pub(crate) https: Option<tls::Https>,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -180,7 +183,12 @@ pub async fn serve_until_signal(config: MediatorConfig) -> Result<()> {
 pub fn init_logging(format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,iroh_relay=error"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    // Colour only for a person at a terminal: a journal or a redirected file gets plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(mpc_identity::text::colour(std::io::stderr().is_terminal()));
     match format {
         config::LogFormat::Json => builder.json().init(),
         config::LogFormat::Text => builder.init(),
@@ -211,12 +219,12 @@ impl Mediator {
             .ok_or_else(|| Error::Startup("no data directory: set --data-dir or MPC_MEDIATOR_DATA_DIR".to_owned()))?;
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| Error::Startup(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        config.check().map_err(Error::Startup)?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
-            None => url::Url::parse(&format!("http://{bound}/")).map_err(|e| Error::Startup(e.to_string()))?,
+            None => default_public_url(&config, bound)?,
         };
         let identity = MediatorIdentity::load_or_create(&data_dir, &public_url)?;
-        config.check().map_err(Error::Startup)?;
         let database_url = config.database_url.clone().unwrap_or_else(|| store::default_sqlite_url(&data_dir));
         let store = store::open(&database_url).await?;
         let live = Arc::new(LiveHub::default());
@@ -228,7 +236,9 @@ impl Mediator {
         let egress = budget::Budget::new(config.egress_bytes_per_second, 10 * config.egress_bytes_per_second);
         let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did, config.enrollments_per_hour);
         let ledger_base = ledger_base(&public_url, config.public_url.is_some());
-        let discovery = discovery::start(&config, &data_dir, &public_url).await?;
+        let https = tls::start(&config, &data_dir).await?;
+        let resolver = https.as_ref().map(|https| Arc::clone(&https.resolver));
+        let discovery = discovery::start(&config, &data_dir, &public_url, resolver).await?;
         Ok(Mediator {
             config,
             identity,
@@ -244,6 +254,7 @@ impl Mediator {
             egress,
             ledger_refusals: Default::default(),
             discovery,
+            https,
         })
     }
 
@@ -281,6 +292,18 @@ impl Mediator {
         }
         Ok(owner)
     }
+}
+
+/// Where parties reach a mediator that was not told: its ACME domain, else its own address (over
+/// HTTPS when it has a certificate).
+fn default_public_url(config: &MediatorConfig, bound: SocketAddr) -> Result<url::Url> {
+    let url = match config.acme.first() {
+        Some(domain) if bound.port() == 443 => format!("https://{domain}/"),
+        Some(domain) => format!("https://{domain}:{}/", bound.port()),
+        None if config.https() => format!("https://{bound}/"),
+        None => format!("http://{bound}/"),
+    };
+    url::Url::parse(&url).map_err(|e| Error::Startup(e.to_string()))
 }
 
 /// did:webvh names hosts, not addresses: a public URL on an IP has no ledger, except that a

@@ -32,6 +32,7 @@ use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ipnet::IpNet;
+use tokio::sync::watch;
 use tower::ServiceExt;
 
 /// The limits a listener enforces, from the configuration.
@@ -140,6 +141,7 @@ pub(crate) async fn serve(
     router: Router,
     limits: ConnectionLimits,
     mediator: Arc<crate::Mediator>,
+    https: Option<crate::tls::Https>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let admission = Arc::new(Admission { limits, open: Mutex::new(HashMap::new()) });
@@ -190,27 +192,81 @@ pub(crate) async fn serve(
             router.clone().oneshot(request.map(|body| axum::body::Body::new(TimedBody::new(body, grace, rate))))
         });
         let header_timeout = admission.limits.header_timeout;
-        let mut stopping = stopping.clone();
+        let stopping = stopping.clone();
         // The place travels with the socket, so a connection upgraded to a WebSocket (which
         // outlives the HTTP connection task) still counts until it closes.
         let tcp = Counted { tcp, _place: place, write_timeout: admission.limits.write_timeout, stalled: None };
+        let https = https.clone();
+        let counted = Arc::clone(&mediator);
         connections.spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(64 * 1024);
-            let connection = builder.serve_connection(TokioIo::new(tcp), service).with_upgrades();
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(Duration::from_secs(10), connection).await;
+            let Some(https) = https else {
+                return serve_connection(TokioIo::new(tcp), service, header_timeout, stopping).await;
+            };
+            // The handshake shares the header deadline: a client that opens and says nothing
+            // holds its place no longer over TLS than over plain HTTP.
+            let tls = match tokio::time::timeout(header_timeout, https.acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    counted.metrics.tls_handshakes_failed.inc();
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
                 }
+                Err(_) => {
+                    counted.metrics.tls_handshakes_failed.inc();
+                    return;
+                }
+            };
+            // An ACME CA checking the TLS-ALPN-01 challenge: the handshake was the answer.
+            if tls.get_ref().1.alpn_protocol() == Some(crate::tls::ACME_ALPN) {
+                return;
             }
+            serve_connection(TokioIo::new(tls), service, header_timeout, stopping).await;
         });
     }
     let _ = stop.send(true);
     // Requests in flight finish (bounded by the graceful timeout above).
     while connections.join_next().await.is_some() {}
+}
+
+/// Serves HTTP/1.1 (and HTTP/2, which a TLS client picks by ALPN) on one connection until it
+/// ends or the server stops.
+async fn serve_connection<I, S>(
+    io: TokioIo<I>,
+    service: S,
+    header_timeout: Duration,
+    mut stopping: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(64 * 1024);
+    // HTTP/2: few streams at once per connection (each request still passes the rate limits),
+    // WebSockets over extended CONNECT (RFC 8441), and dead peers found by keep-alive pings.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(64)
+        .max_header_list_size(64 * 1024)
+        .enable_connect_protocol()
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20));
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(10), connection).await;
+        }
+    }
 }
 
 /// A connection's socket together with its place under the caps, and the deadline of a write

@@ -35,6 +35,7 @@ pub(crate) struct Metrics {
     pub forwarded_for_malformed: Counter,
     pub bodies_too_slow: Counter,
     pub ledger_verifications: Counter,
+    pub tls_handshakes_failed: Counter,
 }
 
 impl Metrics {
@@ -69,6 +70,11 @@ impl Metrics {
                 "mpc_mediator_bodies_too_slow_total",
                 "request bodies cut off for arriving slower than --min-body-rate after --body-timeout",
                 &self.bodies_too_slow,
+            ),
+            (
+                "mpc_mediator_tls_handshakes_failed_total",
+                "TLS handshakes that failed or did not finish within --header-timeout",
+                &self.tls_handshakes_failed,
             ),
             (
                 "mpc_mediator_sender_log_verifications_total",

@@ -34,7 +34,8 @@ pub(crate) async fn serve(
 ) -> Result<()> {
     let sweeper = tokio::spawn(sweep_forever(Arc::clone(&mediator)));
     let limits = mediator.config.connection_limits();
-    crate::listener::serve(listener, router(Arc::clone(&mediator)), limits, mediator, shutdown).await;
+    let https = mediator.https.clone();
+    crate::listener::serve(listener, router(Arc::clone(&mediator)), limits, mediator, https, shutdown).await;
     sweeper.abort();
     Ok(())
 }

@@ -21,6 +21,7 @@ async fn endpoint_of(party: &Party, peer: &Party, relay: &RelayUrl) -> PeerEndpo
         discovery: None,
         relay_only: false,
         locate: None,
+        verifier: None,
     };
     PeerEndpoint::bind(party.identity.keys.signing_key(), config).await.expect("bind")
 }
@@ -118,6 +119,7 @@ async fn parties_that_cannot_send_directly_stay_relayed_and_work() {
                 discovery: None,
                 relay_only: true,
                 locate: None,
+                verifier: None,
             },
         )
     };
@@ -152,6 +154,7 @@ async fn relay_only_pair(alice: &Party, bob: &Party, relay: &RelayUrl) -> (PeerE
             discovery: None,
             relay_only: true,
             locate: None,
+            verifier: None,
         };
         (party.identity.keys.signing_key().clone(), config)
     };
@@ -288,6 +291,7 @@ async fn a_party_on_one_instance_is_reached_through_another() {
             discovery: None,
             relay_only: true,
             locate,
+            verifier: None,
         };
         (party.identity.keys.signing_key().clone(), config)
     };

@@ -293,7 +293,13 @@ pub async fn bind_endpoint(
         None => None,
     };
     let locate = locate_through_mediators(peers);
-    Ok(peer::bind_party(me.keys.signing_key(), mediator, discovery, allow, relay_only, locate).await?)
+    // The relay is checked with the trust every other connection of this party uses, plus the
+    // discovery certificate the mediator made for itself (fetched from it over that trust).
+    let pinned: Vec<_> = discovery.as_ref().and_then(|d| d.certificate.clone()).map(Into::into).into_iter().collect();
+    let verifier = mpc_connect::endpoint::RelayVerifier(std::sync::Arc::new(move |provider| {
+        mpc_client::tls::verifier(provider, pinned.clone())
+    }));
+    Ok(peer::bind_party(me.keys.signing_key(), mediator, discovery, allow, relay_only, locate, Some(verifier)).await?)
 }
 
 /// Asks each peer's mediator (the relay its DID names) which relay the peer is connected to now.

@@ -144,6 +144,7 @@ async fn tunnel(
         discovery: None,
         relay_only,
         locate: None,
+        verifier: None,
     };
     let alice_endpoint = PeerEndpoint::bind(alice.signing_key(), config(&bob)).await.expect("alice");
     let bob_endpoint = PeerEndpoint::bind(bob.signing_key(), config(&alice)).await.expect("bob");

@@ -51,16 +51,40 @@ impl LoopbackMediator {
     /// # Panics
     /// When it does not answer within 30 s.
     pub fn start() -> Self {
+        Self::start_with(|_| Vec::new(), "http://127.0.0.1")
+    }
+
+    /// A mediator serving HTTPS with `cert` and `key` (for localhost), QUIC address discovery on,
+    /// at `https://localhost:PORT`.
+    ///
+    /// # Panics
+    /// When it does not answer within 30 s.
+    pub fn start_https(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let quic = format!("127.0.0.1:{}", mpc_session::mpyc::free_port().expect("a free port"));
+        let args = |port: u16| {
+            let public = format!("https://localhost:{port}/");
+            [std::ffi::OsStr::new("--tls-cert"), cert.as_os_str(), std::ffi::OsStr::new("--tls-key"), key.as_os_str()]
+                .into_iter()
+                .map(Into::into)
+                .chain(["--quic-listen", &quic, "--public-url", &public].map(Into::into))
+                .collect()
+        };
+        Self::start_with(args, "https://localhost")
+    }
+
+    /// A mediator with `extra` options, reached at `base` (scheme and host) and its port.
+    fn start_with(extra: impl FnOnce(u16) -> Vec<std::ffi::OsString>, base: &str) -> Self {
         let data = tempfile::tempdir().expect("tempdir");
         let port = mpc_session::mpyc::free_port().expect("a free port");
         let process = Command::new(binary("mpc-mediator"))
             .args(["--listen", &format!("127.0.0.1:{port}"), "--rate-limit-ip", "0", "--rate-limit-did", "0"])
             .arg("--data-dir")
             .arg(data.path())
+            .args(extra(port))
             .env("RUST_LOG", "warn,iroh_relay=error")
             .spawn()
             .expect("mediator starts");
-        let url = format!("http://127.0.0.1:{port}");
+        let url = format!("{base}:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "the mediator did not start");
@@ -76,14 +100,24 @@ pub struct Party {
     pub name: String,
     pub did: String,
     pub home: tempfile::TempDir,
+    /// A private CA this party trusts (`MPC_ID_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Party {
     /// # Panics
     /// When the identity cannot be made.
     pub fn new(name: &str, mediator: &str) -> Self {
+        Self::trusting(name, mediator, None)
+    }
+
+    /// [`Party::new`], trusting the private CA whose root is `ca_file` as well.
+    ///
+    /// # Panics
+    /// When the identity cannot be made.
+    pub fn trusting(name: &str, mediator: &str, ca_file: Option<&std::path::Path>) -> Self {
         let home = tempfile::tempdir().expect("home");
-        let party = Party { name: name.to_owned(), did: String::new(), home };
+        let party = Party { name: name.to_owned(), did: String::new(), home, ca_file: ca_file.map(Into::into) };
         let output = party.mpc_id().args(["new", "-n", name, "--json", "--mediator", mediator]).output().expect("new");
         assert!(output.status.success(), "mpc-id new: {}", String::from_utf8_lossy(&output.stderr));
         let record: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
@@ -97,7 +131,11 @@ impl Party {
             .env("MPC_ID_HOME", self.home.path())
             .env("MPC_ID_PASSPHRASE", PASSPHRASE)
             .env("MPC_ID_IDENTITY", &self.name)
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            .env_remove("MPC_ID_CA_FILE");
+        if let Some(ca) = &self.ca_file {
+            command.env("MPC_ID_CA_FILE", ca);
+        }
         command
     }
 }

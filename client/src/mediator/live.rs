@@ -11,6 +11,7 @@
 //! the inbox wait and retry, never end.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -80,13 +81,21 @@ impl MediatorClient {
         // than the largest reply a mediator may send.
         let config =
             WebSocketConfig::default().max_message_size(Some(MAX_REPLY_BYTES)).max_frame_size(Some(MAX_REPLY_BYTES));
-        let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false);
+        // The same trust as every other TLS client here; HTTP/1.1, the protocol of the upgrade.
+        let tls = tokio_tungstenite::Connector::Rustls(Arc::new(crate::tls::client_config(&[b"http/1.1"])?));
+        let connect = tokio_tungstenite::connect_async_tls_with_config(url.as_str(), Some(config), false, Some(tls));
         let (socket, _) = tokio::time::timeout(crate::http::TIMEOUT, connect)
             .await
             .map_err(|_| {
                 transport(url.as_str(), format!("no WebSocket within {} s (timed out)", crate::http::TIMEOUT.as_secs()))
             })?
-            .map_err(|e| transport(url.as_str(), e))?;
+            .map_err(|e| {
+                let reason = e.to_string();
+                match crate::tls::certificate_hint(&reason) {
+                    Some(hint) => transport(url.as_str(), format!("{reason}; {hint}")),
+                    None => transport(url.as_str(), reason),
+                }
+            })?;
         let mut inbox = LiveInbox {
             socket,
             url: url.to_string(),

@@ -44,6 +44,12 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Also trust the CA certificates in this PEM file, for every TLS connection (a mediator or
+    /// DID host whose certificate comes from a private CA). The system's roots stay trusted, and
+    /// SSL_CERT_FILE works too.
+    #[arg(long, global = true, env = "MPC_ID_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -1,9 +1,11 @@
 //! Helpers the workspace's tests and benches share, written once: a child process killed when
 //! dropped, free ports, the workspace's built binaries, `mpc-id` with a keystore of its own,
-//! plain HTTP clients for loopback services, and the test PostgreSQL server (skipped loudly when
-//! none is given).
+//! plain HTTP clients for loopback services, the test PostgreSQL server (skipped loudly when
+//! none is given), and a private CA ([`pki`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
+
+pub mod pki;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -71,6 +73,7 @@ pub fn mpc_id(exe: impl AsRef<Path>, home: &Path) -> Command {
         .env("MPC_ID_HOME", home)
         .env("MPC_ID_PASSPHRASE", PASSPHRASE)
         .env_remove("MPC_ID_IDENTITY")
+        .env_remove("MPC_ID_CA_FILE")
         .env_remove("RUST_LOG");
     command
 }

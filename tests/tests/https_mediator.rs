@@ -1,0 +1,63 @@
+//! A mediator that serves HTTPS itself, with a certificate from a private CA (as organisations
+//! that run their own CA deploy it), used by real `mpc-id` processes that trust that CA the
+//! conventional way (`MPC_ID_CA_FILE`): enrollment, a session created and joined, and a run whose
+//! every byte goes through the relay over TLS, which the peer endpoint checks with the same trust
+//! as the HTTP client. A party that does not trust the CA is told which host failed, why, and
+//! what to give, at once.
+
+use std::time::Duration;
+
+use mpc_id_e2e::session::{self, LoopbackMediator, Party, results, wait_all};
+use mpc_test_support::pki::PrivateCa;
+
+#[test]
+fn a_session_runs_relayed_through_a_mediator_serving_https_from_a_private_ca() {
+    let ca = PrivateCa::new("Example Org private CA");
+    let files = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = ca.issue(&["localhost"], files.path(), "mediator");
+    let mediator = LoopbackMediator::start_https(&cert, &key);
+    let parties = ["alice", "bob", "carol"].map(|name| Party::trusting(name, &mediator.url, Some(&ca.root())));
+    let url = session::create(parties[0].mpc_id(), 3, "tls", "hello.py", &[]);
+    assert!(url.starts_with("https://localhost:"), "the invitation link is on HTTPS: {url}");
+    for party in &parties[1..] {
+        let output = session::join(party.mpc_id(), &url, "hello.py");
+        assert!(output.status.success(), "{} joins: {}", party.name, String::from_utf8_lossy(&output.stderr));
+    }
+    let runs = parties.iter().map(|p| session::spawn_run(p.mpc_id(), "tls", "hello.py", &["--relay-only"])).collect();
+    let ended = wait_all(runs, Duration::from_secs(120));
+    for (party, run) in parties.iter().zip(&ended) {
+        assert_eq!(run.code, Some(0), "{} ran through the HTTPS relay: {}", party.name, run.stderr);
+        assert!(!results(&run.stdout).is_empty() || run.stdout.contains("Hello"), "{}: {}", party.name, run.stdout);
+        assert!(run.stderr.contains("all parties connected"), "{}", run.stderr);
+        assert!(!run.stderr.contains("direct"), "--relay-only paths are relayed: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_party_that_does_not_trust_the_mediators_ca_is_told_the_host_the_cause_and_the_fix() {
+    let ca = PrivateCa::new("Example Org private CA");
+    let files = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = ca.issue(&["localhost"], files.path(), "mediator");
+    let mediator = LoopbackMediator::start_https(&cert, &key);
+    let stranger = tempfile::tempdir().expect("home");
+    let started = std::time::Instant::now();
+    let output = mpc_test_support::mpc_id(mpc_test_support::binary("mpc-id"), stranger.path())
+        .env_remove("MPC_ID_CA_FILE")
+        .args(["new", "-n", "dora", "--mediator", &mediator.url])
+        .output()
+        .expect("mpc-id new");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "an untrusted certificate must fail: {stderr}");
+    assert!(started.elapsed() < Duration::from_secs(15), "failed only after {:?}", started.elapsed());
+    for needed in ["localhost", "UnknownIssuer", "--ca-file"] {
+        assert!(stderr.contains(needed), "{needed:?} in: {stderr}");
+    }
+    // And with the CA named on the command line, the same command works.
+    let output = mpc_test_support::mpc_id(mpc_test_support::binary("mpc-id"), stranger.path())
+        .arg("--ca-file")
+        .arg(ca.root())
+        .args(["new", "-n", "dora", "--mediator", &mediator.url])
+        .output()
+        .expect("mpc-id new");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
