@@ -101,3 +101,59 @@ fn tampering_and_false_senders_are_refused() {
     let err = encrypted::recipient_kids(&huge).expect_err("huge");
     assert!(err.to_string().contains("at most"), "{err}");
 }
+
+/// Anoncrypt as Askar-based stacks (Indicio's didcomm-messaging) write it: no `epk` in the
+/// protected header, an ephemeral key of its own in each recipient's header (the JWE General
+/// JSON form allows it), A256CBC-HS512. Each recipient opens it; a swapped `epk` does not.
+#[test]
+fn anoncrypt_with_an_ephemeral_key_in_each_recipients_header_opens() {
+    use affinidi_crypto::jose::key_agreement::{Curve, PrivateKeyAgreement, PublicKeyAgreement};
+    use affinidi_crypto::jose::{aes_kw, content_encryption, ecdh};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use sha2::Digest;
+
+    let home = tempfile::tempdir().expect("tempdir");
+    let store = Keystore::open(home.path()).expect("keystore");
+    let (bob, _, bob_keys) = party(&store, "bob", DidMethod::Peer);
+    let (carol, _, carol_keys) = party(&store, "carol", DidMethod::Key);
+    let message = json!({"id": "askar-1", "type": "https://didcomm.org/trust-ping/2.0/ping", "body": {}});
+    let to = [bob_keys[0].clone(), carol_keys[0].clone()];
+
+    let mut sorted: Vec<&str> = to.iter().map(|k| k.kid.as_str()).collect();
+    sorted.sort_unstable();
+    let apv = sha2::Sha256::digest(sorted.join(".").as_bytes());
+    let protected = json!({"typ": "application/didcomm-encrypted+json", "alg": "ECDH-ES+A256KW",
+        "enc": "A256CBC-HS512", "apv": B64.encode(apv)});
+    let protected = B64.encode(protected.to_string());
+    let cek = content_encryption::generate_cek();
+    let iv = content_encryption::generate_iv();
+    let (ciphertext, tag) =
+        content_encryption::encrypt(message.to_string().as_bytes(), &cek, &iv, protected.as_bytes()).expect("encrypt");
+    let recipients: Vec<_> = to
+        .iter()
+        .map(|recipient| {
+            let ephemeral = PrivateKeyAgreement::generate(Curve::X25519);
+            let public = PublicKeyAgreement::from_raw_bytes(Curve::X25519, recipient.key.as_bytes()).expect("key");
+            let kek = ecdh::derive_key_es(&ephemeral, &public, b"ECDH-ES+A256KW", b"", &apv, 256).expect("ECDH-ES");
+            let kek: [u8; 32] = kek.try_into().expect("256 bits");
+            let wrapped = aes_kw::wrap(&kek, &cek).expect("wrap");
+            json!({"encrypted_key": B64.encode(wrapped),
+                "header": {"kid": recipient.kid, "epk": ephemeral.public_key().to_jwk()}})
+        })
+        .collect();
+    let jwe = json!({"protected": protected, "recipients": recipients, "iv": B64.encode(iv),
+        "ciphertext": B64.encode(ciphertext), "tag": B64.encode(tag)})
+    .to_string();
+
+    for (identity, keys) in [(&bob, &bob_keys), (&carol, &carol_keys)] {
+        let opened = encrypted::decrypt(&jwe, &identity.keys, &kids(keys), |_| panic!("anoncrypt resolves nobody"))
+            .expect("each recipient opens its own part");
+        assert_eq!(opened.message, message);
+    }
+    // Bob's entry with Carol's ephemeral key derives the wrong key-encryption key.
+    let mut swapped: serde_json::Value = serde_json::from_str(&jwe).expect("json");
+    swapped["recipients"][0]["header"]["epk"] = swapped["recipients"][1]["header"]["epk"].clone();
+    let err = encrypted::decrypt(&swapped.to_string(), &bob.keys, &kids(&bob_keys), did::resolve).expect_err("swapped");
+    assert!(err.to_string().contains("cannot decrypt"), "{err}");
+}

@@ -8,6 +8,11 @@
 //! tag into the key derivation, which only that algorithm allows. The JWE code we use opens it
 //! only when the header names the sender in `skid`; DIDComm says a recipient MUST also find the
 //! sender from `apu` when `skid` is absent, so that case is opened here too.
+//!
+//! The JWE General JSON form lets each recipient carry its own ephemeral key (`epk` in the
+//! recipient's unprotected header) instead of one in the protected header; Askar-based stacks
+//! (Indicio's didcomm-messaging among them) write anoncrypt that way. The JWE code we use reads
+//! `epk` from the protected header only, so such envelopes are opened here, A256CBC-HS512 too.
 
 use affinidi_crypto::jose::key_agreement::{PrivateKeyAgreement, PublicKeyAgreement};
 use affinidi_crypto::jose::{aes_kw, content_encryption, ecdh, gcm};
@@ -70,11 +75,15 @@ struct Recipient {
 #[derive(Deserialize)]
 struct RecipientHeader {
     kid: String,
+    /// This recipient's own ephemeral key, where the sender made one per recipient.
+    #[serde(default)]
+    epk: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct Protected {
-    epk: Value,
+    #[serde(default)]
+    epk: Option<Value>,
     #[serde(default)]
     apu: Option<String>,
     apv: String,
@@ -125,7 +134,15 @@ fn parse(jwe: &str, recipient_kid: &str) -> Result<Parsed> {
         .find(|r| r.header.kid == recipient_kid)
         .ok_or_else(|| malformed(format!("no recipient entry for {recipient_kid}")))?;
     let wrapped_key = decode("encrypted_key", &recipient.encrypted_key)?;
-    let epk = PublicKeyAgreement::from_jwk(&header.epk).map_err(|e| malformed(format!("`epk`: {e}")))?;
+    // A recipient's own ephemeral key takes precedence over the shared one (JWE's header
+    // parameters of one recipient are the union of the protected and its own header).
+    let epk = recipient
+        .header
+        .epk
+        .as_ref()
+        .or(header.epk.as_ref())
+        .ok_or_else(|| malformed("no `epk`, in the protected header or the recipient's header".into()))?;
+    let epk = PublicKeyAgreement::from_jwk(epk).map_err(|e| malformed(format!("`epk`: {e}")))?;
     Ok(Parsed { jwe, header, wrapped_key, epk })
 }
 
@@ -169,12 +186,13 @@ pub(crate) fn header(jwe: &str) -> Result<Header> {
         .map_err(|e| malformed(format!("the protected header names no `alg` and `enc` ({e})")))
 }
 
-/// Whether this module opens a JWE of these algorithms.
+/// Whether this module opens a JWE of these algorithms: anoncrypt with an AEAD, and anoncrypt
+/// whose ephemeral keys are per recipient (no `epk` in the protected header).
 pub(crate) fn handles(header: &Header) -> bool {
-    header.alg == ANONCRYPT && (header.enc == A256GCM || header.enc == XC20P)
+    header.alg == ANONCRYPT && (header.enc == A256GCM || header.enc == XC20P || header.epk.is_none())
 }
 
-/// Opens an anoncrypt JWE with `enc` A256GCM or XC20P, addressed to `recipient_kid`, whose
+/// Opens an anoncrypt JWE with `enc` A256GCM, XC20P or A256CBC-HS512, addressed to `recipient_kid`, whose
 /// key-agreement secret is `secret` (of the curve of the JWE's `epk`); returns the plaintext.
 pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, secret: &PrivateKeyAgreement) -> Result<Vec<u8>> {
     let Parsed { jwe, header, wrapped_key, epk } = parse(jwe, recipient_kid)?;
@@ -195,6 +213,20 @@ pub(crate) fn open(jwe: &str, enc: &str, recipient_kid: &str, secret: &PrivateKe
     // The AAD is the protected header as it travels (ASCII of its base64url), as in every JWE.
     let aad = jwe.protected.as_bytes();
     match enc {
+        A256CBC_HS512 => {
+            let cek: &[u8; 64] = cek
+                .as_slice()
+                .try_into()
+                .map_err(|_| refused(format!("A256CBC-HS512 needs a 512-bit content key, not {} bytes", cek.len())))?;
+            let iv: [u8; 16] = iv.try_into().map_err(|iv: Vec<u8>| {
+                malformed(format!("A256CBC-HS512 needs a 16-byte IV, not {} bytes", iv.len()))
+            })?;
+            let tag: [u8; 32] = tag.try_into().map_err(|tag: Vec<u8>| {
+                malformed(format!("A256CBC-HS512 needs a 32-byte tag, not {} bytes", tag.len()))
+            })?;
+            content_encryption::decrypt(&ciphertext, cek, &iv, aad, &tag)
+                .map_err(|_| refused("A256CBC-HS512: the tag does not verify (altered, or not for this key)".into()))
+        }
         A256GCM => gcm::decrypt_a256(&ciphertext, &cek, &iv, aad, &tag).map_err(|e| refused(format!("A256GCM: {e}"))),
         XC20P => {
             let cipher = XChaCha20Poly1305::new_from_slice(&cek)

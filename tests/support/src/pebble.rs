@@ -1,0 +1,105 @@
+//! Pebble, Let's Encrypt's ACME test server (the Debian package `pebble`), with its fake DNS
+//! (`pebble-challtestsrv`) answering every name with 127.0.0.1, so that a mediator on loopback can
+//! obtain a certificate for any name by TLS-ALPN-01 on its own port.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::KillOnDrop;
+use crate::pki::PrivateCa;
+
+/// Set (by `scripts/test`) to make a missing Pebble a failure instead of a skip.
+pub const REQUIRE_PEBBLE_VAR: &str = "MPC_ID_REQUIRE_PEBBLE";
+
+/// A running Pebble and its DNS.
+#[derive(Debug)]
+pub struct Pebble {
+    /// The ACME directory URL.
+    pub directory: String,
+    /// The PEM file of the CA that signs Pebble's own HTTPS (for the ACME client).
+    pub api_ca: PathBuf,
+    management: u16,
+    _ca: PrivateCa,
+    _dir: tempfile::TempDir,
+    _pebble: KillOnDrop,
+    _dns: KillOnDrop,
+}
+
+impl Pebble {
+    /// Starts Pebble validating TLS-ALPN-01 challenges on `tls_port`, issuing certificates valid
+    /// for `validity`; `None` (said on stderr) when Pebble is not installed and not required.
+    ///
+    /// # Panics
+    /// When it is required and missing, or does not start within 20 s.
+    pub fn start(test: &str, tls_port: u16, validity: Duration) -> Option<Self> {
+        if Command::new("pebble").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+            assert!(std::env::var_os(REQUIRE_PEBBLE_VAR).is_none(), "{test}: pebble is not installed");
+            eprintln!("SKIPPED {test}: pebble is not installed (apt-get install pebble)");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = PrivateCa::new("Pebble API CA");
+        let (cert, key) = ca.issue(&["localhost", "127.0.0.1"], dir.path(), "pebble");
+        let (listen, management, dns_port) = (crate::free_port(), crate::free_port(), crate::free_port());
+        let config = serde_json::json!({ "pebble": {
+            "listenAddress": format!("127.0.0.1:{listen}"),
+            "managementListenAddress": format!("127.0.0.1:{management}"),
+            "certificate": cert, "privateKey": key,
+            "httpPort": crate::free_port(), "tlsPort": tls_port,
+            "ocspResponderURL": "", "externalAccountBindingRequired": false,
+            "certificateValidityPeriod": validity.as_secs(),
+        }});
+        let config_path = dir.path().join("pebble.json");
+        std::fs::write(&config_path, config.to_string()).expect("pebble.json");
+        let dns = KillOnDrop(
+            Command::new("pebble-challtestsrv")
+                .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", &format!("127.0.0.1:{dns_port}")])
+                .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+                .args(["-management", &format!("127.0.0.1:{}", crate::free_port())])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("pebble-challtestsrv starts"),
+        );
+        let pebble = KillOnDrop(
+            Command::new("pebble")
+                .arg("-config")
+                .arg(&config_path)
+                .args(["-dnsserver", &format!("127.0.0.1:{dns_port}")])
+                // No random validation delays, no nonces refused for practice: a test of ours,
+                // not of the client's retries.
+                .env("PEBBLE_VA_NOSLEEP", "1")
+                .env("PEBBLE_WFE_NONCEREJECT", "0")
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("pebble starts"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
+            assert!(Instant::now() < deadline, "pebble did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(Pebble {
+            directory: format!("https://127.0.0.1:{listen}/dir"),
+            api_ca: ca.root(),
+            management,
+            _ca: ca,
+            _dir: dir,
+            _pebble: pebble,
+            _dns: dns,
+        })
+    }
+
+    /// The root of the certificates Pebble issues (PEM), from its management interface.
+    ///
+    /// # Panics
+    /// When it cannot be fetched.
+    pub async fn issuing_root(&self) -> String {
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(self._ca.client_config(&[b"http/1.1"]))
+            .build()
+            .expect("client");
+        let url = format!("https://127.0.0.1:{}/roots/0", self.management);
+        client.get(&url).send().await.expect("pebble's root").text().await.expect("PEM")
+    }
+}
