@@ -81,14 +81,20 @@ pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `new` says: the label and a short DID (the whole one is a screen wide: `show` and
+/// `--json` have it), where messages go, and where the keys are.
 pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord, ledger: Option<&str>) {
-    println!("Created identity `{}`", record.name);
-    print_record(record);
+    println!("Created identity `{}`  {}", record.name, crate::abbreviate_did(&record.did));
+    match &record.mediator {
+        Some(mediator) => println!("  mediator  {}", mediator.uri),
+        None => println!("  mediator  none (direct connections only)"),
+    }
     if let Some(ledger) = ledger {
         println!("  ledger    {ledger} (verifiable history of the DID)");
     }
     println!("  keystore  {} (encrypted, owner-only)", keystore.home().display());
     println!();
+    println!("Whole DID and keys: `mpc-id show --name {}`", record.name);
     println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
 }
 

@@ -554,6 +554,14 @@ fn report(progress: &Progress, plan: &run::RunPlan) {
             format!("launching: {} and your {private_args} private argument(s)", shell_words(command))
         }
         Progress::PeerFinished { index } => format!("{} finished", party(index)),
+        // A program that ends well says so itself; one that does not is explained here.
+        Progress::ProgramEnded { code: Some(0), .. } => return,
+        Progress::ProgramEnded { signal: Some(signal), .. } => {
+            format!("your program was killed by signal {signal} ({})", run::signal_name(*signal))
+        }
+        Progress::ProgramEnded { code, .. } => {
+            format!("your program exited with status {}", code.map_or("unknown".to_owned(), |c| c.to_string()))
+        }
         Progress::PathChanged { index, path, elapsed } => format!(
             "{} now {} (rtt {:.1} ms), {:.1} s after start",
             party(index),
@@ -579,6 +587,7 @@ fn report_json(progress: &Progress, plan: &run::RunPlan) {
             json!({ "event": "launched", "command": command, "private_args": private_args, "party": plan.me })
         }
         Progress::PeerFinished { index } => json!({ "event": "peer-finished", "party": index }),
+        Progress::ProgramEnded { code, signal } => json!({ "event": "program-ended", "code": code, "signal": signal }),
         Progress::PathChanged { index, path, elapsed } => {
             json!({ "event": "path", "party": index, "path": path_json(path), "seconds": elapsed.as_secs_f64() })
         }

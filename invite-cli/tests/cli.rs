@@ -129,6 +129,18 @@ fn new_list_and_show_describe_the_identity() {
     assert_eq!(document["service"][0]["serviceEndpoint"]["uri"], endpoint.as_str());
     let text = stdout(&mpc_id(home.path()).args(["show", "-n", "bob"]).output().expect("run"));
     assert!(text.contains("mediator  none"), "{text}");
+
+    // For people, `new` says the label and a short DID on one line (the whole did:peer:2 is
+    // hundreds of characters); `show` has it whole.
+    let text = stdout(
+        &mpc_id(home.path()).args(["new", "--name", "carol", "--mediator", &mediator.url]).output().expect("run"),
+    );
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with("Created identity `carol`  did:peer:2.Ez6LS") && first.contains("..."), "{text}");
+    assert!(text.lines().all(|line| line.chars().count() <= 100), "no screen-wide line: {text}");
+    let carol = did_of(home.path(), "carol");
+    let shown = stdout(&mpc_id(home.path()).args(["show", "-n", "carol"]).output().expect("run"));
+    assert!(shown.contains(&carol), "{shown}");
 }
 
 #[test]

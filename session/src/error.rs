@@ -77,6 +77,10 @@ pub enum Error {
     #[error("cannot run: {0}")]
     Command(String),
 
+    /// The Python given cannot import MPyC.
+    #[error("`{python}` cannot import MPyC (install it with `{python} -m pip install mpyc`): {reason}")]
+    MpycMissing { python: String, reason: String },
+
     /// Peers were still missing when the start-up timeout passed.
     #[error("start-up timed out after {seconds} s; not connected: {missing}")]
     StartupTimeout { seconds: u64, missing: String },

@@ -226,10 +226,10 @@ impl VersionCheck {
         let output =
             child.wait_with_output().await.map_err(|e| Error::Command(format!("cannot run `{python}`: {e}")))?;
         if !output.status.success() {
-            return Err(Error::Command(format!(
-                "`{python}` cannot import MPyC (install it with `{python} -m pip install mpyc`): {}",
-                String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
-            )));
+            return Err(Error::MpycMissing {
+                python: python.to_string(),
+                reason: String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("").to_owned(),
+            });
         }
         // MPyC logs to standard output as it is imported; the version is the last line.
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -76,6 +76,8 @@ pub enum Progress {
     Launching { command: Vec<String>, private_args: usize },
     /// A peer's program ended well.
     PeerFinished { index: usize },
+    /// This party's own program ended: its exit status, or the signal that killed it.
+    ProgramEnded { code: Option<i32>, signal: Option<i32> },
     /// The path to a peer changed (relayed to direct when hole punching succeeds, or back), this
     /// long after the mesh started.
     PathChanged { index: usize, path: PathReport, elapsed: Duration },
@@ -181,6 +183,19 @@ pub async fn plan(
                 "`{python}` has MPyC {version}, the session runs {}: parties with different versions hang",
                 manifest.mpyc.version
             ));
+        }
+        // The session's version, pinned, in the hint: any other would be refused next time.
+        Err(Error::MpycMissing { python, reason }) => {
+            refusal.get_or_insert(format!(
+                "`{python}` cannot import MPyC ({reason}): install the session's version with \
+                 `{python} -m pip install mpyc=={}`, or leave out the command after `--` to use the Python the \
+                 session was joined with",
+                manifest.mpyc.version
+            ));
+        }
+        // Told once as "cannot run: ..." by `execute`, not twice.
+        Err(Error::Command(reason)) => {
+            refusal.get_or_insert(reason);
         }
         Err(e) => {
             refusal.get_or_insert(e.to_string());
@@ -545,7 +560,12 @@ async fn watch(
             status = child.wait() => {
                 // A change in the program's last second is still news.
                 report_path_changes(mesh, &mut direct, started, progress);
-                let code = exit_code(status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?);
+                let status = status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?;
+                {
+                    use std::os::unix::process::ExitStatusExt;
+                    progress(Progress::ProgramEnded { code: status.code(), signal: status.signal() });
+                }
+                let code = exit_code(status);
                 mesh.announce_exit(code);
                 // The others may still need bytes in flight from us: stay until they end too.
                 let others = plan.peers.len();
@@ -594,6 +614,27 @@ async fn watch(
 async fn stop(child: &mut tokio::process::Child) {
     if let Err(e) = child.kill().await {
         tracing::warn!(error = %e, "could not stop the program");
+    }
+}
+
+/// The conventional name of a signal number (`SIGKILL`), for telling people why a program ended.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        _ => "a signal",
     }
 }
 

@@ -496,6 +496,74 @@ fn a_killed_mpc_id_run_takes_its_program_along() {
     }
 }
 
+/// A party whose own program is killed (the OOM killer's way) is told so, by signal, and its
+/// `mpc-id run` exits with the shell's status for it; no internal log line reaches its output.
+#[test]
+fn a_party_whose_program_is_killed_is_told_by_which_signal() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = dir.path().join("local_work.py");
+    std::fs::write(&program, "import time\ntime.sleep(120)\n").expect("write");
+    let program = program.display().to_string();
+    let name = gather(&parties, "killed", &program, &[]);
+    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &program, &[])).collect();
+    let carol = runs.pop().expect("carol");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let child: u32 = loop {
+        let found = std::process::Command::new("pgrep")
+            .args(["-P", &carol.id().to_string(), "-f", "local_work.py"])
+            .output()
+            .expect("pgrep");
+        if let Ok(pid) = String::from_utf8_lossy(&found.stdout).trim().parse() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "carol's program did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(std::process::Command::new("kill").args(["-KILL", &child.to_string()]).status().expect("kill").success());
+    let ended = wait_all(vec![carol], Duration::from_secs(60));
+    let carol = &ended[0];
+    assert_eq!(carol.code, Some(137), "128 + 9, as a shell reports it: {}", carol.stderr);
+    assert!(carol.stderr.contains("your program was killed by signal 9 (SIGKILL)"), "{}", carol.stderr);
+    assert!(!carol.stderr.contains(" WARN ") && !carol.stderr.contains("ERROR "), "log lines in: {}", carol.stderr);
+    for run in runs {
+        session::kill_group(run);
+    }
+}
+
+/// A party that names a Python without MPyC is told once why it cannot run, and the exact command
+/// that installs the session's version (pinned: any other would be refused next).
+#[test]
+fn a_python_without_mpyc_gets_the_pinned_install_command_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "nompyc", "hello.py", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A Python that finds no `mpyc` anywhere: isolated mode ignores PYTHONPATH and user packages.
+    let bare = dir.path().join("python");
+    std::fs::write(&bare, "#!/bin/sh\nexec python3 -I \"$@\"\n").expect("write");
+    std::fs::set_permissions(&bare, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // The host's run sends the manifest; Bob's check of his Python comes after it.
+    let others = [&parties[0], &parties[2]].map(|p| spawn_run(p.mpc_id(), &name, "hello.py", &[]));
+    let output = parties[1]
+        .mpc_id()
+        .args(["run", &name, "--startup-timeout", "20s", "--"])
+        .arg(&bare)
+        .arg(session::program("hello.py"))
+        .output()
+        .expect("mpc-id run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("cannot run").count(), 1, "said once: {stderr}");
+    // The session's MPyC version (0.x), pinned, for exactly the Python given.
+    assert!(stderr.contains(&format!("{} -m pip install mpyc==0.", bare.display())), "{stderr}");
+    for run in others {
+        session::kill_group(run);
+    }
+}
+
 #[test]
 fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
     let mediator = LoopbackMediator::start();
