@@ -27,6 +27,47 @@ pub enum Redirects {
     Refuse,
 }
 
+/// The environment variable that allows plain `http://` to hosts other than this machine (labs
+/// and test networks; `--insecure-http` on the command line).
+pub const INSECURE_HTTP_ENV: &str = "MPC_ID_INSECURE_HTTP";
+
+static PLAIN_HTTP_ANYWHERE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Allows plain `http://` to any host for the rest of the process (`--insecure-http`).
+pub fn allow_plain_http_anywhere() {
+    PLAIN_HTTP_ANYWHERE.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a request may go to `url`: HTTPS anywhere, plain HTTP only to this machine (loopback
+/// addresses and `localhost`), unless plain HTTP was allowed for a lab. Parties' messages, relay
+/// traffic and DID documents would otherwise cross networks in the clear, metadata and all.
+pub fn check_scheme(url: &str) -> Result<()> {
+    let parsed = url::Url::parse(url).map_err(|e| transport(url, format!("not a URL ({e})")))?;
+    match parsed.scheme() {
+        "https" | "wss" => Ok(()),
+        "http" | "ws" => {
+            let local = match parsed.host() {
+                Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            let allowed = PLAIN_HTTP_ANYWHERE.load(std::sync::atomic::Ordering::Relaxed)
+                || std::env::var_os(INSECURE_HTTP_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+            if local || allowed {
+                Ok(())
+            } else {
+                Err(transport(
+                    url,
+                    "plain http:// is only for this machine: use the https:// address (or, in a lab, \
+                     --insecure-http / MPC_ID_INSECURE_HTTP=1)",
+                ))
+            }
+        }
+        other => Err(transport(url, format!("`{other}:` is not a web address (use https://)"))),
+    }
+}
+
 /// A client with the policy.
 pub fn client(redirects: Redirects) -> Result<reqwest::Client> {
     let policy = match redirects {

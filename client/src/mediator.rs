@@ -510,6 +510,7 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<String>
 /// The HTTP client every request to a mediator uses: the one policy (`crate::http`). Replies are
 /// sealed or hashed, so a redirect moves no trust.
 fn http_client(url: &str) -> Result<reqwest::Client> {
+    crate::http::check_scheme(url)?;
     crate::http::client(crate::http::Redirects::Follow)
         .map_err(|e| transport(url, format!("cannot make an HTTP client: {e}")))
 }

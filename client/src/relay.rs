@@ -48,6 +48,7 @@ pub async fn relay_home(base: &str, endpoint: &str) -> Result<Option<String>> {
 
 async fn fetch(url: &str) -> Result<serde_json::Value> {
     let failed = |reason: String| Error::Transport { url: url.to_owned(), reason };
+    crate::http::check_scheme(url)?;
     let http = crate::http::client(crate::http::Redirects::Follow)?;
     let response = http.get(url).send().await.map_err(|e| failed(crate::http::explain(&e)))?;
     if !response.status().is_success() {

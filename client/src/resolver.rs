@@ -164,6 +164,7 @@ impl Resolver {
         let url = web_url(did)?;
         let failed =
             |reason: String| Error::from(mpc_identity::Error::ResolutionFailed { did: did.to_owned(), reason });
+        crate::http::check_scheme(&url).map_err(|e| failed(e.to_string()))?;
         let response =
             self.http()?.get(&url).send().await.map_err(|e| failed(format!("{url}: {}", crate::http::explain(&e))))?;
         if !response.status().is_success() {
@@ -199,6 +200,7 @@ impl Resolver {
 
     /// Fetches a ledger file, refusing oversized bodies. A missing optional file is `None`.
     async fn fetch(&self, url: &str, required: bool) -> Result<Option<String>> {
+        crate::http::check_scheme(url)?;
         let response = self.http()?.get(url).send().await.map_err(|e| transport(url, crate::http::explain(&e)))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND && !required {
             return Ok(None);
@@ -213,6 +215,7 @@ impl Resolver {
     /// The `did:key` a mediator witnesses did:webvh logs with (from its `/ledger`).
     pub async fn ledger_witness(&self, mediator_url: &str) -> Result<String> {
         let url = format!("{}/ledger", mediator_url.trim_end_matches('/'));
+        crate::http::check_scheme(&url)?;
         let response = self.http()?.get(&url).send().await.map_err(|e| transport(&url, crate::http::explain(&e)))?;
         if !response.status().is_success() {
             return Err(transport(&url, format!("HTTP {} (not an mpc-id mediator?)", response.status())));
@@ -278,6 +281,7 @@ impl Resolver {
 
 /// Sends a PUT to a ledger host; its refusal becomes [`Error::PublishRefused`] with its reason.
 async fn send_publication(mut request: reqwest::RequestBuilder, token: Option<&str>, url: &url::Url) -> Result<()> {
+    crate::http::check_scheme(url.as_str())?;
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }

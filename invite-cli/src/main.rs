@@ -82,6 +82,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(path) = &cli.ca_file {
         mpc_client::tls::trust_ca_file(path)?;
     }
+    if cli.insecure_http {
+        mpc_client::http::allow_plain_http_anywhere();
+    }
     let keystore = || -> anyhow::Result<Keystore> {
         let home =
             cli.home.clone().or_else(Keystore::default_home).context(

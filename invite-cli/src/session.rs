@@ -137,6 +137,13 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `word` (the first word after `--`) is an interpreter rather than a program or an
+/// argument: a Python (`python3`, `/path/to/venv/bin/python`, `pypy3`).
+fn names_an_interpreter(word: &str) -> bool {
+    let name = std::path::Path::new(word).file_name().and_then(|n| n.to_str()).unwrap_or(word);
+    name.starts_with("python") || name.starts_with("pypy")
+}
+
 /// The exact `mpc-id run` command for a stored session: the program and Python are remembered,
 /// so only a session without a program needs them spelled out.
 fn run_hint(identity: &str, record: &SessionRecord) -> String {
@@ -419,20 +426,39 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
     // Session records are readable before the keystore unlocks.
     let stored = SessionStore::open(keystore.home()).find(&args.session).ok();
     let mut chosen_python = None;
-    let command: Vec<String> = match (&args.command[..], stored.as_ref()) {
-        ([], Some(record @ SessionRecord { program: Some(program), .. })) => {
-            let python = match args.python.clone().or_else(|| record.python.clone()) {
-                Some(python) => python,
-                None => {
-                    let needed = &record.offer.mpyc_version;
-                    let python = runtime.block_on(crate::python::default_python(keystore.home(), Some(needed)))?;
-                    chosen_python = Some(python.clone());
-                    python
-                }
-            };
-            vec![python, program.display().to_string()]
+    // The Python of a stored session: the one given now, or at create or join, else mpc-id's own
+    // with the session's MPyC.
+    let mut python_of = |record: &SessionRecord| -> anyhow::Result<String> {
+        match args.python.clone().or_else(|| record.python.clone()) {
+            Some(python) => Ok(python),
+            None => {
+                let needed = &record.offer.mpyc_version;
+                let python = runtime.block_on(crate::python::default_python(keystore.home(), Some(needed)))?;
+                chosen_python = Some(python.clone());
+                Ok(python)
+            }
         }
-        _ => args.command.clone(),
+    };
+    // Three forms, all the session's Python: `-- python3 prog.py ARGS`, `-- prog.py ARGS`, and
+    // `-- ARGS` when the session names its program.
+    let command: Vec<String> = match (&args.command[..], stored.as_ref()) {
+        ([first, ..], _) if names_an_interpreter(first) => args.command.clone(),
+        ([first, rest @ ..], Some(record)) if first.ends_with(".py") => {
+            [vec![python_of(record)?, first.clone()], rest.to_vec()].concat()
+        }
+        (given, Some(record @ SessionRecord { program: Some(program), .. })) => {
+            [vec![python_of(record)?, program.display().to_string()], given.to_vec()].concat()
+        }
+        ([first, ..], _) if first.ends_with(".py") => [vec!["python3".to_owned()], args.command.clone()].concat(),
+        ([first, ..], _) => anyhow::bail!(
+            "`{}` is neither a Python nor a program, and session {} names no program: write \
+             `mpc-id run {} -- python3 PROGRAM.py {}`",
+            shown(first),
+            shown(&args.session),
+            shown(&args.session),
+            shown(&args.command.join(" "))
+        ),
+        ([], _) => args.command.clone(),
     };
     // Asking Python for MPyC's version takes a Python start: it runs while the keystore unlocks
     // and the manifest is fetched, not after.

@@ -156,6 +156,18 @@ fn new_refuses_what_it_cannot_do_well() {
         &mpc_id(home.path()).args(["new", "--name", "../x"]).output().expect("run"),
         "invalid identity name",
     );
+    // Plain HTTP only to this machine: a mediator across a network is reached over HTTPS (or,
+    // in a lab, with --insecure-http, which then gets as far as the unreachable address).
+    let started = std::time::Instant::now();
+    let plain = mpc_id(home.path()).args(["new", "-n", "z", "--mediator", "http://192.0.2.1:7070"]).output();
+    assert_refused(&plain.expect("run"), "use the https:// address (or, in a lab, --insecure-http");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused before connecting");
+    let lab = mpc_id(home.path())
+        .args(["--insecure-http", "new", "-n", "z", "--mediator", "http://0.0.0.0:9/"])
+        .output()
+        .expect("run");
+    let lab = String::from_utf8_lossy(&lab.stderr);
+    assert!(lab.contains("0.0.0.0:9") && !lab.contains("https:// address"), "{lab}");
     let no_passphrase = mpc_id(home.path()).env_remove("MPC_ID_PASSPHRASE").args(["new", "-n", "y"]).output();
     assert_refused(&no_passphrase.expect("run"), "MPC_ID_PASSPHRASE");
     assert_refused(&mpc_id(home.path()).args(["show", "-n", "nobody"]).output().expect("run"), "no identity named");

@@ -300,6 +300,11 @@ pub async fn bind_endpoint(
     let discovery = match mediator.and_then(peer::relay_of) {
         Some(relay) => match mpc_client::relay::relay_info(relay.as_str()).await {
             Ok(info) => info.map(|info| RelayDiscovery { quic_port: info.quic_port, certificate: info.certificate }),
+            // A certificate this party does not trust fails the relay's connection the same way:
+            // said now, with the fix, not as a start-up timeout later.
+            Err(e) if mpc_client::tls::certificate_hint(&e.to_string()).is_some() => {
+                return Err(Error::Command(format!("cannot reach your mediator's relay: {e}")));
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot ask the mediator for address discovery; hole punching may not work");
                 None

@@ -221,10 +221,15 @@ impl<'a> Site<'a> {
         Site { lab, namespace: lab.host(i), home: tempfile::tempdir().expect("home") }
     }
 
-    /// `mpc-id` on this site, with its keystore and passphrase.
+    /// `mpc-id` on this site, with its keystore and passphrase, allowed plain HTTP to the lab's
+    /// mediator (a lab network, no certificates).
     pub fn mpc_id(&self) -> Command {
         let mut command = self.lab.command(&self.namespace, binary("mpc-id"));
-        command.env("MPC_ID_HOME", self.home.path()).env("MPC_ID_PASSPHRASE", PASSPHRASE).env_remove("RUST_LOG");
+        command
+            .env("MPC_ID_HOME", self.home.path())
+            .env("MPC_ID_PASSPHRASE", PASSPHRASE)
+            .env("MPC_ID_INSECURE_HTTP", "1")
+            .env_remove("RUST_LOG");
         command
     }
 

@@ -31,6 +31,17 @@ fn a_session_runs_relayed_through_a_mediator_serving_https_from_a_private_ca() {
         assert!(run.stderr.contains("all parties connected"), "{}", run.stderr);
         assert!(!run.stderr.contains("direct"), "--relay-only paths are relayed: {}", run.stderr);
     }
+
+    // The same run where the CA is not trusted fails at once naming the fix, not at the
+    // start-up timeout.
+    let started = std::time::Instant::now();
+    let mut untrusting = parties[0].mpc_id();
+    untrusting.env_remove("MPC_ID_CA_FILE");
+    let run = session::spawn_run(untrusting, "tls", "hello.py", &["--relay-only"]);
+    let ended = wait_all(vec![run], Duration::from_secs(60));
+    assert_ne!(ended[0].code, Some(0), "{}", ended[0].stderr);
+    assert!(ended[0].stderr.contains("--ca-file") && ended[0].stderr.contains("localhost"), "{}", ended[0].stderr);
+    assert!(started.elapsed() < Duration::from_secs(20), "told after {:?}", started.elapsed());
 }
 
 #[test]

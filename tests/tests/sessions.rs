@@ -564,6 +564,43 @@ fn a_python_without_mpyc_gets_the_pinned_install_command_once() {
     }
 }
 
+/// The three ways to give a party's private input all run the session's program with the
+/// session's Python: `-- ARGS` (the session names its program), `-- prog.py ARGS` and
+/// `-- python prog.py ARGS`; a word that is neither, where the session names no program, is told
+/// the form to write.
+#[test]
+fn every_run_form_runs_the_sessions_program_with_the_private_input() {
+    use std::process::Stdio;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "forms", "private_sum.py", &[]);
+    let programs = session::program("private_sum.py").parent().expect("programs").to_owned();
+    let forms: [&[&str]; 3] = [&["1000"], &["private_sum.py", "200"], &[&session::python(), "private_sum.py", "30"]];
+    let runs = parties
+        .iter()
+        .zip(forms)
+        .map(|(party, form)| {
+            use std::os::unix::process::CommandExt;
+            let mut command = party.mpc_id();
+            command
+                .current_dir(&programs)
+                .args(["run", &name, "--startup-timeout", "60s", "--"])
+                .args(form)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .process_group(0);
+            command.spawn().expect("mpc-id run")
+        })
+        .collect();
+    for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
+        assert_eq!(run.code, Some(0), "{} ran: {}", party.name, run.stderr);
+        assert_eq!(results(&run.stdout), ["sum: 1230"], "{}", party.name);
+    }
+    let output = parties[0].mpc_id().args(["run", "nosuchsession", "--", "1000"]).output().expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("-- python3 PROGRAM.py 1000"), "{stderr}");
+}
+
 #[test]
 fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
     let mediator = LoopbackMediator::start();

@@ -77,6 +77,7 @@ impl MediatorClient {
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|()| transport(&self.endpoint, "cannot derive a WebSocket URL"))?;
         url.set_path("/ws");
+        crate::http::check_scheme(url.as_str())?;
         // The one HTTP policy holds here too: a deadline for the handshake, and frames no larger
         // than the largest reply a mediator may send.
         let config =

@@ -50,6 +50,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "MPC_ID_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
+    /// Allow plain http:// to hosts other than this machine (a lab or test network). Without it,
+    /// plain HTTP goes only to loopback and localhost; everything else must be https://.
+    #[arg(long, global = true)]
+    pub insecure_http: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
