@@ -221,6 +221,11 @@ impl<'a> Site<'a> {
         Site { lab, namespace: lab.host(i), home: tempfile::tempdir().expect("home") }
     }
 
+    /// This site's keystore directory.
+    pub fn home(&self) -> &std::path::Path {
+        self.home.path()
+    }
+
     /// `mpc-id` on this site, with its keystore and passphrase, allowed plain HTTP to the lab's
     /// mediator (a lab network, no certificates).
     pub fn mpc_id(&self) -> Command {
