@@ -121,11 +121,30 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
         println!("  program  sha256 {sha}");
     }
     println!("  MPyC     {}{}", record.offer.mpyc_version, if record.offer.mpyc_ssl { " with --ssl" } else { "" });
+    for role in &record.offer.roles {
+        let args = if role.args.is_empty() { "no arguments".to_owned() } else { shell_words(&role.args) };
+        println!(
+            "  role     {}: {}  sha256 {}  {args}",
+            shown(&role.name),
+            shown(role.program_name.as_deref().unwrap_or("(program)")),
+            &role.program_sha256[..16.min(role.program_sha256.len())]
+        );
+    }
     for line in qr {
         println!("  {line}");
     }
     println!("  url      {url}");
-    if let Some(shared) = &record.offer.program_url {
+    if !record.offer.roles.is_empty() {
+        println!();
+        println!("Parties join as one of the roles:");
+        for role in &record.offer.roles {
+            println!(
+                "  mpc-id session join '{url}' --role {} --program {}",
+                shown(&role.name),
+                shown(role.program_name.as_deref().unwrap_or("PROGRAM"))
+            );
+        }
+    } else if let Some(shared) = &record.offer.program_url {
         println!("  shared   {shared}  (parties without the program fetch it from there at join)");
         println!();
         println!("Parties join with:  mpc-id session join '{url}'");
@@ -163,6 +182,24 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     eprintln!("Session `{}` ({}), verified: signed by its host", shown(&offered.offer.name), offered.offer.session);
     for line in agreement_lines(&offered.offer, &offered.host, offered.expires_time) {
         eprintln!("  {line}");
+    }
+    // A session of roles needs one: the exact command for each, before anything is asked.
+    if args.role.is_none() && !offered.offer.roles.is_empty() {
+        let commands: Vec<String> = offered
+            .offer
+            .roles
+            .iter()
+            .map(|role| {
+                format!(
+                    "  mpc-id session join -n {} '{}' --role {} --program {}",
+                    cx.me.record.name,
+                    shown(&args.invitation),
+                    shown(&role.name),
+                    shown(role.program_name.as_deref().unwrap_or("PROGRAM"))
+                )
+            })
+            .collect();
+        bail!("not joined: this session has roles; pick one with --role, as in\n{}", commands.join("\n"));
     }
     // A program the host shares, for a party that names none: fetched and checked now, shown,
     // and saved only if the party joins. Nothing fetched is ever run without that consent.
@@ -279,7 +316,14 @@ fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expi
 fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
     let cx = open(keystore, &args.identity.name)?;
     let runtime = runtime()?;
-    runtime.block_on(lobby::sync(&cx.me, &cx.store, &cx.resolver))?;
+    // News first; without a mediator (offline, or it is down) the local record is still the
+    // truth this machine has, shown with what could not be refreshed.
+    if let Err(e) = runtime.block_on(lobby::sync(&cx.me, &cx.store, &cx.resolver)) {
+        eprintln!(
+            "[mpc-id] could not refresh from the mediator ({}): showing what this machine knows",
+            shown(&format!("{e:#}"))
+        );
+    }
     let records: Vec<SessionRecord> = match &args.session {
         Some(query) => vec![cx.store.find(query)?],
         None => cx.store.list()?.into_iter().filter(|r| r.me == cx.me.record.did).collect(),

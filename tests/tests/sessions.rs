@@ -601,6 +601,21 @@ fn every_run_form_runs_the_sessions_program_with_the_private_input() {
     assert!(!output.status.success() && stderr.contains("-- python3 PROGRAM.py 1000"), "{stderr}");
 }
 
+/// `session status` works with the mediator gone: the local record, and a line saying what could
+/// not be refreshed.
+#[test]
+fn session_status_shows_the_local_record_when_the_mediator_is_gone() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let name = gather(&parties, "offline", "hello.py", &[]);
+    drop(mediator);
+    let output = parties[1].mpc_id().args(["session", "status", &name]).output().expect("status");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "status works offline: {stderr}");
+    assert!(stdout.contains("Session `offline`") && stdout.contains("hello.py"), "{stdout}");
+    assert!(stderr.contains("could not refresh from the mediator"), "{stderr}");
+}
+
 #[test]
 fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
     let mediator = LoopbackMediator::start();
@@ -756,6 +771,18 @@ fn a_two_role_session_runs_a_different_program_per_role() {
         .expect("create");
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let url = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    // For people, create lists the roles and how to join as each.
+    let shown = parties[0]
+        .mpc_id()
+        .args(["session", "create", "--parties", "3", "--name", "roles-shown", "--python", &session::python()])
+        .arg(format!("--role=dealer={}", dealer.display()))
+        .arg(format!("--role=adder={}", adder.display()))
+        .args(["--my-role", "dealer"])
+        .output()
+        .expect("create");
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("role     dealer: dealer.py") && shown.contains("role     adder: adder.py"), "{shown}");
+    assert!(shown.contains("--role adder --program adder.py"), "{shown}");
 
     let join = |party: &Party, role: Option<&str>, program: &std::path::Path| {
         let mut command = party.mpc_id();
@@ -767,7 +794,11 @@ fn a_two_role_session_runs_a_different_program_per_role() {
     };
     // No role, an unknown role, or the other role's program: refused, saying which roles exist.
     let none = join(&parties[1], None, &adder);
-    assert!(String::from_utf8_lossy(&none.stderr).contains("pick one with --role"), "{none:?}");
+    let told = String::from_utf8_lossy(&none.stderr);
+    assert!(told.contains("pick one with --role"), "{told}");
+    for role in ["--role dealer --program dealer.py", "--role adder --program adder.py"] {
+        assert!(told.contains(role), "the exact command for each role ({role}): {told}");
+    }
     let unknown = join(&parties[1], Some("boss"), &adder);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no role `boss`"), "{unknown:?}");
     let wrong = join(&parties[1], Some("adder"), &dealer);
