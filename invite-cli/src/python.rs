@@ -1,6 +1,8 @@
-//! Which Python runs MPyC when the user names none: `python3` when it has the MPyC needed, else
-//! mpc-id's own environment with that MPyC (made on first use, saying so; see
-//! `mpc_session::provision`). A Python the user names is used as given.
+//! Which Python runs MPyC when the user names none: the Python of the environment mpc-id was
+//! installed into (`pip install mpc-id` puts `mpc-id` beside that environment's `python`, with
+//! MPyC as a dependency), else `python3`, when it has the MPyC needed; else mpc-id's own
+//! environment with that MPyC (made on first use, saying so; see `mpc_session::provision`). A
+//! Python the user names is used as given.
 
 use std::path::Path;
 
@@ -13,6 +15,12 @@ const SYSTEM_PYTHON: &str = "python3";
 /// The Python for MPyC `needed` (any version, when `None`: a new session's host, the demo), under
 /// mpc-id's data directory `home`.
 pub(crate) async fn default_python(home: &Path, needed: Option<&str>) -> anyhow::Result<String> {
+    if let Some(beside) = installed_beside()
+        && let Ok(found) = mpyc::version(&beside).await
+        && needed.is_none_or(|needed| needed == found)
+    {
+        return Ok(beside);
+    }
     let system = mpyc::version(SYSTEM_PYTHON).await;
     let version = match (needed, &system) {
         (None, Ok(_)) => return Ok(SYSTEM_PYTHON.to_owned()),
@@ -30,4 +38,11 @@ pub(crate) async fn default_python(home: &Path, needed: Option<&str>) -> anyhow:
     }
     let python = provision::ensure(home, SYSTEM_PYTHON, version, |line| eprintln!("[mpc-id] {line}")).await?;
     Ok(python.display().to_string())
+}
+
+/// The `python` beside this `mpc-id` binary: the environment a wheel was installed into.
+fn installed_beside() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    ["python", "python3"].into_iter().map(|name| dir.join(name)).find(|p| p.is_file()).map(|p| p.display().to_string())
 }
