@@ -119,6 +119,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = context::runtime(context::Threads::PerCore)?;
             Ok(runtime.block_on(mpc_mediator::serve_until_signal((**config).clone()))?)
         }
+        Command::Python { args } => {
+            let home = keystore()?.home().to_owned();
+            let runtime = context::runtime(context::Threads::One)?;
+            let python = runtime.block_on(python::default_python(&home, None))?;
+            let status = std::process::Command::new(&python)
+                .args(args)
+                .status()
+                .with_context(|| format!("cannot start `{python}`"))?;
+            match status.code() {
+                Some(0) => Ok(()),
+                Some(code) => Err(session::ExitWith(code).into()),
+                None => anyhow::bail!("`{python}` was killed by a signal"),
+            }
+        }
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "mpc-id", &mut std::io::stdout());
             Ok(())

@@ -32,11 +32,13 @@ pub(crate) async fn default_python(home: &Path, needed: Option<&str>) -> anyhow:
         Ok(found) => format!("`{SYSTEM_PYTHON}` has MPyC {found}, the session runs {version}"),
         Err(_) => format!("`{SYSTEM_PYTHON}` has no MPyC"),
     };
-    let managed = provision::python_for(home, version);
+    // One per user and MPyC version, whatever the keystore: made once, shared by all of them.
+    let shared = shared_root(home);
+    let managed = provision::python_for(&shared, version);
     if !managed.exists() {
         eprintln!("[mpc-id] {why}: using a Python environment of mpc-id's own instead");
     }
-    let python = provision::ensure(home, SYSTEM_PYTHON, version, |line| eprintln!("[mpc-id] {line}")).await?;
+    let python = provision::ensure(&shared, SYSTEM_PYTHON, version, |line| eprintln!("[mpc-id] {line}")).await?;
     Ok(python.display().to_string())
 }
 
@@ -45,4 +47,10 @@ fn installed_beside() -> Option<String> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
     ["python", "python3"].into_iter().map(|name| dir.join(name)).find(|p| p.is_file()).map(|p| p.display().to_string())
+}
+
+/// Where mpc-id's own Python environments live: the user's data directory (`mpc-id/python/`),
+/// whichever keystore is in use; the keystore's directory where the user has none.
+fn shared_root(keystore_home: &Path) -> std::path::PathBuf {
+    dirs::data_dir().map(|dir| dir.join("mpc-id")).unwrap_or_else(|| keystore_home.to_owned())
 }

@@ -461,39 +461,56 @@ fn the_only_identity_is_used_without_naming_it() {
 }
 
 /// On a machine whose Python has no MPyC, nothing is installed by hand: the demo makes mpc-id's
-/// own environment with the pinned MPyC, saying so, and runs; the next use finds it made.
+/// own environment with the pinned MPyC, saying so, and runs; the next use finds it made, from
+/// another keystore too (one environment per user and MPyC version), and `mpc-id python` runs it.
 #[test]
 fn the_demo_provisions_mpyc_when_the_python_on_path_has_none() {
     let home = tempfile::tempdir().expect("tempdir");
+    let other_keystore = tempfile::tempdir().expect("tempdir");
+    // The user's data directory, where mpc-id keeps its environments.
+    let data = home.path().join("data");
     // A Python that has no MPyC, first on PATH: a fresh virtual environment.
     let bare = home.path().join("bare");
     let made = std::process::Command::new("python3").args(["-m", "venv"]).arg(&bare).status().expect("python3");
     assert!(made.success(), "python3 -m venv");
     let path = format!("{}:{}", bare.join("bin").display(), std::env::var("PATH").unwrap_or_default());
-    let demo = || {
-        let output = mpc_id(home.path()).env_remove("MPC_ID_PYTHON").env("PATH", &path).arg("demo").output();
+    let demo = |keystore: &Path| {
+        let output = mpc_id(keystore)
+            .env_remove("MPC_ID_PYTHON")
+            .env("PATH", &path)
+            .env("XDG_DATA_HOME", &data)
+            .arg("demo")
+            .output();
         let output = output.expect("run");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         assert!(stdout(&output).contains("every party's program exited 0"), "{}", stdout(&output));
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
-    let first = demo();
+    let first = demo(home.path());
     assert!(first.contains("`python3` has no MPyC"), "says why: {first}");
     assert!(first.contains("making a Python environment for MPyC 0.11"), "says what it does: {first}");
     assert!(first.contains("pip: "), "shows the install as it goes: {first}");
-    let managed = home.path().join("python/mpyc-0.11/bin/python");
+    let managed = data.join("mpc-id/python/mpyc-0.11/bin/python");
     let version = std::process::Command::new(&managed).args(["-c", "import mpyc; print(mpyc.__version__)"]).output();
     // MPyC logs as it is imported; the version is the last line.
     let version = String::from_utf8_lossy(&version.expect("managed python").stdout).into_owned();
     assert_eq!(version.lines().last(), Some("0.11"), "{version}");
-    let leftovers: Vec<_> = std::fs::read_dir(home.path().join("python"))
+    let leftovers: Vec<_> = std::fs::read_dir(data.join("mpc-id/python"))
         .expect("python dir")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(leftovers, ["mpyc-0.11"], "no scratch directory is left");
-    let second = demo();
-    assert!(!second.contains("making a Python environment"), "made once: {second}");
+    let second = demo(other_keystore.path());
+    assert!(!second.contains("making a Python environment"), "made once, for every keystore: {second}");
+    let python = mpc_id(other_keystore.path())
+        .env("PATH", &path)
+        .env("XDG_DATA_HOME", &data)
+        .args(["python", "-c", "import mpyc, sys; print(sys.prefix)"])
+        .output()
+        .expect("mpc-id python");
+    assert!(python.status.success(), "{}", String::from_utf8_lossy(&python.stderr));
+    assert!(stdout(&python).contains("mpyc-0.11"), "mpc-id python is mpc-id's own: {}", stdout(&python));
 }
 
 /// `mpc-id ... | head`: output into a closed pipe ends mpc-id quietly, as SIGPIPE ends a C tool

@@ -197,6 +197,21 @@ Examples:
   mpc-id demo --python .venv/bin/python --keep ./demo-keystores")]
     Demo(DemoArgs),
 
+    /// Run the Python mpc-id runs MPyC with when you name none (to add packages your program
+    /// needs, say). Everything after `python` goes to it.
+    #[command(after_help = "\
+It is the Python of the environment mpc-id was installed into, or python3 when it has MPyC, or
+mpc-id's own environment (one per user and MPyC version, shared by all your keystores).
+
+Examples:
+  mpc-id python -m pip install numpy
+  mpc-id python -c 'import mpyc; print(mpyc.__version__)'")]
+    Python {
+        /// Arguments for Python.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
+
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
