@@ -1,7 +1,9 @@
 //! Forwarded 1 KiB messages from send to live delivery, against `mpc-mediator` running as its own
 //! process: throughput and p50/p99 latency at 1, 16 and 256 concurrent senders, on SQLite and (with
-//! MPC_ID_TEST_POSTGRES_URL set, as `scripts/test-postgres` prints it) PostgreSQL; resident memory
-//! at rest and with 1,000 open WebSockets.
+//! MPC_ID_TEST_POSTGRES_URL set, as `scripts/test-postgres` prints it) PostgreSQL, over plain HTTP
+//! and (SQLite) over the mediator's own HTTPS; resident memory at rest and with 1,000 open
+//! WebSockets; TLS handshakes per mediator CPU second, and resident memory per 1,000 idle TLS
+//! connections.
 //!
 //!     MPC_ID_TEST_POSTGRES_URL=$(scripts/test-postgres) cargo bench -p mpc-mediator --bench forward
 
@@ -13,10 +15,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Party, cpu_micros, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready};
+use common::{Party, cpu_micros, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready_with};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
+use mpc_test_support::pki::PrivateCa;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -27,66 +30,157 @@ fn main() {
     runtime.block_on(run());
 }
 
+/// How the bench reaches a mediator: its base URL, and the clients that trust its certificate.
+#[derive(Clone)]
+struct Target {
+    base: String,
+    http: reqwest::Client,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Target {
+    fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    async fn websocket(
+        &self,
+    ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+        let connector = self.tls.clone().map(tokio_tungstenite::Connector::Rustls);
+        tokio_tungstenite::connect_async_tls_with_config(self.ws_url(), None, false, connector)
+            .await
+            .expect("websocket")
+            .0
+    }
+}
+
 async fn run() {
-    let mut backends = vec![("SQLite", None)];
+    let ca = PrivateCa::new("bench CA");
+    let certs = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = ca.issue(&["localhost", "127.0.0.1"], certs.path(), "mediator");
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let mut backends = vec![("SQLite", None, false), ("SQLite", None, true)];
     if std::env::var_os("MPC_ID_TEST_POSTGRES_URL").is_some() {
-        backends.push(("PostgreSQL", Some(fresh_postgres_database().await)));
+        backends.push(("PostgreSQL", Some(fresh_postgres_database().await), false));
     } else {
         eprintln!("MPC_ID_TEST_POSTGRES_URL not set: PostgreSQL skipped");
     }
-    println!("| database | senders | messages | msgs/s | p50 ms | p99 ms | mediator CPU µs/msg | client CPU µs/msg |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| database | transport | senders | messages | msgs/s | p50 ms | p99 ms | mediator CPU µs/msg | client CPU µs/msg |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut memory = Vec::new();
-    for (name, database_url) in backends {
+    let mut handshakes = None;
+    for (name, database_url, https) in backends {
         let data = tempfile::tempdir().expect("tempdir");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let base = format!("http://127.0.0.1:{port}");
-        let child = spawn_mediator(
-            port,
-            data.path(),
-            database_url.as_deref(),
-            &["--rate-limit-ip", "0", "--rate-limit-did", "0", "--queue-cap", "1000000"],
-        );
-        wait_ready(&base).await;
+        // The measurement is of the service, not of its per-sender shares (one client sends all).
+        let mut extra = vec!["--rate-limit-ip", "0", "--rate-limit-did", "0", "--queue-cap", "1000000"];
+        extra.extend(["--queue-cap-per-source", "1000000", "--queue-bytes-per-source", "1099511627776"]);
+        if https {
+            // Idle TLS connections stay for the memory figure.
+            extra.extend(["--tls-cert", &cert, "--tls-key", &key, "--header-timeout", "300s"]);
+        }
+        let child = spawn_mediator(port, data.path(), database_url.as_deref(), &extra);
+        let target = if https {
+            let tls = Arc::new(ca.client_config(&[b"http/1.1"]));
+            let http = reqwest::Client::builder()
+                .tls_backend_preconfigured(ca.client_config(&[b"h2", b"http/1.1"]))
+                .build()
+                .expect("client");
+            Target { base: format!("https://127.0.0.1:{port}"), http, tls: Some(tls) }
+        } else {
+            Target { base: format!("http://127.0.0.1:{port}"), http: mpc_test_support::http(), tls: None }
+        };
+        let transport = if https { "HTTPS" } else { "HTTP" };
+        wait_ready_with(&target.base, &target.http).await;
         let at_rest = rss_kib(child.id());
 
         for senders in [1, 16, 256] {
             let messages = if senders == 1 { 1_000 } else { 4_000 };
             let cpu_before = cpu_micros(child.id());
-            let (rate, p50, p99, client) = measure(&base, senders, messages).await;
+            let (rate, p50, p99, client) = measure(&target, senders, messages).await;
             // Includes enrolling the two parties of the run: a few requests among thousands.
             let per_message = (cpu_micros(child.id()) - cpu_before) as f64 / messages as f64;
             println!(
-                "| {name} | {senders} | {messages} | {rate:.0} | {p50:.2} | {p99:.2} | {per_message:.0} | {client:.0} |"
+                "| {name} | {transport} | {senders} | {messages} | {rate:.0} | {p50:.2} | {p99:.2} | {per_message:.0} | {client:.0} |"
             );
         }
 
         let mut sockets = Vec::new();
-        let url = format!("ws://127.0.0.1:{port}/ws");
         for _ in 0..1_000 {
-            sockets.push(tokio_tungstenite::connect_async(&url).await.expect("websocket").0);
+            sockets.push(target.websocket().await);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let with_sockets = rss_kib(child.id());
         drop(sockets);
-        memory.push((name, at_rest, with_sockets));
+        memory.push((name, transport, at_rest, with_sockets));
+        if let Some(tls) = &target.tls {
+            handshakes = Some(tls_costs(port, tls, child.id()).await);
+        }
         drop(child);
     }
     println!();
-    println!("| database | RSS at rest | RSS with 1,000 WebSockets |");
-    println!("| --- | --- | --- |");
-    for (name, at_rest, with_sockets) in memory {
-        println!("| {name} | {:.1} MiB | {:.1} MiB |", at_rest as f64 / 1024.0, with_sockets as f64 / 1024.0);
+    println!("| database | transport | RSS at rest | RSS with 1,000 WebSockets |");
+    println!("| --- | --- | --- | --- |");
+    for (name, transport, at_rest, with_sockets) in memory {
+        println!(
+            "| {name} | {transport} | {:.1} MiB | {:.1} MiB |",
+            at_rest as f64 / 1024.0,
+            with_sockets as f64 / 1024.0
+        );
     }
+    if let Some((per_cpu_second, idle_kib)) = handshakes {
+        println!();
+        println!("TLS handshakes per mediator CPU second (one core): {per_cpu_second:.0}");
+        println!("RSS per 1,000 idle TLS connections: {:.1} MiB", idle_kib as f64 / 1024.0);
+    }
+}
+
+/// Full TLS handshakes (4 clients at once, 2,000 in all): how many one core of the mediator
+/// completes per CPU second; then the resident memory 1,000 idle TLS connections add.
+async fn tls_costs(port: u16, tls: &Arc<rustls::ClientConfig>, pid: u32) -> (f64, u64) {
+    let connector = tokio_rustls::TlsConnector::from(Arc::clone(tls));
+    let handshake = move |connector: tokio_rustls::TlsConnector| async move {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+        connector.connect(name, tcp).await.expect("handshake")
+    };
+    let cpu_before = cpu_micros(pid);
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let connector = connector.clone();
+            tokio::spawn(async move {
+                for _ in 0..500 {
+                    drop(handshake(connector.clone()).await);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("handshakes");
+    }
+    let per_cpu_second = 2_000.0 / ((cpu_micros(pid) - cpu_before) as f64 / 1e6);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(pid);
+    let mut idle = Vec::new();
+    for _ in 0..1_000 {
+        idle.push(handshake(connector.clone()).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_idle = rss_kib(pid);
+    drop(idle);
+    (per_cpu_second, with_idle.saturating_sub(before))
 }
 
 /// Sends `count` forwards from `senders` concurrent senders to a party listening live; returns
 /// messages per second (first send to last delivery), the p50/p99 latency in milliseconds, and
 /// this process's CPU time per message meanwhile (in µs: sending, and opening what arrives).
-async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64, f64) {
-    let bob = Party::at("bob", base).await;
+async fn measure(target: &Target, senders: usize, count: usize) -> (f64, f64, f64, f64) {
+    let base = target.base.as_str();
+    let bob = Party::at_with("bob", base, target.http.clone()).await;
     bob.enroll().await;
-    let alice = Party::at("alice", base).await;
+    let alice = Party::at_with("alice", base, target.http.clone()).await;
     // Build every envelope first, so the senders measure the mediator, not the sealing.
     let padding = "x".repeat(900);
     let forwards: Vec<(String, String)> = (0..count)
@@ -99,8 +193,7 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64, f6
     let arrived_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
 
     // The receiver: live delivery on one WebSocket, acknowledging each batch.
-    let url = format!("{}/ws", base.replace("http://", "ws://"));
-    let (mut sink, mut stream) = tokio_tungstenite::connect_async(url).await.expect("websocket").0.split();
+    let (mut sink, mut stream) = target.websocket().await.split();
     let live = bob.message(&format!("{PICKUP}live-delivery-change"), json!({"live_delivery": true}));
     sink.send(Message::text(seal(&bob, &live))).await.expect("send");
     // Live from the mediator's answer on (what was queued before stays for delivery-request).
@@ -146,7 +239,7 @@ async fn measure(base: &str, senders: usize, count: usize) -> (f64, f64, f64, f6
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let queue = Arc::new(Mutex::new(forwards));
-    let client = mpc_test_support::http();
+    let client = target.http.clone();
     let started = Instant::now();
     let client_before = cpu_micros(std::process::id());
     let mut tasks = Vec::new();

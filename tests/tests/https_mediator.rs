@@ -72,3 +72,32 @@ fn a_party_that_does_not_trust_the_mediators_ca_is_told_the_host_the_cause_and_t
         .expect("mpc-id new");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// A service's log in a journal or a file carries no colour codes (they are for a terminal).
+#[test]
+fn a_mediator_logging_into_a_file_writes_no_colour_codes() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().expect("data");
+    let port = mpc_test_support::free_port();
+    let mut child = mpc_test_support::KillOnDrop(
+        std::process::Command::new(mpc_test_support::binary("mpc-mediator"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(data.path())
+            .env("RUST_LOG", "info")
+            .env_remove("NO_COLOR")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("mediator"),
+    );
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut log = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("listening") {
+            break;
+        }
+    }
+    assert!(log.contains("mediator ready"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no escape sequences in a redirected log: {log:?}");
+}

@@ -141,12 +141,16 @@ impl Party {
 
     /// A party of the mediator at `base` (a URL).
     pub async fn at(name: &str, base: &str) -> Self {
+        Self::at_with(name, base, mpc_test_support::http()).await
+    }
+
+    /// [`Party::at`] with its own HTTP client (one that trusts a test CA, say).
+    pub async fn at_with(name: &str, base: &str, http: reqwest::Client) -> Self {
         let home = tempfile::tempdir().expect("tempdir");
         let store = Keystore::open(home.path()).expect("keystore");
         let identity = store.create(name, DidMethod::Peer, None, "pw").expect("create");
         let document = did::resolve(&identity.record.did).expect("resolve");
         let kids = encrypted::recipient_keys(&document).expect("keys").into_iter().map(|k| k.kid).collect();
-        let http = mpc_test_support::http();
         let peer_doc: Value = http
             .get(format!("{base}/.well-known/did-peer.json"))
             .send()
@@ -287,9 +291,14 @@ pub fn spawn_mediator(port: u16, data: &std::path::Path, database_url: Option<&s
 
 /// Waits until the mediator at `base` says it is ready (20 s at most).
 pub async fn wait_ready(base: &str) {
+    wait_ready_with(base, &mpc_test_support::http()).await
+}
+
+/// [`wait_ready`] through `http`.
+pub async fn wait_ready_with(base: &str, http: &reqwest::Client) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
-        if mpc_test_support::http().get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
