@@ -43,6 +43,11 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
 }
 
 impl LoopbackMediator {
+    /// The mediator's process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self._process.id()
+    }
+
     /// Where the mediator keeps its keys and database.
     pub fn data_dir(&self) -> &std::path::Path {
         self._data.path()

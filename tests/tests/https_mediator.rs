@@ -101,3 +101,39 @@ fn a_mediator_logging_into_a_file_writes_no_colour_codes() {
     assert!(log.contains("mediator ready"), "{log}");
     assert!(!log.contains('\u{1b}'), "no escape sequences in a redirected log: {log:?}");
 }
+
+/// SIGHUP loads the certificate files again, even when their times did not change (a renewal
+/// tool that keeps them, a copy that preserves them).
+#[test]
+fn sighup_loads_the_certificate_again() {
+    let ca = PrivateCa::new("Example Org private CA");
+    let files = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = ca.issue(&["localhost"], files.path(), "mediator");
+    let mediator = LoopbackMediator::start_https(&cert, &key);
+    let port: u16 = mediator.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let served = || {
+        runtime.block_on(async {
+            let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(ca.client_config(&[b"http/1.1"])));
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+            let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+            let tls = connector.connect(name, tcp).await.expect("handshake");
+            tls.get_ref().1.peer_certificates().expect("certificate")[0].to_vec()
+        })
+    };
+    let first = served();
+    let times = [&cert, &key].map(|path| std::fs::metadata(path).and_then(|m| m.modified()).expect("mtime"));
+    ca.issue(&["localhost"], files.path(), "mediator");
+    for (path, time) in [&cert, &key].into_iter().zip(times) {
+        std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(time)).expect("set mtime");
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(served(), first, "unchanged times: the files are not read again by themselves");
+    let hup = std::process::Command::new("kill").args(["-HUP", &mediator.pid().to_string()]).status();
+    assert!(hup.expect("kill").success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while served() == first {
+        assert!(std::time::Instant::now() < deadline, "SIGHUP did not load the new certificate");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
