@@ -249,8 +249,11 @@ impl Mesh {
                         };
                         pipe(tcp, send, recv).await
                     };
+                    // A party's program closing its connections as it ends looks the same as one
+                    // cut: what matters to the user (a peer lost, a program failed) is reported
+                    // by the run itself; the detail is for `-v`.
                     if let Err(e) = result.await {
-                        tracing::warn!(from = %from, party = index, error = %e, "tunnelled connection closed");
+                        tracing::info!(from = %from, party = index, error = %e, "tunnelled connection closed");
                     }
                 });
             }
@@ -484,7 +487,7 @@ async fn serve_peer(
                 (PREAMBLE | AHEAD_PREAMBLE, Some(target)) => {
                     let confirm = &preamble == AHEAD_PREAMBLE;
                     if let Err(e) = serve_target(send, recv, target, shared.options.tunnel, confirm).await {
-                        tracing::warn!(party = index, error = %e, "tunnel stream ended with an error");
+                        tracing::info!(party = index, error = %e, "tunnel stream ended with an error");
                     }
                 }
                 _ => tracing::warn!(party = index, "refused a stream that is neither control nor tunnel"),

@@ -77,6 +77,7 @@ async fn run() {
         // The measurement is of the service, not of its per-sender shares (one client sends all).
         let mut extra = vec!["--rate-limit-ip", "0", "--rate-limit-did", "0", "--queue-cap", "1000000"];
         extra.extend(["--queue-cap-per-source", "1000000", "--queue-bytes-per-source", "1099511627776"]);
+        extra.extend(["--max-connections-per-source", "4096"]);
         if https {
             // Idle TLS connections stay for the memory figure.
             extra.extend(["--tls-cert", &cert, "--tls-key", &key, "--header-timeout", "300s"]);

@@ -448,6 +448,8 @@ fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
         );
         let took = run.at.duration_since(killed_at);
         assert!(took < Duration::from_secs(10), "{} took {took:?} to stop", party.name);
+        // The run says who vanished; the tunnels' own complaints are log detail, for `-v`.
+        assert!(!run.stderr.contains(" WARN "), "{} got log lines: {}", party.name, run.stderr);
     }
 }
 
