@@ -121,9 +121,7 @@ impl FileCertificate {
 
 /// A certificate chain and its private key, checked to belong together.
 fn load(cert: &Path, key: &Path) -> std::result::Result<CertifiedKey, String> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|e| format!("reading the certificate {}: {e}", cert.display()))?;
+    let chain = read_certificates(cert).map_err(|e| format!("reading the certificate {}: {e}", cert.display()))?;
     if chain.is_empty() {
         return Err(format!("{} holds no PEM certificate", cert.display()));
     }
@@ -137,6 +135,11 @@ fn load(cert: &Path, key: &Path) -> std::result::Result<CertifiedKey, String> {
     let certified = CertifiedKey::new(chain, signing);
     certified.keys_match().map_err(|e| format!("{} is not the key of {}: {e}", key.display(), cert.display()))?;
     Ok(certified)
+}
+
+/// Every certificate of a PEM file.
+fn read_certificates(path: &Path) -> std::result::Result<Vec<CertificateDer<'static>>, rustls::pki_types::pem::Error> {
+    CertificateDer::pem_file_iter(path)?.collect()
 }
 
 /// Starts the ACME client in the background: it deploys a cached certificate at once, orders one
@@ -169,8 +172,7 @@ fn start_acme(config: &MediatorConfig, data_dir: &Path) -> Result<Arc<dyn Resolv
 fn acme_client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let extra = match ca_file {
-        Some(path) => CertificateDer::pem_file_iter(path)
-            .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
+        Some(path) => read_certificates(path)
             .map_err(|e| Error::Startup(format!("reading --acme-ca-file {}: {e}", path.display())))?,
         None => Vec::new(),
     };

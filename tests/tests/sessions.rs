@@ -453,30 +453,41 @@ fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     }
 }
 
+/// The three parties in a session running `local_work.py` (a long stretch of local work: it
+/// would notice nothing of its tunnels going); the directory holding it, and the runs.
+fn run_local_work(parties: &[Party; 3], session_name: &str) -> (tempfile::TempDir, Vec<std::process::Child>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = dir.path().join("local_work.py");
+    std::fs::write(&program, "import time\ntime.sleep(120)\n").expect("write");
+    let program = program.display().to_string();
+    let name = gather(parties, session_name, &program, &[]);
+    (dir, parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &program, &[])).collect())
+}
+
+/// The pid of the `local_work.py` that `run` (an `mpc-id run`) started, once it has.
+fn local_work_of(run: &std::process::Child) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = std::process::Command::new("pgrep")
+            .args(["-P", &run.id().to_string(), "-f", "local_work.py"])
+            .output()
+            .expect("pgrep");
+        if let Ok(pid) = String::from_utf8_lossy(&found.stdout).trim().parse() {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "the program did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_killed_mpc_id_run_takes_its_program_along() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
     // A program in a long stretch of local work: it would notice nothing of its tunnels going.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let program = dir.path().join("local_work.py");
-    std::fs::write(&program, "import time\ntime.sleep(120)\n").expect("write");
-    let program = program.display().to_string();
-    let name = gather(&parties, "orphan", &program, &[]);
-    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &program, &[])).collect();
+    let (_dir, mut runs) = run_local_work(&parties, "orphan");
     let mut carol = runs.pop().expect("carol");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let child: u32 = loop {
-        let found = std::process::Command::new("pgrep")
-            .args(["-P", &carol.id().to_string(), "-f", "local_work.py"])
-            .output()
-            .expect("pgrep");
-        if let Ok(pid) = String::from_utf8_lossy(&found.stdout).trim().parse() {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "carol's program did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let child = local_work_of(&carol);
     // Only `mpc-id run` is killed (the OOM killer's way), not its process group.
     assert!(
         std::process::Command::new("kill").args(["-KILL", &carol.id().to_string()]).status().expect("kill").success()
@@ -504,25 +515,9 @@ fn a_killed_mpc_id_run_takes_its_program_along() {
 fn a_party_whose_program_is_killed_is_told_by_which_signal() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let program = dir.path().join("local_work.py");
-    std::fs::write(&program, "import time\ntime.sleep(120)\n").expect("write");
-    let program = program.display().to_string();
-    let name = gather(&parties, "killed", &program, &[]);
-    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &program, &[])).collect();
+    let (_dir, mut runs) = run_local_work(&parties, "killed");
     let carol = runs.pop().expect("carol");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let child: u32 = loop {
-        let found = std::process::Command::new("pgrep")
-            .args(["-P", &carol.id().to_string(), "-f", "local_work.py"])
-            .output()
-            .expect("pgrep");
-        if let Ok(pid) = String::from_utf8_lossy(&found.stdout).trim().parse() {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "carol's program did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let child = local_work_of(&carol);
     assert!(std::process::Command::new("kill").args(["-KILL", &child.to_string()]).status().expect("kill").success());
     let ended = wait_all(vec![carol], Duration::from_secs(60));
     let carol = &ended[0];
