@@ -190,12 +190,16 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             .roles
             .iter()
             .map(|role| {
+                // A role whose program the host shares needs none of the joiner's.
+                let program = match &role.program_url {
+                    Some(_) => String::new(),
+                    None => format!(" --program {}", shown(role.program_name.as_deref().unwrap_or("PROGRAM"))),
+                };
                 format!(
-                    "  mpc-id session join -n {} '{}' --role {} --program {}",
+                    "  mpc-id session join -n {} '{}' --role {}{program}",
                     cx.me.record.name,
                     shown(&args.invitation),
                     shown(&role.name),
-                    shown(role.program_name.as_deref().unwrap_or("PROGRAM"))
                 )
             })
             .collect();
@@ -203,7 +207,12 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     }
     // A program the host shares, for a party that names none: fetched and checked now, shown,
     // and saved only if the party joins. Nothing fetched is ever run without that consent.
-    let fetched = match (&args.program, &offered.offer.program_url, &offered.offer.program_sha256) {
+    // A session of roles shares a bundle per role: the one of the role taken.
+    let (shared_url, shared_digest) = match args.role.as_deref().and_then(|role| offered.offer.role(role)) {
+        Some(role) => (role.program_url.as_ref(), Some(&role.program_sha256)),
+        None => (offered.offer.program_url.as_ref(), offered.offer.program_sha256.as_ref()),
+    };
+    let fetched = match (&args.program, shared_url, shared_digest) {
         (None, Some(url), Some(digest)) => {
             let bundle = runtime.block_on(mpc_client::mediator::fetch_bundle(url, digest))?;
             // Where it goes is the joiner's choice or mpc-id's own place, never the host's.
@@ -217,6 +226,15 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             );
             for (file, _) in &bundle.files {
                 eprintln!("    {:>9} bytes  {}", file.size, shown(&file.path));
+            }
+            if args.show_program {
+                for (file, content) in &bundle.files {
+                    eprintln!("  ---- {} ({} bytes) ----", shown(&file.path), file.size);
+                    eprintln!("{}", program_text(content));
+                }
+                eprintln!("  ---- end of the shared program ----");
+            } else {
+                eprintln!("  (read it in full first: add --show-program)");
             }
             eprintln!("  joining saves it into {}/ ; it runs only when you run `mpc-id run`", dir.display());
             Some((bundle, dir))
@@ -241,10 +259,24 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             bail!("not joined");
         }
     }
-    // The Python comes first: a party that cannot have the session's MPyC does not join.
+    // The Python is made ready now where it can be, so that `run` starts at once; where it
+    // cannot (no package index reachable, say), joining goes on and `run` tries again.
     let python = match &args.python {
-        Some(python) => python.clone(),
-        None => runtime.block_on(crate::python::default_python(keystore.home(), Some(&offered.offer.mpyc_version)))?,
+        Some(python) => Some(python.clone()),
+        None => {
+            match runtime.block_on(crate::python::default_python(keystore.home(), Some(&offered.offer.mpyc_version))) {
+                Ok(python) => Some(python),
+                Err(e) => {
+                    eprintln!(
+                        "[mpc-id] MPyC {} could not be made ready now ({}); joining anyway: `mpc-id run` \
+                     tries again, or give a Python that has it with --python",
+                        offered.offer.mpyc_version,
+                        shown(&format!("{e:#}"))
+                    );
+                    None
+                }
+            }
+        }
     };
     let program = match fetched {
         Some((bundle, dir)) => {
@@ -267,7 +299,7 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
         label_or_name(&args.label, &cx.me),
         args.role.clone(),
     ))?;
-    record.python = Some(python);
+    record.python = python;
     cx.store.save(&record)?;
     if args.output.json {
         return crate::print_json(&record_json(&record));
@@ -281,6 +313,19 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     );
     println!("When it is full:  {}", run_hint(&cx.me.record.name, &record));
     Ok(())
+}
+
+/// A shared program's file as text to read: UTF-8 with its line breaks and tabs kept and every
+/// other character a terminal must not see escaped; anything else is not shown.
+fn program_text(content: &[u8]) -> String {
+    match std::str::from_utf8(content) {
+        Ok(text) => text
+            .split('\n')
+            .map(|line| line.split('\t').map(|part| shown(part).into_owned()).collect::<Vec<_>>().join("\t"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(_) => format!("(not UTF-8 text: {} bytes not shown)", content.len()),
+    }
 }
 
 /// What a party agrees to by joining: the program, its arguments, MPyC, the parties, the expiry.
@@ -629,6 +674,12 @@ fn report(progress: &Progress, plan: &run::RunPlan) {
         Progress::ProgramEnded { signal: Some(signal), .. } => {
             format!("your program was killed by signal {signal} ({})", run::signal_name(*signal))
         }
+        Progress::ProgramEnded { code, missing_module: Some(module), .. } => format!(
+            "your program exited with status {}: its Python has no module `{module}`; add it with\n  {} -m pip install {module}\n\
+             (the package on PyPI may have another name) and run again",
+            code.map_or("unknown".to_owned(), |c| c.to_string()),
+            shell_words(&plan.interpreter[..1])
+        ),
         Progress::ProgramEnded { code, .. } => {
             format!("your program exited with status {}", code.map_or("unknown".to_owned(), |c| c.to_string()))
         }
@@ -657,7 +708,9 @@ fn report_json(progress: &Progress, plan: &run::RunPlan) {
             json!({ "event": "launched", "command": command, "private_args": private_args, "party": plan.me })
         }
         Progress::PeerFinished { index } => json!({ "event": "peer-finished", "party": index }),
-        Progress::ProgramEnded { code, signal } => json!({ "event": "program-ended", "code": code, "signal": signal }),
+        Progress::ProgramEnded { code, signal, missing_module } => {
+            json!({ "event": "program-ended", "code": code, "signal": signal, "missing_module": missing_module })
+        }
         Progress::PathChanged { index, path, elapsed } => {
             json!({ "event": "path", "party": index, "path": path_json(path), "seconds": elapsed.as_secs_f64() })
         }

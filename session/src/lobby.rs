@@ -6,7 +6,7 @@
 //! at the recipient's mediator, and [`sync`] takes this party's lobby messages from its queue
 //! and acts on them, whenever it runs (`session status`, `run`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mpc_client::mediator::{self as client, MediatorClient};
@@ -92,7 +92,7 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             return Err(Error::Command("--order must include the host's own DID".into()));
         }
     }
-    let roles = role_offers(&options)?;
+    let mut roles = role_offers(&options)?;
     let my_role = match (&options.my_role, roles.first()) {
         (Some(name), _) if roles.iter().any(|r| &r.name == name) => Some(name.clone()),
         (Some(name), _) => return Err(Error::Command(format!("--my-role `{name}` is not one of the --role names"))),
@@ -102,20 +102,17 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
     let program_path = role_program.map(|r| r.program.clone()).or_else(|| options.program.clone());
     let program_sha256 = options.program.as_deref().map(program_sha256).transpose()?;
     let now = unix_now();
+    let until = now.saturating_add(options.ttl.as_secs());
     let program_url = match (&options.program, options.share_program) {
-        (Some(path), true) if path.is_dir() => {
-            let bundle = crate::bundle::read_for_sharing(path)?;
-            let client = client::MediatorClient::connect(&mediator.uri).await?;
-            Some(client.share_bundle(me, &bundle, now.saturating_add(options.ttl.as_secs())).await?)
+        (Some(path), true) => Some(share(me, &mediator.uri, path, until).await?),
+        (None, true) if !options.roles.is_empty() => {
+            // One bundle per role: a party fetches only its own role's.
+            for (offer, role) in roles.iter_mut().zip(&options.roles) {
+                offer.program_url = Some(share(me, &mediator.uri, &role.program, until).await?);
+            }
+            None
         }
-        (Some(path), true) => {
-            return Err(Error::Command(format!(
-                "--share-program shares a bundle: make {} a directory with a {} (and its modules beside it)",
-                path.display(),
-                crate::bundle::ENTRY
-            )));
-        }
-        (None, true) => return Err(Error::Command("--share-program needs --program DIR".into())),
+        (None, true) => return Err(Error::Command("--share-program needs --program DIR (or --role NAME=DIR)".into())),
         (_, false) => None,
     };
     let session = uuid::Uuid::new_v4().simple().to_string();
@@ -203,15 +200,27 @@ pub struct Offered {
     url: Option<String>,
 }
 
+/// Leaves the bundle `path` at the mediator `uri` until `until`; where it can be fetched.
+async fn share(me: &UnlockedIdentity, uri: &str, path: &Path, until: u64) -> Result<String> {
+    if !path.is_dir() {
+        return Err(Error::Command(format!(
+            "--share-program shares a bundle: make {} a directory with a {} (and its modules beside it)",
+            path.display(),
+            crate::bundle::ENTRY
+        )));
+    }
+    let bundle = crate::bundle::read_for_sharing(path)?;
+    let client = client::MediatorClient::connect(uri).await?;
+    Ok(client.share_bundle(me, &bundle, until).await?)
+}
+
 /// The roles of `options`, each program hashed; none when the session has none.
 fn role_offers(options: &CreateOptions) -> Result<Vec<RoleOffer>> {
     if options.roles.is_empty() {
         return Ok(Vec::new());
     }
-    if options.program.is_some() || options.share_program {
-        return Err(Error::Command(
-            "a session with --role gives each role its program: drop --program (and --share-program)".into(),
-        ));
+    if options.program.is_some() {
+        return Err(Error::Command("a session with --role gives each role its program: drop --program".into()));
     }
     let mut offers: Vec<RoleOffer> = Vec::new();
     for role in &options.roles {
@@ -223,6 +232,7 @@ fn role_offers(options: &CreateOptions) -> Result<Vec<RoleOffer>> {
             name: role.name.clone(),
             program_sha256: program_sha256(&role.program)?,
             program_name: role.program.file_name().map(|n| n.to_string_lossy().into_owned()),
+            program_url: None,
             args: role.args.clone(),
         });
     }

@@ -77,6 +77,11 @@ pub struct RoleOffer {
     /// The program's file name, as the host has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program_name: Option<String>,
+    /// Where the host left this role's program (a bundle), as `SessionOffer::program_url` is for
+    /// a session without roles: fetched and checked against `program_sha256` by a party that
+    /// joins in this role and names no program of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_url: Option<String>,
     /// Its arguments, after MPyC's own.
     #[serde(default)]
     pub args: Vec<String>,

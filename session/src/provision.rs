@@ -3,7 +3,8 @@
 //!
 //! It is a virtual environment under mpc-id's data directory, `python/mpyc-<version>/`, made
 //! with the user's own Python (`-m venv`) and given exactly `mpyc==<version>` by pip, from wheels
-//! only (an sdist would run its build code). The version comes from a session offer, which the
+//! only (an sdist would run its build code), and MPyC's optional speed-ups, numpy and gmpy2, where
+//! the platform has wheels for them (without them MPyC still runs: their absence is a note). The version comes from a session offer, which the
 //! host chose: only plain release numbers are accepted, so it can never become another pip
 //! argument. The environment is built in a scratch directory beside the final one and renamed
 //! into place once MPyC imports, so a failed or interrupted install leaves nothing half made,
@@ -89,18 +90,64 @@ pub async fn ensure(home: &Path, base: &str, version: &str, mut progress: impl F
     }
     progress(&format!("installing MPyC {version} with pip"));
     let built_python = building.join("bin").join("python");
-    let mut pip = tokio::process::Command::new(&built_python)
+    if let Err(complaint) = pip_install(&built_python, &[&format!("mpyc=={version}")], &mut progress).await {
+        return Err(Error::Command(format!(
+            "pip could not install MPyC {version} ({complaint}); install it yourself with \
+             `{base} -m pip install mpyc=={version}` and give that Python with --python"
+        )));
+    }
+    let found = mpyc::version(&built_python.display().to_string()).await?;
+    if found != version {
+        return Err(Error::Command(format!("pip installed MPyC {found}, not {version}")));
+    }
+    // MPyC's optional speed-ups (and what several of its demos import), where this platform has
+    // wheels for them: MPyC runs without them, so a failure is a note, not an error.
+    progress(&format!("installing MPyC's optional speed-ups ({}) with pip", SPEED_UPS.join(", ")));
+    let extras = pip_install(&built_python, SPEED_UPS, &mut progress).await;
+    if let Err(complaint) = extras {
+        progress(&format!(
+            "{} not installed ({complaint}); MPyC runs without them. Add them later with \
+             `{} -m pip install {}`",
+            SPEED_UPS.join(" and "),
+            python.display(),
+            SPEED_UPS.join(" ")
+        ));
+    }
+    // Into place; if another process got there first, its environment is as good as ours.
+    match std::fs::rename(&building, &target) {
+        Ok(()) => {}
+        Err(_) if python.exists() => {}
+        Err(e) => return Err(Error::io("moving into place", &target, e)),
+    }
+    drop(scratch);
+    progress(&format!("MPyC {version} is ready: {}", python.display()));
+    Ok(python)
+}
+
+/// Installed beside MPyC where wheels exist: gmpy2 speeds up its integer arithmetic, numpy its
+/// arrays (and 5 of its 19 demos need it).
+const SPEED_UPS: &[&str] = &["numpy", "gmpy2"];
+
+/// `pip install` of `requirements` (wheels only: nothing built, no sdist's code run) into the
+/// environment of `python`, each line of pip's output to `progress`; pip's last complaint when
+/// it fails.
+async fn pip_install(
+    python: &Path,
+    requirements: &[&str],
+    progress: &mut impl FnMut(&str),
+) -> std::result::Result<(), String> {
+    let mut pip = tokio::process::Command::new(python)
         .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--only-binary", ":all:"])
         .args(["--timeout", "30", "--progress-bar", "off"])
-        .arg(format!("mpyc=={version}"))
+        .args(requirements)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| Error::Command(format!("cannot start pip in {}: {e}", building.display())))?;
+        .map_err(|e| format!("cannot start pip with {}: {e}", python.display()))?;
     let (Some(stdout), Some(stderr)) = (pip.stdout.take(), pip.stderr.take()) else {
-        return Err(Error::Command("pip's output could not be read".into()));
+        return Err("pip's output could not be read".into());
     };
     let mut complaint = String::new();
     let install = async {
@@ -123,31 +170,12 @@ pub async fn ensure(home: &Path, base: &str, version: &str, mut progress: impl F
         }
         pip.wait().await
     };
-    let status = match tokio::time::timeout(INSTALL_TIMEOUT, install).await {
-        Ok(status) => status.map_err(|e| Error::Command(format!("waiting for pip: {e}")))?,
-        Err(_) => {
-            return Err(Error::Command(format!("installing MPyC {version} took over {INSTALL_TIMEOUT:?}; gave up")));
-        }
-    };
-    if !status.success() {
-        return Err(Error::Command(format!(
-            "pip could not install MPyC {version} ({complaint}); install it yourself with \
-             `{base} -m pip install mpyc=={version}` and give that Python with --python"
-        )));
+    match tokio::time::timeout(INSTALL_TIMEOUT, install).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(_)) => Err(complaint),
+        Ok(Err(e)) => Err(format!("waiting for pip: {e}")),
+        Err(_) => Err(format!("the install took over {INSTALL_TIMEOUT:?}; gave up")),
     }
-    let found = mpyc::version(&built_python.display().to_string()).await?;
-    if found != version {
-        return Err(Error::Command(format!("pip installed MPyC {found}, not {version}")));
-    }
-    // Into place; if another process got there first, its environment is as good as ours.
-    match std::fs::rename(&building, &target) {
-        Ok(()) => {}
-        Err(_) if python.exists() => {}
-        Err(e) => return Err(Error::io("moving into place", &target, e)),
-    }
-    drop(scratch);
-    progress(&format!("MPyC {version} is ready: {}", python.display()));
-    Ok(python)
 }
 
 #[cfg(test)]

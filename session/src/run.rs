@@ -76,8 +76,10 @@ pub enum Progress {
     Launching { command: Vec<String>, private_args: usize },
     /// A peer's program ended well.
     PeerFinished { index: usize },
-    /// This party's own program ended: its exit status, or the signal that killed it.
-    ProgramEnded { code: Option<i32>, signal: Option<i32> },
+    /// This party's own program ended: its exit status, or the signal that killed it, and the
+    /// Python module it could not import (from a `ModuleNotFoundError` on its standard error),
+    /// if that is why; the module name is checked to be a dotted Python name.
+    ProgramEnded { code: Option<i32>, signal: Option<i32>, missing_module: Option<String> },
     /// The path to a peer changed (relayed to direct when hole punching succeeds, or back), this
     /// long after the mesh started.
     PathChanged { index: usize, path: PathReport, elapsed: Duration },
@@ -456,11 +458,15 @@ async fn connect_and_run(
     let mut child = tokio::process::Command::new(started_as[0]);
     // Standard input is the user's: a program may read a party's input from it.
     child.args(&started_as[1..]).stdin(Stdio::inherit()).kill_on_drop(true);
-    if !options.show_output {
+    if options.show_output {
+        // Passed through as it comes, and read on the way for a missing module.
+        child.stderr(Stdio::piped());
+    } else {
         child.stdout(Stdio::null()).stderr(Stdio::null());
     }
     let mut child = child.spawn().map_err(|e| Error::Command(format!("cannot start `{}`: {e}", command[0])))?;
-    let outcome = watch(&mut child, mesh, plan, options, started, progress).await;
+    let stderr = child.stderr.take().map(|stderr| tokio::spawn(pass_stderr_through(stderr)));
+    let outcome = watch(&mut child, mesh, plan, options, started, stderr, progress).await;
     if let Some(dir) = run_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -552,6 +558,7 @@ async fn watch(
     plan: &RunPlan,
     options: &RunOptions,
     started: Instant,
+    mut stderr: Option<tokio::task::JoinHandle<Option<String>>>,
     progress: &mut impl FnMut(Progress),
 ) -> Result<i32> {
     let mut finished: HashMap<usize, i32> = HashMap::new();
@@ -566,9 +573,17 @@ async fn watch(
                 // A change in the program's last second is still news.
                 report_path_changes(mesh, &mut direct, started, progress);
                 let status = status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?;
+                // Its last words are out before it is explained (the pipe closes when it ends,
+                // unless a child of its own holds it: then not waited for).
+                let missing_module = match stderr.take() {
+                    Some(reader) if !status.success() => {
+                        tokio::time::timeout(Duration::from_secs(1), reader).await.ok().and_then(Result::ok).flatten()
+                    }
+                    _ => None,
+                };
                 {
                     use std::os::unix::process::ExitStatusExt;
-                    progress(Progress::ProgramEnded { code: status.code(), signal: status.signal() });
+                    progress(Progress::ProgramEnded { code: status.code(), signal: status.signal(), missing_module });
                 }
                 let code = exit_code(status);
                 mesh.announce_exit(code);
@@ -643,6 +658,45 @@ pub fn signal_name(signal: i32) -> &'static str {
     }
 }
 
+/// Copies the program's standard error to ours as it comes, and returns the module of the last
+/// `ModuleNotFoundError: No module named 'X'` it saw, if any.
+async fn pass_stderr_through(mut from: tokio::process::ChildStderr) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut to = tokio::io::stderr();
+    let (mut chunk, mut line, mut missing) = (vec![0u8; 8192], Vec::<u8>::new(), None);
+    loop {
+        let n = match from.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let _ = to.write_all(&chunk[..n]).await;
+        let _ = to.flush().await;
+        for &byte in &chunk[..n] {
+            if byte == b'\n' {
+                missing = missing_module(&String::from_utf8_lossy(&line)).or(missing);
+                line.clear();
+            } else if line.len() < 4096 {
+                line.push(byte);
+            }
+        }
+    }
+    missing_module(&String::from_utf8_lossy(&line)).or(missing)
+}
+
+/// `X` of a `ModuleNotFoundError: No module named 'X'` line, when `X` is a dotted Python name
+/// (so that a hint built from it is safe to paste); the top-level package, which is what pip installs.
+fn missing_module(line: &str) -> Option<String> {
+    let name = line.trim().strip_prefix("ModuleNotFoundError: No module named '")?.strip_suffix('\'')?;
+    let top = name.split('.').next()?;
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.len() <= 100
+            && !w.starts_with(|c: char| c.is_ascii_digit())
+            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    (name.split('.').all(word)).then(|| top.to_owned())
+}
+
 /// The exit code, or 128 + the signal that ended the process, as shells report it.
 fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
@@ -655,6 +709,22 @@ mod tests {
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_missing_module_is_read_from_pythons_last_words_and_only_a_python_name_is_taken() {
+        assert_eq!(missing_module("ModuleNotFoundError: No module named 'numpy'").as_deref(), Some("numpy"));
+        assert_eq!(missing_module("ModuleNotFoundError: No module named 'gmpy2.gmpy2'\r").as_deref(), Some("gmpy2"));
+        for not_one in [
+            "ImportError: No module named 'numpy'",
+            "ModuleNotFoundError: No module named 'numpy; rm -rf ~'",
+            "ModuleNotFoundError: No module named '$(reboot)'",
+            "ModuleNotFoundError: No module named ''",
+            "ModuleNotFoundError: No module named '\x1b[2Jx'",
+            "print('ModuleNotFoundError: No module named numpy')",
+        ] {
+            assert_eq!(missing_module(not_one), None, "{not_one}");
+        }
     }
 
     #[test]

@@ -97,3 +97,76 @@ fn a_program_directory_the_joiner_names_must_be_new() {
     assert!(stderr.contains("already exists") && stderr.contains("--program-dir"), "{stderr}");
     assert_eq!(listing(&existing), Vec::<String>::new());
 }
+
+/// A bundle in a new directory under `parent`: `files` as (name, text).
+fn bundle(parent: &Path, name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir(&dir).expect("bundle dir");
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).expect("bundle file");
+    }
+    dir
+}
+
+/// `--show-program` prints every file of a shared program in full before the party agrees,
+/// with what a terminal must not see escaped; declining saves nothing.
+#[test]
+fn a_joiner_reads_the_shared_program_in_full_before_agreeing() {
+    let mediator = LoopbackMediator::start();
+    let host = Party::new("alice", &mediator.url);
+    let joiner = Party::new("bob", &mediator.url);
+    let places = tempfile::tempdir().expect("places");
+    let main = "from helper import x\nprint(x)\t# \x1b]0;a new title\x07\n";
+    let program = bundle(places.path(), "shown", &[("__main__.py", main), ("helper.py", "x = 41 + 1\n")]);
+    let url = session::create(host.mpc_id(), 2, "read first", &program.display().to_string(), &["--share-program"]);
+    // No terminal to answer and no --yes: shown, then not joined.
+    let shown = joiner
+        .mpc_id()
+        .args(["session", "join", &url, "--show-program", "--python", &session::python()])
+        .output()
+        .expect("join");
+    let stderr = String::from_utf8_lossy(&shown.stderr);
+    assert!(!shown.status.success() && stderr.contains("not joined"), "{stderr}");
+    assert!(stderr.contains("---- helper.py (11 bytes) ----\nx = 41 + 1\n"), "the helper in full: {stderr}");
+    assert!(stderr.contains("from helper import x\nprint(x)\t# \\u{1b}]0;a new title\\u{7}\n"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "a raw escape reached the terminal: {stderr:?}");
+    assert!(!joiner.home.path().join("programs").exists(), "saved before agreeing");
+}
+
+/// A host with roles shares one bundle per role; a party fetches and saves its own role's.
+#[test]
+fn a_shared_program_per_role_reaches_the_parties_of_that_role() {
+    let mediator = LoopbackMediator::start();
+    let host = Party::new("alice", &mediator.url);
+    let joiner = Party::new("bob", &mediator.url);
+    let places = tempfile::tempdir().expect("places");
+    let first = bundle(places.path(), "first", &[("__main__.py", "print('the first role')\n")]);
+    let second = bundle(places.path(), "second", &[("__main__.py", "print('the second role')\n")]);
+    let created = host
+        .mpc_id()
+        .args(["session", "create", "--parties", "2", "--name", "roles", "--url", "--python", &session::python()])
+        .arg("--role")
+        .arg(format!("first={}", first.display()))
+        .arg("--role")
+        .arg(format!("second={}", second.display()))
+        .arg("--share-program")
+        .output()
+        .expect("create");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let url = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    // Without a role: the commands to paste, which need no program of the joiner's.
+    let hint = joiner.mpc_id().args(["session", "join", &url, "--yes"]).output().expect("join");
+    let stderr = String::from_utf8_lossy(&hint.stderr);
+    assert!(!hint.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("'{url}' --role second\n")) && !stderr.contains("--program"), "{stderr}");
+    let saved = places.path().join("saved");
+    let joined = joiner
+        .mpc_id()
+        .args(["session", "join", &url, "--role", "second", "--yes", "--python", &session::python(), "--program-dir"])
+        .arg(&saved)
+        .output()
+        .expect("join");
+    assert!(joined.status.success(), "{}", String::from_utf8_lossy(&joined.stderr));
+    assert_eq!(listing(&saved), ["__main__.py"]);
+    assert_eq!(std::fs::read_to_string(saved.join("__main__.py")).expect("saved"), "print('the second role')\n");
+}

@@ -8,6 +8,7 @@
 //! before anything launches; the lobby's refusals (full, refused by the host, not in the party
 //! order, expired) are clear errors.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mpc_id_e2e::session::{self, LoopbackMediator, Party, plain_results, results, spawn_run, wait_all};
@@ -527,6 +528,73 @@ fn a_party_whose_program_is_killed_is_told_by_which_signal() {
     for run in runs {
         session::kill_group(run);
     }
+}
+
+/// A party whose program lacks a Python module is shown the program's own traceback and the
+/// command that adds the module to the Python that ran it.
+#[test]
+fn a_program_missing_a_module_is_followed_by_the_command_that_adds_it() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = dir.path().join("needs_a_module.py");
+    // Only the party given `need` imports it: the others wait, so carol's is the first failure.
+    let text = "import sys, time\nif 'need' in sys.argv:\n    import mpc_id_absent_module.sub\ntime.sleep(120)\n";
+    std::fs::write(&program, text).expect("write");
+    let program = program.display().to_string();
+    let name = gather(&parties, "nomodule", &program, &[]);
+    let mut runs: Vec<_> = parties[..2].iter().map(|p| session::spawn_run(p.mpc_id(), &name, &program, &[])).collect();
+    let carol = session::spawn_run_with_inputs(parties[2].mpc_id(), &name, &program, &["need"]);
+    let carol = &wait_all(vec![carol], Duration::from_secs(60))[0];
+    assert_eq!(carol.code, Some(1), "{}", carol.stderr);
+    assert!(carol.stderr.contains("Traceback (most recent call last)"), "the program's own words: {}", carol.stderr);
+    let hint = format!("{} -m pip install mpc_id_absent_module\n", session::python());
+    assert!(carol.stderr.contains("its Python has no module `mpc_id_absent_module`"), "{}", carol.stderr);
+    assert!(carol.stderr.contains(&hint), "the command for the Python that ran it, {hint:?}: {}", carol.stderr);
+    for run in runs.drain(..) {
+        session::kill_group(run);
+    }
+}
+
+/// A party whose machine cannot reach a package index joins all the same: making its Python is
+/// left to `run`, which says why it cannot start and what to give instead.
+#[test]
+fn an_offline_join_leaves_making_the_python_to_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let url = session::create(parties[0].mpc_id(), 3, "offline", "hello.py", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `python3` without MPyC (isolated mode), mpc-id's data directory empty, and pip's index a
+    // port where nothing listens: what a machine without the internet sees.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let system = String::from_utf8(Command::new("sh").args(["-c", "command -v python3"]).output().expect("sh").stdout)
+        .expect("utf-8");
+    std::fs::write(bin.join("python3"), format!("#!/bin/sh\nexec {} -I \"$@\"\n", system.trim())).expect("write");
+    std::fs::set_permissions(bin.join("python3"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let offline = |mut command: Command| {
+        command
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+            .env("PIP_RETRIES", "0")
+            .env("PIP_NO_CACHE_DIR", "1")
+            .env("PIP_CONFIG_FILE", "/dev/null");
+        command
+    };
+    let mut join = offline(parties[1].mpc_id());
+    let joined = join.args(["session", "join", &url, "--yes", "--program"]).arg(session::program("hello.py")).output();
+    let joined = joined.expect("join");
+    let stderr = String::from_utf8_lossy(&joined.stderr);
+    assert!(joined.status.success(), "an offline join fails: {stderr}");
+    assert!(stderr.contains("could not be made ready now") && stderr.contains("`mpc-id run` tries again"), "{stderr}");
+    // `run` tries again, and says what failed and what to do, before reaching anyone.
+    let mut run = offline(parties[1].mpc_id());
+    let ran = run.args(["run", "offline", "--startup-timeout", "5s"]).output().expect("run");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(!ran.status.success(), "{stderr}");
+    assert!(stderr.contains("pip could not install MPyC") && stderr.contains("--python"), "{stderr}");
 }
 
 /// A party that names a Python without MPyC is told once why it cannot run, and the exact command

@@ -66,9 +66,10 @@ pub struct SessionCreateArgs {
     #[arg(long, value_name = "PATH")]
     pub program: Option<PathBuf>,
     /// Leave the program (a bundle: a directory whose __main__.py runs) at your mediator, so that
-    /// parties without it fetch it at join, checked against its digest. Readable by whoever
-    /// holds the invitation: a program is not a secret of the computation, its inputs are.
-    #[arg(long, requires = "program")]
+    /// parties without it fetch it at join, checked against its digest; with --role, each role's
+    /// (each a bundle), a party fetching only its own role's. Readable by whoever holds the
+    /// invitation: a program is not a secret of the computation, its inputs are.
+    #[arg(long)]
     pub share_program: bool,
     /// A role, when parties run different programs: NAME=PATH (repeat for each role; instead of
     /// --program). Each party picks its role at join (`--role NAME`); the manifest fixes each
@@ -123,6 +124,10 @@ pub struct SessionJoinArgs {
     /// Without it, a program the host shares is fetched, checked, shown, and saved if you join.
     #[arg(long, value_name = "FILE")]
     pub program: Option<PathBuf>,
+    /// Show every file of a program the host shares, in full, before you are asked to agree
+    /// (control characters escaped); nothing is saved or run unless you join.
+    #[arg(long, conflicts_with = "program")]
+    pub show_program: bool,
     /// Your role, in a session whose host defined roles (the invitation lists them).
     #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
