@@ -188,12 +188,14 @@ impl SignedInvitation {
         serde_json::to_value(&self.envelope).unwrap_or(Value::Null)
     }
 
-    /// The `_oob` URL form, based at the mediator's origin (`https://host/oob?_oob=...`), or at
+    /// The `_oob` URL form, based beside the mediator's DIDComm endpoint (`https://host/oob?_oob=...`
+    /// for `https://host/didcomm`, `https://host/mpc/oob?...` behind a proxy's path), or at
     /// `didcomm://invite` for an inviter without a mediator.
     pub fn to_url(&self, mediator: Option<&MediatorEndpoint>) -> String {
         let base = mediator
             .and_then(|m| url::Url::parse(&m.uri).ok())
-            .map(|u| format!("{}/oob", u.origin().ascii_serialization()))
+            .and_then(|u| u.join("oob").ok())
+            .map(String::from)
             .unwrap_or_else(|| NO_MEDIATOR_BASE.to_owned());
         format!("{base}?_oob={}", URL_SAFE_NO_PAD.encode(self.to_json()))
     }

@@ -14,8 +14,8 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_LISTEN", default_value = "127.0.0.1:7070")]
     pub listen: SocketAddr,
 
-    /// The URL parties reach this mediator at (goes into its DID document and theirs)
-    /// [default: http://LISTEN].
+    /// The URL parties reach this mediator at (goes into its DID document and theirs), with a
+    /// path when a proxy maps one to it (`https://example.org/mpc/`) [default: http://LISTEN].
     #[arg(long, env = "MPC_MEDIATOR_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<url::Url>,
 

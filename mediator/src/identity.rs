@@ -99,16 +99,18 @@ impl MediatorIdentity {
         &self.own_kids
     }
 
-    /// The public origin (`https://host:port`), as links to this mediator start.
-    pub(crate) fn public_origin(&self) -> String {
-        self.oob_base().trim_end_matches("/oob").to_owned()
+    /// The public base URL (`https://host:port/` or, behind a proxy that maps a path to this
+    /// mediator, `https://host/path/`), as links to this mediator start: ends with `/`.
+    pub(crate) fn public_base(&self) -> String {
+        url::Url::parse(&self.endpoint)
+            .and_then(|endpoint| endpoint.join("."))
+            .map(String::from)
+            .unwrap_or_else(|_| "/".to_owned())
     }
 
-    /// Where invitation links point: `<public origin>/oob`.
+    /// Where invitation links point: `<public base>oob`.
     pub(crate) fn oob_base(&self) -> String {
-        url::Url::parse(&self.endpoint)
-            .map(|u| format!("{}/oob", u.origin().ascii_serialization()))
-            .unwrap_or_else(|_| "/oob".to_owned())
+        format!("{}oob", self.public_base())
     }
 
     /// The did:peer:2 document.

@@ -221,7 +221,7 @@ impl Mediator {
             .map_err(|e| Error::Startup(format!("cannot create data directory {}: {e}", data_dir.display())))?;
         config.check().map_err(Error::Startup)?;
         let public_url = match &config.public_url {
-            Some(url) => url.clone(),
+            Some(url) => as_directory(url),
             None => default_public_url(&config, bound)?,
         };
         let identity = MediatorIdentity::load_or_create(&data_dir, &public_url)?;
@@ -304,6 +304,18 @@ fn default_public_url(config: &MediatorConfig, bound: SocketAddr) -> Result<url:
         None => format!("http://{bound}/"),
     };
     url::Url::parse(&url).map_err(|e| Error::Startup(e.to_string()))
+}
+
+/// `url` as the directory every path of this mediator is under: `https://host/mpc` (a proxy
+/// that maps a path to this mediator) is `https://host/mpc/`, so that `didcomm` joins beneath it.
+fn as_directory(url: &url::Url) -> url::Url {
+    let mut base = url.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    base.set_query(None);
+    base.set_fragment(None);
+    base
 }
 
 /// did:webvh names hosts, not addresses: a public URL on an IP has no ledger, except that a

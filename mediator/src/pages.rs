@@ -93,8 +93,8 @@ pub(crate) fn invitation_page(jws: &str, link: &str, now: u64) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>mpc-id invitation from {title}</title>
-<link rel="stylesheet" href="/assets/invitation.css">
-<script src="/assets/invitation.js" defer></script>
+<link rel="stylesheet" href="assets/invitation.css">
+<script src="assets/invitation.js" defer></script>
 </head>
 <body>
 <main>

@@ -60,7 +60,8 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .merge(relay)
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), egress))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
-    Router::new()
+    let prefix = public_path(&mediator);
+    let routes = Router::new()
         .merge(client_facing)
         .route("/.well-known/did.json", get(did_web_document))
         .route("/.well-known/did-peer.json", get(did_peer_document))
@@ -70,7 +71,20 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .with_state(mediator)
+        .with_state(mediator);
+    // A public URL with a path (`https://host/mpc/`): served under it as well as at the root, so
+    // that a proxy may pass the path on or strip it.
+    match prefix {
+        Some(prefix) => Router::new().nest(&prefix, routes.clone()).merge(routes),
+        None => routes,
+    }
+}
+
+/// The path of the public URL without its last `/` (`/mpc`), when it has one.
+fn public_path(mediator: &Mediator) -> Option<String> {
+    let base = url::Url::parse(&mediator.identity.public_base()).ok()?;
+    let path = base.path().trim_end_matches('/');
+    (!path.is_empty()).then(|| path.to_owned())
 }
 
 async fn sweep_forever(mediator: Arc<Mediator>) {

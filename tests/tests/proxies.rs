@@ -24,7 +24,7 @@ enum Proxy {
 impl Proxy {
     /// Starts the proxy on 127.0.0.1:`port` with `cert`/`key`, or `None` (said) when it is not
     /// installed and not required.
-    fn start(self, dir: &Path, port: u16, upstream: u16, cert: &Path, key: &Path) -> Option<KillOnDrop> {
+    fn start(self, dir: &Path, port: u16, upstream: u16, cert: &Path, key: &Path, prefix: &str) -> Option<KillOnDrop> {
         let program = match self {
             Proxy::Caddy => "caddy",
             Proxy::Nginx => "nginx",
@@ -36,9 +36,19 @@ impl Proxy {
         }
         let child = match self {
             Proxy::Caddy => {
+                // Under a path, as docs/DEPLOY.md gives it: the path stripped on the way in, and
+                // the relay's two paths at the root, where iroh's relay client dials them.
+                let site = if prefix.is_empty() {
+                    format!("reverse_proxy 127.0.0.1:{upstream}")
+                } else {
+                    format!(
+                        "handle_path {prefix}/* {{\n    reverse_proxy 127.0.0.1:{upstream}\n  }}\n  \
+                         @relay path /relay /ping\n  handle @relay {{\n    reverse_proxy 127.0.0.1:{upstream}\n  }}"
+                    )
+                };
                 let config = format!(
                     "{{\n  admin off\n  auto_https off\n  storage file_system {dir}/caddy\n}}\n\
-                     https://localhost:{port} {{\n  tls {cert} {key}\n  reverse_proxy 127.0.0.1:{upstream}\n}}\n",
+                     https://localhost:{port} {{\n  tls {cert} {key}\n  {site}\n}}\n",
                     dir = dir.display(),
                     cert = cert.display(),
                     key = key.display()
@@ -56,6 +66,7 @@ impl Proxy {
                     .expect("caddy starts")
             }
             Proxy::Nginx => {
+                assert!(prefix.is_empty(), "nginx is tested at the root");
                 // The server block of docs/DEPLOY.md, in a configuration of its own (one process,
                 // in the foreground, every file under `dir`).
                 let config = format!(
@@ -94,12 +105,13 @@ impl Proxy {
     }
 }
 
-fn behind(proxy: Proxy) {
+/// The whole flow through `proxy`, which maps `https://localhost:PORT{prefix}/` to the mediator.
+fn behind(proxy: Proxy, prefix: &str) {
     let ca = PrivateCa::new("Example Org private CA");
     let dir = tempfile::tempdir().expect("tempdir");
     let (cert, key) = ca.issue(&["localhost"], dir.path(), "proxy");
     let (port, upstream, quic) = (free_port(), free_port(), free_port());
-    let url = format!("https://localhost:{port}");
+    let url = format!("https://localhost:{port}{prefix}");
     let data = tempfile::tempdir().expect("data");
     let _mediator = KillOnDrop(
         Command::new(binary("mpc-mediator"))
@@ -112,7 +124,7 @@ fn behind(proxy: Proxy) {
             .spawn()
             .expect("mediator"),
     );
-    let Some(_proxy) = proxy.start(dir.path(), port, upstream, &cert, &key) else { return };
+    let Some(_proxy) = proxy.start(dir.path(), port, upstream, &cert, &key, prefix) else { return };
 
     // X-Forwarded-For: one client (127.0.0.2) over its limit, another (127.0.0.3) still served.
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -140,6 +152,26 @@ fn behind(proxy: Proxy) {
     });
 
     let parties = ["alice", "bob", "carol"].map(|name| Party::trusting(name, &url, Some(&ca.root())));
+    // An invitation's short link keeps the path, and its page's script and style load.
+    let invited = parties[0].mpc_id().args(["invite", "--url"]).output().expect("invite --url");
+    assert!(invited.status.success(), "{proxy:?}: {}", String::from_utf8_lossy(&invited.stderr));
+    let link = String::from_utf8_lossy(&invited.stdout).trim().to_owned();
+    assert!(link.starts_with(&format!("{url}/oob?_oobid=")), "{proxy:?}: {link}");
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(ca.client_config(&[b"http/1.1"]))
+            .resolve("localhost", ([127, 0, 0, 1], port).into())
+            .build()
+            .expect("client");
+        let page = http.get(&link).header("accept", "text/html").send().await.expect("page");
+        assert_eq!(page.status(), 200, "{proxy:?}: {link}");
+        let page = page.text().await.expect("page");
+        for asset in ["assets/invitation.js", "assets/invitation.css"] {
+            assert!(page.contains(&format!("\"{asset}\"")), "{proxy:?}: a relative link to {asset}");
+            let fetched = http.get(format!("{url}/{asset}")).send().await.expect("asset");
+            assert_eq!(fetched.status(), 200, "{proxy:?}: {url}/{asset}");
+        }
+    });
     // A message near the size cap, delivered live over WSS.
     let mut watch = parties[1]
         .mpc_id()
@@ -180,10 +212,60 @@ fn behind(proxy: Proxy) {
 
 #[test]
 fn the_mediator_works_behind_caddy() {
-    behind(Proxy::Caddy);
+    behind(Proxy::Caddy, "");
 }
 
 #[test]
 fn the_mediator_works_behind_nginx() {
-    behind(Proxy::Nginx);
+    behind(Proxy::Nginx, "");
+}
+
+/// A mediator a proxy serves under a path (`https://host/mpc/`): every link it hands out, every
+/// party's DID and the pages keep the path.
+#[test]
+fn the_mediator_works_under_a_path_behind_caddy() {
+    behind(Proxy::Caddy, "/mpc");
+}
+
+/// A mediator whose public URL has a path, reached with the path kept (a proxy that passes it
+/// on; here no proxy at all): did:webvh DIDs name the path, their logs are published and
+/// resolved under it, and a message reaches a party through the DIDComm endpoint under it.
+#[test]
+fn a_mediator_under_a_path_hosts_did_webvh_there() {
+    let port = free_port();
+    let url = format!("http://localhost:{port}/mpc/");
+    let data = tempfile::tempdir().expect("data");
+    let _mediator = KillOnDrop(
+        Command::new(binary("mpc-mediator"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--public-url", &url])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("RUST_LOG", "warn,iroh_relay=error")
+            .spawn()
+            .expect("mediator"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the mediator did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bob = Party::new("bob", &url);
+    let dana = Party::new("dana-peer", &url);
+    let made = dana.mpc_id().args(["new", "-n", "dana", "--method", "webvh", "--mediator", &url, "--json"]).output();
+    let made = made.expect("new --method webvh");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let record: serde_json::Value = serde_json::from_slice(&made.stdout).expect("json");
+    let webvh = record["did"].as_str().expect("did").to_owned();
+    assert!(webvh.ends_with(&format!(":localhost%3A{port}:mpc:parties:dana")), "{webvh} names the path");
+    let resolved = bob.mpc_id().args(["resolve", &webvh]).output().expect("resolve");
+    assert!(resolved.status.success(), "resolve: {}", String::from_utf8_lossy(&resolved.stderr));
+    let sent = bob.mpc_id().args(["send", &webvh, "under the path"]).output().expect("send");
+    assert!(sent.status.success(), "send: {}", String::from_utf8_lossy(&sent.stderr));
+    let inbox = dana.mpc_id().args(["inbox", "-n", "dana", "--json"]).output().expect("inbox");
+    assert!(inbox.status.success(), "inbox: {}", String::from_utf8_lossy(&inbox.stderr));
+    assert!(
+        String::from_utf8_lossy(&inbox.stdout).contains("under the path"),
+        "{}",
+        String::from_utf8_lossy(&inbox.stdout)
+    );
 }

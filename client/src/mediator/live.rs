@@ -73,10 +73,10 @@ pub struct LiveInbox {
 impl MediatorClient {
     /// Opens a WebSocket to the mediator and turns on live delivery for `me`.
     pub async fn live(&self, me: &UnlockedIdentity) -> Result<LiveInbox> {
-        let mut url = url::Url::parse(&self.endpoint).map_err(|e| transport(&self.endpoint, e))?;
+        // `ws` beside the DIDComm endpoint, under the path a proxy may put in front.
+        let mut url = super::mediator_base(&self.endpoint)?.join("ws").map_err(|e| transport(&self.endpoint, e))?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|()| transport(&self.endpoint, "cannot derive a WebSocket URL"))?;
-        url.set_path("/ws");
         crate::http::check_scheme(url.as_str())?;
         // The one HTTP policy holds here too: a deadline for the handshake, and frames no larger
         // than the largest reply a mediator may send.

@@ -62,7 +62,7 @@ pub(super) async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &st
     let body = serde_json::to_string(&bundle).map_err(|e| malformed(e.to_string()))?;
     mediator.store.put_bundle(&checked.digest, sender, &body, bytes, expires).await?;
     tracing::info!(did = %sender, digest = %checked.digest, bytes, "program bundle shared");
-    let url = format!("{}/bundles/{}", mediator.identity.public_origin(), checked.digest);
+    let url = format!("{}bundles/{}", mediator.identity.public_base(), checked.digest);
     let reply = json!({ "digest": checked.digest, "url": url, "expires_time": expires });
     Ok(Outcome::Reply(mediator.reply(incoming, PROGRAM_BUNDLE_SHARED, reply)))
 }
