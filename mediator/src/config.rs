@@ -178,6 +178,11 @@ pub struct MediatorConfig {
     #[arg(long, env = "MPC_MEDIATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Serve `/metrics` (with `/healthz` and `/readyz`) on this address instead, in plain HTTP,
+    /// for a monitoring network (e.g. 127.0.0.1:9090): `--listen` then serves no `/metrics`.
+    #[arg(long, env = "MPC_MEDIATOR_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// UDP address for QUIC address discovery, which tells parties behind NAT their public
     /// address so hole punching can work (iroh's port is 7842). Off when not given.
     #[arg(long, env = "MPC_MEDIATOR_QUIC_LISTEN", value_name = "ADDR")]
@@ -270,6 +275,7 @@ impl MediatorConfig {
             relay_bytes_per_second: 0,
             log_format: LogFormat::Text,
             quic_listen: None,
+            metrics_listen: None,
             tls_cert: None,
             tls_key: None,
             acme: Vec::new(),

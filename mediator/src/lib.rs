@@ -99,7 +99,7 @@ pub struct RunningMediator {
     /// The socket it listens on.
     pub address: SocketAddr,
     state: Arc<Mediator>,
-    shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
@@ -137,7 +137,7 @@ impl RunningMediator {
 
     /// Stops accepting connections, finishes requests in flight, and waits for the server.
     pub async fn stop(self) -> Result<()> {
-        let _ = self.shutdown.send(());
+        let _ = self.shutdown.send(true);
         self.task.await.map_err(|e| Error::Startup(format!("server task failed: {e}")))?
     }
 }
@@ -156,11 +156,24 @@ pub async fn start(config: MediatorConfig) -> Result<RunningMediator> {
         .await
         .map_err(|e| Error::Startup(format!("cannot listen on {}: {e}", config.listen)))?;
     let address = listener.local_addr().map_err(|e| Error::Startup(e.to_string()))?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| Error::Startup(format!("cannot listen for metrics on {at}: {e}")))?,
+        ),
+        None => None,
+    };
     let state = Arc::new(Mediator::open(config, address).await?);
-    let (shutdown, stopped) = tokio::sync::oneshot::channel();
-    let server = routes::serve(Arc::clone(&state), listener, async {
-        let _ = stopped.await;
-    });
+    let (shutdown, stopped) = tokio::sync::watch::channel(false);
+    let stopped_too = stopped.clone();
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    if let Some(listener) = metrics_listener {
+        tokio::spawn(routes::serve_metrics(Arc::clone(&state), listener, until_stopped(stopped_too)));
+    }
+    let server = routes::serve(Arc::clone(&state), listener, until_stopped(stopped));
     let task = tokio::spawn(server);
     Ok(RunningMediator { address, state, shutdown, task })
 }

@@ -40,6 +40,22 @@ pub(crate) async fn serve(
     Ok(())
 }
 
+/// Serves `/metrics`, `/healthz` and `/readyz` alone on `listener` (`--metrics-listen`), plain
+/// HTTP under the same connection limits, until `shutdown` completes.
+pub(crate) async fn serve_metrics(
+    mediator: Arc<Mediator>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let limits = mediator.config.connection_limits();
+    let routes = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(Arc::clone(&mediator));
+    crate::listener::serve(listener, routes, limits, mediator, None, shutdown).await;
+}
+
 /// The routes, for embedding in another server.
 pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
     // Everything a client sends goes through the per-address rate limit first, the relay too.
@@ -61,6 +77,8 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), egress))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&mediator), admit));
     let prefix = public_path(&mediator);
+    // Metrics on a listener of their own (`--metrics-listen`) are not served to the internet.
+    let metrics_here = mediator.config.metrics_listen.is_none();
     let routes = Router::new()
         .merge(client_facing)
         .route("/.well-known/did.json", get(did_web_document))
@@ -69,9 +87,9 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/assets/invitation.js", get(|| async { asset("text/javascript; charset=utf-8", crate::pages::SCRIPT) }))
         .route("/assets/invitation.css", get(|| async { asset("text/css; charset=utf-8", crate::pages::STYLE) }))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .with_state(mediator);
+        .route("/readyz", get(ready));
+    let routes = if metrics_here { routes.route("/metrics", get(metrics)) } else { routes };
+    let routes = routes.with_state(mediator);
     // A public URL with a path (`https://host/mpc/`): served under it as well as at the root, so
     // that a proxy may pass the path on or strip it.
     match prefix {

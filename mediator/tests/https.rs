@@ -147,3 +147,28 @@ async fn a_key_that_is_not_the_certificates_is_refused_at_start() {
     let error = mpc_mediator::start(config).await.expect_err("a mismatched key is refused").to_string();
     assert!(error.contains("is not the key of") && error.contains(&other_key.display().to_string()), "{error}");
 }
+
+/// `--metrics-listen`: metrics in plain HTTP on an address of the operator's (a monitoring
+/// network), and no longer on the public HTTPS port, whose health checks still answer.
+#[tokio::test]
+async fn metrics_on_a_listener_of_their_own_leave_the_public_port() {
+    let ca = PrivateCa::new("mpc-id test CA");
+    let files = tempfile::tempdir().expect("tempdir");
+    let metrics_port = mpc_test_support::free_port();
+    let (running, url) = https_mediator(&ca, files.path(), |config| {
+        config.metrics_listen = Some(([127, 0, 0, 1], metrics_port).into());
+    })
+    .await;
+    let https = reqwest::Client::builder().tls_backend_preconfigured(ca.client_config(&[b"http/1.1"])).build();
+    let https = https.expect("client");
+    assert_eq!(https.get(format!("{url}/metrics")).send().await.expect("metrics").status(), 404);
+    assert_eq!(https.get(format!("{url}/healthz")).send().await.expect("healthz").status(), 200);
+    let metrics = mpc_test_support::http().get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await;
+    let metrics = metrics.expect("plain HTTP on the metrics listener");
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.text().await.expect("text").contains("mpc_mediator_"), "the mediator's metrics");
+    // Only those: the rest of the service is not on the monitoring network.
+    let other = mpc_test_support::http().get(format!("http://127.0.0.1:{metrics_port}/ledger")).send().await;
+    assert_eq!(other.expect("answer").status(), 404);
+    running.stop().await.expect("stop");
+}
