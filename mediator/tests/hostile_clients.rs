@@ -658,3 +658,99 @@ async fn a_client_that_stops_reading_is_closed_after_the_write_timeout() {
     .await;
     assert_eq!(ended, Ok(true), "a connection whose client stopped reading was held past the write timeout");
 }
+
+/// TLS handshakes trickled from 70 addresses, 16 connections each (more than the 1,024 slots),
+/// each reopened the moment it is closed: every one is cut at the header deadline, and a party
+/// opening a fresh HTTPS connection from another address is served every time meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_tls_handshakes_from_many_addresses_cannot_hold_every_connection() {
+    use mpc_test_support::pki::PrivateCa;
+    raise_own_fd_limit();
+    let ca = PrivateCa::new("mpc-id test CA");
+    let data = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = ca.issue(&["localhost"], data.path(), "server");
+    let port = free_port();
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let extra = ["--tls-cert", &cert, "--tls-key", &key, "--header-timeout", "2s"];
+    let limits = ["--max-connections", "1024", "--max-connections-per-source", "16"];
+    let _process = spawn_mediator(port, &data.path().join("data"), None, &[&extra[..], &limits[..]].concat());
+    let party = |from: IpAddr| {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(ca.client_config(&[b"http/1.1"]))
+            .resolve("localhost", ([127, 0, 0, 1], port).into())
+            .local_address(from)
+            .timeout(Duration::from_secs(2))
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("client")
+    };
+    let base = format!("https://localhost:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !party(source(200)).get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "the mediator did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (held, overstayed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut attackers = Vec::new();
+    for n in 10..80u8 {
+        for _ in 0..16 {
+            let (stop, held, overstayed) = (Arc::clone(&stop), Arc::clone(&held), Arc::clone(&overstayed));
+            attackers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut tcp) = connect_from(source(n), port).await else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    // A TLS record header announcing a ClientHello of 512 bytes, then a byte a second.
+                    if tcp.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await.is_err() {
+                        continue;
+                    }
+                    held.fetch_add(1, Ordering::Relaxed);
+                    let opened = Instant::now();
+                    while !stop.load(Ordering::Relaxed) && tcp.write_all(&[0]).await.is_ok() {
+                        // Twice the 2 s deadline, and still open: the deadline did not hold.
+                        if opened.elapsed() > Duration::from_secs(4) {
+                            overstayed.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1000)).await;
+                    }
+                    held.fetch_sub(1, Ordering::Relaxed);
+                }
+            }));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while held.load(Ordering::Relaxed) < 700 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let attacking = held.load(Ordering::Relaxed);
+    assert!(attacking >= 700, "the attack held only {attacking} connections");
+    let (mut answered, mut asked) = (0, 0);
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        asked += 1;
+        // A new client each time: a new TCP connection and a full TLS handshake.
+        if party(source(201)).get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            answered += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for attacker in attackers {
+        attacker.abort();
+    }
+    assert_eq!(answered, asked, "HTTPS went unanswered during a slow-handshake attack from 70 addresses");
+    let overstayed = overstayed.load(Ordering::Relaxed);
+    assert_eq!(overstayed, 0, "{overstayed} unfinished handshakes outlived the 2 s header deadline by 2 s");
+    let metrics = party(source(202)).get(format!("{base}/metrics")).send().await.expect("metrics");
+    let metrics = metrics.text().await.expect("text");
+    let failed: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("mpc_mediator_tls_handshakes_failed_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the failed-handshake counter");
+    assert!(failed >= 70, "handshakes cut at the deadline are counted: {failed}");
+}
