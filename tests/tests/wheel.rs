@@ -62,3 +62,56 @@ fn the_wheel_installs_into_a_fresh_venv_and_runs_the_demo_without_rust() {
     assert!(all.contains("every party's program exited 0"), "{all}");
     assert!(!all.contains("making a Python environment"), "the installed environment's MPyC is used: {all}");
 }
+
+/// The source distribution builds with cargo into a wheel that installs and runs: what pip does
+/// on a platform without a published wheel. (The debug profile and this workspace's target
+/// directory keep the build to the crates already compiled for the tests.)
+#[test]
+fn the_sdist_builds_from_source_with_cargo() {
+    let root = mpc_id_e2e::workspace_root();
+    let builder = std::env::var_os("MPC_ID_VENV")
+        .map(|venv| PathBuf::from(format!("{}-wheel", venv.to_string_lossy())))
+        .unwrap_or_else(|| root.join(".venv-wheel"));
+    if !builder.join("bin/maturin").is_file() {
+        assert!(std::env::var_os(REQUIRE_WHEEL_VAR).is_none(), "no maturin in {}", builder.display());
+        eprintln!("SKIPPED: no maturin in {} (scripts/test installs it)", builder.display());
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sdist = Command::new(builder.join("bin/maturin"))
+        .args(["sdist", "--out"])
+        .arg(dir.path())
+        .current_dir(&root)
+        .output()
+        .expect("maturin sdist");
+    assert!(sdist.status.success(), "maturin sdist: {}", String::from_utf8_lossy(&sdist.stderr));
+    let archive = std::fs::read_dir(dir.path())
+        .expect("sdist dir")
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.to_string_lossy().ends_with(".tar.gz"))
+        .expect("an sdist");
+    // pip unpacks it elsewhere and builds it with maturin, which runs cargo.
+    let path = format!("{}:{}", builder.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let built = Command::new(builder.join("bin/pip"))
+        .args(["wheel", "--quiet", "--no-build-isolation", "--no-deps", "--disable-pip-version-check", "-w"])
+        .arg(dir.path().join("wheels"))
+        .arg(&archive)
+        .env("PATH", &path)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("MATURIN_PEP517_ARGS", "--profile dev")
+        .output()
+        .expect("pip wheel");
+    assert!(built.status.success(), "pip wheel of the sdist: {}", String::from_utf8_lossy(&built.stderr));
+    let venv = dir.path().join("venv");
+    assert!(Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("venv").success());
+    let wheel = std::fs::read_dir(dir.path().join("wheels")).expect("wheels").flatten().next().expect("a wheel");
+    let pip = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "--no-deps"])
+        .arg(wheel.path())
+        .output()
+        .expect("pip install");
+    assert!(pip.status.success(), "{}", String::from_utf8_lossy(&pip.stderr));
+    let version = Command::new(venv.join("bin/mpc-id")).arg("--version").output().expect("mpc-id --version");
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("mpc-id "), "{version:?}");
+}
