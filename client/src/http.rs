@@ -139,3 +139,16 @@ fn too_large(url: &str, max: usize) -> Error {
 fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
     Error::Transport { url: url.to_owned(), reason: reason.to_string() }
 }
+
+/// The directory a mediator's paths are under, from its base URL or its DIDComm endpoint, with
+/// or without a path in front (a proxy that maps `https://host/mpc/` to it): `https://host/mpc/`
+/// for `https://host/mpc`, `https://host/mpc/` and `https://host/mpc/didcomm` alike.
+pub(crate) fn mediator_base(url: &str) -> Result<url::Url> {
+    let mut base = url::Url::parse(url).map_err(|e| transport(url, e))?;
+    base.set_query(None);
+    base.set_fragment(None);
+    let path = base.path().trim_end_matches('/');
+    let path = path.strip_suffix("/didcomm").unwrap_or(path).to_owned();
+    base.set_path(&format!("{path}/"));
+    Ok(base)
+}

@@ -70,7 +70,7 @@ pub struct Received {
 impl MediatorClient {
     /// Connects to the mediator at `url` (its base URL) and checks its DID document.
     pub async fn connect(url: &str) -> Result<Self> {
-        let base = mediator_base(url)?;
+        let base = crate::http::mediator_base(url)?;
         let http = http_client(url)?;
         let document_url = base.join(".well-known/did-peer.json").map_err(|e| transport(url, e))?;
         let response = http
@@ -333,23 +333,10 @@ fn wrap_forward(envelope: &str, next: &str, keys: &[RecipientKey]) -> Result<Str
     Ok(encrypted::anoncrypt(&forward, keys)?)
 }
 
-/// The directory a mediator's paths are under, from its base URL or its DIDComm endpoint, with
-/// or without a path in front (a proxy that maps `https://host/mpc/` to it): `https://host/mpc/`
-/// for `https://host/mpc`, `https://host/mpc/` and `https://host/mpc/didcomm` alike.
-pub fn mediator_base(url: &str) -> Result<url::Url> {
-    let mut base = url::Url::parse(url).map_err(|e| transport(url, e))?;
-    base.set_query(None);
-    base.set_fragment(None);
-    let path = base.path().trim_end_matches('/');
-    let path = path.strip_suffix("/didcomm").unwrap_or(path).to_owned();
-    base.set_path(&format!("{path}/"));
-    Ok(base)
-}
-
 /// Publishes a signed invitation at the mediator whose endpoint is `mediator_uri`; returns the
 /// short `_oobid` URL that now stands for it.
 pub async fn publish_invitation(mediator_uri: &str, signed: &SignedInvitation) -> Result<String> {
-    let url = mediator_base(mediator_uri)?.join("oob").map_err(|e| transport(mediator_uri, e))?;
+    let url = crate::http::mediator_base(mediator_uri)?.join("oob").map_err(|e| transport(mediator_uri, e))?;
     let http = http_client(mediator_uri)?;
     let json = signed.to_json();
     let text = post(&http, url.as_str(), json.clone()).await?;

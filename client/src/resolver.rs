@@ -214,8 +214,7 @@ impl Resolver {
 
     /// The `did:key` a mediator witnesses did:webvh logs with (from its `/ledger`).
     pub async fn ledger_witness(&self, mediator_url: &str) -> Result<String> {
-        let url =
-            crate::mediator::mediator_base(mediator_url)?.join("ledger").map_err(|e| transport(mediator_url, e))?;
+        let url = crate::http::mediator_base(mediator_url)?.join("ledger").map_err(|e| transport(mediator_url, e))?;
         let url = url.to_string();
         crate::http::check_scheme(&url)?;
         let response = self.http()?.get(&url).send().await.map_err(|e| transport(&url, crate::http::explain(&e)))?;

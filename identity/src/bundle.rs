@@ -31,7 +31,7 @@ pub struct BundleFile {
 impl BundleFile {
     /// The entry for a file at `path` with `contents`.
     pub fn of(path: &str, contents: &[u8]) -> Self {
-        BundleFile { path: path.to_owned(), sha256: hex(&Sha256::digest(contents)), size: contents.len() as u64 }
+        BundleFile { path: path.to_owned(), sha256: crate::hex(&Sha256::digest(contents)), size: contents.len() as u64 }
     }
 }
 
@@ -42,7 +42,7 @@ pub fn digest(files: &[BundleFile]) -> String {
     for file in files {
         hasher.update(format!("{} {} {}\n", file.sha256, file.size, file.path).as_bytes());
     }
-    hex(&hasher.finalize())
+    crate::hex(&hasher.finalize())
 }
 
 /// A bundle as it travels.
@@ -128,10 +128,6 @@ pub fn check_path(path: &str) -> Result<()> {
 
 fn bad(reason: String) -> Error {
     Error::InvalidBundle(reason)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ pub mod bundle;
 pub mod did;
 pub mod envelope;
 mod error;
+pub mod files;
 pub mod invitation;
 pub mod keys;
 pub mod keystore;
@@ -51,6 +52,16 @@ pub mod schema;
 pub mod text;
 
 pub use error::{Error, Result};
+
+/// Now as RFC 3339 with whole seconds (`2026-12-06T08:00:00Z`), as peer books and logs record it.
+pub(crate) fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Lowercase hex of `bytes`: digests and keys as the manifest, the store and logs write them.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Seconds since the Unix epoch, the time unit of DIDComm headers.
 pub fn unix_now() -> u64 {

@@ -12,7 +12,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +102,7 @@ impl PeerBook {
     pub fn record(&self, mut peer: Peer, log: Option<&VerifiedLog>) -> Result<Peer> {
         let _lock = self.lock()?;
         let mut book = self.read()?;
-        let now = now_rfc3339();
+        let now = crate::now_rfc3339();
         peer.verified = now.clone();
         if let Some(log) = log {
             if let Some(existing) = book.peers.iter().find(|p| p.did == peer.did) {
@@ -152,7 +151,7 @@ impl PeerBook {
     fn write(&self, book: &BookFile) -> Result<()> {
         let json = serde_json::to_vec_pretty(book)
             .map_err(|e| Error::CorruptPeerBook { path: self.path.clone(), reason: e.to_string() })?;
-        crate::keystore::replace_private_file(&self.path, &json)
+        crate::files::replace_private_file(&self.path, &json).map_err(|e| Error::io("replacing", &self.path, e))
     }
 
     /// An exclusive lock held for one read-modify-write.
@@ -191,8 +190,4 @@ fn check_pin(peer: &Peer, log: &VerifiedLog) -> Result<()> {
         });
     }
     Ok(())
-}
-
-pub(crate) fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }

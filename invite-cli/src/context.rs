@@ -14,7 +14,7 @@ use crate::passphrase;
 /// Unlocks the identity `name` names (or the only one, for the default name), asking for its
 /// passphrase once.
 pub fn unlock(keystore: &Keystore, name: &str) -> anyhow::Result<UnlockedIdentity> {
-    let name = &crate::identity::chosen(keystore, name)?;
+    let name = &chosen(keystore, name)?;
     let passphrase = passphrase::for_unlock(name)?;
     Ok(keystore.unlock(name, &passphrase)?)
 }
@@ -49,4 +49,25 @@ pub fn runtime(threads: Threads) -> anyhow::Result<tokio::runtime::Runtime> {
 /// Runs async work from a synchronous command, on one thread.
 pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
     Ok(runtime(Threads::One)?.block_on(future))
+}
+
+/// The identity a command acts as: the one named, or, when none was named (`-n` defaults to
+/// `default`) and there is no `default`, the only identity in the keystore. With several and no
+/// name, the error lists them with the option to pick one.
+pub(crate) fn chosen(keystore: &Keystore, name: &str) -> anyhow::Result<String> {
+    if name != crate::cli::DEFAULT_IDENTITY || keystore.load(name).is_ok() {
+        return Ok(name.to_owned());
+    }
+    let names: Vec<String> = keystore.list().unwrap_or_default().into_iter().flatten().map(|r| r.name).collect();
+    match names.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => {
+            anyhow::bail!("no identity in {} yet; create one with `mpc-id new --name NAME`", keystore.home().display())
+        }
+        several => anyhow::bail!(
+            "several identities ({}); pick one with -n NAME (or set MPC_ID_IDENTITY), as in `-n {}`",
+            several.join(", "),
+            several[0]
+        ),
+    }
 }

@@ -56,7 +56,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
     let config = mpc_mediator::MediatorConfig::local(scratch.path().join("mediator"));
     let mediator = mpc_mediator::start(config).await?;
     let url = format!("http://{}", mediator.address);
-    println!("   {url}  {}", crate::abbreviate_did(mediator.did()));
+    println!("   {url}  {}", crate::output::abbreviate_did(mediator.did()));
 
     step(2, "alice, bob and carol create identities that route through it, each in a keystore of their own");
     let client = MediatorClient::connect(&url).await?;
@@ -65,7 +65,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
         let keystore = Keystore::open(homes.join(name))?;
         let me = keystore.create(name, DidMethod::Peer, Some(client.routing_endpoint()), &passphrase)?;
         client.enroll(&me).await?;
-        println!("   {name:<6} {}", crate::abbreviate_did(&me.record.did));
+        println!("   {name:<6} {}", crate::output::abbreviate_did(&me.record.did));
         parties.push(Party { me, store: SessionStore::open(&homes.join(name)) });
     }
     let resolver = Resolver::new(None);
@@ -109,7 +109,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
         println!(
             "   {:<6} verified it (signed by {}) and sent a signed join request",
             party.me.record.name,
-            crate::abbreviate_did(&record.host)
+            crate::output::abbreviate_did(&record.host)
         );
     }
 

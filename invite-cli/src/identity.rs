@@ -6,7 +6,8 @@ use mpc_identity::did::{self, MediatorEndpoint};
 use mpc_identity::keystore::{DidMethod, IdentityRecord, Keystore};
 
 use crate::cli::{MethodArg, NewArgs, ShowArgs};
-use crate::context::block_on;
+use crate::context::{block_on, chosen};
+use crate::output::print_created;
 use crate::passphrase;
 
 pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
@@ -49,7 +50,7 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
         })?;
     }
     if args.output.json {
-        return crate::print_json(&identity.record);
+        return crate::output::print_json(&identity.record);
     }
     print_created(keystore, &identity.record, None);
     Ok(())
@@ -65,7 +66,7 @@ pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
         }
     }
     if json {
-        return crate::print_json(&records);
+        return crate::output::print_json(&records);
     }
     if records.is_empty() {
         println!("No identities in {}. Create one with `mpc-id new`.", keystore.home().display());
@@ -76,26 +77,9 @@ pub fn list(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
             DidMethod::Peer => "did:peer:2",
             DidMethod::Webvh => "did:webvh",
         };
-        println!("{:<16} {:<11} {}", record.name, method, crate::abbreviate_did(&record.did));
+        println!("{:<16} {:<11} {}", record.name, method, crate::output::abbreviate_did(&record.did));
     }
     Ok(())
-}
-
-/// What `new` says: the label and a short DID (the whole one is a screen wide: `show` and
-/// `--json` have it), where messages go, and where the keys are.
-pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord, ledger: Option<&str>) {
-    println!("Created identity `{}`  {}", record.name, crate::abbreviate_did(&record.did));
-    match &record.mediator {
-        Some(mediator) => println!("  mediator  {}", mediator.uri),
-        None => println!("  mediator  none (direct connections only)"),
-    }
-    if let Some(ledger) = ledger {
-        println!("  ledger    {ledger} (verifiable history of the DID)");
-    }
-    println!("  keystore  {} (encrypted, owner-only)", keystore.home().display());
-    println!();
-    println!("Whole DID and keys: `mpc-id show --name {}`", record.name);
-    println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
 }
 
 pub fn show(keystore: &Keystore, args: &ShowArgs) -> anyhow::Result<()> {
@@ -106,10 +90,10 @@ pub fn show(keystore: &Keystore, args: &ShowArgs) -> anyhow::Result<()> {
             Some(log) => serde_json::to_value(did::webvh::verify_own(&record.did, &log)?.0)?,
             None => serde_json::to_value(did::resolve(&record.did)?)?,
         };
-        return crate::print_json(&document);
+        return crate::output::print_json(&document);
     }
     if args.output.json {
-        return crate::print_json(&record);
+        return crate::output::print_json(&record);
     }
     println!("Identity `{}`", record.name);
     print_record(&record);
@@ -125,25 +109,4 @@ fn print_record(record: &IdentityRecord) {
         None => println!("  mediator  none"),
     }
     println!("  created   {}", record.created);
-}
-
-/// The identity a command acts as: the one named, or, when none was named (`-n` defaults to
-/// `default`) and there is no `default`, the only identity in the keystore. With several and no
-/// name, the error lists them with the option to pick one.
-pub fn chosen(keystore: &Keystore, name: &str) -> anyhow::Result<String> {
-    if name != crate::cli::DEFAULT_IDENTITY || keystore.load(name).is_ok() {
-        return Ok(name.to_owned());
-    }
-    let names: Vec<String> = keystore.list().unwrap_or_default().into_iter().flatten().map(|r| r.name).collect();
-    match names.as_slice() {
-        [only] => Ok(only.clone()),
-        [] => {
-            anyhow::bail!("no identity in {} yet; create one with `mpc-id new --name NAME`", keystore.home().display())
-        }
-        several => anyhow::bail!(
-            "several identities ({}); pick one with -n NAME (or set MPC_ID_IDENTITY), as in `-n {}`",
-            several.join(", "),
-            several[0]
-        ),
-    }
 }

@@ -11,10 +11,10 @@ use mpc_identity::keystore::Keystore;
 use mpc_identity::unix_now;
 
 use crate::cli::{InspectArgs, InviteArgs, QrArgs};
-use crate::format_time;
+use crate::output::format_time;
 
 pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
-    let name = &crate::identity::chosen(keystore, &args.identity.name)?;
+    let name = &crate::context::chosen(keystore, &args.identity.name)?;
     let record = keystore.load(name)?;
     let identity = crate::context::unlock(keystore, name)?;
     let now = unix_now();
@@ -32,7 +32,7 @@ pub fn invite(keystore: &Keystore, args: &InviteArgs) -> anyhow::Result<()> {
     // No QR code is needed for JSON or the URL alone; images asked for are.
     write_qr_images(&url, &args.qr)?;
     if args.json {
-        return crate::print_json(&signed.to_value());
+        return crate::output::print_json(&signed.to_value());
     }
     if args.url {
         println!("{url}");
@@ -114,7 +114,7 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let (invitation, _) =
         crate::context::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
     if args.output.json {
-        return crate::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));
+        return crate::output::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));
     }
     let body = &invitation.body;
     println!("Valid invitation, signed by its sender");

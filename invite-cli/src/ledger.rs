@@ -39,15 +39,15 @@ pub fn new_webvh(
         format!("identity `{name}` was created but not enrolled; retry with `mpc-id mediator enroll --name {name}`")
     })?;
     if json {
-        return crate::print_json(&identity.record);
+        return crate::output::print_json(&identity.record);
     }
     let ledger = webvh::file_url(&identity.record.did, webvh::LOG_FILE)?;
-    crate::identity::print_created(keystore, &identity.record, Some(ledger.as_str()));
+    crate::output::print_created(keystore, &identity.record, Some(ledger.as_str()));
     Ok(())
 }
 
 pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
-    let name = &crate::identity::chosen(keystore, &args.identity.name)?;
+    let name = &crate::context::chosen(keystore, &args.identity.name)?;
     let record = keystore.load(name)?;
     if record.method != DidMethod::Webvh {
         anyhow::bail!(mpc_identity::Error::NotWebvh { name: name.clone() });
@@ -91,7 +91,7 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
         )
     })?;
     if args.output.json {
-        return crate::print_json(&serde_json::json!({
+        return crate::output::print_json(&serde_json::json!({
             "did": did,
             "versionId": version_id,
             "versionNumber": version_number,
@@ -133,7 +133,7 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
     peer.log_version_id = pinned.as_ref().and_then(|p| p.log_version_id.clone());
     let peer = book.record(peer, None)?;
     if args.output.json {
-        return crate::print_json(&peer);
+        return crate::output::print_json(&peer);
     }
     println!("Verified and added {}", peer.did);
     print_peer(&peer);
@@ -143,7 +143,7 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
 pub fn list_peers(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
     let peers = PeerBook::open(keystore.home()).list()?;
     if json {
-        return crate::print_json(&peers);
+        return crate::output::print_json(&peers);
     }
     if peers.is_empty() {
         println!("No peers yet. Add one with `mpc-id peers add <did|invitation>`.");
@@ -152,7 +152,7 @@ pub fn list_peers(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
         let label = peer.label.as_deref().unwrap_or("-");
         let version = peer.log_entries.map(|n| format!("log v{n}")).unwrap_or_default();
         let ended = if peer.deactivated { " DEACTIVATED" } else { "" };
-        println!("{label:<16} {} {version}{ended}", crate::abbreviate_did(&peer.did));
+        println!("{label:<16} {} {version}{ended}", crate::output::abbreviate_did(&peer.did));
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ mod identity;
 mod invite;
 mod ledger;
 mod messaging;
+mod output;
 mod passphrase;
 mod python;
 mod qr;
@@ -162,20 +163,4 @@ fn init_logging(verbose: u8) {
         .with_target(false)
         .without_time()
         .init();
-}
-
-/// Prints a value as pretty JSON on stdout.
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-/// Unix seconds as RFC 3339.
-fn format_time(unix: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix)).to_string()
-}
-
-/// Long did:peer:2 DIDs shortened for one-line output; `--json` always has them whole.
-fn abbreviate_did(did: &str) -> String {
-    mpc_identity::did::abbreviate(did)
 }

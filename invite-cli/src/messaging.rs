@@ -29,11 +29,11 @@ pub fn enroll(keystore: &Keystore, args: &EnrollArgs) -> anyhow::Result<()> {
         let mediator = mediator_of(&me, args.url.as_deref()).await?;
         mediator.enroll_with(&me, args.token.as_deref()).await?;
         if args.output.json {
-            return crate::print_json(
+            return crate::output::print_json(
                 &json!({ "did": me.record.did, "mediator": mediator.did, "endpoint": mediator.endpoint }),
             );
         }
-        println!("`{}` is enrolled with mediator {}", me.record.name, crate::abbreviate_did(&mediator.did));
+        println!("`{}` is enrolled with mediator {}", me.record.name, crate::output::abbreviate_did(&mediator.did));
         println!("  endpoint  {}", mediator.endpoint);
         anyhow::Ok(())
     })?
@@ -45,9 +45,9 @@ pub fn purge(keystore: &Keystore, args: &PurgeArgs) -> anyhow::Result<()> {
         let mediator = mediator_of(&me, None).await?;
         let purged = mediator.purge(&me).await?;
         if args.output.json {
-            return crate::print_json(&json!({ "did": me.record.did, "purged": purged }));
+            return crate::output::print_json(&json!({ "did": me.record.did, "purged": purged }));
         }
-        println!("deleted {purged} waiting messages at mediator {}", crate::abbreviate_did(&mediator.did));
+        println!("deleted {purged} waiting messages at mediator {}", crate::output::abbreviate_did(&mediator.did));
         anyhow::Ok(())
     })?
 }
@@ -60,7 +60,7 @@ pub fn create_token(args: &TokenCreateArgs) -> anyhow::Result<()> {
     let token =
         crate::context::block_on(mpc_mediator::tokens::create(&config, &args.label, args.uses, args.valid_for))??;
     if args.output.json {
-        return crate::print_json(
+        return crate::output::print_json(
             &json!({ "token": token.token, "label": token.label, "uses": token.uses, "expires_time": token.expires_at }),
         );
     }
@@ -89,9 +89,9 @@ pub fn send(keystore: &Keystore, args: &SendArgs) -> anyhow::Result<()> {
     message["to"] = json!([args.to]);
     crate::context::block_on(client::send(&me, &args.to, &message))??;
     if args.output.json {
-        return crate::print_json(&json!({ "id": message["id"], "to": args.to }));
+        return crate::output::print_json(&json!({ "id": message["id"], "to": args.to }));
     }
-    println!("sent {} to {}", message["id"].as_str().unwrap_or_default(), crate::abbreviate_did(&args.to));
+    println!("sent {} to {}", message["id"].as_str().unwrap_or_default(), crate::output::abbreviate_did(&args.to));
     Ok(())
 }
 
@@ -170,7 +170,7 @@ fn show(received: &client::Received, json: bool) -> anyhow::Result<()> {
     let message = &received.message;
     let from = message["from"].as_str().map_or_else(
         || "(anonymous)".to_owned(),
-        |did| mpc_identity::text::shown(&crate::abbreviate_did(did)).into_owned(),
+        |did| mpc_identity::text::shown(&crate::output::abbreviate_did(did)).into_owned(),
     );
     let kind = message["type"].as_str().unwrap_or("?");
     match message["body"]["content"].as_str() {
@@ -201,8 +201,8 @@ pub fn ping(keystore: &Keystore, args: &PingArgs) -> anyhow::Result<()> {
 
 fn report_ping(what: &str, did: &str, round_trip: Duration, json: bool) -> anyhow::Result<()> {
     if json {
-        return crate::print_json(&json!({ "did": did, "round_trip_ms": round_trip.as_secs_f64() * 1000.0 }));
+        return crate::output::print_json(&json!({ "did": did, "round_trip_ms": round_trip.as_secs_f64() * 1000.0 }));
     }
-    println!("{what}{} answered in {} ms", crate::abbreviate_did(did), round_trip.as_millis());
+    println!("{what}{} answered in {} ms", crate::output::abbreviate_did(did), round_trip.as_millis());
     Ok(())
 }

@@ -15,7 +15,7 @@ pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
         return deactivated(&args.did, &resolution, args.output.json);
     };
     if args.output.json {
-        return crate::print_json(&resolution.document_json);
+        return crate::output::print_json(&resolution.document_json);
     }
     println!("{}", document.id);
     if let Some(log) = &resolution.log {
@@ -61,7 +61,7 @@ fn deactivated(did: &str, resolution: &DidResolution, json: bool) -> anyhow::Res
     let log = resolution.log.as_ref();
     if json {
         // DID Resolution's result, so that tools see `deactivated` where the spec puts it.
-        return crate::print_json(&serde_json::json!({
+        return crate::output::print_json(&serde_json::json!({
             "didDocument": null,
             "didResolutionMetadata": { "deactivated": true },
             "didDocumentMetadata": {

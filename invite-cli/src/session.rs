@@ -18,7 +18,7 @@ use crate::cli::{
     ExportFormat, RunArgs, SessionCommand, SessionCreateArgs, SessionExportArgs, SessionJoinArgs, SessionRefArgs,
     SessionRefuseArgs, SessionStatusArgs,
 };
-use crate::{abbreviate_did, format_time};
+use crate::output::{abbreviate_did, format_time};
 
 /// A non-zero exit code to leave with, without an error message of our own (the program
 /// printed its own).
@@ -103,7 +103,7 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
     let url = record.invitation_url.clone().unwrap_or_default();
     crate::invite::write_qr_images(&url, &args.qr)?;
     if args.json {
-        return crate::print_json(&record_json(&record));
+        return crate::output::print_json(&record_json(&record));
     }
     if args.url {
         println!("{url}");
@@ -302,7 +302,7 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     record.python = python;
     cx.store.save(&record)?;
     if args.output.json {
-        return crate::print_json(&record_json(&record));
+        return crate::output::print_json(&record_json(&record));
     }
     println!("Asked to join session `{}` ({})", shown(&record.offer.name), record.id);
     println!();
@@ -374,7 +374,7 @@ fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
         None => cx.store.list()?.into_iter().filter(|r| r.me == cx.me.record.did).collect(),
     };
     if args.output.json {
-        return crate::print_json(&records.iter().map(record_json).collect::<Vec<_>>());
+        return crate::output::print_json(&records.iter().map(record_json).collect::<Vec<_>>());
     }
     if records.is_empty() {
         println!("no sessions (create one with `mpc-id session create`, or join one)");

@@ -285,20 +285,6 @@ impl MediatorConfig {
         }
     }
 
-    /// What the listener enforces.
-    pub fn connection_limits(&self) -> crate::listener::ConnectionLimits {
-        crate::listener::ConnectionLimits {
-            max_connections: self.max_connections,
-            max_per_source: self.max_connections_per_source,
-            header_timeout: self.header_timeout,
-            body_timeout: self.body_timeout,
-            min_body_rate: self.min_body_rate,
-            write_timeout: self.write_timeout,
-            trusted_proxies: self.trusted_proxies.clone(),
-            ipv6_prefix: self.ipv6_prefix,
-        }
-    }
-
     /// Settings that contradict each other, named.
     pub fn check(&self) -> Result<(), String> {
         if self.replay_window < self.message_ttl {

@@ -88,14 +88,6 @@ fn self_signed(data_dir: &Path, public_url: &url::Url, bind: std::net::SocketAdd
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::Startup(format!("writing {}: {e}", path.display())))?;
-    file.write_all(bytes).map_err(|e| Error::Startup(format!("writing {}: {e}", path.display())))
+    mpc_identity::files::replace_private_file(path, bytes)
+        .map_err(|e| Error::Startup(format!("writing {}: {e}", path.display())))
 }

@@ -5,9 +5,8 @@
 //! The key file is the mediator's one secret. Like a TLS key it is stored unencrypted (the service
 //! must start unattended) with mode 0600, written to a temporary file and renamed into place.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use base64::Engine;
@@ -165,11 +164,7 @@ fn create_keys(path: &Path) -> Result<PartyKeys> {
     let keys = PartyKeys::generate().map_err(Error::OwnKeys)?;
     let file = KeyFile { format: "mpc-mediator-keys/1".to_owned(), secret: STANDARD.encode(*keys.secret_bytes()) };
     let text = Zeroizing::new(serde_json::to_string(&file).map_err(|e| Error::Startup(e.to_string()))?);
-    let tmp = path.with_extension("json.tmp");
-    let mut out = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(fail)?;
-    out.write_all(text.as_bytes()).map_err(fail)?;
-    out.sync_all().map_err(fail)?;
-    fs::rename(&tmp, path).map_err(fail)?;
+    mpc_identity::files::replace_private_file(path, text.as_bytes()).map_err(fail)?;
     tracing::info!(path = %path.display(), "generated the mediator's keys");
     Ok(keys)
 }

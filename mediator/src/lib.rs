@@ -124,7 +124,7 @@ impl RunningMediator {
     /// tests that measure the relay without a DIDComm enrollment first).
     #[cfg(feature = "test-hooks")]
     pub async fn register_relay_key(&self, key: &[u8; 32], did: &str) -> Result<()> {
-        self.state.register_relay_key(&relay::hex(key), did).await
+        self.state.register_relay_key(&mpc_identity::hex(key), did).await
     }
 
     /// Runs the periodic sweep now (tests that cannot wait for its hour): returns how many

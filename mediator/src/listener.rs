@@ -37,7 +37,7 @@ use tower::ServiceExt;
 
 /// The limits a listener enforces, from the configuration.
 #[derive(Clone, Debug)]
-pub struct ConnectionLimits {
+pub(crate) struct ConnectionLimits {
     pub max_connections: usize,
     pub max_per_source: usize,
     pub header_timeout: Duration,
@@ -46,6 +46,22 @@ pub struct ConnectionLimits {
     pub write_timeout: Duration,
     pub trusted_proxies: Vec<IpNet>,
     pub ipv6_prefix: u8,
+}
+
+impl ConnectionLimits {
+    /// What the listener enforces under `config`.
+    pub(crate) fn of(config: &crate::config::MediatorConfig) -> Self {
+        ConnectionLimits {
+            max_connections: config.max_connections,
+            max_per_source: config.max_connections_per_source,
+            header_timeout: config.header_timeout,
+            body_timeout: config.body_timeout,
+            min_body_rate: config.min_body_rate,
+            write_timeout: config.write_timeout,
+            trusted_proxies: config.trusted_proxies.clone(),
+            ipv6_prefix: config.ipv6_prefix,
+        }
+    }
 }
 
 /// A source holding at least this many connections may not take the reserved slots.

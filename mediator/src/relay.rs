@@ -164,7 +164,7 @@ impl KnownParties {
     async fn record_home(&self, endpoint: EndpointId) {
         let Some(home) = &self.home else { return };
         *self.connections.lock().unwrap_or_else(PoisonError::into_inner).entry(endpoint).or_default() += 1;
-        if let Err(e) = self.mediator.store.set_relay_home(&hex(endpoint.as_bytes()), home).await {
+        if let Err(e) = self.mediator.store.set_relay_home(&mpc_identity::hex(endpoint.as_bytes()), home).await {
             tracing::error!(error = %e, "cannot record where a relay client is connected");
         }
     }
@@ -173,7 +173,7 @@ impl KnownParties {
 impl AccessControl for KnownParties {
     async fn on_connect(&self, request: &ClientRequest) -> Access {
         let key = *request.endpoint_id().as_bytes();
-        let owner = match self.mediator.store.relay_key_owner(&hex(&key)).await {
+        let owner = match self.mediator.store.relay_key_owner(&mpc_identity::hex(&key)).await {
             Ok(owner) => owner,
             Err(e) => {
                 tracing::error!(error = %e, "relay access check failed");
@@ -202,7 +202,7 @@ impl AccessControl for KnownParties {
             return;
         }
         connections.remove(&endpoint);
-        let (mediator, key) = (Arc::clone(&self.mediator), hex(endpoint.as_bytes()));
+        let (mediator, key) = (Arc::clone(&self.mediator), mpc_identity::hex(endpoint.as_bytes()));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 if let Err(e) = mediator.store.clear_relay_home(&key, &home).await {
@@ -328,9 +328,4 @@ impl Mediator {
     pub(crate) async fn register_relay_key(&self, endpoint_id: &str, did: &str) -> crate::Result<()> {
         self.store.add_relay_key(endpoint_id, did).await
     }
-}
-
-/// Lowercase hex of a relay key, as the store keeps it.
-pub(crate) fn hex(key: &[u8; 32]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
 }

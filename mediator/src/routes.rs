@@ -33,7 +33,7 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let sweeper = tokio::spawn(sweep_forever(Arc::clone(&mediator)));
-    let limits = mediator.config.connection_limits();
+    let limits = crate::listener::ConnectionLimits::of(&mediator.config);
     let https = mediator.https.clone();
     crate::listener::serve(listener, router(Arc::clone(&mediator)), limits, mediator, https, shutdown).await;
     sweeper.abort();
@@ -47,7 +47,7 @@ pub(crate) async fn serve_metrics(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let limits = mediator.config.connection_limits();
+    let limits = crate::listener::ConnectionLimits::of(&mediator.config);
     let routes = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))

@@ -217,14 +217,9 @@ impl AcmeCache {
     }
 
     fn store(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)?;
-        let partial = path.with_extension("partial");
-        let mut file =
-            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&partial)?;
-        std::io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&partial, path)
+        mpc_identity::files::replace_private_file(path, bytes)
     }
 }
 

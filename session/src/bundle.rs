@@ -17,7 +17,7 @@ use mpc_identity::bundle::{CheckedBundle, SharedBundle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::manifest::hex;
+use mpc_identity::hex;
 
 pub use mpc_identity::bundle::{BundleFile, ENTRY, MAX_FILES, digest};
 

@@ -17,11 +17,11 @@ use mpc_identity::unix_now;
 
 use crate::error::{Error, Result};
 use crate::manifest::{
-    MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, RoleSpec, SignedManifest, check_label, hex,
-    program_sha256,
+    MAX_PARTIES, Manifest, MpycSettings, PartyEntry, Program, RoleSpec, SignedManifest, check_label, program_sha256,
 };
 use crate::messages::{self, LobbyMessage, OFFER_ATTACHMENT, RoleOffer, SESSION_GOAL_CODE, SessionOffer};
 use crate::store::{Member, MemberStatus, Role, SessionRecord, SessionState, SessionStore};
+use mpc_identity::hex;
 
 /// What the host decides at creation.
 #[derive(Clone, Debug)]

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::messages::MANIFEST_TYPE;
+
+/// The host sends the signed manifest.
+pub const MANIFEST_TYPE: &str = "https://mpc-id.dev/session/1.0/manifest";
 
 /// Sessions have at most this many parties (MPyC runs m(m-1)/2 connections).
 pub const MAX_PARTIES: usize = 64;
@@ -288,10 +290,6 @@ pub fn check_program_is(program: &Program, path: &Path) -> Result<()> {
         return Err(Error::BundleMismatch { path: path.to_owned(), differences: which });
     }
     Err(Error::ProgramMismatch { path: path.to_owned(), found, expected: program.sha256.clone() })
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The manifest schema, from `schemas/`.

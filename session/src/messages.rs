@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::manifest::SignedManifest;
+use crate::manifest::{MANIFEST_TYPE, SignedManifest};
 
 /// The protocol's message type prefix.
 pub const PROTOCOL: &str = "https://mpc-id.dev/session/1.0/";
@@ -21,8 +21,6 @@ pub const JOIN_REQUEST: &str = "https://mpc-id.dev/session/1.0/join-request";
 pub const JOIN_ACCEPTED: &str = "https://mpc-id.dev/session/1.0/join-accepted";
 /// The host refuses it.
 pub const JOIN_REFUSED: &str = "https://mpc-id.dev/session/1.0/join-refused";
-/// The host sends the signed manifest.
-pub const MANIFEST_TYPE: &str = "https://mpc-id.dev/session/1.0/manifest";
 /// A party leaves the session.
 pub const LEAVE: &str = "https://mpc-id.dev/session/1.0/leave";
 

@@ -159,15 +159,7 @@ pub fn write_tls_launcher(dir: &Path, me: usize, key_pem: &str, certificates: &[
 
 /// Creates (or replaces) `path`, readable by its owner only, with `text`.
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io("creating", path, e))?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io("writing", path, e))
+    mpc_identity::files::replace_private_file(path, text.as_bytes()).map_err(|e| Error::io("writing", path, e))
 }
 
 /// The MPyC version `python` has.

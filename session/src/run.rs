@@ -22,9 +22,10 @@ use mpc_connect::{
 use mpc_identity::keystore::UnlockedIdentity;
 
 use crate::error::{Error, Result};
-use crate::manifest::{Manifest, check_program_is, hex};
+use crate::manifest::{Manifest, check_program_is};
 use crate::mpyc::{self, PortLayout};
 use crate::store::{SessionRecord, SessionState, SessionStore};
+use mpc_identity::hex;
 
 /// How a run behaves.
 #[derive(Clone, Debug)]

@@ -74,7 +74,8 @@ impl MediatorClient {
     /// Opens a WebSocket to the mediator and turns on live delivery for `me`.
     pub async fn live(&self, me: &UnlockedIdentity) -> Result<LiveInbox> {
         // `ws` beside the DIDComm endpoint, under the path a proxy may put in front.
-        let mut url = super::mediator_base(&self.endpoint)?.join("ws").map_err(|e| transport(&self.endpoint, e))?;
+        let mut url =
+            crate::http::mediator_base(&self.endpoint)?.join("ws").map_err(|e| transport(&self.endpoint, e))?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|()| transport(&self.endpoint, "cannot derive a WebSocket URL"))?;
         crate::http::check_scheme(url.as_str())?;

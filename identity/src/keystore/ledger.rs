@@ -192,7 +192,7 @@ fn record_for(name: &str, did: &str, party: &PartyDocument, mediator: Option<Med
         authentication_key: party.authentication.to_multikey(),
         key_agreement_key: party.key_agreement.to_multikey(),
         mediator,
-        created: crate::peerbook::now_rfc3339(),
+        created: crate::now_rfc3339(),
     }
 }
 

@@ -308,24 +308,9 @@ impl Keystore {
     }
 }
 
-/// Atomically replaces `path` with `bytes` (mode 0600): a temporary file beside it, flushed, renamed
-/// over it, and the directory flushed, so a crash leaves either the old file or the new one.
+/// Atomically replaces `path` with `bytes` (mode 0600); see [`crate::files`].
 pub fn replace_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = dir.join(tmp_name);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| Error::io("creating", &tmp, e))?;
-    file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-    file.sync_all().map_err(|e| Error::io("flushing", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::io("replacing", path, e))?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("flushing", dir, e))
+    crate::files::replace_private_file(path, bytes).map_err(|e| Error::io("replacing", path, e))
 }
 
 fn aad(did: &str) -> Vec<u8> {

@@ -34,7 +34,7 @@ pub(super) async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &st
             mediator.store.grant(sender, crate::now()).await?;
             // The party's signing key is also its network address: let it use the relay.
             if let Some(key) = signing_key(mediator, sender) {
-                mediator.store.add_relay_key(&crate::relay::hex(&key), sender).await?;
+                mediator.store.add_relay_key(&mpc_identity::hex(&key), sender).await?;
             }
             tracing::info!(did = %sender, "granted mediation");
             // 3.0 made routing_did a list; 2.0 clients expect a string.
