@@ -103,9 +103,12 @@ fn the_sdist_builds_from_source_with_cargo() {
         .output()
         .expect("pip wheel");
     assert!(built.status.success(), "pip wheel of the sdist: {}", String::from_utf8_lossy(&built.stderr));
+    let wheel = std::fs::read_dir(dir.path().join("wheels")).expect("wheels").flatten().next().expect("a wheel");
+    // maturin leaves a copy in the target directory's `wheels/` as well, where the published-wheel
+    // test looks for scripts/wheel's: not ours to leave there.
+    let _ = std::fs::remove_file(root.join("target/wheels").join(wheel.file_name()));
     let venv = dir.path().join("venv");
     assert!(Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("venv").success());
-    let wheel = std::fs::read_dir(dir.path().join("wheels")).expect("wheels").flatten().next().expect("a wheel");
     let pip = Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check", "--no-deps"])
         .arg(wheel.path())
