@@ -266,6 +266,30 @@ impl Resolver {
         send_publication(request, token, &url).await
     }
 
+    /// Leaves a copy of the log of a did:webvh DID hosted on its controller's own domain with
+    /// the mediator at `mediator_url`, which then talks DIDComm with the DID (it cannot fetch
+    /// logs itself); sent again after every new entry. With the log's witness proofs, if any.
+    pub async fn keep_copy_at(
+        &self,
+        mediator_url: &str,
+        jsonl: &str,
+        proofs: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<()> {
+        let url =
+            crate::http::mediator_base(mediator_url)?.join("ledger/copies").map_err(|e| transport(mediator_url, e))?;
+        let request = match proofs {
+            Some(proofs) => {
+                let proofs: Value = serde_json::from_str(proofs).map_err(|e| transport(url.as_str(), e))?;
+                self.http()?.put(url.clone()).json(&serde_json::json!({ "log": jsonl, "witness": proofs }))
+            }
+            None => {
+                self.http()?.put(url.clone()).header(reqwest::header::CONTENT_TYPE, "text/jsonl").body(jsonl.to_owned())
+            }
+        };
+        send_publication(request, token, &url).await
+    }
+
     /// Uploads witness proofs (a `did-witness.json` file) for a DID the host already holds: for
     /// its entries, or for the entry about to be published (did:webvh 1.0 publishes witness
     /// proofs before the entry they witness).
@@ -299,7 +323,6 @@ async fn send_publication(mut request: reqwest::RequestBuilder, token: Option<&s
     Err(Error::PublishRefused { url: url.to_string(), reason })
 }
 
-/// The peer-book entry for a DID's (latest) document.
 /// A resolver for one verification: `document` for the DID `from` the message claims, and a
 /// refusal for any other (the signer must be the sender).
 fn only(from: String, document: DidDocument) -> impl FnOnce(&str) -> mpc_identity::Result<DidDocument> {
@@ -365,4 +388,13 @@ pub fn web_url(did: &str) -> Result<String> {
 
 fn transport(url: &str, reason: impl std::fmt::Display) -> Error {
     Error::Transport { url: url.to_owned(), reason: reason.to_string() }
+}
+
+/// Whether the mediator at `mediator_url` hosts the log of `did` (a did:webvh whose address is
+/// under its `parties/`), as opposed to the DID's own domain.
+pub fn hosted_by(did: &str, mediator_url: &str) -> bool {
+    let (Ok(log), Ok(base)) = (webvh::file_url(did, webvh::LOG_FILE), crate::http::mediator_base(mediator_url)) else {
+        return false;
+    };
+    base.join("parties/").is_ok_and(|parties| log.as_str().starts_with(parties.as_str()))
 }

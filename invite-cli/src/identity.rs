@@ -24,6 +24,13 @@ pub fn new(keystore: &Keystore, args: &NewArgs) -> anyhow::Result<()> {
         MethodArg::Peer => DidMethod::Peer,
         MethodArg::Webvh => DidMethod::Webvh,
     };
+    if args.host.is_some() && method != DidMethod::Webvh {
+        anyhow::bail!("--host is where a did:webvh log is published; add `--method webvh`");
+    }
+    if let (DidMethod::Webvh, Some(host)) = (method, &args.host) {
+        let mediator = mediator.as_ref().zip(args.mediator.as_deref());
+        return crate::ledger::new_webvh_at(keystore, name, host, mediator, args.token.as_deref(), args.output.json);
+    }
     if method == DidMethod::Webvh {
         let mediator = mediator
             .as_ref()

@@ -46,6 +46,54 @@ pub fn new_webvh(
     Ok(())
 }
 
+/// Creates a did:webvh identity whose log lives on the party's own web site at `host` (an HTTPS
+/// URL it can publish files under). Nothing is uploaded there: `publish --out DIR` writes the
+/// files. The mediator, if any, gets a copy of the log so it can carry the DID's messages.
+pub fn new_webvh_at(
+    keystore: &Keystore,
+    name: &str,
+    host: &str,
+    mediator: Option<(&MediatorClient, &str)>,
+    token: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let base = url::Url::parse(host).with_context(|| format!("--host `{host}` is not a URL"))?;
+    let local = base.host_str() == Some("localhost");
+    if base.scheme() != "https" && !(local && base.scheme() == "http") {
+        anyhow::bail!(
+            "--host `{host}` must be an https:// URL: did:webvh logs are fetched over HTTPS \
+             (plain http:// only for localhost)"
+        );
+    }
+    if base.query().is_some() || base.fragment().is_some() {
+        anyhow::bail!("--host `{host}` must be a plain URL, without `?` or `#`");
+    }
+    let address = webvh::address_of(&base, &[])?;
+    let passphrase = passphrase::for_new(name)?;
+    let endpoint = mediator.map(|(client, _)| client.routing_endpoint());
+    let (identity, log) = keystore.create_webvh(name, &address, endpoint, None, &passphrase)?;
+    if let Some((client, url)) = mediator {
+        let resolver = Resolver::new(None);
+        if let Err(err) = block_on(resolver.keep_copy_at(url, &log, None, token))? {
+            // Better no identity than one its mediator cannot talk to.
+            keystore.remove(name)?;
+            return Err(err).context(format!("identity `{name}` was not created"));
+        }
+        block_on(client.enroll(&identity))?.with_context(|| {
+            format!("identity `{name}` was created but not enrolled; retry with `mpc-id mediator enroll --name {name}`")
+        })?;
+    }
+    if json {
+        return crate::output::print_json(&identity.record);
+    }
+    let ledger = webvh::file_url(&identity.record.did, webvh::LOG_FILE)?;
+    crate::output::print_created(keystore, &identity.record, Some(ledger.as_str()));
+    println!();
+    println!("Nobody can resolve the DID until its log is at {ledger}:");
+    println!("  mpc-id publish --name {name} --out DIR    # then upload DIR/{} there", webvh::LOG_FILE);
+    Ok(())
+}
+
 pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
     let name = &crate::context::chosen(keystore, &args.identity.name)?;
     let record = keystore.load(name)?;
@@ -75,21 +123,42 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
         .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .and_then(|entry| entry["versionId"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let resolver = Resolver::new(None);
-    let published = match &args.witness_proofs {
-        Some(path) => {
-            let proofs = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the witness proofs `{}`", path.display()))?;
-            block_on(resolver.publish_with_witness_proofs(did, &log, &proofs, None))?
-        }
-        None => block_on(resolver.publish(did, &log))?,
+    let proofs = match &args.witness_proofs {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the witness proofs `{}`", path.display()))?,
+        ),
+        None => None,
     };
-    published.with_context(|| {
-        format!(
-            "saved in the keystore but not published; run `mpc-id publish --name {name}` again \
-             (with `--witness-proofs FILE` if your DID's witnesses are not its host)"
-        )
-    })?;
+    if let Some(dir) = &args.out {
+        write_log_files(dir, &log, proofs.as_deref())?;
+    }
+    // A log is published where its DID names (a mediator's ledger takes it); on the party's own
+    // site, the party uploads what `--out` wrote. A mediator that does not host the DID (its own
+    // site, or another mediator after a move) keeps a copy to carry its messages.
+    let mediator_url = identity.record.mediator.as_ref().map(|m| m.uri.clone());
+    let known_host = [record.mediator.as_ref().map(|m| m.uri.as_str()), mediator_url.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|url| resolver::hosted_by(did, url));
+    let resolver = Resolver::new(None);
+    let retry = format!(
+        "saved in the keystore but not published; run `mpc-id publish --name {name}` again \
+         (with `--witness-proofs FILE` if your DID's witnesses are not its host, \
+         `--out DIR` if it lives on your own site)"
+    );
+    let put = args.out.is_none() || known_host;
+    if put {
+        let published = match &proofs {
+            Some(proofs) => block_on(resolver.publish_with_witness_proofs(did, &log, proofs, None))?,
+            None => block_on(resolver.publish(did, &log))?,
+        };
+        published.context(retry.clone())?;
+    }
+    if let Some(url) = mediator_url.as_deref().filter(|url| !resolver::hosted_by(did, url)) {
+        block_on(resolver.keep_copy_at(url, &log, proofs.as_deref(), None))?
+            .with_context(|| format!("the mediator {url} could not keep a copy of the log; {retry}"))?;
+    }
     if args.output.json {
         return crate::output::print_json(&serde_json::json!({
             "did": did,
@@ -98,7 +167,14 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
             "deactivated": deactivated,
         }));
     }
-    println!("Published version {version_number} of {did}");
+    match (&args.out, put) {
+        (Some(dir), false) => {
+            let at = webvh::file_url(did, webvh::LOG_FILE)?;
+            println!("Wrote version {version_number} of {did} to {}", dir.display());
+            println!("  upload    {} to {at}", dir.join(webvh::LOG_FILE).display());
+        }
+        _ => println!("Published version {version_number} of {did}"),
+    }
     println!("  entry     {version_id}");
     if deactivated {
         println!("  DEACTIVATED: the DID can no longer be updated or used");
@@ -152,14 +228,19 @@ pub fn list_peers(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
         let label = peer.label.as_deref().unwrap_or("-");
         let version = peer.log_entries.map(|n| format!("log v{n}")).unwrap_or_default();
         let ended = if peer.deactivated { " DEACTIVATED" } else { "" };
-        println!("{label:<16} {} {version}{ended}", crate::output::abbreviate_did(&peer.did));
+        let place = webvh::provenance(&peer.did).map(|place| format!(" - {place}")).unwrap_or_default();
+        let label = mpc_identity::text::shown(label);
+        println!("{label:<16} {}{place} {version}{ended}", crate::output::abbreviate_did(&peer.did));
     }
     Ok(())
 }
 
 fn print_peer(peer: &mpc_identity::peerbook::Peer) {
     if let Some(label) = &peer.label {
-        println!("  label     {label}");
+        println!("  label     {}", mpc_identity::text::shown(label));
+    }
+    if let Some(place) = webvh::provenance(&peer.did) {
+        println!("  host      {place}");
     }
     if let Some(key) = &peer.authentication_key {
         println!("  signing   {key} (Ed25519)");
@@ -173,4 +254,21 @@ fn print_peer(peer: &mpc_identity::peerbook::Peer) {
     if let (Some(n), Some(id)) = (peer.log_entries, &peer.log_version_id) {
         println!("  log       {n} entries verified, last {id}");
     }
+}
+
+/// Writes a log (and its witness proofs) into `dir` for the party to upload: public files, in a
+/// directory of the party's choosing, each replaced whole.
+fn write_log_files(dir: &std::path::Path, log: &str, proofs: Option<&str>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let mut files = vec![(webvh::LOG_FILE, log.to_owned())];
+    if let Some(proofs) = proofs {
+        files.push((webvh::WITNESS_FILE, proofs.to_owned()));
+    }
+    for (file, text) in files {
+        let path = dir.join(file);
+        let partial = dir.join(format!(".{file}.partial"));
+        std::fs::write(&partial, text).with_context(|| format!("cannot write `{}`", partial.display()))?;
+        std::fs::rename(&partial, &path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(())
 }

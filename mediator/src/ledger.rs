@@ -67,6 +67,50 @@ impl Mediator {
         token: Option<&str>,
     ) -> Result<Published> {
         validate_name(name).map_err(|e| Error::Malformed { kind: "DID log", reason: e.to_string() })?;
+        self.check_size(jsonl)?;
+        let address = self.ledger_address(name).ok_or_else(|| {
+            Error::NotAuthorized(
+                "this mediator has no host name in its public URL, so it cannot host did:webvh logs \
+                 (start it with --public-url http(s)://NAME:PORT/)"
+                    .to_owned(),
+            )
+        })?;
+        let did = claimed_did(jsonl)?;
+        let expected_tail = address.split_once("{SCID}").map(|(_, tail)| tail).unwrap_or_default();
+        if !did.starts_with(webvh::PREFIX) || !did.ends_with(expected_tail) || webvh::scid_of(&did)?.contains(':') {
+            return Err(Error::NotAuthorized(format!("the log is for `{did}`, but this path hosts only `{address}`")));
+        }
+        self.store_log(name, did, jsonl, uploaded_witness, client, token).await
+    }
+
+    /// Keeps a copy of the log of a did:webvh DID hosted elsewhere (on its controller's own
+    /// domain), so that this mediator can talk DIDComm with it: open its envelopes, seal replies,
+    /// take its enrollment. The copy is not served (the DID's host is where resolvers look), and
+    /// it is accepted exactly like a hosted log: verified whole, first come or an extension of
+    /// the copy held, a new one within the address's names of the day (and a token on a closed
+    /// mediator). Its name here is `_` and a digest of the DID, which no hosted name can be.
+    pub(crate) async fn keep_copy(
+        &self,
+        jsonl: &str,
+        uploaded_witness: Option<&str>,
+        client: std::net::IpAddr,
+        token: Option<&str>,
+    ) -> Result<Published> {
+        self.check_size(jsonl)?;
+        let did = claimed_did(jsonl)?;
+        if !did.starts_with(webvh::PREFIX) || webvh::scid_of(&did)?.contains(':') || did.contains(['?', '#']) {
+            return Err(Error::Malformed { kind: "DID log", reason: format!("`{did}` is not a did:webvh DID") });
+        }
+        if let Some(name) = self.hosted_name(&did) {
+            return Err(Error::Conflict(format!(
+                "`{did}` is hosted here: publish its log at /parties/{name}/did.jsonl"
+            )));
+        }
+        self.store_log(&copy_name(&did), did, jsonl, uploaded_witness, client, token).await
+    }
+
+    /// Refuses a log over the configured size or number of entries, before anything is parsed.
+    fn check_size(&self, jsonl: &str) -> Result<()> {
         let max_bytes = self.config.ledger_max_bytes;
         if jsonl.len() > max_bytes {
             return Err(Error::Quota(format!(
@@ -81,18 +125,34 @@ impl Mediator {
                 "the log has {lines} entries; this mediator hosts logs of at most {max_entries}"
             )));
         }
-        let address = self.ledger_address(name).ok_or_else(|| {
-            Error::NotAuthorized(
-                "this mediator has no host name in its public URL, so it cannot host did:webvh logs \
-                 (start it with --public-url http(s)://NAME:PORT/)"
-                    .to_owned(),
-            )
-        })?;
-        let did = claimed_did(jsonl)?;
-        let expected_tail = address.split_once("{SCID}").map(|(_, tail)| tail).unwrap_or_default();
-        if !did.starts_with(webvh::PREFIX) || !did.ends_with(expected_tail) || webvh::scid_of(&did)?.contains(':') {
-            return Err(Error::NotAuthorized(format!("the log is for `{did}`, but this path hosts only `{address}`")));
-        }
+        Ok(())
+    }
+
+    /// The name under which the log of `did` is stored here: its path name if this mediator
+    /// hosts it, the name of its copy otherwise.
+    fn stored_name(&self, did: &str) -> String {
+        self.hosted_name(did).unwrap_or_else(|| copy_name(did))
+    }
+
+    /// The name of a DID whose address is on this mediator's ledger (`...:parties:NAME`).
+    fn hosted_name(&self, did: &str) -> Option<String> {
+        let name = did.rsplit(':').next().filter(|name| validate_name(name).is_ok())?;
+        let address = self.ledger_address(name)?;
+        let tail = address.split_once("{SCID}").map(|(_, tail)| tail)?;
+        did.ends_with(tail).then(|| name.to_owned())
+    }
+
+    /// [`Mediator::publish_log`] and [`Mediator::keep_copy`] once the place is settled: the
+    /// same checks for both, against the log stored under `name`.
+    async fn store_log(
+        &self,
+        name: &str,
+        did: String,
+        jsonl: &str,
+        uploaded_witness: Option<&str>,
+        client: std::net::IpAddr,
+        token: Option<&str>,
+    ) -> Result<Published> {
         let existing = self.store.ledger_log(name).await?;
         // Sent again exactly as hosted, with no witness proof not held: nothing to verify.
         if let Some(held) = &existing
@@ -294,8 +354,7 @@ impl Mediator {
     /// The current document of a did:webvh DID hosted here, verified; `None` if not hosted here
     /// or deactivated.
     pub(crate) async fn hosted_document(&self, did: &str) -> Result<Option<mpc_identity::did::DidDocument>> {
-        let Some(name) = did.rsplit(':').next() else { return Ok(None) };
-        let Some(hosted) = self.hosted_log(name).await? else { return Ok(None) };
+        let Some(hosted) = self.store.ledger_log(&self.stored_name(did)).await? else { return Ok(None) };
         if hosted.did != did {
             return Ok(None);
         }
@@ -313,8 +372,7 @@ impl Mediator {
         if !sender.starts_with(webvh::PREFIX) {
             return;
         }
-        let Some(name) = sender.rsplit(':').next().filter(|name| validate_name(name).is_ok()) else { return };
-        let held = match self.store.ledger_length(name).await {
+        let held = match self.store.ledger_length(&self.stored_name(&sender)).await {
             Ok(held) => held.filter(|(did, _)| *did == sender),
             Err(e) => {
                 tracing::warn!(did = %sender, error = %e, "could not look up a hosted DID");
@@ -360,6 +418,14 @@ impl Mediator {
         }
         self.store.ledger_log(name).await
     }
+}
+
+/// The name a copy of `did`'s log is stored under: `_` (which starts no hosted name) and 40 hex
+/// digits of its SHA-256.
+fn copy_name(did: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(did.as_bytes());
+    format!("_{}", &mpc_identity::hex(&digest)[..40])
 }
 
 /// The DID the log's first entry names (before anything is verified, to route the checks).

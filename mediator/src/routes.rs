@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::Value;
 
 use crate::Mediator;
@@ -71,6 +71,7 @@ pub(crate) fn router(mediator: Arc<Mediator>) -> Router {
         .route("/parties/{name}/did.jsonl", get(hosted_log).put(publish_log))
         .route("/parties/{name}/did-witness.json", get(hosted_witness).put(add_witness_proofs))
         .route("/ledger", get(ledger_info))
+        .route("/ledger/copies", put(keep_copy))
         .route("/bundles/{digest}", get(shared_bundle))
         .with_state(Arc::clone(&mediator))
         .merge(relay)
@@ -247,17 +248,47 @@ async fn publish_log(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
-    let token = headers
+    let (log, witness) = match publication(&mediator, &headers, body).await {
+        Ok(publication) => publication,
+        Err(error) => return ledger_error(&error),
+    };
+    let published = mediator.publish_log(&name, &log, witness.as_deref(), client.0, bearer(&headers)).await;
+    publication_response(published)
+}
+
+/// `PUT /ledger/copies`: a copy of the log of a did:webvh DID hosted elsewhere, kept so that
+/// this mediator can talk DIDComm with its controller (see `Mediator::keep_copy`). The body is
+/// what `PUT /parties/{name}/did.jsonl` takes.
+async fn keep_copy(
+    State(mediator): State<Arc<Mediator>>,
+    client: ClientAddr,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
+    let (log, witness) = match publication(&mediator, &headers, body).await {
+        Ok(publication) => publication,
+        Err(error) => return ledger_error(&error),
+    };
+    publication_response(mediator.keep_copy(&log, witness.as_deref(), client.0, bearer(&headers)).await)
+}
+
+/// An enrollment token presented as `Authorization: Bearer TOKEN`.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    let text = match body_text(&mediator, body, mpc_identity::did::webvh::MAX_LOG_BYTES, "DID log").await {
-        Ok(text) => text,
-        Err(error) => return ledger_error(&error),
-    };
-    // The log alone (`text/jsonl`), or with the proofs of its witnesses:
-    // `{"log": "<did.jsonl>", "witness": <did-witness.json>}` (`application/json`).
+        .map(str::trim)
+}
+
+/// A publication's log and witness proofs: the log alone (`text/jsonl`), or with the proofs of
+/// its witnesses, `{"log": "<did.jsonl>", "witness": <did-witness.json>}` (`application/json`).
+async fn publication(
+    mediator: &Mediator,
+    headers: &axum::http::HeaderMap,
+    body: Body,
+) -> Result<(String, Option<String>)> {
+    let text = body_text(mediator, body, mpc_identity::did::webvh::MAX_LOG_BYTES, "DID log").await?;
     // The media type alone, parameters aside: `application/jsonl` (and `text/jsonl`, what
     // did:webvh 1.0 serves logs as) is a log, not JSON.
     let is_json = headers
@@ -265,22 +296,26 @@ async fn publish_log(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-    let (log, witness) = if is_json {
-        match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(body) if body["log"].is_string() => {
-                let log = body["log"].as_str().unwrap_or_default().to_owned();
-                let witness = (!body["witness"].is_null()).then(|| body["witness"].to_string());
-                (log, witness)
-            }
-            _ => {
-                let reason = "a JSON body must be {\"log\": \"<did.jsonl>\", \"witness\": [...]}".to_owned();
-                return ledger_error(&Error::Malformed { kind: "DID log", reason });
-            }
+    if !is_json {
+        return Ok((text, None));
+    }
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(body) if body["log"].is_string() => {
+            let log = body["log"].as_str().unwrap_or_default().to_owned();
+            let witness = (!body["witness"].is_null()).then(|| body["witness"].to_string());
+            Ok((log, witness))
         }
-    } else {
-        (text, None)
-    };
-    match mediator.publish_log(&name, &log, witness.as_deref(), client.0, token).await {
+        _ => {
+            let reason = "a JSON body must be {\"log\": \"<did.jsonl>\", \"witness\": [...]}".to_owned();
+            Err(Error::Malformed { kind: "DID log", reason })
+        }
+    }
+}
+
+/// `201 Created` for a log stored or grown, `200 OK` for one held already, with the DID and
+/// its number of entries.
+fn publication_response(published: Result<crate::ledger::Published>) -> Response {
+    match published {
         Ok(published) => {
             let status = if published.changed { StatusCode::CREATED } else { StatusCode::OK };
             let reply = serde_json::json!({ "did": published.did, "entries": published.entries });

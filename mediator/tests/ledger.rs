@@ -165,7 +165,8 @@ on_both_backends!(
     the_host_refuses_what_would_rewrite_history,
     the_mediator_witnesses_logs_that_ask_it_to,
     proofs_of_other_witnesses_are_uploaded_checked_and_pruned,
-    hosted_webvh_parties_talk_didcomm_with_their_current_keys
+    hosted_webvh_parties_talk_didcomm_with_their_current_keys,
+    parties_on_their_own_site_talk_didcomm_through_a_copy_of_their_log
 );
 
 /// Edits the hosted log of `name` directly in the mediator's SQLite database: a compromised host.
@@ -423,4 +424,58 @@ async fn hosted_webvh_parties_talk_didcomm_with_their_current_keys(backend: Back
     resolver.publish(&rotated.record.did, &log).await.expect("publish rotation");
     client.ping(&rotated).await.expect("new keys work once published");
     assert!(client.ping(&vera).await.is_err(), "the old keys no longer work");
+}
+
+/// A did:webvh on its controller's own site (`https://org.example/vera`): the mediator cannot
+/// fetch it, so the party leaves a copy of its log, which the mediator verifies like a hosted
+/// one and keeps only as long as it is extended; a hosted DID's copy is refused, and the copy
+/// is not served as the DID's log.
+async fn parties_on_their_own_site_talk_didcomm_through_a_copy_of_their_log(backend: Backend) {
+    use mpc_client::mediator::MediatorClient;
+    use mpc_identity::keystore::{Keystore, LedgerUpdate};
+
+    let mediator = TestMediator::start(backend).await;
+    let home = tempfile::tempdir().expect("home");
+    let keystore = Keystore::open(home.path()).expect("keystore");
+    let client = MediatorClient::connect(&mediator.base).await.expect("connect");
+    let resolver = resolver(home.path());
+    let site = url::Url::parse("https://org.example/vera").expect("url");
+    let address = webvh::address_of(&site, &[]).expect("address");
+
+    let (vera, log) =
+        keystore.create_webvh("vera", &address, Some(client.routing_endpoint()), None, "pw").expect("create");
+    assert!(vera.record.did.ends_with(":org.example:vera"), "{}", vera.record.did);
+    let err = client.enroll(&vera).await.expect_err("no copy yet");
+    assert!(err.to_string().contains("hosts"), "{err}");
+
+    resolver.keep_copy_at(&mediator.base, &log, None, None).await.expect("copy kept");
+    client.enroll(&vera).await.expect("enrolled through the copy");
+    client.ping(&vera).await.expect("ping");
+
+    // A rotation is known to the mediator once its copy is extended, and then only the new keys.
+    let change = LedgerUpdate { rotate_keys: true, ..Default::default() };
+    let (rotated, rotated_log) = keystore.advance_webvh(&vera, &change, "pw").expect("rotate");
+    assert!(client.ping(&rotated).await.is_err(), "new keys before the copy has them");
+    resolver.keep_copy_at(&mediator.base, &rotated_log, None, None).await.expect("copy extended");
+    client.ping(&rotated).await.expect("new keys once the copy has them");
+    assert!(client.ping(&vera).await.is_err(), "the old keys no longer work");
+
+    // The copy only grows: the shorter log (a rollback) is refused.
+    let err = resolver.keep_copy_at(&mediator.base, &log, None, None).await.expect_err("rollback");
+    assert!(err.to_string().contains("fewer entries"), "{err}");
+
+    // A DID hosted here is published at its path, not copied.
+    let alice = LedgerParty::create(&mediator, "alice");
+    let err = resolver.keep_copy_at(&mediator.base, &alice.log, None, None).await.expect_err("hosted here");
+    assert!(err.to_string().contains("/parties/alice/did.jsonl"), "{err}");
+
+    // Nothing of the copy is served under a name: the DID's host is its own site.
+    for name in ["vera", "_"] {
+        let served = mpc_test_support::http()
+            .get(format!("{}/parties/{name}/did.jsonl", mediator.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(served.status(), 404, "{name}");
+    }
 }

@@ -205,14 +205,20 @@ pub fn check_label(label: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// A party as people read it: the label it gave itself, if any, and its abbreviated DID
-/// (`carol, did:peer:2.Ez6LS...`).
+/// A party as people read it: the label it gave itself, if any, its abbreviated DID
+/// (`carol, did:peer:2.Ez6LS...`) and, for a did:webvh, the host it is resolved from
+/// (`alice, did:webvh:Qm...:mpc.example.org:alice - mpc.example.org (did:webvh, resolved over HTTPS)`).
 pub fn who(label: Option<&str>, did: &str) -> String {
-    let did = mpc_identity::did::abbreviate(did);
-    match label {
-        // Labels are checked for control characters, not for bidirectional ones: shown escaped.
-        Some(label) => format!("{}, {did}", mpc_identity::text::shown(label)),
-        None => did,
+    let short = mpc_identity::did::abbreviate(did);
+    // Labels are checked for control characters, not for bidirectional ones: shown escaped.
+    let named = match label {
+        Some(label) => format!("{}, {short}", mpc_identity::text::shown(label)),
+        None => short,
+    };
+    // A did:webvh names the web host it is resolved from: say it, since the label is only a claim.
+    match mpc_identity::did::webvh::provenance(did) {
+        Some(place) => format!("{named} - {}", mpc_identity::text::shown(&place)),
+        None => named,
     }
 }
 

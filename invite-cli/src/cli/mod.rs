@@ -69,7 +69,12 @@ Examples:
   mpc-id new --name ci --method key            # did:key: the shortest DID, no mediator in it
   mpc-id new --name alice --method webvh --mediator https://mediator.example.org
                                                # did:webvh: a verifiable log on the mediator;
-                                               # keys and endpoint can change later (`publish`)")]
+                                               # keys and endpoint can change later (`publish`)
+  mpc-id new --name alice --method webvh --host https://mpc.example.org/alice \\
+             --mediator https://mediator.example.org
+                                               # did:webvh on your own web site: then
+                                               # `mpc-id publish -n alice --out site/alice` and
+                                               # upload site/alice/did.jsonl there")]
     New(NewArgs),
 
     /// Append to your did:webvh log and publish it: rotate keys, change mediator, or deactivate.
@@ -267,6 +272,10 @@ pub struct PublishArgs {
     /// for witnesses other than the host, which co-signs only for itself. The host checks each.
     #[arg(long, value_name = "FILE")]
     pub witness_proofs: Option<std::path::PathBuf>,
+    /// Also write the log (`did.jsonl`, and `did-witness.json` if it has witnesses) into DIR,
+    /// to upload where the DID names (for a DID created with `new --host`, the only way).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub output: JsonFlag,
 }
@@ -305,6 +314,12 @@ pub struct NewArgs {
     /// DID (did:peer, did:webvh) and your invitations. With did:webvh it also hosts your log.
     #[arg(long, value_name = "URL")]
     pub mediator: Option<String>,
+    /// did:webvh on your own web site: the HTTPS URL under which you will publish the DID's
+    /// log (`https://mpc.example.org/alice` serves `/alice/did.jsonl`; a bare domain serves
+    /// `/.well-known/did.jsonl`). `mpc-id publish --out DIR` writes the files to upload there;
+    /// the mediator, if given, still carries your messages.
+    #[arg(long, value_name = "URL", conflicts_with = "witness")]
+    pub host: Option<String>,
     /// did:webvh: have the mediator witness every entry of your log with its own key, so that
     /// resolvers accept an entry only with its co-signature.
     #[arg(long, requires = "mediator")]

@@ -109,6 +109,25 @@ pub fn file_url(did: &str, file: &str) -> Result<url::Url> {
     parsed.get_http_url(Some(file)).map_err(|e| Error::invalid_did(did, e.to_string()))
 }
 
+/// Where a did:webvh DID lives, as people read it: its web host (`mpc.example.org`,
+/// `localhost:8080`) and whether its log is fetched over HTTPS.
+pub fn host_of(did: &str) -> Option<(String, bool)> {
+    let url = file_url(did.split(['?', '#']).next().unwrap_or(did), LOG_FILE).ok()?;
+    let host = url.host_str()?;
+    let host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    Some((host, url.scheme() == "https"))
+}
+
+/// How a DID is known, for showing beside it: a did:webvh by its host
+/// (`mpc.example.org (did:webvh, resolved over HTTPS)`); nothing for DIDs that carry their keys.
+pub fn provenance(did: &str) -> Option<String> {
+    let (host, https) = host_of(did)?;
+    Some(format!("{host} (did:webvh, resolved over {})", if https { "HTTPS" } else { "HTTP" }))
+}
+
 /// The SCID of a did:webvh DID (its first method-specific segment).
 pub fn scid_of(did: &str) -> Result<&str> {
     let rest = did.strip_prefix(PREFIX).ok_or_else(|| Error::invalid_did(did, "not a did:webvh DID"))?;
