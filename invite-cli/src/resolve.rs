@@ -2,6 +2,7 @@
 
 use mpc_identity::did::Relationship;
 use mpc_identity::keystore::Keystore;
+use serde_json::json;
 
 use mpc_client::resolver::DidResolution;
 
@@ -10,13 +11,21 @@ use crate::context::block_on;
 
 pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
     let resolver = crate::context::resolver(keystore);
-    let resolution = block_on(resolver.resolve(&args.did))??;
-    let Some(document) = &resolution.document else {
-        return deactivated(&args.did, &resolution, args.output.json);
+    let resolution = match block_on(resolver.resolve(&args.did))? {
+        Ok(resolution) => resolution,
+        Err(error) if args.output.json => {
+            // DID Resolution's result for a failure, for tools, and the error for people.
+            crate::output::print_json(&failed(&error))?;
+            return Err(error.into());
+        }
+        Err(error) => return Err(error.into()),
     };
     if args.output.json {
-        return crate::output::print_json(&resolution.document_json);
+        return crate::output::print_json(&result(&resolution));
     }
+    let Some(document) = &resolution.document else {
+        return deactivated(&args.did, &resolution);
+    };
     println!("{}", document.id);
     if let Some(log) = &resolution.log {
         let state = if log.deactivated { "  DEACTIVATED" } else { "" };
@@ -55,22 +64,48 @@ pub fn resolve(keystore: &Keystore, args: &ResolveArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// DID Resolution's result (W3C DID Resolution, did:webvh 1.0 "DID Resolution"): the document
+/// (none for a deactivated DID, unless an earlier version was asked for), resolution metadata,
+/// and document metadata (for a did:webvh: version, times, SCID, `portable`, `deactivated`).
+fn result(resolution: &DidResolution) -> serde_json::Value {
+    let metadata = match &resolution.log {
+        Some(log) => log.document_metadata(),
+        None if resolution.deactivated => json!({ "deactivated": true }),
+        None => json!({}),
+    };
+    json!({
+        "didDocument": resolution.document_json,
+        "didResolutionMetadata": { "contentType": "application/did+ld+json" },
+        "didDocumentMetadata": metadata,
+    })
+}
+
+/// The result of a resolution that failed: `notFound` when the DID's host has no log for it,
+/// `invalidDid` when what it has (or the DID itself) does not verify, `internalError` otherwise,
+/// with the reason as RFC 9457 problem details.
+fn failed(error: &mpc_client::Error) -> serde_json::Value {
+    let text = error.to_string();
+    let code = if text.contains("HTTP 404") {
+        "notFound"
+    } else if matches!(error, mpc_client::Error::Identity(_)) {
+        "invalidDid"
+    } else {
+        "internalError"
+    };
+    json!({
+        "didDocument": null,
+        "didResolutionMetadata": {
+            "error": code,
+            "problemDetails": { "title": "The DID could not be resolved.", "detail": text },
+        },
+        "didDocumentMetadata": {},
+    })
+}
+
 /// A deactivated DID has no document to show (did:webvh 1.0: a resolver MUST NOT return it):
 /// say so, and how to see what it was.
-fn deactivated(did: &str, resolution: &DidResolution, json: bool) -> anyhow::Result<()> {
+fn deactivated(did: &str, resolution: &DidResolution) -> anyhow::Result<()> {
     let log = resolution.log.as_ref();
-    if json {
-        // DID Resolution's result, so that tools see `deactivated` where the spec puts it.
-        return crate::output::print_json(&serde_json::json!({
-            "didDocument": null,
-            "didResolutionMetadata": { "deactivated": true },
-            "didDocumentMetadata": {
-                "deactivated": true,
-                "versionId": log.map(|l| l.version_id.as_str()),
-                "versionTime": log.map(|l| l.version_time.as_str()),
-            },
-        }));
-    }
     println!("{did}");
     println!("  DEACTIVATED by its controller: it has no document, and its keys must not be used");
     if let Some(log) = log {

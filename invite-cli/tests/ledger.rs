@@ -92,8 +92,14 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     let witnessed =
         json(&ok(bob(&["new", "-n", "bob", "--method", "webvh", "--mediator", &url, "--witness", "--json"])));
     let bob_did = witnessed["did"].as_str().expect("did");
-    let resolved = ok(alice(&["resolve", bob_did, "--json"]));
-    assert_eq!(json(&resolved)["id"], bob_did);
+    let resolved = json(&ok(alice(&["resolve", bob_did, "--json"])));
+    assert_eq!(resolved["didDocument"]["id"], bob_did, "{resolved}");
+    let metadata = &resolved["didDocumentMetadata"];
+    assert_eq!(metadata["versionNumber"], 1, "{resolved}");
+    assert_eq!(metadata["created"], metadata["versionTime"], "{resolved}");
+    assert_eq!(metadata["updated"], metadata["versionTime"], "{resolved}");
+    assert_eq!(metadata["deactivated"], false, "{resolved}");
+    assert!(bob_did.contains(metadata["scid"].as_str().expect("scid")), "{resolved}");
     let proofs = ok(mpc_id(carol_home.path()).args(["resolve", bob_did]).output().expect("run"));
     assert!(proofs.contains("version 1 of 1"), "{proofs}");
     // Bob's own copy holds no witness proofs (the host does); it still opens, signs and rotates.
@@ -124,7 +130,27 @@ fn a_webvh_identity_lives_rotates_and_ends_on_the_ledger() {
     assert!(shown.contains("DEACTIVATED") && !shown.contains(&second_key), "no document: {shown}");
     let resolution = json(&ok(bob(&["resolve", &did, "--json"])));
     assert_eq!(resolution["didDocument"], serde_json::Value::Null, "{resolution}");
-    assert_eq!(resolution["didResolutionMetadata"]["deactivated"], true, "{resolution}");
+    let metadata = &resolution["didDocumentMetadata"];
+    assert_eq!(metadata["deactivated"], true, "{resolution}");
+    assert_eq!(metadata["versionId"], ended["versionId"], "{resolution}");
+    assert_eq!(metadata["updated"], metadata["versionTime"], "{resolution}");
+    // DID Resolution metadata for a version of a deactivated DID: its document, its own version
+    // and time, and the DID's creation, last update and deactivation.
+    let second = json(&ok(bob(&["resolve", &format!("{did}?versionNumber=2"), "--json"])));
+    assert_eq!(second["didDocument"]["id"], did.as_str(), "{second}");
+    let versioned = &second["didDocumentMetadata"];
+    assert_eq!(versioned["versionNumber"], 2, "{second}");
+    assert!(versioned["versionId"].as_str().is_some_and(|id| id.starts_with("2-")), "{second}");
+    assert_eq!(versioned["deactivated"], true, "{second}");
+    assert_eq!(versioned["updated"], metadata["versionTime"], "{second}");
+    assert_eq!(versioned["created"], metadata["created"], "{second}");
+    assert!(versioned["created"].as_str() < versioned["versionTime"].as_str(), "{second}");
+    // A DID whose host has no log: DID Resolution's `notFound`, and a failure.
+    let missing = did.replace(":parties:alice", ":parties:nobody");
+    let unknown = bob(&["resolve", &missing, "--json"]);
+    assert!(!unknown.status.success());
+    let unknown = json(&String::from_utf8_lossy(&unknown.stdout));
+    assert_eq!(unknown["didResolutionMetadata"]["error"], "notFound", "{unknown}");
     // Earlier versions still resolve, saying the DID was deactivated since.
     let before = ok(bob(&["resolve", &format!("{did}?versionNumber=2")]));
     assert!(before.contains(&second_key) && before.contains("DEACTIVATED"), "{before}");

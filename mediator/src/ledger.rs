@@ -89,6 +89,7 @@ impl Mediator {
     /// it is accepted exactly like a hosted log: verified whole, first come or an extension of
     /// the copy held, a new one within the address's names of the day (and a token on a closed
     /// mediator). Its name here is `_` and a digest of the DID, which no hosted name can be.
+    /// The log of a DID hosted here is published at its path instead.
     pub(crate) async fn keep_copy(
         &self,
         jsonl: &str,
@@ -101,10 +102,9 @@ impl Mediator {
         if !did.starts_with(webvh::PREFIX) || webvh::scid_of(&did)?.contains(':') || did.contains(['?', '#']) {
             return Err(Error::Malformed { kind: "DID log", reason: format!("`{did}` is not a did:webvh DID") });
         }
+        // A DID hosted here has its log at its path, under the same rules: that is the copy.
         if let Some(name) = self.hosted_name(&did) {
-            return Err(Error::Conflict(format!(
-                "`{did}` is hosted here: publish its log at /parties/{name}/did.jsonl"
-            )));
+            return self.publish_log(&name, jsonl, uploaded_witness, client, token).await;
         }
         self.store_log(&copy_name(&did), did, jsonl, uploaded_witness, client, token).await
     }

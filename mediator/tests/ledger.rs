@@ -428,8 +428,8 @@ async fn hosted_webvh_parties_talk_didcomm_with_their_current_keys(backend: Back
 
 /// A did:webvh on its controller's own site (`https://org.example/vera`): the mediator cannot
 /// fetch it, so the party leaves a copy of its log, which the mediator verifies like a hosted
-/// one and keeps only as long as it is extended; a hosted DID's copy is refused, and the copy
-/// is not served as the DID's log.
+/// one and keeps only as long as it is extended; a hosted DID's "copy" is its log at its path,
+/// and a copy is not served as the DID's log.
 async fn parties_on_their_own_site_talk_didcomm_through_a_copy_of_their_log(backend: Backend) {
     use mpc_client::mediator::MediatorClient;
     use mpc_identity::keystore::{Keystore, LedgerUpdate};
@@ -464,10 +464,12 @@ async fn parties_on_their_own_site_talk_didcomm_through_a_copy_of_their_log(back
     let err = resolver.keep_copy_at(&mediator.base, &log, None, None).await.expect_err("rollback");
     assert!(err.to_string().contains("fewer entries"), "{err}");
 
-    // A DID hosted here is published at its path, not copied.
+    // The log of a DID hosted here goes to its path, under the same rules.
     let alice = LedgerParty::create(&mediator, "alice");
-    let err = resolver.keep_copy_at(&mediator.base, &alice.log, None, None).await.expect_err("hosted here");
-    assert!(err.to_string().contains("/parties/alice/did.jsonl"), "{err}");
+    resolver.keep_copy_at(&mediator.base, &alice.log, None, None).await.expect("published at its path");
+    let served =
+        mpc_test_support::http().get(format!("{}/parties/alice/did.jsonl", mediator.base)).send().await.expect("get");
+    assert_eq!(served.text().await.expect("text").trim(), alice.log.trim());
 
     // Nothing of the copy is served under a name: the DID's host is its own site.
     for name in ["vera", "_"] {

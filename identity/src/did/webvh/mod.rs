@@ -66,12 +66,36 @@ pub struct VerifiedLog {
     pub witnesses: Vec<String>,
     /// How many witness proofs each entry needs (0: no witnesses).
     pub witness_threshold: u32,
+    /// `versionTime` of the first entry: when, by its controller's word, the DID was created.
+    pub created: String,
+    /// `versionTime` of the last entry.
+    pub updated: String,
+    /// The DID's SCID.
+    pub scid: String,
+    /// Whether the DID may move to another web address.
+    pub portable: bool,
 }
 
 impl VerifiedLog {
     /// The `versionId` of the last entry.
     pub fn latest_version_id(&self) -> &str {
         self.version_ids.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// did:webvh 1.0's DID document metadata (DID Resolution): `versionId` and `versionTime` of
+    /// the version resolved, `created` and `updated` from the first and last entries, the SCID,
+    /// `portable`, and `deactivated` (for every version of a deactivated DID).
+    pub fn document_metadata(&self) -> Value {
+        json!({
+            "versionId": self.version_id,
+            "versionNumber": self.version_number,
+            "versionTime": self.version_time,
+            "created": self.created,
+            "updated": self.updated,
+            "scid": self.scid,
+            "portable": self.portable,
+            "deactivated": self.deactivated,
+        })
     }
 
     /// The document a resolver returns: none for a deactivated DID (did:webvh 1.0,
@@ -229,6 +253,11 @@ pub fn verify(did: &str, jsonl: &str, witness: Option<&str>) -> Result<VerifiedL
         version_requested: did.contains('?'),
         witnesses,
         witness_threshold,
+        // As published (the library's `updated` is a display form of the time, not RFC 3339).
+        created: state.log_entries().first().map(|e| e.log_entry.get_version_time_string()).unwrap_or_default(),
+        updated: state.log_entries().last().map(|e| e.log_entry.get_version_time_string()).unwrap_or_default(),
+        scid: meta.scid,
+        portable: meta.portable,
     })
 }
 
