@@ -120,6 +120,27 @@ impl Resolver {
         Ok(resolution)
     }
 
+    /// Whether `did` controls `domain` (DIF Well Known DID Configuration): the domain's
+    /// `/.well-known/did-configuration.json`, fetched over HTTPS under the one HTTP policy, holds
+    /// a current Domain Linkage Credential for that origin signed by the DID's key as resolved
+    /// here. The error names what is missing or wrong.
+    pub async fn check_domain(&self, did: &str, domain: &str, now: u64) -> Result<mpc_identity::domain::Linkage> {
+        use mpc_identity::domain;
+        let origin = domain::origin_of(domain)?;
+        let resolution = self.resolve_for_use(did).await?;
+        let url = format!("{origin}{}", domain::WELL_KNOWN_PATH);
+        let response = self.http()?.get(&url).send().await.map_err(|e| transport(&url, crate::http::explain(&e)))?;
+        if !response.status().is_success() {
+            return Err(Error::from(mpc_identity::Error::DomainLinkage {
+                did: did.to_owned(),
+                origin,
+                reason: format!("{url} answered HTTP {}: the domain publishes no DID configuration", response.status()),
+            }));
+        }
+        let text = crate::http::text_capped(response, &url, domain::MAX_CONFIGURATION_BYTES).await?;
+        Ok(domain::verify_configuration(&text, did, &origin, now, &resolution.document)?)
+    }
+
     /// Verifies an invitation against its sender's DID, resolved (and for did:webvh, fetched and
     /// verified) here first. Returns the invitation and the resolution it was checked against.
     pub async fn verify_invitation(&self, signed: &SignedInvitation, now: u64) -> Result<(Invitation, Resolution)> {

@@ -160,7 +160,16 @@ pub enum Error {
     #[error("inconsistent invitation: {0}")]
     InconsistentInvitation(String),
 
-    /// The payload does not match its JSON Schema.
+    /// A domain's DID configuration does not link it to the DID (missing, malformed, expired,
+    /// or not signed by the DID).
+    #[error("domain linkage of `{did}` to {origin}: {reason}")]
+    DomainLinkage { did: String, origin: String, reason: String },
+
+    /// A domain name or origin that cannot be linked (not HTTPS, a path, no host).
+    #[error("`{domain}` is not a domain to link: {reason} (give a name like `example.org`)")]
+    InvalidDomain { domain: String, reason: String },
+
+    /// A JSON document did not match its schema.
     #[error("{schema} does not match its schema: {details}")]
     SchemaViolation { schema: &'static str, details: String },
 }

@@ -40,6 +40,7 @@
 
 pub mod bundle;
 pub mod did;
+pub mod domain;
 pub mod envelope;
 mod error;
 pub mod files;

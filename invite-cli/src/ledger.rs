@@ -201,6 +201,8 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
             block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
         (invitation.from, resolution.document)
     };
+    // Domains it is said to control are checked before anything is kept.
+    let domains = crate::domain::check_peer_domains(&resolver, &did, &args.domain)?;
     let mut peer = resolver::peer_from(&did, &document);
     peer.label.clone_from(&args.label);
     // did:webvh resolution pinned the log already; this adds the label and refreshes the keys.
@@ -213,6 +215,9 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
     }
     println!("Verified and added {}", peer.did);
     print_peer(&peer);
+    for line in domains {
+        println!("  domain    {line}");
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod bound_child;
 mod cli;
 mod context;
 mod demo;
+mod domain;
 mod identity;
 mod invite;
 mod ledger;
@@ -103,6 +104,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Publish(args) => ledger::publish(&keystore()?, args),
         Command::Peers(cli::PeersCommand::Add(args)) => ledger::add_peer(&keystore()?, args),
         Command::Peers(cli::PeersCommand::List(args)) => ledger::list_peers(&keystore()?, args.json),
+        Command::Domain(cli::DomainCommand::Link(args)) => domain::link(&keystore()?, args),
+        Command::Domain(cli::DomainCommand::Check(args)) => domain::check(&keystore()?, args),
         Command::Demo(args) => demo::demo(args),
         Command::Session(command) => session::command(&keystore()?, command),
         Command::Run(args) => session::run_session(&keystore()?, args),

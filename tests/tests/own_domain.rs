@@ -1,8 +1,12 @@
-//! did:webvh on a party's own web site, as an organisation would run it: Alice's DID names
-//! `https://org.test:8443/alice`, a Caddy file server with a certificate from the organisation's
-//! private CA; `mpc-id publish --out` writes the files she uploads there; her mediator carries her
-//! messages from a copy of her log. Bob resolves her over HTTPS from her site, sees where she is
-//! resolved from, and messages her before and after she rotates her keys.
+//! Who is behind a DID, on an organisation's own web site (`https://org.test:8443`, a Caddy file
+//! server with a certificate from the organisation's private CA):
+//! - did:webvh there: Alice's DID names `https://org.test:8443/alice`; `mpc-id publish --out`
+//!   writes the files she uploads; her mediator carries her messages from a copy of her log. Bob
+//!   resolves her over HTTPS from her site, sees where she is resolved from, and messages her
+//!   before and after she rotates her keys.
+//! - domain linkage: the site's `/.well-known/did-configuration.json` links a DID made here and
+//!   one made by an independent implementation (Sphereon's wellknown-dids-client with jose, from
+//!   npm); each side verifies the other's.
 //!
 //! `org.test` is a name, not an address, as did:webvh needs: the test runs in a network namespace
 //! of its own whose `/etc/hosts` (`/etc/netns/NAME/hosts`, which `ip netns exec` mounts) gives it
@@ -74,49 +78,83 @@ fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
+/// The organisation's web site: static files from `root` over HTTPS at `https://org.test:8443`,
+/// nothing mpc-id specific, in a namespace of its own; `None` (said loudly) where that cannot be.
+struct Site {
+    namespace: Namespace,
+    files: tempfile::TempDir,
+    ca: PrivateCa,
+    _caddy: KillOnDrop,
+}
+
+impl Site {
+    fn start(test: &str) -> Option<Site> {
+        if Command::new("caddy").arg("version").output().is_err() {
+            assert!(std::env::var_os("MPC_ID_REQUIRE_PROXIES").is_none(), "caddy is not installed");
+            eprintln!("\n!!! SKIPPED {test}: caddy is not installed (apt-get install caddy) !!!\n");
+            return None;
+        }
+        let namespace = match Namespace::new() {
+            Ok(namespace) => namespace,
+            Err(why) => {
+                eprintln!("\n!!! SKIPPED {test}: no network namespace here ({why}); it needs root !!!\n");
+                return None;
+            }
+        };
+        let files = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(files.path().join("site")).expect("site");
+        let ca = PrivateCa::new("Org private CA");
+        let (cert, key) = ca.issue(&[SITE], files.path(), "org");
+        let caddyfile = format!(
+            "{{\n  admin off\n  auto_https off\n  storage file_system {dir}/caddy\n}}\n\
+             https://{SITE}:{SITE_PORT} {{\n  tls {cert} {key}\n  root * {site}\n  file_server\n}}\n",
+            dir = files.path().display(),
+            cert = cert.display(),
+            key = key.display(),
+            site = files.path().join("site").display(),
+        );
+        std::fs::write(files.path().join("Caddyfile"), caddyfile).expect("Caddyfile");
+        let caddy = KillOnDrop(
+            namespace
+                .command("caddy")
+                .args(["run", "--adapter", "caddyfile", "--config"])
+                .arg(files.path().join("Caddyfile"))
+                .env("HOME", files.path())
+                .env("XDG_DATA_HOME", files.path())
+                .env("XDG_CONFIG_HOME", files.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("caddy"),
+        );
+        namespace.wait_for_port(SITE_PORT);
+        Some(Site { namespace, files, ca, _caddy: caddy })
+    }
+
+    /// Where the site's files are (`/` of the site).
+    fn root(&self) -> PathBuf {
+        self.files.path().join("site")
+    }
+
+    /// `mpc-id` in the site's namespace with `home` as its keystore, trusting the organisation's
+    /// CA the conventional way.
+    fn mpc_id(&self, home: &Path) -> Command {
+        let mut command = self.namespace.command(mpc_test_support::binary("mpc-id"));
+        command
+            .env("MPC_ID_HOME", home)
+            .env("MPC_ID_PASSPHRASE", mpc_test_support::PASSPHRASE)
+            .env("MPC_ID_CA_FILE", self.ca.root())
+            .env_remove("MPC_ID_IDENTITY")
+            .env_remove("RUST_LOG");
+        command
+    }
+}
+
 #[test]
 fn a_did_on_a_partys_own_site_is_published_by_upload_resolved_over_https_and_messaged() {
-    if Command::new("caddy").arg("version").output().is_err() {
-        assert!(std::env::var_os("MPC_ID_REQUIRE_PROXIES").is_none(), "caddy is not installed");
-        eprintln!("\n!!! SKIPPED: caddy is not installed (apt-get install caddy) !!!\n");
-        return;
-    }
-    let namespace = match Namespace::new() {
-        Ok(namespace) => namespace,
-        Err(why) => {
-            eprintln!("\n!!! SKIPPED: no network namespace here ({why}); it needs root !!!\n");
-            return;
-        }
-    };
-    let files = tempfile::tempdir().expect("tempdir");
-    let site = files.path().join("site");
-    std::fs::create_dir_all(&site).expect("site");
-    let ca = PrivateCa::new("Org private CA");
-    let (cert, key) = ca.issue(&[SITE], files.path(), "org");
-
-    // The organisation's web site: static files over HTTPS, nothing mpc-id specific.
-    let caddyfile = format!(
-        "{{\n  admin off\n  auto_https off\n  storage file_system {dir}/caddy\n}}\n\
-         https://{SITE}:{SITE_PORT} {{\n  tls {cert} {key}\n  root * {site}\n  file_server\n}}\n",
-        dir = files.path().display(),
-        cert = cert.display(),
-        key = key.display(),
-        site = site.display(),
-    );
-    std::fs::write(files.path().join("Caddyfile"), caddyfile).expect("Caddyfile");
-    let _caddy = KillOnDrop(
-        namespace
-            .command("caddy")
-            .args(["run", "--adapter", "caddyfile", "--config"])
-            .arg(files.path().join("Caddyfile"))
-            .env("HOME", files.path())
-            .env("XDG_DATA_HOME", files.path())
-            .env("XDG_CONFIG_HOME", files.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("caddy"),
-    );
+    let Some(site_server) = Site::start("own-site did:webvh") else { return };
+    let namespace = &site_server.namespace;
+    let site = site_server.root();
     let data = tempfile::tempdir().expect("data");
     let _mediator = KillOnDrop(
         namespace
@@ -130,21 +168,10 @@ fn a_did_on_a_partys_own_site_is_published_by_upload_resolved_over_https_and_mes
             .spawn()
             .expect("mediator"),
     );
-    namespace.wait_for_port(SITE_PORT);
     namespace.wait_for_port(MEDIATOR_PORT);
     let mediator = format!("http://localhost:{MEDIATOR_PORT}/");
     let homes = [tempfile::tempdir().expect("alice"), tempfile::tempdir().expect("bob")];
-    // Each party trusts the organisation's CA the conventional way.
-    let mpc_id = |home: &Path| {
-        let mut command = namespace.command(mpc_test_support::binary("mpc-id"));
-        command
-            .env("MPC_ID_HOME", home)
-            .env("MPC_ID_PASSPHRASE", mpc_test_support::PASSPHRASE)
-            .env("MPC_ID_CA_FILE", ca.root())
-            .env_remove("MPC_ID_IDENTITY")
-            .env_remove("RUST_LOG");
-        command
-    };
+    let mpc_id = |home: &Path| site_server.mpc_id(home);
     let (alice_home, bob_home) = (homes[0].path(), homes[1].path());
 
     let host = format!("https://{SITE}:{SITE_PORT}/alice");
@@ -209,4 +236,101 @@ fn a_did_on_a_partys_own_site_is_published_by_upload_resolved_over_https_and_mes
     let refused = untrusting.args(["resolve", &did]).output().expect("resolve");
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(text(&refused).contains("--ca-file") && text(&refused).contains(SITE), "{}", text(&refused));
+}
+
+/// `tests/node/domain_linkage.mjs` with `args`: its JSON answer.
+fn node(args: &[&str]) -> serde_json::Value {
+    let script = mpc_id_e2e::workspace_root().join("tests/node/domain_linkage.mjs");
+    let output = match Command::new("node").arg(&script).args(args).output() {
+        Ok(output) => output,
+        Err(e) => panic!("node cannot run ({e}): scripts/test installs Node and tests/node's packages"),
+    };
+    assert!(output.status.success(), "node {args:?}: {}", text(&output));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("node {args:?} answered no JSON ({e}): {}", text(&output)))
+}
+
+#[test]
+fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verified_by_the_other() {
+    if !mpc_id_e2e::workspace_root().join("tests/node/node_modules").is_dir() {
+        assert!(std::env::var_os("MPC_ID_REQUIRE_NODE").is_none(), "tests/node's packages are not installed");
+        eprintln!("\n!!! SKIPPED: tests/node's packages are not installed (cd tests/node && npm ci) !!!\n");
+        return;
+    }
+    let Some(site) = Site::start("domain linkage") else { return };
+    let origin = format!("https://{SITE}:{SITE_PORT}");
+    let well_known = site.root().join(".well-known/did-configuration.json");
+    let homes = [tempfile::tempdir().expect("org"), tempfile::tempdir().expect("bob")];
+    let (org_home, bob_home) = (homes[0].path(), homes[1].path());
+    for (home, name) in [(org_home, "org"), (bob_home, "bob")] {
+        let created = site.mpc_id(home).args(["new", "-n", name]).output().expect("new");
+        assert!(created.status.success(), "{}", text(&created));
+    }
+    let show = |home: &Path, name: &str| -> serde_json::Value {
+        let shown = site.mpc_id(home).args(["show", "-n", name, "--json"]).output().expect("show");
+        serde_json::from_slice(&shown.stdout).expect("json")
+    };
+    let (org, bob) = (show(org_home, "org"), show(bob_home, "bob"));
+    let org_did = org["did"].as_str().expect("did").to_owned();
+
+    // The independent implementation links its own did:key first; linking ours keeps its entry.
+    std::fs::create_dir_all(well_known.parent().expect("dir")).expect(".well-known");
+    let theirs = node(&["issue", &origin]);
+    let their_did = theirs["did"].as_str().expect("did").to_owned();
+    std::fs::write(&well_known, theirs["configuration"].to_string()).expect("their configuration");
+    let linked = site
+        .mpc_id(org_home)
+        .args(["domain", "link", &origin, "-n", "org", "--out"])
+        .arg(&well_known)
+        .output()
+        .expect("link");
+    assert!(linked.status.success(), "{}", text(&linked));
+    assert!(text(&linked).contains(&format!("{origin}/.well-known/did-configuration.json")), "{}", text(&linked));
+
+    // Ours verifies there...
+    let key = org["authentication_key"].as_str().expect("key");
+    let there = node(&["verify", &well_known.to_string_lossy(), &org_did, &origin, key]);
+    assert_eq!(there["status"], "VALID", "{there}");
+    // ...and theirs here, fetched over HTTPS from the domain.
+    for did in [&org_did, &their_did] {
+        let checked = site.mpc_id(bob_home).args(["domain", "check", did, &origin]).output().expect("check");
+        assert!(checked.status.success(), "{did}: {}", text(&checked));
+        assert!(text(&checked).contains(&format!("controls {origin}")), "{}", text(&checked));
+    }
+    let added = site
+        .mpc_id(bob_home)
+        .args(["peers", "add", &org_did, "--label", "org", "--domain", &origin])
+        .output()
+        .expect("peers add");
+    assert!(added.status.success(), "{}", text(&added));
+    assert!(text(&added).contains(&format!("controls {origin}")), "{}", text(&added));
+
+    // A DID the domain does not list does not control it, and is not added as if it did; the
+    // independent implementation agrees.
+    let bob_did = bob["did"].as_str().expect("did");
+    let claimed = site.mpc_id(org_home).args(["domain", "check", bob_did, &origin, "--json"]).output().expect("check");
+    assert!(!claimed.status.success(), "{}", text(&claimed));
+    let answer: serde_json::Value = serde_json::from_slice(&claimed.stdout).expect("json");
+    assert_eq!(answer["controls"], false, "{answer}");
+    assert!(answer["reason"].as_str().is_some_and(|r| r.contains("does not claim this DID")), "{answer}");
+    let refused = site.mpc_id(org_home).args(["peers", "add", bob_did, "--domain", &origin]).output().expect("add");
+    assert!(!refused.status.success() && text(&refused).contains("not added"), "{}", text(&refused));
+    let bob_key = bob["authentication_key"].as_str().expect("key");
+    let there = node(&["verify", &well_known.to_string_lossy(), bob_did, &origin, bob_key]);
+    assert_eq!(there["status"], "INVALID", "{there}");
+
+    // A configuration whose credential for the DID carries another signature fails both ways.
+    let mut forged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&well_known).expect("read")).expect("json");
+    let jwts: Vec<String> =
+        forged["linked_dids"].as_array().expect("list").iter().map(|j| j.as_str().expect("jwt").to_owned()).collect();
+    let (theirs_jwt, ours_jwt) = (&jwts[0], &jwts[1]);
+    let (signed, _) = ours_jwt.rsplit_once('.').expect("jwt");
+    let (_, other_signature) = theirs_jwt.rsplit_once('.').expect("jwt");
+    forged["linked_dids"] = serde_json::json!([format!("{signed}.{other_signature}")]);
+    std::fs::write(&well_known, forged.to_string()).expect("forged");
+    let checked = site.mpc_id(bob_home).args(["domain", "check", &org_did, &origin]).output().expect("check");
+    assert!(!checked.status.success(), "a forged credential must not link: {}", text(&checked));
+    let there = node(&["verify", &well_known.to_string_lossy(), &org_did, &origin, key]);
+    assert_eq!(there["status"], "INVALID", "{there}");
 }

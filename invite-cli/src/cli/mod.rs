@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod domain;
 mod session;
+pub use domain::*;
 pub use session::*;
 
 const ABOUT: &str = "Identities, signed invitations and connectivity for the parties of a multiparty computation.";
@@ -140,6 +142,10 @@ Examples:
   mpc-id resolve 'did:webvh:QmSCID...:mediator.example.org:parties:alice?versionNumber=1'
   mpc-id resolve did:web:example.org --json")]
     Resolve(ResolveArgs),
+
+    /// Link your DID to a web domain, or check another DID's link (DID Configuration).
+    #[command(subcommand)]
+    Domain(DomainCommand),
 
     /// Run the mediator service (store-and-forward and live delivery for parties).
     #[command(subcommand)]
@@ -299,6 +305,9 @@ pub struct PeersAddArgs {
     /// A name for the peer, for your own reference.
     #[arg(long)]
     pub label: Option<String>,
+    /// Check that the peer controls this domain (its DID configuration), and say so.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Vec<String>,
     #[command(flatten)]
     pub output: JsonFlag,
 }
