@@ -120,6 +120,18 @@ impl Resolver {
         Ok(resolution)
     }
 
+    /// Verifies a credential against its issuer's DID, resolved (and for did:webvh, fetched
+    /// and verified) here first: its proof, shape and validity at `now`.
+    pub async fn verify_credential(
+        &self,
+        credential: &Value,
+        now: u64,
+    ) -> Result<mpc_identity::credential::VerifiedCredential> {
+        let issuer = mpc_identity::credential::issuer_of(credential)?;
+        let resolution = self.resolve_for_use(&issuer).await?;
+        Ok(mpc_identity::credential::verify(credential, &resolution.document, now)?)
+    }
+
     /// Whether `did` controls `domain` (DIF Well Known DID Configuration): the domain's
     /// `/.well-known/did-configuration.json`, fetched over HTTPS under the one HTTP policy, holds
     /// a current Domain Linkage Credential for that origin signed by the DID's key as resolved

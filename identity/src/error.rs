@@ -160,6 +160,10 @@ pub enum Error {
     #[error("inconsistent invitation: {0}")]
     InconsistentInvitation(String),
 
+    /// A verifiable credential that cannot be issued or does not verify.
+    #[error("credential: {0}")]
+    Credential(String),
+
     /// A domain's DID configuration does not link it to the DID (missing, malformed, expired,
     /// or not signed by the DID).
     #[error("domain linkage of `{did}` to {origin}: {reason}")]

@@ -39,6 +39,7 @@
 #![deny(missing_docs, unreachable_pub)]
 
 pub mod bundle;
+pub mod credential;
 pub mod did;
 pub mod domain;
 pub mod envelope;

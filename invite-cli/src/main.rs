@@ -4,6 +4,7 @@
 mod bound_child;
 mod cli;
 mod context;
+mod credential;
 mod demo;
 mod domain;
 mod identity;
@@ -104,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Publish(args) => ledger::publish(&keystore()?, args),
         Command::Peers(cli::PeersCommand::Add(args)) => ledger::add_peer(&keystore()?, args),
         Command::Peers(cli::PeersCommand::List(args)) => ledger::list_peers(&keystore()?, args.json),
+        Command::Credential(command) => credential::command(&keystore()?, command),
         Command::Domain(cli::DomainCommand::Link(args)) => domain::link(&keystore()?, args),
         Command::Domain(cli::DomainCommand::Check(args)) => domain::check(&keystore()?, args),
         Command::Demo(args) => demo::demo(args),

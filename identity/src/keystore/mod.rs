@@ -92,6 +92,7 @@ pub struct UnlockedIdentity {
     pub ledger: Option<LedgerKeys>,
 }
 
+mod credentials;
 pub use ledger::{LedgerKeys, LedgerUpdate};
 
 #[derive(Debug, Serialize, Deserialize)]

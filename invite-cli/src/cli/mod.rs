@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod credential;
 mod domain;
 mod session;
+pub use credential::*;
 pub use domain::*;
 pub use session::*;
 
@@ -142,6 +144,10 @@ Examples:
   mpc-id resolve 'did:webvh:QmSCID...:mediator.example.org:parties:alice?versionNumber=1'
   mpc-id resolve did:web:example.org --json")]
     Resolve(ResolveArgs),
+
+    /// Issue, hold and check verifiable credentials (W3C VC 2.0, Data Integrity).
+    #[command(subcommand)]
+    Credential(CredentialCommand),
 
     /// Link your DID to a web domain, or check another DID's link (DID Configuration).
     #[command(subcommand)]

@@ -473,6 +473,11 @@ pub(crate) fn secret_of(key: &SigningKey) -> Secret {
     Secret::generate_ed25519(Some(&format!("did:key:{multikey}#{multikey}")), Some(&key.to_bytes()))
 }
 
+/// A signer for Data Integrity proofs whose `verificationMethod` is `kid`.
+pub(crate) fn secret_with_id(key: &SigningKey, kid: &str) -> Secret {
+    Secret::generate_ed25519(Some(kid), Some(&key.to_bytes()))
+}
+
 fn multikey(key: &SigningKey) -> String {
     PublicKey::Ed25519(key.verifying_key()).to_multikey()
 }

@@ -1,0 +1,144 @@
+//! `mpc-id credential`: issuing credentials about other DIDs, keeping the ones issued to you,
+//! and checking any.
+
+use std::io::Read;
+
+use anyhow::Context;
+use mpc_identity::credential::{self, Claims, VerifiedCredential};
+use mpc_identity::keystore::Keystore;
+use mpc_identity::text::shown;
+use mpc_identity::unix_now;
+
+use crate::cli::{CredentialAddArgs, CredentialCommand, CredentialIssueArgs, CredentialListArgs, CredentialVerifyArgs};
+use crate::context::block_on;
+use crate::output::{abbreviate_did, format_time};
+use crate::passphrase;
+
+pub fn command(keystore: &Keystore, command: &CredentialCommand) -> anyhow::Result<()> {
+    match command {
+        CredentialCommand::Issue(args) => issue(keystore, args),
+        CredentialCommand::Add(args) => add(keystore, args),
+        CredentialCommand::List(args) => list(keystore, args),
+        CredentialCommand::Verify(args) => verify(keystore, args),
+    }
+}
+
+fn issue(keystore: &Keystore, args: &CredentialIssueArgs) -> anyhow::Result<()> {
+    let name = crate::context::chosen(keystore, &args.identity.name)?;
+    let issuer = keystore.unlock(&name, &passphrase::for_unlock(&name)?)?;
+    let now = unix_now();
+    let claims = Claims {
+        subject: &args.subject,
+        credential_type: &args.credential_type,
+        claims: &args.claims,
+        valid_from: now,
+        valid_until: args.expires.map(|d| now.saturating_add(d.as_secs())),
+    };
+    let issued = credential::issue(&issuer.keys, &issuer.record.signing_kid(), &issuer.record.did, &claims)?;
+    let text = serde_json::to_string_pretty(&issued)?;
+    std::fs::write(&args.out, text + "\n").with_context(|| format!("cannot write `{}`", args.out.display()))?;
+    println!("Issued {} to {}", args.credential_type, abbreviate_did(&args.subject));
+    println!("  file      {}", args.out.display());
+    println!("  next      the subject runs `mpc-id credential add {}`", args.out.display());
+    Ok(())
+}
+
+fn add(keystore: &Keystore, args: &CredentialAddArgs) -> anyhow::Result<()> {
+    let name = crate::context::chosen(keystore, &args.identity.name)?;
+    let record = keystore.load(&name)?;
+    let value = credential::parse(&read(&args.file)?)?;
+    let resolver = crate::context::resolver(keystore);
+    let verified = block_on(resolver.verify_credential(&value, unix_now()))??;
+    if verified.subject != record.did {
+        anyhow::bail!(
+            "this credential is about {}, not about `{name}` ({}): it is not yours to present",
+            abbreviate_did(&verified.subject),
+            abbreviate_did(&record.did)
+        );
+    }
+    let path = keystore.add_credential(&name, &value)?;
+    if args.output.json {
+        return crate::output::print_json(&verified);
+    }
+    println!("Verified and kept for `{name}`:");
+    print_credential(&verified);
+    println!("  file      {}", path.display());
+    Ok(())
+}
+
+fn list(keystore: &Keystore, args: &CredentialListArgs) -> anyhow::Result<()> {
+    let name = crate::context::chosen(keystore, &args.identity.name)?;
+    let resolver = crate::context::resolver(keystore);
+    let now = unix_now();
+    let mut listed = Vec::new();
+    for (path, stored) in keystore.credentials(&name)? {
+        let checked = stored
+            .map_err(anyhow::Error::from)
+            .and_then(|value| block_on(resolver.verify_credential(&value, now))?.map_err(anyhow::Error::from));
+        listed.push((path, checked));
+    }
+    if args.output.json {
+        let entries: Vec<serde_json::Value> = listed
+            .iter()
+            .map(|(path, checked)| match checked {
+                Ok(verified) => serde_json::json!({ "file": path, "valid": true, "credential": verified }),
+                Err(e) => serde_json::json!({ "file": path, "valid": false, "reason": format!("{e:#}") }),
+            })
+            .collect();
+        return crate::output::print_json(&entries);
+    }
+    if listed.is_empty() {
+        println!("`{name}` holds no credentials; add one with `mpc-id credential add -n {name} FILE`.");
+    }
+    for (path, checked) in &listed {
+        match checked {
+            Ok(verified) => print_credential(verified),
+            Err(e) => println!("{}  NOT VALID: {}", path.display(), shown(&format!("{e:#}"))),
+        }
+    }
+    Ok(())
+}
+
+fn verify(keystore: &Keystore, args: &CredentialVerifyArgs) -> anyhow::Result<()> {
+    let value = credential::parse(&read(&args.file)?)?;
+    let resolver = crate::context::resolver(keystore);
+    let verified = block_on(resolver.verify_credential(&value, unix_now()))??;
+    if args.output.json {
+        return crate::output::print_json(&verified);
+    }
+    println!("Valid credential");
+    print_credential(&verified);
+    Ok(())
+}
+
+/// A credential as people read it: what it says, by whom, about whom, until when (what others
+/// wrote, so shown escaped).
+fn print_credential(verified: &VerifiedCredential) {
+    println!("{}", shown(&verified.types.join(", ")));
+    println!("  issuer    {}", abbreviate_did(&verified.issuer));
+    println!("  subject   {}", abbreviate_did(&verified.subject));
+    for (key, value) in &verified.claims {
+        let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        println!("  claim     {} = {}", shown(key), shown(&value));
+    }
+    match verified.valid_until {
+        Some(until) => println!("  valid     until {}", format_time(until)),
+        None => println!("  valid     without end"),
+    }
+}
+
+/// A credential's text from a file or standard input, within the size limit.
+fn read(input: &str) -> anyhow::Result<String> {
+    let limit = credential::MAX_CREDENTIAL_BYTES as u64 + 1;
+    let mut text = String::new();
+    if input == "-" {
+        std::io::stdin().take(limit).read_to_string(&mut text).context("reading the credential from standard input")?;
+    } else {
+        std::fs::File::open(input)
+            .with_context(|| format!("cannot open `{input}`"))?
+            .take(limit)
+            .read_to_string(&mut text)
+            .with_context(|| format!("cannot read `{input}` as text"))?;
+    }
+    Ok(text)
+}

@@ -1,0 +1,112 @@
+//! Verifiable credentials between mpc-id and an independent implementation (Digital Bazaar's vc
+//! with the eddsa-jcs-2022 cryptosuite, from npm, installed by `scripts/test`): an organisation
+//! issues a credential to a party with `mpc-id credential issue`, the party checks and keeps it,
+//! the other implementation verifies it; a credential the other implementation issues verifies
+//! in mpc-id and is kept too. Altered credentials fail on both sides, and nobody keeps a
+//! credential that is about someone else.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// `tests/node/credentials.mjs` with `args`: its JSON answer.
+fn node(args: &[&str]) -> serde_json::Value {
+    let script = mpc_id_e2e::workspace_root().join("tests/node/credentials.mjs");
+    let output = match Command::new("node").arg(&script).args(args).output() {
+        Ok(output) => output,
+        Err(e) => panic!("node cannot run ({e}): scripts/test installs Node and tests/node's packages"),
+    };
+    assert!(output.status.success(), "node {args:?}: {}", text(&output));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("node {args:?}: no JSON ({e}): {}", text(&output)))
+}
+
+fn mpc_id(home: &Path) -> Command {
+    mpc_test_support::mpc_id(mpc_test_support::binary("mpc-id"), home)
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", text(output));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn credentials_made_here_verify_there_and_credentials_made_there_verify_here() {
+    if !mpc_id_e2e::workspace_root().join("tests/node/node_modules").is_dir() {
+        assert!(std::env::var_os("MPC_ID_REQUIRE_NODE").is_none(), "tests/node's packages are not installed");
+        eprintln!("\n!!! SKIPPED: tests/node's packages are not installed (cd tests/node && npm ci) !!!\n");
+        return;
+    }
+    let homes =
+        [tempfile::tempdir().expect("org"), tempfile::tempdir().expect("alice"), tempfile::tempdir().expect("bob")];
+    let (org_home, alice_home, bob_home) = (homes[0].path(), homes[1].path(), homes[2].path());
+    let mut dids = Vec::new();
+    for (home, name) in [(org_home, "org"), (alice_home, "alice"), (bob_home, "bob")] {
+        let created = json(&mpc_id(home).args(["new", "-n", name, "--json"]).output().expect("new"));
+        dids.push((
+            created["did"].as_str().expect("did").to_owned(),
+            created["authentication_key"].as_str().expect("key").to_owned(),
+        ));
+    }
+    let [(org, org_key), (alice, _), _] = [dids[0].clone(), dids[1].clone(), dids[2].clone()];
+    let files = tempfile::tempdir().expect("files");
+    let ours = files.path().join("alice-member.json");
+
+    let issued = mpc_id(org_home)
+        .args(["credential", "issue", "-n", "org", "--subject", &alice, "--type", "MemberCredential"])
+        .args(["--claim", "department=oncology", "--expires", "30d", "--out"])
+        .arg(&ours)
+        .output()
+        .expect("issue");
+    assert!(issued.status.success(), "{}", text(&issued));
+
+    // The holder checks and keeps it; someone else cannot keep it as theirs.
+    let kept = json(
+        &mpc_id(alice_home).args(["credential", "add", "-n", "alice", "--json"]).arg(&ours).output().expect("add"),
+    );
+    assert_eq!(kept["issuer"], org.as_str());
+    assert_eq!(kept["claims"]["department"], "oncology");
+    let stolen = mpc_id(bob_home).args(["credential", "add", "-n", "bob"]).arg(&ours).output().expect("add");
+    assert!(!stolen.status.success() && text(&stolen).contains("not yours"), "{}", text(&stolen));
+
+    // Ours verifies there, with the issuer's key as its DID document lists it.
+    let credential: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ours).expect("read")).expect("json");
+    let kid = credential["proof"]["verificationMethod"].as_str().expect("kid").to_owned();
+    let there = node(&["verify", &ours.to_string_lossy(), &org, &kid, &org_key]);
+    assert_eq!(there["verified"], true, "{there}");
+
+    // Altered after issuance: refused on both sides.
+    let mut altered = credential.clone();
+    altered["credentialSubject"]["department"] = serde_json::json!("administration");
+    let altered_file = files.path().join("altered.json");
+    std::fs::write(&altered_file, altered.to_string()).expect("write");
+    assert_eq!(node(&["verify", &altered_file.to_string_lossy(), &org, &kid, &org_key])["verified"], false);
+    let here = mpc_id(bob_home).args(["credential", "verify"]).arg(&altered_file).output().expect("verify");
+    assert!(!here.status.success() && text(&here).contains("does not verify"), "{}", text(&here));
+
+    // Theirs, about Alice, verifies here and is kept beside ours.
+    let theirs = node(&["issue", &alice, "MemberCredential"]);
+    let theirs_file = files.path().join("theirs.json");
+    std::fs::write(&theirs_file, theirs["credential"].to_string()).expect("write");
+    let checked =
+        json(&mpc_id(bob_home).args(["credential", "verify", "--json"]).arg(&theirs_file).output().expect("verify"));
+    assert_eq!(checked["issuer"], theirs["issuer"]);
+    assert_eq!(checked["claims"]["department"], "oncology");
+    let kept = mpc_id(alice_home).args(["credential", "add", "-n", "alice"]).arg(&theirs_file).output().expect("add");
+    assert!(kept.status.success(), "{}", text(&kept));
+    let listed =
+        json(&mpc_id(alice_home).args(["credential", "list", "-n", "alice", "--json"]).output().expect("list"));
+    let listed = listed.as_array().expect("list");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|entry| entry["valid"] == true), "{listed:?}");
+
+    // Theirs, altered: refused here too.
+    let mut altered = theirs["credential"].clone();
+    altered["credentialSubject"]["department"] = serde_json::json!("cardiology");
+    std::fs::write(&altered_file, altered.to_string()).expect("write");
+    let here = mpc_id(bob_home).args(["credential", "verify"]).arg(&altered_file).output().expect("verify");
+    assert!(!here.status.success() && text(&here).contains("does not verify"), "{}", text(&here));
+}
