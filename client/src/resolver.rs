@@ -132,6 +132,34 @@ impl Resolver {
         Ok(mpc_identity::credential::verify(credential, &resolution.document, now)?)
     }
 
+    /// Verifies a presentation made for `challenge` at `domain`: its holder's proof, then each
+    /// credential against its issuer, each about the holder. Returns the holder and what its
+    /// credentials say.
+    pub async fn verify_presentation(
+        &self,
+        presentation: &Value,
+        challenge: &str,
+        domain: &str,
+        now: u64,
+    ) -> Result<(String, Vec<mpc_identity::credential::VerifiedCredential>)> {
+        use mpc_identity::presentation;
+        let holder = presentation::holder_of(presentation)?;
+        let resolution = self.resolve_for_use(&holder).await?;
+        let credentials = presentation::verify(presentation, &resolution.document, challenge, domain)?;
+        let mut verified = Vec::new();
+        for credential in &credentials {
+            let checked = self.verify_credential(credential, now).await?;
+            if checked.subject != holder {
+                return Err(Error::from(mpc_identity::Error::Credential(format!(
+                    "a credential in the presentation is about {}, not its holder",
+                    checked.subject
+                ))));
+            }
+            verified.push(checked);
+        }
+        Ok((holder, verified))
+    }
+
     /// Whether `did` controls `domain` (DIF Well Known DID Configuration): the domain's
     /// `/.well-known/did-configuration.json`, fetched over HTTPS under the one HTTP policy, holds
     /// a current Domain Linkage Credential for that origin signed by the DID's key as resolved

@@ -49,6 +49,7 @@ pub mod invitation;
 pub mod keys;
 pub mod keystore;
 pub mod peerbook;
+pub mod presentation;
 pub mod protocols;
 pub mod schema;
 pub mod text;

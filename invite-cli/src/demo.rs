@@ -85,6 +85,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
         share_program: false,
         roles: Vec::new(),
         my_role: None,
+        requirements: Vec::new(),
     };
     let session = lobby::create(&parties[0].me, &parties[0].store, options).await?;
     let short = session.invitation_url.clone().unwrap_or_default();

@@ -94,6 +94,7 @@ fn create(keystore: &Keystore, args: &SessionCreateArgs) -> anyhow::Result<()> {
                 })
                 .collect(),
             my_role: args.my_role.clone(),
+            requirements: requirements(args)?,
         };
         let mut record = lobby::create(&cx.me, &cx.store, options).await?;
         record.python = Some(python);
@@ -205,6 +206,14 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             .collect();
         bail!("not joined: this session has roles; pick one with --role, as in\n{}", commands.join("\n"));
     }
+    // Credentials the session requires: chosen (and checked) before anything is saved.
+    let presentation = runtime.block_on(mpc_session::proofs::presentation_for(
+        &cx.me,
+        &cx.resolver,
+        &offered.offer,
+        &offered.host,
+        &held_credentials(keystore, &cx.me.record.name, &args.credentials)?,
+    ))?;
     // A program the host shares, for a party that names none: fetched and checked now, shown,
     // and saved only if the party joins. Nothing fetched is ever run without that consent.
     // A session of roles shares a bundle per role: the one of the role taken.
@@ -298,6 +307,7 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
         program,
         label_or_name(&args.label, &cx.me),
         args.role.clone(),
+        presentation,
     ))?;
     record.python = python;
     cx.store.save(&record)?;
@@ -350,6 +360,9 @@ fn agreement_lines(offer: &mpc_session::messages::SessionOffer, host: &str, expi
             shown(&role.program_sha256)
         ));
     }
+    for requirement in &offer.requirements {
+        lines.push(format!("requires   {}", shown(&requirement.to_string())));
+    }
     lines.extend([
         format!("MPyC       {}{}", offer.mpyc_version, if offer.mpyc_ssl { " with its own TLS (--ssl)" } else { "" }),
         format!("parties    {}", offer.parties),
@@ -373,18 +386,23 @@ fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
         Some(query) => vec![cx.store.find(query)?],
         None => cx.store.list()?.into_iter().filter(|r| r.me == cx.me.record.did).collect(),
     };
+    // A guest learns the parties from the signed manifest (verified again here).
+    let manifests: Vec<_> = records
+        .iter()
+        .map(|record| match (&record.role, &record.manifest) {
+            (Role::Guest, Some(_)) => runtime.block_on(lobby::manifest_of(&cx.me, &cx.resolver, record)).ok(),
+            _ => None,
+        })
+        .collect();
     if args.output.json {
-        return crate::output::print_json(&records.iter().map(record_json).collect::<Vec<_>>());
+        let sessions: Vec<serde_json::Value> =
+            records.iter().zip(&manifests).map(|(record, manifest)| status_json(record, manifest.as_ref())).collect();
+        return crate::output::print_json(&sessions);
     }
     if records.is_empty() {
         println!("no sessions (create one with `mpc-id session create`, or join one)");
     }
-    for record in &records {
-        // A guest learns the parties from the signed manifest (verified again here).
-        let manifest = match (&record.role, &record.manifest) {
-            (Role::Guest, Some(_)) => runtime.block_on(lobby::manifest_of(&cx.me, &cx.resolver, record)).ok(),
-            _ => None,
-        };
+    for (record, manifest) in records.iter().zip(&manifests) {
         show(record, manifest.as_ref());
     }
     Ok(())
@@ -419,10 +437,17 @@ fn show(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifes
             MemberStatus::Left => "left".to_owned(),
         };
         println!("  party    {}  {status}", who(member.label.as_deref(), &member.did));
+        for line in mpc_session::proofs::proven(member.presentation.as_ref(), &member.domains) {
+            println!("           verified: {line}");
+        }
     }
     for party in manifest.map(|m| m.parties.as_slice()).unwrap_or_default() {
         let you = if party.did == record.me { "  (you)" } else { "" };
         println!("  party {}  {}{you}", party.index, who(party.label.as_deref(), &party.did));
+        // What it proved, verified, apart from the label it gave itself.
+        for line in mpc_session::proofs::proven(party.presentation.as_ref(), &party.domains) {
+            println!("           verified: {line}");
+        }
     }
 }
 
@@ -430,6 +455,33 @@ fn show(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifes
 /// unnamed `default`, which tells the others nothing).
 fn label_or_name(label: &Option<String>, me: &UnlockedIdentity) -> Option<String> {
     label.clone().or_else(|| (me.record.name != crate::cli::DEFAULT_IDENTITY).then(|| me.record.name.clone()))
+}
+
+/// A session for tools: the record, and for each party what it proved (credentials with their
+/// issuer DIDs, domains), apart from the label it gave itself.
+fn status_json(record: &SessionRecord, manifest: Option<&mpc_session::manifest::Manifest>) -> serde_json::Value {
+    let mut value = record_json(record);
+    let proofs = |presentation: Option<&serde_json::Value>, domains: &[String]| json!({ "credentials": mpc_session::proofs::presented(presentation), "domains": domains });
+    if let Some(members) = value["members"].as_array_mut() {
+        for (json, member) in members.iter_mut().zip(&record.members) {
+            json["verified"] = proofs(member.presentation.as_ref(), &member.domains);
+        }
+    }
+    if let Some(manifest) = manifest {
+        value["parties"] = manifest
+            .parties
+            .iter()
+            .map(|p| {
+                json!({
+                    "index": p.index,
+                    "did": p.did,
+                    "label": p.label,
+                    "verified": proofs(p.presentation.as_ref(), &p.domains),
+                })
+            })
+            .collect();
+    }
+    value
 }
 
 fn record_json(record: &SessionRecord) -> serde_json::Value {
@@ -732,4 +784,29 @@ fn shell_words(command: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The proofs `session create` asks of the parties.
+fn requirements(args: &crate::cli::SessionCreateArgs) -> anyhow::Result<Vec<mpc_session::messages::Requirement>> {
+    let credentials = args.require_credentials.iter().map(|text| mpc_session::proofs::credential_requirement(text));
+    let domains = args.require_domains.iter().map(|text| mpc_session::proofs::domain_requirement(text));
+    Ok(credentials.chain(domains).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The credentials a joiner may present: the files it names, else all its keystore holds.
+fn held_credentials(
+    keystore: &Keystore,
+    name: &str,
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    if files.is_empty() {
+        return Ok(keystore.credentials(name)?.into_iter().filter_map(|(_, credential)| credential.ok()).collect());
+    }
+    files
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            Ok(mpc_identity::credential::parse(&text)?)
+        })
+        .collect()
 }

@@ -32,6 +32,7 @@ pub mod lobby;
 pub mod manifest;
 pub mod messages;
 pub mod mpyc;
+pub mod proofs;
 pub mod provision;
 pub mod run;
 pub mod store;

@@ -53,6 +53,8 @@ pub struct CreateOptions {
     pub roles: Vec<RoleOption>,
     /// The host's own role [default: the first].
     pub my_role: Option<String>,
+    /// What every other party must prove to be admitted (see [`crate::proofs`]).
+    pub requirements: Vec<crate::messages::Requirement>,
 }
 
 /// A role as the host defines it.
@@ -131,6 +133,7 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
         mpyc_version: options.mpyc_version.clone(),
         mpyc_ssl: options.mpyc_ssl,
         roles,
+        requirements: options.requirements.clone(),
     };
     let mut invitation = Invitation::new(&me.record, Some(SESSION_GOAL_CODE), Some(&options.name), options.ttl, now);
     invitation.attachments.push(Attachment {
@@ -162,6 +165,8 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
             label: options.label,
             program_role: my_role,
             asked_time: now,
+            presentation: None,
+            domains: Vec::new(),
         }],
         order: options.order,
         confirm: options.confirm,
@@ -173,7 +178,9 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
 }
 
 /// Joins the session an invitation (URL, short URL or JSON) offers: verifies it, checks the
-/// program if one is given, sends the signed join request, and stores the session.
+/// program if one is given, sends the signed join request, and stores the session. A session
+/// that requires credentials needs [`preview`], [`crate::proofs::presentation_for`] and
+/// [`accept`] instead.
 pub async fn join(
     me: &UnlockedIdentity,
     store: &SessionStore,
@@ -183,7 +190,8 @@ pub async fn join(
     label: Option<String>,
 ) -> Result<SessionRecord> {
     let offered = preview(me, resolver, invitation).await?;
-    accept(me, store, offered, program, label, None).await
+    let presentation = crate::proofs::presentation_for(me, resolver, &offered.offer, &offered.host, &[]).await?;
+    accept(me, store, offered, program, label, None, presentation).await
 }
 
 /// A session invitation, fetched and verified against its host's DID: what a party is asked to
@@ -272,6 +280,7 @@ pub async fn accept(
     program: Option<PathBuf>,
     label: Option<String>,
     role: Option<String>,
+    presentation: Option<serde_json::Value>,
 ) -> Result<SessionRecord> {
     let Offered { offer, host, expires_time, signed, url } = offered;
     if let Some(label) = &label {
@@ -291,7 +300,13 @@ pub async fn accept(
         }
     }
     let certificates = own_certificates(me, &offer)?;
-    let request = LobbyMessage::JoinRequest { session: offer.session.clone(), certificates, label, role: role.clone() };
+    let request = LobbyMessage::JoinRequest {
+        session: offer.session.clone(),
+        certificates,
+        label,
+        role: role.clone(),
+        presentation,
+    };
     messages::send(me, &host, &request).await?;
     let record = SessionRecord {
         id: offer.session.clone(),
@@ -388,8 +403,23 @@ async fn handle(
                 store.save(&record)?;
             }
         }
-        (Role::Host, LobbyMessage::JoinRequest { certificates, label, role, .. }) => {
-            let reply = admit_request(&mut record, &incoming.from, certificates, label, role);
+        (Role::Host, LobbyMessage::JoinRequest { certificates, label, role, presentation, .. }) => {
+            // Proofs first (they need the network); asked again, a decided party is answered
+            // from the record.
+            let proven = if record.members.iter().any(|m| m.did == incoming.from) {
+                Ok((None, Vec::new()))
+            } else {
+                crate::proofs::check_joiner(
+                    resolver,
+                    &record.offer,
+                    &record.host,
+                    &incoming.from,
+                    presentation.as_ref(),
+                )
+                .await
+            };
+            let joiner = Joiner { did: &incoming.from, certificates, label, role, proven };
+            let reply = admit_request(&mut record, joiner);
             store.save(&record)?;
             if let Some(reply) = reply {
                 messages::send(me, &incoming.from, &reply).await?;
@@ -416,7 +446,16 @@ async fn handle(
             }
             LobbyMessage::Manifest { manifest, .. } => {
                 let endpoint = hex(me.keys.signing_key().verifying_key().as_bytes());
-                match manifest.verify(resolver, &record.id, &record.host, &record.me, &endpoint, unix_now()).await {
+                let verified = match manifest
+                    .verify(resolver, &record.id, &record.host, &record.me, &endpoint, unix_now())
+                    .await
+                {
+                    Ok(verified) => crate::proofs::check_manifest(resolver, &record.offer, &record.host, &verified)
+                        .await
+                        .map(|()| verified),
+                    Err(e) => Err(e),
+                };
+                match verified {
                     Ok(_) => {
                         record.manifest = Some(manifest.to_json());
                         record.state = SessionState::Ready;
@@ -435,14 +474,19 @@ async fn handle(
     Ok(())
 }
 
-/// The host's decision on a join request, recorded in `record`; the reply to send, if any.
-fn admit_request(
-    record: &mut SessionRecord,
-    from: &str,
+/// A join request as the host decides on it.
+struct Joiner<'a> {
+    did: &'a str,
     certificates: Vec<String>,
     label: Option<String>,
     role: Option<String>,
-) -> Option<LobbyMessage> {
+    /// What its proofs showed (the presentation and domains to record), or why they fail.
+    proven: std::result::Result<(Option<serde_json::Value>, Vec<String>), String>,
+}
+
+/// The host's decision on a join request, recorded in `record`; the reply to send, if any.
+fn admit_request(record: &mut SessionRecord, joiner: Joiner<'_>) -> Option<LobbyMessage> {
+    let Joiner { did: from, certificates, label, role, proven } = joiner;
     let session = record.id.clone();
     let refuse = |reason: String| Some(LobbyMessage::JoinRefused { session: session.clone(), reason });
     if let Some(member) = record.members.iter().find(|m| m.did == from) {
@@ -463,11 +507,14 @@ fn admit_request(
         Some("you are not in this session's party list".to_owned())
     } else if let Some(reason) = role_refusal(&record.offer, role.as_deref()) {
         Some(reason)
+    } else if let Err(reason) = &proven {
+        Some(reason.clone())
     } else if record.offer.mpyc_ssl {
         check_offered_certificates(&certificates, record.offer.parties).err()
     } else {
         None
     };
+    let (presentation, domains) = proven.unwrap_or_default();
     let status = match &reason {
         Some(reason) => MemberStatus::Refused { reason: reason.clone() },
         None if record.confirm => MemberStatus::Pending,
@@ -481,6 +528,8 @@ fn admit_request(
         label,
         program_role: role,
         asked_time: now,
+        presentation,
+        domains,
     });
     match reason {
         Some(reason) => refuse(reason),
@@ -632,6 +681,8 @@ pub async fn send_manifest_if_full(
             certificate: member.certificates.get(index).cloned(),
             label: member.label.clone(),
             role: member.program_role.clone(),
+            presentation: member.presentation.clone(),
+            domains: member.domains.clone(),
         });
     }
     let manifest = Manifest {

@@ -97,6 +97,13 @@ pub struct PartyEntry {
     /// PEM of its `MPyC party <index>` certificate, when `mpyc.ssl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
+    /// The presentation it made for the session's credential requirements (every party checks
+    /// it again: bound to this session and host, each credential about this party).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<Value>,
+    /// The domains (origins) the host found it controls, for the session's domain requirements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
 }
 
 impl Manifest {

@@ -62,6 +62,43 @@ pub struct SessionOffer {
     /// Empty for a session where everyone runs the same program.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleOffer>,
+    /// What a party must prove to be admitted (credentials, domains); empty: nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<Requirement>,
+}
+
+/// A proof the host asks of every party that joins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Requirement {
+    /// A credential from `issuer` (of `type`, when given) about the party's DID, presented for
+    /// this session.
+    Credential {
+        /// The issuer's DID.
+        issuer: String,
+        /// The credential's type, if any type will not do.
+        #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+        credential_type: Option<String>,
+    },
+    /// Control of a web domain: its DID configuration links the party's DID.
+    Domain {
+        /// The domain's origin (`https://example.org`).
+        origin: String,
+    },
+}
+
+impl std::fmt::Display for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Requirement::Credential { issuer, credential_type: Some(kind) } => {
+                write!(f, "a {kind} credential from {}", mpc_identity::did::abbreviate(issuer))
+            }
+            Requirement::Credential { issuer, credential_type: None } => {
+                write!(f, "a credential from {}", mpc_identity::did::abbreviate(issuer))
+            }
+            Requirement::Domain { origin } => write!(f, "control of the domain {origin}"),
+        }
+    }
 }
 
 /// A role of a session: the program and arguments of the parties that take it.
@@ -105,6 +142,9 @@ pub enum LobbyMessage {
         label: Option<String>,
         /// The role it takes, in a session with roles.
         role: Option<String>,
+        /// Its credentials for the session's requirements: a presentation bound to the session
+        /// (challenge: its id; domain: the host's DID).
+        presentation: Option<Value>,
     },
     /// The host admitted the party (its index, when already fixed).
     JoinAccepted { session: String, index: Option<usize> },
@@ -130,8 +170,11 @@ impl LobbyMessage {
 
     fn kind_and_body(&self) -> (&'static str, Value) {
         match self {
-            LobbyMessage::JoinRequest { session, certificates, label, role } => {
+            LobbyMessage::JoinRequest { session, certificates, label, role, presentation } => {
                 let mut body = json!({ "session": session, "certificates": certificates });
+                if let Some(presentation) = presentation {
+                    body["presentation"] = presentation.clone();
+                }
                 if let Some(label) = label {
                     body["label"] = json!(label);
                 }
@@ -234,7 +277,12 @@ pub async fn open(resolver: &Resolver, received: &Received) -> Result<Incoming> 
                 Value::String(role) => Some(role.clone()),
                 _ => return Err(refuse("join-request `role` is not a string".to_owned())),
             };
-            LobbyMessage::JoinRequest { session, certificates, label, role }
+            let presentation = match &body["presentation"] {
+                Value::Null => None,
+                value @ Value::Object(_) => Some(value.clone()),
+                _ => return Err(refuse("join-request `presentation` is not an object".to_owned())),
+            };
+            LobbyMessage::JoinRequest { session, certificates, label, role, presentation }
         }
         JOIN_ACCEPTED => {
             LobbyMessage::JoinAccepted { session, index: body["index"].as_u64().and_then(|i| usize::try_from(i).ok()) }

@@ -54,6 +54,12 @@ pub struct Member {
     pub program_role: Option<String>,
     /// When it asked to join (Unix seconds).
     pub asked_time: u64,
+    /// The presentation it made for the session's credential requirements, verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<serde_json::Value>,
+    /// The domains it was found to control, for the session's domain requirements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -73,6 +73,7 @@ fn options(parties: usize, program: Option<PathBuf>) -> CreateOptions {
         share_program: false,
         roles: Vec::new(),
         my_role: None,
+        requirements: Vec::new(),
     }
 }
 
@@ -169,4 +170,109 @@ async fn a_guest_who_leaves_is_no_longer_counted_by_the_host() {
     let record = host.store.find(&created.id).expect("record");
     assert_eq!(record.admitted().count(), 1, "only the host is left: {:?}", record.members);
     assert!(record.members.iter().any(|m| m.did == bob.did() && m.status == MemberStatus::Left));
+}
+
+/// Admission by proof: a session that requires a credential from an issuer admits the party that
+/// presents one (bound to this session and host), refuses a party that presents none or presents
+/// someone else's, saying which proof is missing; the manifest carries the presentation, which
+/// the admitted party checks again and which reads as what it proved.
+#[tokio::test]
+async fn a_session_admits_only_parties_that_prove_the_required_credential() {
+    use mpc_identity::credential::{Claims, issue};
+    use mpc_session::messages::Requirement;
+    let (_mediator, _data, parties) = lobby_of(&["host", "alice", "mallory", "carol"]).await;
+    let [host, alice, mallory, carol] = &parties[..] else { unreachable!() };
+    // The organisation that vouches for its members: an identity of its own, not a party.
+    let org_home = tempfile::tempdir().expect("org");
+    let org = Keystore::open(org_home.path())
+        .expect("keystore")
+        .create("org", DidMethod::Peer, None, PASSPHRASE)
+        .expect("org");
+    let now = mpc_identity::unix_now();
+    let member = |subject: &str| {
+        let claims = [("department".to_owned(), "oncology".to_owned())];
+        let claims = Claims {
+            subject,
+            credential_type: "MemberCredential",
+            claims: &claims,
+            valid_from: now,
+            valid_until: Some(now + 3600),
+        };
+        issue(&org.keys, &org.record.signing_kid(), &org.record.did, &claims).expect("issued")
+    };
+    let requirement = Requirement::Credential {
+        issuer: org.record.did.clone(),
+        credential_type: Some("MemberCredential".to_owned()),
+    };
+    let files = tempfile::tempdir().expect("files");
+    let sum = program(files.path(), "sum.py", "print('sum')\n");
+    let created = lobby::create(
+        &host.me,
+        &host.store,
+        CreateOptions { requirements: vec![requirement], ..options(2, Some(sum)) },
+    )
+    .await
+    .expect("create");
+    let url = created.invitation_url.clone().expect("a short link");
+
+    // Mallory holds no credential: told so before anything is sent; sending without, refused.
+    let offered = lobby::preview(&mallory.me, &mallory.resolver, &url).await.expect("preview");
+    let err = mpc_session::proofs::presentation_for(&mallory.me, &mallory.resolver, &offered.offer, &offered.host, &[])
+        .await
+        .expect_err("no credential");
+    assert!(err.to_string().contains("MemberCredential credential from"), "{err}");
+    lobby::accept(&mallory.me, &mallory.store, offered, None, None, None, None).await.expect("sent anyway");
+    // Carol presents Alice's credential in a presentation of her own.
+    let offered = lobby::preview(&carol.me, &carol.resolver, &url).await.expect("preview");
+    let stolen = mpc_identity::presentation::present(
+        &carol.me.keys,
+        &carol.me.record.signing_kid(),
+        carol.did(),
+        vec![member(alice.did())],
+        &offered.offer.session,
+        &offered.host,
+        now,
+    )
+    .expect("presentation");
+    lobby::accept(&carol.me, &carol.store, offered, None, None, None, Some(stolen)).await.expect("sent");
+    // Alice presents her own.
+    let offered = lobby::preview(&alice.me, &alice.resolver, &url).await.expect("preview");
+    let presentation = mpc_session::proofs::presentation_for(
+        &alice.me,
+        &alice.resolver,
+        &offered.offer,
+        &offered.host,
+        &[member(alice.did())],
+    )
+    .await
+    .expect("alice's presentation");
+    lobby::accept(&alice.me, &alice.store, offered, None, None, None, presentation).await.expect("join");
+
+    lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
+    let record = host.store.find(&created.id).expect("record");
+    let status = |did: &str| record.members.iter().find(|m| m.did == did).map(|m| m.status.clone());
+    assert_eq!(status(alice.did()), Some(MemberStatus::Admitted), "{:?}", record.members);
+    for (party, needle) in [(mallory, "no credential was presented"), (carol, "not its holder")] {
+        lobby::sync(&party.me, &party.store, &party.resolver).await.expect("sync");
+        match party.store.find(&created.id).expect("record").state {
+            SessionState::Refused { reason } => {
+                assert!(reason.contains("credential") && reason.contains(needle), "{}: {reason}", party.me.record.name);
+            }
+            other => panic!("{} was not refused: {other:?}", party.me.record.name),
+        }
+    }
+    // Full with Alice: the manifest carries her presentation, which she checks again.
+    let mut record = host.store.find(&created.id).expect("record");
+    lobby::send_manifest_if_full(&host.me, &host.store, &host.resolver, &mut record, None).await.expect("manifest");
+    assert_eq!(record.state, SessionState::Ready, "{:?}", record.members);
+    lobby::sync(&alice.me, &alice.store, &alice.resolver).await.expect("alice sync");
+    let record = alice.store.find(&created.id).expect("record");
+    assert_eq!(record.state, SessionState::Ready, "{:?}", record.problem);
+    let manifest = lobby::manifest_of(&alice.me, &alice.resolver, &record).await.expect("manifest");
+    let entry = manifest.entry_of(alice.did()).expect("alice");
+    let proven = mpc_session::proofs::proven(entry.presentation.as_ref(), &entry.domains);
+    assert!(
+        proven.iter().any(|line| line.starts_with("MemberCredential from") && line.contains("oncology")),
+        "{proven:?}"
+    );
 }

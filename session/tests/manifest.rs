@@ -48,6 +48,8 @@ fn manifest(parties: &[&Someone], expires_time: u64) -> Manifest {
                 certificate: None,
                 label: Some(format!("party {index}")),
                 role: None,
+                presentation: None,
+                domains: Vec::new(),
             })
             .collect(),
         roles: Vec::new(),

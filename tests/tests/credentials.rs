@@ -110,3 +110,57 @@ fn credentials_made_here_verify_there_and_credentials_made_there_verify_here() {
     let here = mpc_id(bob_home).args(["credential", "verify"]).arg(&altered_file).output().expect("verify");
     assert!(!here.status.success() && text(&here).contains("does not verify"), "{}", text(&here));
 }
+
+/// Admission by proof through the CLI: a host requires a MemberCredential from an organisation;
+/// a party holding one joins (the presentation is chosen from its keystore) and every party's
+/// `session status` shows what it proved apart from its label; a party without one is told,
+/// before anything is sent, which credential it lacks.
+#[test]
+fn a_session_requiring_a_credential_admits_its_holder_and_tells_the_others_what_they_lack() {
+    use mpc_id_e2e::session::{self, LoopbackMediator, Party};
+    let mediator = LoopbackMediator::start();
+    let [host, alice, bob] = ["host", "alice", "bob"].map(|name| Party::new(name, &mediator.url));
+    let org_home = tempfile::tempdir().expect("org");
+    let org = json(&mpc_id(org_home.path()).args(["new", "-n", "org", "--json"]).output().expect("new"));
+    let org = org["did"].as_str().expect("did").to_owned();
+    let files = tempfile::tempdir().expect("files");
+    let issued = files.path().join("alice.json");
+    let made = mpc_id(org_home.path())
+        .args(["credential", "issue", "-n", "org", "--subject", &alice.did, "--type", "MemberCredential"])
+        .args(["--claim", "department=oncology", "--out"])
+        .arg(&issued)
+        .output()
+        .expect("issue");
+    assert!(made.status.success(), "{}", text(&made));
+    let added = alice.mpc_id().args(["credential", "add"]).arg(&issued).output().expect("add");
+    assert!(added.status.success(), "{}", text(&added));
+
+    let requirement = format!("{org}:MemberCredential");
+    let url = session::create(host.mpc_id(), 2, "members", "hello.py", &["--require-credential", &requirement]);
+    let refused = session::join(bob.mpc_id(), &url, "hello.py");
+    assert!(!refused.status.success(), "joined without the credential: {}", text(&refused));
+    assert!(text(&refused).contains("MemberCredential credential from"), "{}", text(&refused));
+    let joined = session::join(alice.mpc_id(), &url, "hello.py");
+    assert!(joined.status.success(), "{}", text(&joined));
+    assert!(
+        text(&joined).contains("requires   a MemberCredential credential"),
+        "shown before agreeing: {}",
+        text(&joined)
+    );
+
+    // The host admits her (full: the manifest goes out); she sees it, with what each proved.
+    let status = host.mpc_id().args(["session", "status"]).output().expect("status");
+    assert!(status.status.success(), "{}", text(&status));
+    let status = alice.mpc_id().args(["session", "status"]).output().expect("status");
+    assert!(text(&status).contains("ready"), "{}", text(&status));
+    assert!(
+        text(&status).contains("verified: MemberCredential from") && text(&status).contains("department = oncology"),
+        "{}",
+        text(&status)
+    );
+    let as_json = json(&alice.mpc_id().args(["session", "status", "--json"]).output().expect("status"));
+    let verified = &as_json[0]["parties"][1]["verified"]["credentials"][0];
+    assert_eq!(verified["issuer"], org.as_str(), "{as_json}");
+    assert_eq!(verified["claims"]["department"], "oncology", "{as_json}");
+    assert_eq!(as_json[0]["parties"][1]["label"], "alice", "the label, apart: {as_json}");
+}

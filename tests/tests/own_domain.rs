@@ -319,6 +319,68 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     let there = node(&["verify", &well_known.to_string_lossy(), bob_did, &origin, bob_key]);
     assert_eq!(there["status"], "INVALID", "{there}");
 
+    // Admission by domain: a session that requires control of the domain admits a party whose
+    // DID the domain links and refuses one it does not, naming the domain.
+    let data = tempfile::tempdir().expect("data");
+    let _mediator = KillOnDrop(
+        site.namespace
+            .command(mpc_test_support::binary("mpc-mediator"))
+            .args(["--listen", &format!("127.0.0.1:{MEDIATOR_PORT}")])
+            .args(["--public-url", &format!("http://localhost:{MEDIATOR_PORT}/")])
+            .args(["--rate-limit-ip", "0", "--rate-limit-did", "0"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("RUST_LOG", "warn,iroh_relay=error")
+            .spawn()
+            .expect("mediator"),
+    );
+    site.namespace.wait_for_port(MEDIATOR_PORT);
+    let mediator = format!("http://localhost:{MEDIATOR_PORT}/");
+    let python = mpc_id_e2e::session::python();
+    let program = mpc_id_e2e::session::program("hello.py");
+    let session_homes =
+        [tempfile::tempdir().expect("host"), tempfile::tempdir().expect("member"), tempfile::tempdir().expect("guest")];
+    for (home, name) in session_homes.iter().zip(["host", "member", "guest"]) {
+        let created =
+            site.mpc_id(home.path()).args(["new", "-n", name, "--mediator", &mediator]).output().expect("new");
+        assert!(created.status.success(), "{}", text(&created));
+    }
+    let linked = site
+        .mpc_id(session_homes[1].path())
+        .args(["domain", "link", &origin, "-n", "member", "--out"])
+        .arg(&well_known)
+        .output()
+        .expect("link");
+    assert!(linked.status.success(), "{}", text(&linked));
+    let created = site
+        .mpc_id(session_homes[0].path())
+        .args(["session", "create", "--parties", "2", "--url", "--python", &python, "--require-domain", &origin])
+        .arg("--program")
+        .arg(&program)
+        .output()
+        .expect("create");
+    assert!(created.status.success(), "{}", text(&created));
+    let invitation = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    for home in &session_homes[1..] {
+        let joined = site
+            .mpc_id(home.path())
+            .args(["session", "join", &invitation, "--yes", "--python", &python, "--program"])
+            .arg(&program)
+            .output()
+            .expect("join");
+        assert!(joined.status.success(), "{}", text(&joined));
+    }
+    let hosted = site.mpc_id(session_homes[0].path()).args(["session", "status"]).output().expect("status");
+    assert!(text(&hosted).contains(&format!("verified: controls {origin}")), "{}", text(&hosted));
+    let refused = site.mpc_id(session_homes[2].path()).args(["session", "status"]).output().expect("status");
+    assert!(text(&refused).contains("refused") && text(&refused).contains("domain"), "{}", text(&refused));
+    let member = site.mpc_id(session_homes[1].path()).args(["session", "status"]).output().expect("status");
+    assert!(
+        text(&member).contains("ready") && text(&member).contains(&format!("controls {origin}")),
+        "{}",
+        text(&member)
+    );
+
     // A configuration whose credential for the DID carries another signature fails both ways.
     let mut forged: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&well_known).expect("read")).expect("json");

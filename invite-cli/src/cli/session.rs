@@ -19,7 +19,7 @@ Examples:
   mpc-id session create --parties 3 --name auction --program auction.py -- --lots 10
   mpc-id session create --parties 3 --confirm --png session.png
   mpc-id session create --parties 2 --order did:peer:2.Ez...,did:webvh:Qm...  --mpyc-ssl")]
-    Create(SessionCreateArgs),
+    Create(Box<SessionCreateArgs>),
     /// Join the session an invitation offers (URL, file, PNG with its QR code, or -).
     #[command(after_help = "\
 The invitation is verified against the host's DID, then a signed join request goes to the host
@@ -91,6 +91,15 @@ pub struct SessionCreateArgs {
     /// Admit each party by hand with `mpc-id session admit`.
     #[arg(long)]
     pub confirm: bool,
+    /// Admit only parties that present a credential from this issuer (repeatable): ISSUER_DID,
+    /// or ISSUER_DID:Type for one type (a last segment starting with a capital letter, such as
+    /// `:MemberCredential`). The credential must be about the party's DID, valid, and presented
+    /// for this session.
+    #[arg(long = "require-credential", value_name = "ISSUER_DID[:TYPE]")]
+    pub require_credentials: Vec<String>,
+    /// Admit only parties whose DID this domain links in its DID configuration (repeatable).
+    #[arg(long = "require-domain", value_name = "DOMAIN")]
+    pub require_domains: Vec<String>,
     /// Use MPyC's own TLS too (`--ssl`), with per-party certificates pinned in the manifest.
     #[arg(long)]
     pub mpyc_ssl: bool,
@@ -145,6 +154,10 @@ pub struct SessionJoinArgs {
     pub label: Option<String>,
     /// Join without asking: what you agree to is still printed. Needed where no one can answer
     /// (scripts, no terminal).
+    /// A credential to present for the session's requirements (repeatable) [default: those of
+    /// your keystore that meet them].
+    #[arg(long = "credential", value_name = "FILE")]
+    pub credentials: Vec<PathBuf>,
     #[arg(long, short = 'y')]
     pub yes: bool,
     #[command(flatten)]
