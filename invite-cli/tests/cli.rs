@@ -295,7 +295,11 @@ fn a_wrong_passphrase_cannot_sign() {
 fn resolve_prints_documents_and_names_bad_dids() {
     let home = tempfile::tempdir().expect("tempdir");
     let did = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
-    let document = json_of(&mpc_id(home.path()).args(["resolve", did, "--json"]).output().expect("run"));
+    let resolution = json_of(&mpc_id(home.path()).args(["resolve", did, "--json"]).output().expect("run"));
+    // DID Resolution's result: a did:key has no versions, so no document metadata.
+    assert_eq!(resolution["didResolutionMetadata"]["contentType"], "application/did+ld+json");
+    assert_eq!(resolution["didDocumentMetadata"], serde_json::json!({}));
+    let document = &resolution["didDocument"];
     assert_eq!(document["id"], did);
     assert_eq!(document["keyAgreement"][0], format!("{did}#z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW").as_str());
     let text = stdout(&mpc_id(home.path()).args(["resolve", did]).output().expect("run"));

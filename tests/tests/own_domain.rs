@@ -79,7 +79,8 @@ fn text(output: &Output) -> String {
 }
 
 /// The organisation's web site: static files from `root` over HTTPS at `https://org.test:8443`,
-/// nothing mpc-id specific, in a namespace of its own; `None` (said loudly) where that cannot be.
+/// nothing mpc-id specific (the Caddy site of docs/DEPLOY.md, "An organisation's own DIDs and
+/// domain"), in a namespace of its own; `None` (said loudly) where that cannot be.
 struct Site {
     namespace: Namespace,
     files: tempfile::TempDir,
@@ -107,7 +108,8 @@ impl Site {
         let (cert, key) = ca.issue(&[SITE], files.path(), "org");
         let caddyfile = format!(
             "{{\n  admin off\n  auto_https off\n  storage file_system {dir}/caddy\n}}\n\
-             https://{SITE}:{SITE_PORT} {{\n  tls {cert} {key}\n  root * {site}\n  file_server\n}}\n",
+             https://{SITE}:{SITE_PORT} {{\n  tls {cert} {key}\n  root * {site}\n  file_server\n  \
+             @logs path *.jsonl\n  header @logs Content-Type text/jsonl\n}}\n",
             dir = files.path().display(),
             cert = cert.display(),
             key = key.display(),
