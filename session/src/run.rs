@@ -412,7 +412,13 @@ async fn connect_and_run(
     let deadline = tokio::time::Instant::now() + options.startup_timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     tick.tick().await;
+    // A peer that vanishes at start-up has often stopped because another cannot run, and that
+    // one's refusal may arrive a moment later: wait briefly for it, so every party names the
+    // first cause rather than its echo.
+    let mut vanished: Option<(Error, tokio::time::Instant)> = None;
+    let far = deadline + Duration::from_secs(3600);
     while connected.values().any(|c| !c) {
+        let echo_until = vanished.as_ref().map_or(far, |(_, until)| *until);
         tokio::select! {
             event = mesh.next_event() => match event {
                 Some(MeshEvent::Connected { index }) => {
@@ -420,7 +426,10 @@ async fn connect_and_run(
                     progress(Progress::Connected { index, did: plan.did_of(index), path: mesh.path(index) });
                 }
                 Some(MeshEvent::Lost { index, reason }) => {
-                    return Err(Error::PeerLost { index, who: plan.who(index), reason });
+                    if vanished.is_none() {
+                        let error = Error::PeerLost { index, who: plan.who(index), reason };
+                        vanished = Some((error, tokio::time::Instant::now() + FIRST_CAUSE_GRACE));
+                    }
                 }
                 Some(MeshEvent::Finished { index, code }) => {
                     return Err(Error::PeerFailed { index, who: plan.who(index), code });
@@ -440,11 +449,23 @@ async fn connect_and_run(
                     return Err(Error::rejected(&plan.session, format!("it is closed ({reason})")));
                 }
             }
+            () = tokio::time::sleep_until(echo_until) => {
+                if let Some((error, _)) = vanished.take() {
+                    return Err(error);
+                }
+            }
             () = tokio::time::sleep_until(deadline) => {
+                if let Some((error, _)) = vanished.take() {
+                    return Err(error);
+                }
                 let missing: Vec<String> = missing(&connected).iter().map(|i| format!("party {i} ({})", plan.who(*i))).collect();
                 return Err(Error::StartupTimeout { seconds: options.startup_timeout.as_secs(), missing: missing.join(", ") });
             }
         }
+    }
+    if let Some((error, _)) = vanished {
+        // Everyone else connected, but one that vanished did not come back.
+        return Err(error);
     }
     progress(Progress::AllConnected { elapsed: started.elapsed() });
 
@@ -473,6 +494,9 @@ async fn connect_and_run(
     }
     outcome
 }
+
+/// How long a party whose peer vanished at start-up waits for a refusal that explains it.
+const FIRST_CAUSE_GRACE: Duration = Duration::from_secs(3);
 
 /// How long a party that cannot run waits for its peers to hear so.
 const TELL_PEERS_FOR: Duration = Duration::from_secs(5);
