@@ -650,10 +650,22 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         let plan = run::plan(&cx.me, &cx.resolver, &record, &command, installed_mpyc).await?;
         plan.check_tls_wish(args.mpyc_ssl)?;
         if args.json {
-            let event = json!({ "event": "manifest-verified", "parties": plan.manifest.parties.len(), "party": plan.me, "program_sha256": plan.manifest.program.sha256 });
+            // What each party proved (checked at admission and when the manifest arrived).
+            let verified: Vec<serde_json::Value> = plan
+                .manifest
+                .parties
+                .iter()
+                .map(|p| json!({ "index": p.index, "credentials": mpc_session::proofs::presented(p.presentation.as_ref()), "domains": p.domains }))
+                .collect();
+            let event = json!({ "event": "manifest-verified", "parties": plan.manifest.parties.len(), "party": plan.me, "program_sha256": plan.manifest.program.sha256, "verified": verified });
             eprintln!("{event}");
         } else {
             eprintln!("[mpc-id] manifest verified: {} parties, you are party {}, program sha256 {}", plan.manifest.parties.len(), plan.me, &plan.manifest.program.sha256[..16]);
+            for party in &plan.manifest.parties {
+                for line in mpc_session::proofs::proven(party.presentation.as_ref(), &party.domains) {
+                    eprintln!("[mpc-id] party {} verified: {line}", party.index);
+                }
+            }
         }
         if args.dry_run {
             if let Some(reason) = &plan.refusal {

@@ -163,4 +163,14 @@ fn a_session_requiring_a_credential_admits_its_holder_and_tells_the_others_what_
     assert_eq!(verified["issuer"], org.as_str(), "{as_json}");
     assert_eq!(verified["claims"]["department"], "oncology", "{as_json}");
     assert_eq!(as_json[0]["parties"][1]["label"], "alice", "the label, apart: {as_json}");
+    // `run` says what each party proved before anything connects.
+    let dry = alice
+        .mpc_id()
+        .args(["run", "members", "--dry-run", "--"])
+        .arg(session::python())
+        .arg(session::program("hello.py"))
+        .output()
+        .expect("run");
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(text(&dry).contains("party 1 verified: MemberCredential from"), "{}", text(&dry));
 }
