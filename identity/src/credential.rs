@@ -29,6 +29,7 @@ use serde_json::{Map, Value, json};
 use crate::did::{DidDocument, Relationship, split_did_url};
 use crate::error::{Error, Result};
 use crate::keys::PartyKeys;
+use crate::{rfc3339, unix_of};
 
 /// The VC Data Model 2.0 context, the first of every credential.
 pub const CREDENTIALS_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
@@ -274,14 +275,6 @@ fn is_term(text: &str) -> bool {
     text.len() <= 64
         && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && text.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
-fn rfc3339(unix: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix)).to_string()
-}
-
-fn unix_of(date: &str) -> Option<u64> {
-    chrono::DateTime::parse_from_rfc3339(date).ok().and_then(|t| u64::try_from(t.timestamp()).ok())
 }
 
 #[cfg(test)]

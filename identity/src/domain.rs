@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::did::{DidDocument, split_did_url};
 use crate::error::{Error, Result};
 use crate::keys::{PartyKeys, verify_strict};
+use crate::{rfc3339, unix_of};
 
 /// Where a domain publishes its DID configuration.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/did-configuration.json";
@@ -239,14 +240,6 @@ fn verify_jwt(
         return Err(format!("it is not valid before {}", rfc3339(starts.unwrap_or_default())));
     }
     Ok(expires)
-}
-
-fn rfc3339(unix: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix)).to_string()
-}
-
-fn unix_of(date: &str) -> Option<u64> {
-    chrono::DateTime::parse_from_rfc3339(date).ok().and_then(|t| u64::try_from(t.timestamp()).ok())
 }
 
 #[cfg(test)]

@@ -61,6 +61,18 @@ pub(crate) fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
+/// Unix seconds as RFC 3339 with whole seconds (`2026-12-06T08:00:00Z`), as credentials and
+/// proofs write their times.
+pub(crate) fn rfc3339(unix: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix)).to_string()
+}
+
+/// An RFC 3339 time (any offset, fractions allowed) as Unix seconds; `None` if it is not one or
+/// is before 1970.
+pub(crate) fn unix_of(date: &str) -> Option<u64> {
+    chrono::DateTime::parse_from_rfc3339(date).ok().and_then(|t| u64::try_from(t.timestamp()).ok())
+}
+
 /// Lowercase hex of `bytes`: digests and keys as the manifest, the store and logs write them.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -40,7 +40,7 @@ pub fn present(
     let mut proof = json!({
         "type": "DataIntegrityProof",
         "cryptosuite": CRYPTOSUITE,
-        "created": humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now)).to_string(),
+        "created": crate::rfc3339(now),
         "verificationMethod": kid,
         "proofPurpose": "authentication",
         "challenge": challenge,
