@@ -52,7 +52,7 @@ fn add(keystore: &Keystore, args: &CredentialAddArgs) -> anyhow::Result<()> {
     if verified.subject != record.did {
         anyhow::bail!(
             "this credential is about {}, not about `{name}` ({}): it is not yours to present",
-            abbreviate_did(&verified.subject),
+            shown(&abbreviate_did(&verified.subject)),
             abbreviate_did(&record.did)
         );
     }
@@ -115,8 +115,9 @@ fn verify(keystore: &Keystore, args: &CredentialVerifyArgs) -> anyhow::Result<()
 /// wrote, so shown escaped).
 fn print_credential(verified: &VerifiedCredential) {
     println!("{}", shown(&verified.types.join(", ")));
-    println!("  issuer    {}", abbreviate_did(&verified.issuer));
-    println!("  subject   {}", abbreviate_did(&verified.subject));
+    // The DIDs are the credential's text: a forged one may hold anything after `did:`.
+    println!("  issuer    {}", shown(&abbreviate_did(&verified.issuer)));
+    println!("  subject   {}", shown(&abbreviate_did(&verified.subject)));
     for (key, value) in &verified.claims {
         let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
         println!("  claim     {} = {}", shown(key), shown(&value));
