@@ -10,7 +10,8 @@
 //!     MPC_ID_ATTACK_ONLY=Enrollments cargo bench -p mpc-mediator --bench attack   # one attack (for a profiler)
 //!     MPC_ID_ATTACK_ONLY=SlowBodies,LedgerResends cargo bench -p mpc-mediator --bench attack  # some
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
+#[allow(dead_code)] // each bench uses part of the tests' client
 #[allow(unused_imports)]
 mod common;
 
@@ -19,8 +20,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{CM3, PICKUP, Party, junk_forward, rss_kib, spawn_mediator, uuid, wait_ready};
+use common::{CM3, PICKUP, Party, junk_forward, spawn_mediator, uuid, wait_ready};
 use mpc_identity::envelope::encrypted;
+use mpc_test_support::rss_kib;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 

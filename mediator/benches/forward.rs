@@ -7,7 +7,8 @@
 //!
 //!     MPC_ID_TEST_POSTGRES_URL=$(scripts/test-postgres) cargo bench -p mpc-mediator --bench forward
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
+#[allow(dead_code)] // each bench uses part of the tests' client
 #[allow(unused_imports)]
 mod common;
 
@@ -15,11 +16,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Party, cpu_micros, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready_with};
+use common::{Party, fresh_postgres_database, spawn_mediator, wait_ready_with};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
 use mpc_test_support::pki::PrivateCa;
+use mpc_test_support::{cpu_micros, rss_kib};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 

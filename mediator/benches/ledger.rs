@@ -6,7 +6,8 @@
 //!
 //!     MPC_ID_TEST_POSTGRES_URL=$(scripts/test-postgres) cargo bench -p mpc-mediator --bench ledger
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
+#[allow(dead_code)] // each bench uses part of the tests' client
 #[allow(unused_imports)]
 mod common;
 

@@ -6,15 +6,17 @@
 //!
 //!     MPC_ID_TEST_POSTGRES_URL=$(scripts/test-postgres) cargo bench -p mpc-mediator --bench queue_depth
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
+#[allow(dead_code)] // each bench uses part of the tests' client
 #[allow(unused_imports)]
 mod common;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Party, cpu_micros, fresh_postgres_database, spawn_mediator, wait_ready};
+use common::{Party, fresh_postgres_database, spawn_mediator, wait_ready};
 use futures_util::StreamExt;
+use mpc_test_support::cpu_micros;
 use serde_json::json;
 
 /// The mediator's default queue cap (per recipient, and per source address).

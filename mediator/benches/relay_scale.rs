@@ -13,7 +13,8 @@
 //!
 //! `MPC_ID_RELAY_PAIRS` sets the pairs (default 100).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
+#[allow(dead_code)] // each bench uses part of the tests' client
 #[allow(unused_imports)]
 mod common;
 
@@ -22,9 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Party, cpu_micros, rss_kib, spawn_mediator, wait_ready};
+use common::{Party, spawn_mediator, wait_ready};
 use mpc_connect::tunnel::{Forwarder, Server, TunnelOptions};
 use mpc_connect::{Allowlist, EndpointAddr, PeerEndpoint, PeerEndpointConfig, RelayUrl, endpoint_id_of};
+use mpc_test_support::{cpu_micros, rss_kib};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -8,7 +8,8 @@
 //!     MPC_ID_SOAK_SECONDS=60 MPC_ID_SOAK_RATE=200 cargo bench -p mpc-mediator --bench soak
 //!     MPC_ID_TEST_POSTGRES_URL=$(scripts/test-postgres) cargo bench -p mpc-mediator --bench soak
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
+#[allow(dead_code)] // each bench uses part of the tests' client
 #[allow(unused_imports)]
 mod common;
 
@@ -18,10 +19,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{PICKUP, Party, fresh_postgres_database, rss_kib, spawn_mediator, wait_ready};
+use common::{PICKUP, Party, fresh_postgres_database, spawn_mediator, wait_ready};
 use futures_util::{SinkExt, StreamExt};
 use mpc_identity::did;
 use mpc_identity::envelope::encrypted;
+use mpc_test_support::rss_kib;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 

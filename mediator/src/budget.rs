@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use tokio::time::Instant;
+use std::time::Instant;
+
+use crate::clock::Clock;
 
 /// One kind of cost, per source.
 #[derive(Debug)]
@@ -22,6 +24,7 @@ pub(crate) struct Budget {
     /// Most a source may owe and still start more.
     burst: f64,
     owed: Mutex<HashMap<IpAddr, Debt>>,
+    clock: Clock,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -32,8 +35,13 @@ struct Debt {
 
 impl Budget {
     /// A budget paid down at `per_second` units a second, of which a source may owe `burst`.
-    pub(crate) fn new(per_second: u64, burst: u64) -> Self {
-        Budget { per_second: per_second as f64, burst: burst as f64, owed: Mutex::new(HashMap::new()) }
+    pub(crate) fn new(per_second: u64, burst: u64, clock: &Clock) -> Self {
+        Budget {
+            per_second: per_second as f64,
+            burst: burst as f64,
+            owed: Mutex::new(HashMap::new()),
+            clock: clock.clone(),
+        }
     }
 
     /// Whether `source` may start more work now.
@@ -42,7 +50,7 @@ impl Budget {
             return true;
         }
         let owed = self.owed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        owed.get(&source).is_none_or(|debt| self.paid_down(*debt, Instant::now()) <= self.burst)
+        owed.get(&source).is_none_or(|debt| self.paid_down(*debt, self.clock.instant()) <= self.burst)
     }
 
     /// Adds what a piece of work for `source` cost.
@@ -50,7 +58,7 @@ impl Budget {
         if self.per_second == 0.0 || cost <= 0.0 {
             return;
         }
-        let now = Instant::now();
+        let now = self.clock.instant();
         let mut owed = self.owed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let debt = owed.entry(source).or_insert(Debt { amount: 0.0, at: now });
         *debt = Debt { amount: self.paid_down(*debt, now) + cost, at: now };
@@ -58,7 +66,7 @@ impl Budget {
 
     /// Forgets sources that owe nothing any more (run with the periodic sweep).
     pub(crate) fn forget_paid(&self) {
-        let now = Instant::now();
+        let now = self.clock.instant();
         let mut owed = self.owed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         owed.retain(|_, debt| self.paid_down(*debt, now) > 0.0);
     }
@@ -72,9 +80,10 @@ impl Budget {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn a_source_over_its_burst_waits_until_paid_down_and_others_do_not() {
-        let budget = Budget::new(100, 1_000);
+    #[test]
+    fn a_source_over_its_burst_waits_until_paid_down_and_others_do_not() {
+        let clock = Clock::default();
+        let budget = Budget::new(100, 1_000, &clock);
         let (greedy, other): (IpAddr, IpAddr) = ("127.0.0.2".parse().expect("ip"), "127.0.0.3".parse().expect("ip"));
         assert!(budget.allows(greedy));
         // One large piece of work goes through, however large...
@@ -82,15 +91,15 @@ mod tests {
         // ...and the next waits until the debt is back within the burst: 20 s at 100 a second.
         assert!(!budget.allows(greedy));
         assert!(budget.allows(other), "another source is not affected");
-        tokio::time::advance(std::time::Duration::from_secs(19)).await;
+        clock.advance(std::time::Duration::from_secs(19));
         assert!(!budget.allows(greedy));
-        tokio::time::advance(std::time::Duration::from_secs(1)).await;
+        clock.advance(std::time::Duration::from_secs(1));
         assert!(budget.allows(greedy));
-        tokio::time::advance(std::time::Duration::from_secs(10)).await;
+        clock.advance(std::time::Duration::from_secs(10));
         budget.forget_paid();
         assert!(budget.owed.lock().expect("lock").is_empty());
         // No budget configured: everything is allowed.
-        let none = Budget::new(0, 0);
+        let none = Budget::new(0, 0, &clock);
         none.charge(greedy, 1e12);
         assert!(none.allows(greedy));
     }

@@ -178,7 +178,7 @@ impl Mediator {
                 )
             })?;
             // Spent only once the log verified (below), so a bad log costs no use.
-            if !self.store.token_valid(&crate::tokens::digest(token), crate::now()).await? {
+            if !self.store.token_valid(&crate::tokens::digest(token), self.now()).await? {
                 return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
             }
         }
@@ -238,13 +238,13 @@ impl Mediator {
         if existing.is_none()
             && self.config.require_token
             && let Some(token) = token
-            && !self.store.redeem_token(&crate::tokens::digest(token), crate::now()).await?
+            && !self.store.redeem_token(&crate::tokens::digest(token), self.now()).await?
         {
             return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
         }
         let source = existing.map_or(source, |held| held.source);
         let log = HostedLog { did: did.clone(), log: jsonl.to_owned(), witness, entries, source };
-        if !self.store.put_ledger_log(name, &log, extends, crate::now()).await? {
+        if !self.store.put_ledger_log(name, &log, extends, self.now()).await? {
             return Err(Error::Conflict(format!(
                 "the log of `{name}` changed while this update was checked; fetch it and retry"
             )));
@@ -326,7 +326,7 @@ impl Mediator {
         }
         let entries = held.entries;
         let log = HostedLog { witness: Some(merged), ..held };
-        if !self.store.put_ledger_log(name, &log, Some(entries), crate::now()).await? {
+        if !self.store.put_ledger_log(name, &log, Some(entries), self.now()).await? {
             return Err(Error::Conflict(format!(
                 "the log of `{name}` changed while the proofs were checked; upload them again"
             )));
@@ -342,7 +342,7 @@ impl Mediator {
         if per_day == 0 {
             return Ok(None);
         }
-        let day = crate::now() / 86_400;
+        let day = self.now() / 86_400;
         if !self.store.reserve_ledger_name(source, day, per_day).await? {
             return Err(Error::Quota(format!(
                 "{per_day} DID names were created from your address today; try again tomorrow"

@@ -32,6 +32,7 @@
 
 mod activity;
 mod budget;
+mod clock;
 pub mod config;
 mod discovery;
 mod documents;
@@ -91,6 +92,8 @@ pub(crate) struct Mediator {
     pub(crate) discovery: Option<discovery::AddressDiscovery>,
     /// HTTPS on the listener, when configured.
     pub(crate) https: Option<tls::Https>,
+    /// Now, for every rule that depends on time (tests move it).
+    clock: clock::Clock,
 }
 
 /// A mediator listening on a socket, as returned by [`start`].
@@ -125,6 +128,13 @@ impl RunningMediator {
     #[cfg(feature = "test-hooks")]
     pub async fn register_relay_key(&self, key: &[u8; 32], did: &str) -> Result<()> {
         self.state.register_relay_key(&mpc_identity::hex(key), did).await
+    }
+
+    /// Moves the mediator's clock `by` ahead: expiry, sweeps, rate-limit buckets, budgets and
+    /// replay windows see the time as later (tests of rules that take seconds or hours).
+    #[cfg(feature = "test-hooks")]
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.state.clock.advance(by);
     }
 
     /// Runs the periodic sweep now (tests that cannot wait for its hour): returns how many
@@ -245,9 +255,12 @@ impl Mediator {
         store.watch(Arc::new(move |owner: &str, message| hub.arrived(owner, message))).await?;
         tracing::info!(did = %identity.did, web_did = %identity.web_did, endpoint = %identity.endpoint, "mediator ready");
         // Ten seconds' worth may be owed: a legitimate publisher's largest log goes through.
-        let ledger_cpu = budget::Budget::new(config.ledger_cpu_ms_per_second, 10 * config.ledger_cpu_ms_per_second);
-        let egress = budget::Budget::new(config.egress_bytes_per_second, 10 * config.egress_bytes_per_second);
-        let limits = limits::Limits::new(config.rate_limit_ip, config.rate_limit_did, config.enrollments_per_hour);
+        let clock = clock::Clock::default();
+        let ledger_cpu =
+            budget::Budget::new(config.ledger_cpu_ms_per_second, 10 * config.ledger_cpu_ms_per_second, &clock);
+        let egress = budget::Budget::new(config.egress_bytes_per_second, 10 * config.egress_bytes_per_second, &clock);
+        let limits =
+            limits::Limits::new(config.rate_limit_ip, config.rate_limit_did, config.enrollments_per_hour, &clock);
         let ledger_base = ledger_base(&public_url, config.public_url.is_some());
         let https = tls::start(&config, &data_dir).await?;
         let resolver = https.as_ref().map(|https| Arc::clone(&https.resolver));
@@ -259,7 +272,7 @@ impl Mediator {
             metrics: Metrics::default(),
             live,
             limits,
-            owners: Default::default(),
+            owners: owners::OwnerCache::new(&clock),
             activity: Default::default(),
             ledger_base,
             ledger_documents: Default::default(),
@@ -268,6 +281,7 @@ impl Mediator {
             ledger_refusals: Default::default(),
             discovery,
             https,
+            clock,
         })
     }
 
@@ -277,7 +291,7 @@ impl Mediator {
         self.limits.forget_idle();
         self.ledger_cpu.forget_paid();
         self.egress.forget_paid();
-        let now = now();
+        let now = self.now();
         self.activity.forget_before(now);
         let seen_before = now.saturating_sub(self.config.replay_window.as_secs());
         let idle_before = now.saturating_sub(self.config.enrollment_idle.as_secs());
@@ -294,6 +308,11 @@ impl Mediator {
 }
 
 impl Mediator {
+    /// Unix seconds on the mediator's clock.
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.unix_now()
+    }
+
     /// The party that registered `recipient`, if any.
     pub(crate) async fn owner_of(&self, recipient: &str) -> Result<Option<String>> {
         if let Some(owner) = self.owners.get(recipient) {
@@ -343,9 +362,4 @@ fn ledger_base(public_url: &url::Url, explicit: bool) -> Option<url::Url> {
         }
         _ => None,
     }
-}
-
-/// Unix seconds.
-pub(crate) fn now() -> u64 {
-    mpc_identity::unix_now()
 }

@@ -5,23 +5,30 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
+
+/// A token bucket per key, on the mediator's clock.
+type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, Clock, NoOpMiddleware<std::time::Instant>>;
 
 #[derive(Debug)]
 pub(crate) struct Limits {
-    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    per_did: Option<DefaultKeyedRateLimiter<String>>,
-    enrollments: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_ip: Option<KeyedLimiter<IpAddr>>,
+    per_did: Option<KeyedLimiter<String>>,
+    enrollments: Option<KeyedLimiter<IpAddr>>,
 }
 
 impl Limits {
     /// Limits of `per_ip` and `per_did` requests a second and `enrollments` an hour per
     /// address; 0 turns one off.
-    pub(crate) fn new(per_ip: u32, per_did: u32, enrollments: u32) -> Self {
-        let enrollments = NonZeroU32::new(enrollments).map(|per_hour| RateLimiter::keyed(Quota::per_hour(per_hour)));
-        Limits { per_ip: keyed(per_ip), per_did: keyed(per_did), enrollments }
+    pub(crate) fn new(per_ip: u32, per_did: u32, enrollments: u32, clock: &Clock) -> Self {
+        let enrollments = NonZeroU32::new(enrollments)
+            .map(|per_hour| RateLimiter::dashmap_with_clock(Quota::per_hour(per_hour), clock.clone()));
+        Limits { per_ip: keyed(per_ip, clock), per_did: keyed(per_did, clock), enrollments }
     }
 
     /// A new enrollment from `ip`.
@@ -62,6 +69,6 @@ impl Limits {
     }
 }
 
-fn keyed<K: std::hash::Hash + Eq + Clone>(rate: u32) -> Option<DefaultKeyedRateLimiter<K>> {
-    NonZeroU32::new(rate).map(|rate| RateLimiter::keyed(Quota::per_second(rate)))
+fn keyed<K: std::hash::Hash + Eq + Clone>(rate: u32, clock: &Clock) -> Option<KeyedLimiter<K>> {
+    NonZeroU32::new(rate).map(|rate| RateLimiter::dashmap_with_clock(Quota::per_second(rate), clock.clone()))
 }

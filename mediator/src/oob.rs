@@ -24,7 +24,7 @@ impl Mediator {
                 reason: format!("larger than {MAX_INVITATION_BYTES} bytes"),
             });
         }
-        let now = crate::now();
+        let now = self.now();
         let signed = SignedInvitation::parse(body)?;
         let canonical = signed.to_json();
         let from = signed.claimed_from()?;
@@ -68,6 +68,6 @@ impl Mediator {
 
     /// A published invitation, byte for byte.
     pub(crate) async fn published_invitation(&self, id: &str) -> Result<Option<String>> {
-        self.store.invitation(id, crate::now()).await
+        self.store.invitation(id, self.now()).await
     }
 }

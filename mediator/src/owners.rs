@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
+
 /// How long another instance's removal may go unnoticed here.
 pub(crate) const TTL: Duration = Duration::from_secs(30);
 /// Bound on memory: the cache is cleared when it grows past this many entries.
@@ -15,12 +17,20 @@ const MAX_ENTRIES: usize = 100_000;
 #[derive(Debug, Default)]
 pub(crate) struct OwnerCache {
     entries: Mutex<HashMap<String, (String, Instant)>>,
+    clock: Clock,
 }
 
 impl OwnerCache {
+    pub(crate) fn new(clock: &Clock) -> Self {
+        OwnerCache { entries: Mutex::default(), clock: clock.clone() }
+    }
+
     pub(crate) fn get(&self, recipient: &str) -> Option<String> {
         let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.get(recipient).filter(|(_, at)| at.elapsed() < TTL).map(|(owner, _)| owner.clone())
+        entries
+            .get(recipient)
+            .filter(|(_, at)| self.clock.instant().saturating_duration_since(*at) < TTL)
+            .map(|(owner, _)| owner.clone())
     }
 
     pub(crate) fn put(&self, recipient: &str, owner: &str) {
@@ -28,7 +38,7 @@ impl OwnerCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(recipient.to_owned(), (owner.to_owned(), Instant::now()));
+        entries.insert(recipient.to_owned(), (owner.to_owned(), self.clock.instant()));
     }
 
     /// Forgets everything (after enrollments expired, say).

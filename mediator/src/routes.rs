@@ -443,7 +443,7 @@ async fn fetch_invitation(
     let mut response = match mediator.published_invitation(id).await {
         Ok(Some(body)) if wants_page => {
             let link = format!("{}?_oobid={id}", mediator.identity.oob_base());
-            let page = crate::pages::invitation_page(&body, &link, crate::now());
+            let page = crate::pages::invitation_page(&body, &link, mediator.now());
             let mut response = (StatusCode::OK, page).into_response();
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -471,7 +471,7 @@ async fn shared_bundle(
     if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return (StatusCode::BAD_REQUEST, "a bundle is named by its digest: 64 lowercase hex digits\n").into_response();
     }
-    match mediator.store.bundle(&digest, crate::now()).await {
+    match mediator.store.bundle(&digest, mediator.now()).await {
         Ok(Some(body)) => json_response(StatusCode::OK, "application/json", body),
         Ok(None) => (StatusCode::NOT_FOUND, "no such program bundle, or it expired\n").into_response(),
         Err(error) => plain_problem(&mediator, &error, status_of(&error)),

@@ -47,7 +47,7 @@ pub async fn create(
         let mut secret = [0u8; 24];
         getrandom::fill(&mut secret).map_err(|e| Error::Startup(format!("no randomness: {e}")))?;
         let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
-        let now = crate::now();
+        let now = mpc_identity::unix_now();
         let expires_at = now.saturating_add(valid_for.as_secs());
         store.create_token(&digest(&token), label, uses, expires_at, now).await?;
         Ok(NewToken { token, label: label.to_owned(), uses, expires_at })

@@ -1,5 +1,5 @@
 //! Join to manifest, with and without a required credential: a host and one guest against a
-//! mediator in this process (SQLite, HTTP on loopback), the way `session/tests/lobby.rs` drives
+//! mediator in this process (SQLite, HTTP on loopback), the way `session/tests/integration/lobby.rs` drives
 //! the lobby; the time from the guest's preview of the invitation to its verified, ready
 //! manifest. `cargo bench -p mpc-session --bench admission [ROUNDS]`; figures go into
 //! docs/BENCHMARKS.md ("Who is behind a DID").

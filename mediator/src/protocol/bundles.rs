@@ -35,7 +35,7 @@ pub(super) async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &st
         )));
     }
     let malformed = |reason: String| Error::Malformed { kind: "program-bundle/share", reason };
-    let now = crate::now();
+    let now = mediator.now();
     let expires = incoming.body()["expires_time"]
         .as_u64()
         .ok_or_else(|| malformed("`body.expires_time` must be a time (seconds since 1970)".into()))?;

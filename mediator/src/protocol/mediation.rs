@@ -31,7 +31,7 @@ pub(super) async fn handle(mediator: &Mediator, incoming: &Incoming, sender: &st
             if !mediator.store.is_mediated(sender).await? {
                 admit_enrollment(mediator, incoming, sender, client).await?;
             }
-            mediator.store.grant(sender, crate::now()).await?;
+            mediator.store.grant(sender, mediator.now()).await?;
             // The party's signing key is also its network address: let it use the relay.
             if let Some(key) = signing_key(mediator, sender) {
                 mediator.store.add_relay_key(&mpc_identity::hex(&key), sender).await?;
@@ -130,11 +130,11 @@ async fn admit_enrollment(mediator: &Mediator, incoming: &Incoming, sender: &str
         // allowance: strangers without one must not lock out a token holder behind the same
         // address (a campus, a carrier's NAT).
         let digest = crate::tokens::digest(token);
-        if !mediator.store.token_valid(&digest, crate::now()).await? {
+        if !mediator.store.token_valid(&digest, mediator.now()).await? {
             return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
         }
         mediator.limits.check_enrollment(client)?;
-        if !mediator.store.redeem_token(&digest, crate::now()).await? {
+        if !mediator.store.redeem_token(&digest, mediator.now()).await? {
             return Err(Error::NotAuthorized("the enrollment token is unknown, used up or expired".into()));
         }
         tracing::info!(did = %sender, "enrolled with a token");

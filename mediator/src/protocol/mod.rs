@@ -112,7 +112,7 @@ impl Mediator {
 
     /// Handles an opened message from the client at `client`.
     pub(crate) async fn handle(&self, incoming: &Incoming, transport: Transport, client: IpAddr) -> Result<Outcome> {
-        let now = crate::now();
+        let now = self.now();
         self.check_fresh(incoming, now)?;
         if let Some(sender) = &incoming.sender {
             self.limits.check_did(sender)?;
@@ -194,7 +194,7 @@ impl Mediator {
             "id": uuid::Uuid::new_v4().to_string(),
             "type": kind,
             "from": self.identity.did,
-            "created_time": crate::now(),
+            "created_time": self.now(),
             "body": body,
         });
         if let Some(to) = to {

@@ -1,7 +1,7 @@
 //! Live delivery over a real WebSocket: stored first, pushed at once, deleted only on receipt;
 //! what was queued before live mode is left to `delivery-request` (Message Pickup 3.0).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

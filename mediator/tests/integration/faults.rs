@@ -6,7 +6,7 @@
 //! port), so the other tests' server is left alone. The full disk is a small tmpfs mounted by the
 //! test, which needs root; elsewhere it says so loudly and returns.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! the browser itself (a real headless chromium), while every other client gets the same bytes
 //! as before.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! a bundle is named by the digest of its files, which the mediator computes; unsafe paths are
 //! refused; and a fetcher refuses files that are not the digest it was given.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mpc_client::MediatorClient;
@@ -83,7 +83,7 @@ async fn a_strangers_short_lived_copy_never_shadows_the_hosts_share(backend: Bac
     let digest = shared.check().expect("bundle").digest;
     client.share_bundle(&squatter.identity, &shared, unix_now() + 2).await.expect("the squatter shares first");
     let url = client.share_bundle(&host.identity, &shared, unix_now() + 3600).await.expect("the host shares");
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    mediator.advance_clock(std::time::Duration::from_secs(4));
     let fetched = fetch_bundle(&url, &digest).await.expect("the host's share outlives the squatter's");
     assert_eq!(fetched.digest, digest);
 }

@@ -1,7 +1,7 @@
 //! A session's mesh on loopback: three parties connect pairwise, tunnels reach the
 //! higher-indexed party's service, a party's exit code reaches the others, and a party that
 //! goes away unannounced is reported lost. (A party killed outright, whose connections just go
-//! silent and are caught by the heartbeat timeout, is `tests/tests/sessions.rs`'s case.)
+//! silent and are caught by the heartbeat timeout, is `tests/tests/integration/sessions.rs`'s case.)
 
 use std::time::Duration;
 

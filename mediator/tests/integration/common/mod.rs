@@ -1,6 +1,5 @@
 //! A DIDComm client for the tests, built from `mpc-identity` and plain HTTP: everything a party
 //! sends is sealed and opened with the same library parties use.
-#![allow(dead_code)]
 
 pub mod load;
 pub mod ws;
@@ -64,6 +63,11 @@ pub struct TestMediator {
 }
 
 impl TestMediator {
+    /// Moves the mediator's clock ahead instead of waiting (expiry, buckets, sweeps).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.running.as_ref().expect("a running mediator").advance_clock(by);
+    }
+
     pub async fn start(backend: Backend) -> Self {
         Self::start_with(backend, |_| {}).await
     }
@@ -309,26 +313,3 @@ pub async fn wait_ready_with(base: &str, http: &reqwest::Client) {
 // Not every test file uses both.
 #[allow(unused_imports)]
 pub use mpc_test_support::{KillOnDrop, free_port};
-
-/// Resident set size of a process, in KiB.
-pub fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system) a process has used so far, in microseconds (for the benches).
-pub fn cpu_micros(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) * 1_000_000 / 100
-}

@@ -2,7 +2,7 @@
 //! real `mpc-mediator` process, attacks it from several loopback source addresses (127.0.0.2 and
 //! up) at full speed, and checks what a legitimate party (127.0.0.1) still gets.
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -314,7 +314,7 @@ async fn connections_are_capped_and_slow_or_idle_ones_closed() {
     let files = limits.lines().find(|l| l.starts_with("Max open files")).expect("open files line");
     let numbers: Vec<&str> = files.split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_digit())).collect();
     assert_eq!(numbers.first(), numbers.get(1), "the soft open-file limit is raised to the hard one: {files}");
-    let unit = include_str!("../../docs/mpc-mediator.service");
+    let unit = include_str!("../../../docs/mpc-mediator.service");
     assert!(unit.lines().any(|l| l.starts_with("LimitNOFILE=")), "the systemd unit sets LimitNOFILE");
 }
 
@@ -328,7 +328,11 @@ fn invitation(party: &Party, ttl: Duration, goal: &str) -> SignedInvitation {
 /// quota of links; a link dies at the maximum lifetime even if its invitation lives for years.
 #[tokio::test]
 async fn short_links_are_canonical_bounded_and_short_lived() {
-    let mediator = Spawned::start(None, &["--oob-per-identity", "3", "--oob-max-lifetime", "2s"]).await;
+    let mediator = TestMediator::start_with(Backend::Sqlite, |c| {
+        c.oob_per_identity = 3;
+        c.oob_max_lifetime = Duration::from_secs(2);
+    })
+    .await;
     let alice = Party::at("alice", &mediator.base).await;
     alice.enroll().await;
     let signed = invitation(&alice, Duration::from_secs(10 * 365 * 24 * 3600), "join");
@@ -354,7 +358,7 @@ async fn short_links_are_canonical_bounded_and_short_lived() {
     let over = client::publish_invitation(&mediator.base, &invitation(&alice, Duration::from_secs(600), "four")).await;
     assert!(over.as_ref().is_err_and(|e| e.to_string().contains("quota")), "{over:?}");
 
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    mediator.advance_clock(Duration::from_secs(4));
     assert!(client::fetch_invitation(&short).await.is_err(), "a link outlived the maximum lifetime");
 }
 
@@ -419,7 +423,7 @@ async fn idle_enrollments_expire_with_their_queues() {
     active.enroll().await;
     let (_, inner) = active.seal_for(&idle, json!({}));
     assert_eq!(active.post(active.forward(idle.did(), &inner)).await.status, 202);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    mediator.advance_clock(Duration::from_secs(2));
     // Activity is written at most hourly; a fresh grant counts as activity.
     let grant = active.ask(&format!("{CM3}mediate-request"), json!({})).await;
     assert_eq!(grant.kind(), format!("{CM3}mediate-grant"));

@@ -1,7 +1,7 @@
 //! Short `_oobid` links: only verified invitations of served parties are stored, byte for byte,
 //! and a client detects a host that serves anything else.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The mediator process is killed with SIGKILL while senders are sending. After a restart,
 //! every forward that got a success reply is delivered, and none twice once acknowledged.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::Arc;

@@ -40,7 +40,7 @@ fn no_resolution(did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocume
 
 #[test]
 fn the_specs_anoncrypt_xc20p_vector_opens() {
-    let jwe = include_str!("vectors/didcomm_anoncrypt_x25519_xc20p.json");
+    let jwe = include_str!("../vectors/didcomm_anoncrypt_x25519_xc20p.json");
     let opened = encrypted::decrypt(jwe, &bob(), &[BOB_KID.to_owned()], no_resolution).expect("the spec's vector");
     assert_eq!(opened.message, simple_message());
     assert_eq!(opened.sender_kid, None);
@@ -49,7 +49,7 @@ fn the_specs_anoncrypt_xc20p_vector_opens() {
 
 #[test]
 fn an_altered_xc20p_message_is_refused() {
-    let jwe = include_str!("vectors/didcomm_anoncrypt_x25519_xc20p.json");
+    let jwe = include_str!("../vectors/didcomm_anoncrypt_x25519_xc20p.json");
     let mut altered: Value = serde_json::from_str(jwe).expect("json");
     let mut ciphertext = URL_SAFE_NO_PAD.decode(altered["ciphertext"].as_str().expect("ciphertext")).expect("b64");
     ciphertext[0] ^= 1;
@@ -193,7 +193,7 @@ fn authcrypt_names_its_sender_by_apu_when_skid_is_absent() {
 
 /// Appendix A.2: Bob's secret for `kid`.
 fn bob_secret(kid: &str) -> encrypted::AgreementSecret {
-    let secrets: Value = serde_json::from_str(include_str!("vectors/didcomm_bob_secrets.json")).expect("json");
+    let secrets: Value = serde_json::from_str(include_str!("../vectors/didcomm_bob_secrets.json")).expect("json");
     let jwk = secrets.as_array().expect("list").iter().find(|jwk| jwk["kid"] == kid).expect("a secret of Bob's");
     encrypted::AgreementSecret::from_jwk(jwk).expect("a key-agreement secret")
 }
@@ -230,9 +230,9 @@ fn alice(did: &str) -> mpc_identity::Result<mpc_identity::did::DidDocument> {
 #[test]
 fn every_anoncrypt_vector_of_the_spec_opens_for_each_recipient() {
     let vectors = [
-        (include_str!("vectors/didcomm_anoncrypt_x25519_xc20p.json"), "x25519", 3),
-        (include_str!("vectors/didcomm_anoncrypt_p384_a256cbc.json"), "p384", 2),
-        (include_str!("vectors/didcomm_anoncrypt_p521_a256gcm.json"), "p521", 2),
+        (include_str!("../vectors/didcomm_anoncrypt_x25519_xc20p.json"), "x25519", 3),
+        (include_str!("../vectors/didcomm_anoncrypt_p384_a256cbc.json"), "p384", 2),
+        (include_str!("../vectors/didcomm_anoncrypt_p521_a256gcm.json"), "p521", 2),
     ];
     for (jwe, curve, recipients) in vectors {
         for n in 1..=recipients {
@@ -248,7 +248,7 @@ fn every_anoncrypt_vector_of_the_spec_opens_for_each_recipient() {
 /// Appendix C.3: authcrypt (ECDH-1PU, X25519, A256CBC-HS512) from Alice, for each of Bob's keys.
 #[test]
 fn the_specs_authcrypt_vector_opens_and_names_alice() {
-    let jwe = include_str!("vectors/didcomm_authcrypt_x25519_a256cbc.json");
+    let jwe = include_str!("../vectors/didcomm_authcrypt_x25519_a256cbc.json");
     for n in 1..=3 {
         let kid = format!("did:example:bob#key-x25519-{n}");
         let opened = encrypted::decrypt_for(jwe, &kid, &bob_secret(&kid), alice).expect("the spec's vector");
@@ -264,7 +264,7 @@ fn the_specs_authcrypt_vector_opens_and_names_alice() {
 /// (P-521, XC20P): the anoncrypt layer opens to the authcrypt JWE inside, naming Alice.
 #[test]
 fn the_specs_sender_protecting_anoncrypt_layer_opens() {
-    let jwe = include_str!("vectors/didcomm_signed_authcrypt_anoncrypt_p521_xc20p.json");
+    let jwe = include_str!("../vectors/didcomm_signed_authcrypt_anoncrypt_p521_xc20p.json");
     for kid in ["did:example:bob#key-p521-1", "did:example:bob#key-p521-2"] {
         let outer = encrypted::decrypt_for(jwe, kid, &bob_secret(kid), no_resolution).expect("anoncrypt layer");
         let inner = outer.message.to_string();
@@ -279,7 +279,7 @@ fn the_specs_sender_protecting_anoncrypt_layer_opens() {
 /// DID documents (its parties and mediators hold X25519 keys); refused saying so, not garbled.
 #[test]
 fn authcrypt_on_p256_is_refused_naming_the_curve() {
-    let jwe = include_str!("vectors/didcomm_signed_authcrypt_p256_a256cbc.json");
+    let jwe = include_str!("../vectors/didcomm_signed_authcrypt_p256_a256cbc.json");
     let kid = "did:example:bob#key-p256-1";
     let error = encrypted::decrypt_for(jwe, kid, &bob_secret(kid), alice).expect_err("P-256 sender").to_string();
     assert!(error.contains("authcrypt on P-256"), "{error}");

@@ -2,7 +2,7 @@
 //! transactions): the queue cap holds exactly, only replays are refused, and live sessions get
 //! every message once, in queue order.
 
-mod common;
+use crate::common;
 
 use common::load::drain;
 use common::ws::{connect, next, send};

@@ -2,7 +2,7 @@
 //! SQLite and PostgreSQL, and a compromised host (its database edited behind its back) caught
 //! by the client's verification and peer book, each way with its own error.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ed25519_dalek::SigningKey;

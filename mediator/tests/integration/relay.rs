@@ -1,7 +1,7 @@
 //! The iroh relay embedded in the mediator: enrolled parties reach each other through it by
 //! endpoint id alone; a party the mediator does not know is refused.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

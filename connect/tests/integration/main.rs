@@ -1,0 +1,5 @@
+//! The integration tests of this crate, one binary with a module per subject (one link of
+//! the dependencies instead of one per file). Each module's doc says what it covers.
+
+mod mesh;
+mod tunnel;

@@ -1,0 +1,10 @@
+//! The integration tests of this crate, one binary with a module per subject (one link of
+//! the dependencies instead of one per file). Each module's doc says what it covers.
+
+mod didcomm_vectors;
+mod envelope;
+mod hostile_input;
+mod invitation;
+mod keystore;
+mod webvh_crafted;
+mod webvh_log;
