@@ -17,7 +17,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
+use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
 /// Most forwards one statement queues (eleven parameters each; SQLite allows 32,766).
@@ -35,21 +35,9 @@ pub(super) struct GroupCommit {
 }
 
 struct Request {
-    message: Message,
+    message: OwnedMessage,
     caps: QueueCaps,
     reply: oneshot::Sender<Result<Enqueued>>,
-}
-
-/// A [`NewMessage`] the writer task can own.
-struct Message {
-    id: String,
-    owner: String,
-    recipient: String,
-    body: String,
-    digest: String,
-    source: String,
-    received_at: i64,
-    expires_at: i64,
 }
 
 impl GroupCommit {
@@ -69,16 +57,7 @@ impl GroupCommit {
     /// Queues `message` with the next batch; returns once that batch is committed.
     pub(super) async fn enqueue(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let (reply, outcome) = oneshot::channel();
-        let message = Message {
-            id: message.id.to_owned(),
-            owner: message.owner.to_owned(),
-            recipient: message.recipient.to_owned(),
-            body: message.body.to_owned(),
-            digest: message.digest.to_owned(),
-            source: message.source.to_owned(),
-            received_at: super::to_i64(message.received_at),
-            expires_at: super::to_i64(message.expires_at),
-        };
+        let message = OwnedMessage::of(message);
         self.requests.send(Request { message, caps, reply }).await.map_err(|_| writer_gone())?;
         outcome.await.map_err(|_| writer_gone())?
     }
@@ -140,8 +119,7 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
     let mut by_owner: HashMap<String, Vec<StoredMessage>> = HashMap::new();
     for (seq, request) in queued {
         let _ = request.reply.send(Ok(Enqueued::Stored));
-        let Message { id, owner, recipient, body, received_at, .. } = request.message;
-        let received_at = u64::try_from(received_at).unwrap_or(0);
+        let OwnedMessage { id, owner, recipient, body, received_at, .. } = request.message;
         by_owner.entry(owner).or_default().push(StoredMessage { seq, id, recipient, body, received_at });
     }
     if let Some(wake) = wake.get() {
@@ -200,8 +178,8 @@ async fn insert(
             .push_bind(message.owner.as_str())
             .push_bind(message.recipient.as_str())
             .push_bind(message.body.as_str())
-            .push_bind(message.received_at)
-            .push_bind(message.expires_at)
+            .push_bind(super::to_i64(message.received_at))
+            .push_bind(super::to_i64(message.expires_at))
             .push_bind(message.digest.as_str())
             .push_bind(super::to_i64(request.caps.owner))
             .push_bind(message.source.as_str())

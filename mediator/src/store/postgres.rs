@@ -11,10 +11,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::oneshot;
 
-use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, UpdateResult, Wake, WakeSlot, impl_store};
+use super::sql::{Intake, SqlStore};
+use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, Wake, WakeSlot};
 use crate::error::Result;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -23,8 +25,22 @@ const CHANNEL: &str = "mpc_mediator_queued";
 /// Most forwards one transaction queues for one owner.
 const MAX_BATCH: usize = 256;
 
+/// The store on a PostgreSQL database.
+pub(super) type PostgresStore = SqlStore<sqlx::Postgres, PgIntake>;
+
+/// Connects, and runs the migrations unless another instance is running them.
+pub(super) async fn open(url: &str) -> Result<PostgresStore> {
+    let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+    // Instances starting together must not run the migrations twice at once: sqlx takes an
+    // advisory lock around them.
+    MIGRATIONS.run(&pool).await?;
+    let intake = PgIntake { pool: pool.clone(), wake: WakeSlot::default(), waiting: Arc::default() };
+    Ok(SqlStore { pool, intake })
+}
+
+/// Forwards, batched per owner, each batch one transaction under the owner's lock.
 #[derive(Debug, Clone)]
-pub(crate) struct PostgresStore {
+pub(super) struct PgIntake {
     pool: PgPool,
     /// This instance's wake-up, set by `watch`.
     wake: WakeSlot,
@@ -41,56 +57,7 @@ struct Pending {
     reply: oneshot::Sender<Result<Enqueued>>,
 }
 
-#[derive(Debug)]
-struct OwnedMessage {
-    id: String,
-    owner: String,
-    recipient: String,
-    body: String,
-    digest: String,
-    source: String,
-    received_at: u64,
-    expires_at: u64,
-}
-
-impl OwnedMessage {
-    fn of(message: &NewMessage<'_>) -> Self {
-        OwnedMessage {
-            id: message.id.to_owned(),
-            owner: message.owner.to_owned(),
-            recipient: message.recipient.to_owned(),
-            body: message.body.to_owned(),
-            digest: message.digest.to_owned(),
-            source: message.source.to_owned(),
-            received_at: message.received_at,
-            expires_at: message.expires_at,
-        }
-    }
-
-    fn as_new(&self) -> NewMessage<'_> {
-        NewMessage {
-            id: &self.id,
-            owner: &self.owner,
-            recipient: &self.recipient,
-            body: &self.body,
-            digest: &self.digest,
-            source: &self.source,
-            received_at: self.received_at,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-impl PostgresStore {
-    pub(crate) async fn open(url: &str) -> Result<Self> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-        // Instances starting together must not run the migrations twice at once: sqlx takes
-        // an advisory lock around them.
-        MIGRATIONS.run(&pool).await?;
-        Ok(PostgresStore { pool, wake: WakeSlot::default(), waiting: Arc::default() })
-    }
-
+impl PgIntake {
     /// Queues `message` in its owner's next transaction, starting the owner's task if none runs.
     async fn enqueue_batched(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let (reply, answer) = oneshot::channel();
@@ -283,7 +250,8 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore, {
+#[async_trait]
+impl Intake for PgIntake {
     async fn enqueue_forward(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let outcome = self.enqueue_batched(message, caps).await?;
         // Other instances hear of it through NOTIFY; this one at once. Positions are in commit
@@ -315,4 +283,4 @@ impl_store!(PostgresStore, {
         });
         Ok(())
     }
-});
+}
