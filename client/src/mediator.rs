@@ -371,6 +371,15 @@ pub async fn fetch_invitation(short_url: &str) -> Result<SignedInvitation> {
     Ok(SignedInvitation::parse(text)?)
 }
 
+/// The signed invitation a party was given, in any of its forms: a short link is fetched (and
+/// its bytes checked against its id), a full invitation URL or the invitation's JSON is parsed.
+/// The one reader behind `inspect`, `peers add` and joining a session; the signature is checked
+/// by the caller, against the signer's resolved DID.
+pub async fn read_invitation(text: &str) -> Result<SignedInvitation> {
+    let text = text.trim();
+    if oobid_of(text).is_some() { fetch_invitation(text).await } else { Ok(SignedInvitation::parse(text)?) }
+}
+
 /// Fetches the program bundle at `url` and checks that its files are those of `digest` (the one
 /// the host signed into its invitation): the mediator can withhold a bundle, never swap one.
 pub async fn fetch_bundle(url: &str, digest: &str) -> Result<CheckedBundle> {

@@ -98,15 +98,13 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
 
     step(5, "bob and carol fetch the invitation, verify it against alice's DID, and ask to join");
     for party in &parties[1..] {
-        let record = lobby::join(
-            &party.me,
-            &party.store,
-            &resolver,
-            &short,
-            Some(program.clone()),
-            Some(party.me.record.name.clone()),
-        )
-        .await?;
+        let options = mpc_session::joining::JoinOptions {
+            program: Some(program.clone()),
+            label: Some(party.me.record.name.clone()),
+            ..Default::default()
+        };
+        let home = homes.join(&party.me.record.name);
+        let record = lobby::join(&party.me, &party.store, &resolver, &home, &short, options).await?;
         println!(
             "   {:<6} verified it (signed by {}) and sent a signed join request",
             party.me.record.name,

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::qr::{self, InvitationQr, MAX_SCREEN_VERSION, TERMINAL_COLUMNS, TerminalTheme};
 use anyhow::Context;
 use mpc_client::mediator as client;
-use mpc_identity::invitation::{Invitation, SignedInvitation};
+use mpc_identity::invitation::Invitation;
 use mpc_identity::keystore::Keystore;
 use mpc_identity::unix_now;
 
@@ -106,10 +106,7 @@ pub(crate) fn show_qr(url: &str, options: &QrArgs) -> Vec<String> {
 
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let text = read_input(&args.input)?;
-    let signed = match client::oobid_of(text.trim()) {
-        Some(_) => crate::context::block_on(client::fetch_invitation(text.trim()))??,
-        None => SignedInvitation::parse(&text)?,
-    };
+    let signed = crate::context::block_on(client::read_invitation(&text))??;
     let resolver = mpc_client::resolver::Resolver::new(None);
     let (invitation, _) =
         crate::context::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;

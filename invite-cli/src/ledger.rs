@@ -4,7 +4,6 @@ use anyhow::Context;
 use mpc_client::mediator::{self as client, MediatorClient};
 use mpc_client::resolver::{self, Resolver};
 use mpc_identity::did::webvh;
-use mpc_identity::invitation::SignedInvitation;
 use mpc_identity::keystore::{DidMethod, Keystore, LedgerUpdate};
 use mpc_identity::peerbook::PeerBook;
 use mpc_identity::unix_now;
@@ -193,10 +192,7 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
         (resolution.document.id.clone(), resolution.document)
     } else {
         let text = crate::invite::read_input(&args.peer)?;
-        let signed = match client::oobid_of(text.trim()) {
-            Some(_) => block_on(client::fetch_invitation(text.trim()))??,
-            None => SignedInvitation::parse(&text)?,
-        };
+        let signed = block_on(client::read_invitation(&text))??;
         let (invitation, resolution) =
             block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
         (invitation.from, resolution.document)

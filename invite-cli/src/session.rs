@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use mpc_client::resolver::Resolver;
 use mpc_identity::keystore::{Keystore, UnlockedIdentity};
 use mpc_identity::text::shown;
+use mpc_session::joining::{JoinOptions, Joining};
 use mpc_session::lobby::{self, CreateOptions};
 use mpc_session::manifest::{program_sha256, who};
 use mpc_session::mpyc::{self, PortLayout};
@@ -178,7 +179,8 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     let cx = open(keystore, &args.identity.name)?;
     let invitation = crate::invite::read_input(&args.invitation)?;
     let runtime = runtime()?;
-    let offered = runtime.block_on(lobby::preview(&cx.me, &cx.resolver, invitation.trim()))?;
+    let mut joining = runtime.block_on(Joining::preview(&cx.me, &cx.resolver, invitation.trim()))?;
+    let offered = joining.offered();
     // What you agree to, before you agree: on standard error, so --json output stays clean.
     eprintln!("Session `{}` ({}), verified: signed by its host", shown(&offered.offer.name), offered.offer.session);
     for line in agreement_lines(&offered.offer, &offered.host, offered.expires_time) {
@@ -206,50 +208,36 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
             .collect();
         bail!("not joined: this session has roles; pick one with --role, as in\n{}", commands.join("\n"));
     }
-    // Credentials the session requires: chosen (and checked) before anything is saved.
-    let presentation = runtime.block_on(mpc_session::proofs::presentation_for(
-        &cx.me,
-        &cx.resolver,
-        &offered.offer,
-        &offered.host,
-        &held_credentials(keystore, &cx.me.record.name, &args.credentials)?,
-    ))?;
-    // A program the host shares, for a party that names none: fetched and checked now, shown,
-    // and saved only if the party joins. Nothing fetched is ever run without that consent.
-    // A session of roles shares a bundle per role: the one of the role taken.
-    let (shared_url, shared_digest) = match args.role.as_deref().and_then(|role| offered.offer.role(role)) {
-        Some(role) => (role.program_url.as_ref(), Some(&role.program_sha256)),
-        None => (offered.offer.program_url.as_ref(), offered.offer.program_sha256.as_ref()),
+    // The role, the credentials the session requires and a program the host shares (fetched
+    // and checked now, shown, and saved only if the party joins): nothing fetched is ever run
+    // without that consent.
+    let options = JoinOptions {
+        role: args.role.clone(),
+        program: args.program.clone(),
+        program_dir: args.program_dir.clone(),
+        credentials: held_credentials(keystore, &cx.me.record.name, &args.credentials)?,
+        label: label_or_name(&args.label, &cx.me),
     };
-    let fetched = match (&args.program, shared_url, shared_digest) {
-        (None, Some(url), Some(digest)) => {
-            let bundle = runtime.block_on(mpc_client::mediator::fetch_bundle(url, digest))?;
-            // Where it goes is the joiner's choice or mpc-id's own place, never the host's.
-            let dir = match &args.program_dir {
-                Some(dir) => dir.clone(),
-                None => mpc_session::bundle::default_dir(keystore.home(), &offered.offer.session)?,
-            };
-            eprintln!(
-                "  the host shares its program ({} files, checked against the sha256 above):",
-                bundle.files.len()
-            );
-            for (file, _) in &bundle.files {
-                eprintln!("    {:>9} bytes  {}", file.size, shown(&file.path));
-            }
-            if args.show_program {
-                for (file, content) in &bundle.files {
-                    eprintln!("  ---- {} ({} bytes) ----", shown(&file.path), file.size);
-                    eprintln!("{}", program_text(content));
-                }
-                eprintln!("  ---- end of the shared program ----");
-            } else {
-                eprintln!("  (read it in full first: add --show-program)");
-            }
-            eprintln!("  joining saves it into {}/ ; it runs only when you run `mpc-id run`", dir.display());
-            Some((bundle, dir))
+    runtime.block_on(joining.prepare(&cx.me, &cx.resolver, keystore.home(), options))?;
+    if let Some(shared) = joining.shared_program() {
+        eprintln!(
+            "  the host shares its program ({} files, checked against the sha256 above):",
+            shared.bundle.files.len()
+        );
+        for (file, _) in &shared.bundle.files {
+            eprintln!("    {:>9} bytes  {}", file.size, shown(&file.path));
         }
-        _ => None,
-    };
+        if args.show_program {
+            for (file, content) in &shared.bundle.files {
+                eprintln!("  ---- {} ({} bytes) ----", shown(&file.path), file.size);
+                eprintln!("{}", program_text(content));
+            }
+            eprintln!("  ---- end of the shared program ----");
+        } else {
+            eprintln!("  (read it in full first: add --show-program)");
+        }
+        eprintln!("  joining saves it into {}/ ; it runs only when you run `mpc-id run`", shared.dir.display());
+    }
     if !args.yes {
         use std::io::IsTerminal;
         if !std::io::stdin().is_terminal() {
@@ -270,45 +258,26 @@ fn join(keystore: &Keystore, args: &SessionJoinArgs) -> anyhow::Result<()> {
     }
     // The Python is made ready now where it can be, so that `run` starts at once; where it
     // cannot (no package index reachable, say), joining goes on and `run` tries again.
+    let mpyc_version = joining.offered().offer.mpyc_version.clone();
     let python = match &args.python {
         Some(python) => Some(python.clone()),
-        None => {
-            match runtime.block_on(crate::python::default_python(keystore.home(), Some(&offered.offer.mpyc_version))) {
-                Ok(python) => Some(python),
-                Err(e) => {
-                    eprintln!(
-                        "[mpc-id] MPyC {} could not be made ready now ({}); joining anyway: `mpc-id run` \
+        None => match runtime.block_on(crate::python::default_python(keystore.home(), Some(&mpyc_version))) {
+            Ok(python) => Some(python),
+            Err(e) => {
+                eprintln!(
+                    "[mpc-id] MPyC {mpyc_version} could not be made ready now ({}); joining anyway: `mpc-id run` \
                      tries again, or give a Python that has it with --python",
-                        offered.offer.mpyc_version,
-                        shown(&format!("{e:#}"))
-                    );
-                    None
-                }
+                    shown(&format!("{e:#}"))
+                );
+                None
             }
-        }
+        },
     };
-    let program = match fetched {
-        Some((bundle, dir)) => {
-            if args.program_dir.is_none()
-                && let Some(parent) = dir.parent()
-            {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            }
-            mpc_session::bundle::write(&bundle, &dir)?;
-            eprintln!("Saved the session's program into {}/", dir.display());
-            Some(dir)
-        }
-        None => args.program.clone(),
-    };
-    let mut record = runtime.block_on(lobby::accept(
-        &cx.me,
-        &cx.store,
-        offered,
-        program,
-        label_or_name(&args.label, &cx.me),
-        args.role.clone(),
-        presentation,
-    ))?;
+    let saved = joining.shared_program().map(|shared| shared.dir.clone());
+    let mut record = runtime.block_on(joining.join(&cx.me, &cx.store))?;
+    if let Some(dir) = saved {
+        eprintln!("Saved the session's program into {}/", dir.display());
+    }
     record.python = python;
     cx.store.save(&record)?;
     if args.output.json {

@@ -2,6 +2,8 @@
 //!
 //! - [`lobby`]: a host creates a session and invites; parties join through the host's mediator;
 //!   the host admits them and, once the session is full, signs and sends the manifest.
+//! - [`joining`]: the party side of joining, in steps a front end shows and asks between:
+//!   preview the invitation, prepare (role, credentials, the host's shared program), join.
 //! - [`messages`]: the lobby's DIDComm messages, signed by their senders and sealed to their
 //!   recipients.
 //! - [`manifest`]: the signed agreement (parties, program hash, arguments, MPyC version and
@@ -28,6 +30,7 @@
 
 pub mod bundle;
 mod error;
+pub mod joining;
 pub mod lobby;
 pub mod manifest;
 pub mod messages;

@@ -177,21 +177,21 @@ pub async fn create(me: &UnlockedIdentity, store: &SessionStore, options: Create
     Ok(record)
 }
 
-/// Joins the session an invitation (URL, short URL or JSON) offers: verifies it, checks the
-/// program if one is given, sends the signed join request, and stores the session. A session
-/// that requires credentials needs [`preview`], [`crate::proofs::presentation_for`] and
-/// [`accept`] instead.
+/// Joins the session an invitation (URL, short URL or JSON) offers with the party's own copy of
+/// its program (or the one the host shares, when `program` is `None`): verifies it, checks the
+/// program, sends the signed join request, and stores the session. [`crate::joining::Joining`]
+/// does the same in steps, for a front end that shows the offer and asks first.
 pub async fn join(
     me: &UnlockedIdentity,
     store: &SessionStore,
     resolver: &Resolver,
+    home: &std::path::Path,
     invitation: &str,
-    program: Option<PathBuf>,
-    label: Option<String>,
+    options: crate::joining::JoinOptions,
 ) -> Result<SessionRecord> {
-    let offered = preview(me, resolver, invitation).await?;
-    let presentation = crate::proofs::presentation_for(me, resolver, &offered.offer, &offered.host, &[]).await?;
-    accept(me, store, offered, program, label, None, presentation).await
+    let mut joining = crate::joining::Joining::preview(me, resolver, invitation).await?;
+    joining.prepare(me, resolver, home, options).await?;
+    joining.join(me, store).await
 }
 
 /// A session invitation, fetched and verified against its host's DID: what a party is asked to
@@ -249,11 +249,7 @@ fn role_offers(options: &CreateOptions) -> Result<Vec<RoleOffer>> {
 
 /// Fetches (for a short link) and verifies a session invitation; sends nothing.
 pub async fn preview(me: &UnlockedIdentity, resolver: &Resolver, invitation: &str) -> Result<Offered> {
-    let signed = if client::oobid_of(invitation).is_some() {
-        client::fetch_invitation(invitation).await?
-    } else {
-        SignedInvitation::parse(invitation)?
-    };
+    let signed = client::read_invitation(invitation).await?;
     let (verified, _) = resolver.verify_invitation(&signed, unix_now()).await?;
     let offer: SessionOffer = verified
         .attachment(OFFER_ATTACHMENT)
@@ -539,7 +535,7 @@ fn admit_request(record: &mut SessionRecord, joiner: Joiner<'_>) -> Option<Lobby
 }
 
 /// Why a party asking for `role` cannot join a session offering `offer`, if it cannot.
-fn role_refusal(offer: &SessionOffer, role: Option<&str>) -> Option<String> {
+pub(crate) fn role_refusal(offer: &SessionOffer, role: Option<&str>) -> Option<String> {
     let names = || offer.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
     match (role, offer.roles.is_empty()) {
         (None, true) => None,

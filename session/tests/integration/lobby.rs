@@ -9,8 +9,9 @@ use mpc_client::mediator::MediatorClient;
 use mpc_client::resolver::Resolver;
 use mpc_identity::keystore::{DidMethod, Keystore, UnlockedIdentity};
 use mpc_identity::peerbook::PeerBook;
+use mpc_session::joining::{JoinOptions, Joining};
 use mpc_session::lobby::{self, CreateOptions};
-use mpc_session::store::{MemberStatus, SessionState, SessionStore};
+use mpc_session::store::{MemberStatus, SessionRecord, SessionState, SessionStore};
 
 const PASSPHRASE: &str = "lobby test passphrase";
 
@@ -36,6 +37,16 @@ impl Party {
 
     fn did(&self) -> &str {
         &self.me.record.did
+    }
+
+    fn home(&self) -> &std::path::Path {
+        self._home.path()
+    }
+
+    /// Joins with the party's own copy of `program`, under `label`.
+    async fn join(&self, url: &str, program: PathBuf, label: Option<&str>) -> mpc_session::Result<SessionRecord> {
+        let options = JoinOptions { program: Some(program), label: label.map(str::to_owned), ..JoinOptions::default() };
+        lobby::join(&self.me, &self.store, &self.resolver, self.home(), url, options).await
     }
 }
 
@@ -86,9 +97,7 @@ async fn three_parties_join_and_each_verifies_the_hosts_manifest() {
     let created = lobby::create(&host.me, &host.store, options(3, Some(sum.clone()))).await.expect("create");
     let url = created.invitation_url.clone().expect("a short link");
     for (party, label) in [(bob, "Bob"), (carol, "Carol")] {
-        let joined = lobby::join(&party.me, &party.store, &party.resolver, &url, Some(sum.clone()), Some(label.into()))
-            .await
-            .expect("join");
+        let joined = party.join(&url, sum.clone(), Some(label)).await.expect("join");
         assert_eq!(joined.state, SessionState::Open, "asked, not yet answered");
     }
     // The host hears both requests, admits them (no --confirm) and, full, signs the manifest.
@@ -117,7 +126,7 @@ async fn a_joiner_whose_program_differs_is_refused_before_anything_is_sent() {
     let [host, bob] = &parties[..] else { unreachable!() };
     let created = lobby::create(&host.me, &host.store, options(2, Some(agreed))).await.expect("create");
     let url = created.invitation_url.clone().expect("url");
-    let refused = lobby::join(&bob.me, &bob.store, &bob.resolver, &url, Some(other), None).await;
+    let refused = bob.join(&url, other, None).await;
     let error = refused.expect_err("another program").to_string();
     let agreed_digest = created.offer.program_sha256.clone().expect("the agreed digest");
     assert!(error.contains(&agreed_digest) && error.contains("refusing to run it"), "{error}");
@@ -138,7 +147,7 @@ async fn a_host_that_confirms_by_hand_refuses_and_the_joiner_hears_why() {
             .await
             .expect("create");
     let url = created.invitation_url.clone().expect("url");
-    lobby::join(&bob.me, &bob.store, &bob.resolver, &url, Some(sum), None).await.expect("join");
+    bob.join(&url, sum, None).await.expect("join");
     lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
     let mut record = host.store.find(&created.id).expect("record");
     let waiting: Vec<_> = record.members.iter().filter(|m| m.status == MemberStatus::Pending).collect();
@@ -158,7 +167,7 @@ async fn a_guest_who_leaves_is_no_longer_counted_by_the_host() {
     let [host, bob, _carol] = &parties[..] else { unreachable!() };
     let created = lobby::create(&host.me, &host.store, options(3, Some(sum.clone()))).await.expect("create");
     let url = created.invitation_url.clone().expect("url");
-    let mut joined = lobby::join(&bob.me, &bob.store, &bob.resolver, &url, Some(sum), None).await.expect("join");
+    let mut joined = bob.join(&url, sum, None).await.expect("join");
     lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
     let admitted = host.store.find(&created.id).expect("record").admitted().count();
     assert_eq!(admitted, 2, "the host and bob");
@@ -275,4 +284,65 @@ async fn a_session_admits_only_parties_that_prove_the_required_credential() {
         proven.iter().any(|line| line.starts_with("MemberCredential from") && line.contains("oncology")),
         "{proven:?}"
     );
+}
+
+/// A program the host shares is fetched, checked and shown before the joiner agrees, and saved
+/// only when it joins, into mpc-id's own directory for the session: nothing the host sent chose
+/// the path, and nothing was written before the decision.
+#[tokio::test]
+async fn a_shared_program_is_shown_before_joining_and_saved_only_into_the_joiners_own_directory() {
+    let (_mediator, _data, parties) = lobby_of(&["alice", "bob"]).await;
+    let files = tempfile::tempdir().expect("files");
+    let text = "print('shared by the host')\n";
+    let sum = files.path().join("sum");
+    std::fs::create_dir(&sum).expect("a program directory");
+    program(&sum, "__main__.py", text);
+    let [host, bob] = &parties[..] else { unreachable!() };
+    let shared = CreateOptions { share_program: true, ..options(2, Some(sum)) };
+    let created = lobby::create(&host.me, &host.store, shared).await.expect("create");
+    let url = created.invitation_url.clone().expect("url");
+
+    let mut joining = Joining::preview(&bob.me, &bob.resolver, &url).await.expect("preview");
+    assert_eq!(joining.offered().offer.session, created.id);
+    joining.prepare(&bob.me, &bob.resolver, bob.home(), JoinOptions::default()).await.expect("prepare");
+    let shown = joining.shared_program().expect("the host's program, fetched for the joiner to read");
+    let expected_dir = bob.home().join("programs").join(&created.id);
+    assert_eq!(shown.dir, expected_dir);
+    let paths: Vec<&str> = shown.bundle.files.iter().map(|(file, _)| file.path.as_str()).collect();
+    assert_eq!(paths, ["__main__.py"]);
+    assert!(!expected_dir.exists(), "nothing is written before the joiner agrees");
+    assert!(bob.store.list().expect("list").is_empty(), "nothing stored before the joiner agrees");
+
+    let record = joining.join(&bob.me, &bob.store).await.expect("join");
+    assert_eq!(record.program.as_deref(), Some(expected_dir.as_path()));
+    assert_eq!(std::fs::read_to_string(expected_dir.join("__main__.py")).expect("saved"), text);
+    lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
+    assert_eq!(host.store.find(&created.id).expect("record").members.len(), 2, "bob's request arrived");
+}
+
+/// A directory that already exists is never written into: the join stops there, before
+/// anything is sent, and the joiner's files are untouched.
+#[tokio::test]
+async fn a_shared_program_never_lands_in_an_existing_directory_and_the_join_stops_before_sending() {
+    let (_mediator, _data, parties) = lobby_of(&["alice", "bob"]).await;
+    let files = tempfile::tempdir().expect("files");
+    let sum = files.path().join("sum");
+    std::fs::create_dir(&sum).expect("a program directory");
+    program(&sum, "__main__.py", "print('sum')\n");
+    let [host, bob] = &parties[..] else { unreachable!() };
+    let shared = CreateOptions { share_program: true, ..options(2, Some(sum)) };
+    let created = lobby::create(&host.me, &host.store, shared).await.expect("create");
+    let url = created.invitation_url.clone().expect("url");
+    let existing = tempfile::tempdir().expect("the joiner's directory");
+    std::fs::write(existing.path().join("__main__.py"), "mine").expect("a file of the joiner's");
+
+    let options = JoinOptions { program_dir: Some(existing.path().to_owned()), ..JoinOptions::default() };
+    let mut joining = Joining::preview(&bob.me, &bob.resolver, &url).await.expect("preview");
+    joining.prepare(&bob.me, &bob.resolver, bob.home(), options).await.expect("prepare");
+    let error = joining.join(&bob.me, &bob.store).await.expect_err("an existing directory").to_string();
+    assert!(error.contains(&existing.path().display().to_string()), "{error}");
+    assert_eq!(std::fs::read_to_string(existing.path().join("__main__.py")).expect("kept"), "mine");
+    assert!(bob.store.list().expect("list").is_empty(), "nothing stored");
+    lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
+    assert_eq!(host.store.find(&created.id).expect("record").members.len(), 1, "no request was sent");
 }
