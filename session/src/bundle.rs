@@ -26,7 +26,7 @@ pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The digest of the program at `path` (a file or a bundle directory), and for a bundle its
 /// files.
-pub fn program_digest(path: &Path) -> Result<(String, Option<Vec<BundleFile>>)> {
+pub(crate) fn program_digest(path: &Path) -> Result<(String, Option<Vec<BundleFile>>)> {
     let metadata = std::fs::metadata(path).map_err(|e| Error::io("reading program", path, e))?;
     if !metadata.is_dir() {
         let bytes = std::fs::read(path).map_err(|e| Error::io("reading program", path, e))?;
@@ -92,7 +92,7 @@ fn relative(root: &Path, path: &Path) -> Result<String> {
 }
 
 /// The bundle at `dir`, read for sharing (within what a shared bundle may hold).
-pub fn read_for_sharing(dir: &Path) -> Result<SharedBundle> {
+pub(crate) fn read_for_sharing(dir: &Path) -> Result<SharedBundle> {
     let listed = files(dir)?;
     let mut contents = Vec::with_capacity(listed.len());
     for file in &listed {
@@ -110,7 +110,7 @@ pub fn read_for_sharing(dir: &Path) -> Result<SharedBundle> {
 /// Where a joiner's copy of a session's shared program goes when the joiner names no place:
 /// `<home>/programs/<session id>/`. The id is checked to be 32 hex digits before any session is
 /// stored, so nothing the host writes (its session name least of all) picks the place.
-pub fn default_dir(home: &Path, session: &str) -> Result<PathBuf> {
+pub(crate) fn default_dir(home: &Path, session: &str) -> Result<PathBuf> {
     if session.len() != 32 || !session.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::Command(format!("`{}` is not a session id", mpc_identity::text::shown(session))));
     }
@@ -164,7 +164,7 @@ pub fn write(bundle: &CheckedBundle, dir: &Path) -> Result<()> {
 }
 
 /// What differs between the files agreed on and those found, one line each.
-pub fn differences(agreed: &[BundleFile], found: &[BundleFile]) -> Vec<String> {
+pub(crate) fn differences(agreed: &[BundleFile], found: &[BundleFile]) -> Vec<String> {
     let mut out = Vec::new();
     for file in agreed {
         match found.iter().find(|f| f.path == file.path) {

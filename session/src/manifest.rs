@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 
 /// The host sends the signed manifest.
-pub const MANIFEST_TYPE: &str = "https://mpc-id.dev/session/1.0/manifest";
+pub(crate) const MANIFEST_TYPE: &str = "https://mpc-id.dev/session/1.0/manifest";
 
 /// Sessions have at most this many parties (MPyC runs m(m-1)/2 connections).
-pub const MAX_PARTIES: usize = 64;
+pub(crate) const MAX_PARTIES: usize = 64;
 
 /// The agreement, as the host signs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,7 +195,7 @@ pub fn check_role_name(name: &str) -> std::result::Result<(), String> {
 }
 
 /// The longest label a party may give itself, in characters.
-pub const MAX_LABEL: usize = 64;
+pub(crate) const MAX_LABEL: usize = 64;
 
 /// A label is shown to people on one line: 1 to [`MAX_LABEL`] characters, no control characters,
 /// no leading or trailing space.
@@ -290,7 +290,7 @@ pub fn check_program(manifest: &Manifest, path: &Path) -> Result<()> {
 }
 
 /// Checks that the program at `path` is `program` (see [`check_program`]).
-pub fn check_program_is(program: &Program, path: &Path) -> Result<()> {
+pub(crate) fn check_program_is(program: &Program, path: &Path) -> Result<()> {
     let (found, files) = crate::bundle::program_digest(path)?;
     if found == program.sha256 {
         return Ok(());
@@ -306,7 +306,7 @@ pub fn check_program_is(program: &Program, path: &Path) -> Result<()> {
 }
 
 /// The manifest schema, from `schemas/`.
-pub fn schema_source() -> &'static str {
+pub(crate) fn schema_source() -> &'static str {
     include_str!("../../schemas/session-manifest.schema.json")
 }
 

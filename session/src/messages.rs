@@ -14,20 +14,20 @@ use crate::error::{Error, Result};
 use crate::manifest::{MANIFEST_TYPE, SignedManifest};
 
 /// The protocol's message type prefix.
-pub const PROTOCOL: &str = "https://mpc-id.dev/session/1.0/";
+pub(crate) const PROTOCOL: &str = "https://mpc-id.dev/session/1.0/";
 /// A party asks to join.
-pub const JOIN_REQUEST: &str = "https://mpc-id.dev/session/1.0/join-request";
+pub(crate) const JOIN_REQUEST: &str = "https://mpc-id.dev/session/1.0/join-request";
 /// The host admits it.
-pub const JOIN_ACCEPTED: &str = "https://mpc-id.dev/session/1.0/join-accepted";
+pub(crate) const JOIN_ACCEPTED: &str = "https://mpc-id.dev/session/1.0/join-accepted";
 /// The host refuses it.
-pub const JOIN_REFUSED: &str = "https://mpc-id.dev/session/1.0/join-refused";
+pub(crate) const JOIN_REFUSED: &str = "https://mpc-id.dev/session/1.0/join-refused";
 /// A party leaves the session.
-pub const LEAVE: &str = "https://mpc-id.dev/session/1.0/leave";
+pub(crate) const LEAVE: &str = "https://mpc-id.dev/session/1.0/leave";
 
 /// The invitation attachment that carries a session offer.
-pub const OFFER_ATTACHMENT: &str = "mpc-id-session";
+pub(crate) const OFFER_ATTACHMENT: &str = "mpc-id-session";
 /// The goal code of a session invitation.
-pub const SESSION_GOAL_CODE: &str = "mpc-id.session";
+pub(crate) const SESSION_GOAL_CODE: &str = "mpc-id.session";
 
 /// What a session invitation offers, in its `mpc-id-session` attachment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -92,12 +92,12 @@ fn tls_key_pair(identity: &PartyKeys, session: &str) -> Result<rcgen::KeyPair> {
 }
 
 /// The public half of this party's TLS key for `session`.
-pub fn tls_public_key(identity: &PartyKeys, session: &str) -> [u8; 32] {
+pub(crate) fn tls_public_key(identity: &PartyKeys, session: &str) -> [u8; 32] {
     SigningKey::from_bytes(&tls_seed(identity, session)).verifying_key().to_bytes()
 }
 
 /// This party's TLS key for `session`, as the PEM MPyC reads.
-pub fn tls_key_pem(identity: &PartyKeys, session: &str) -> Result<Zeroizing<String>> {
+pub(crate) fn tls_key_pem(identity: &PartyKeys, session: &str) -> Result<Zeroizing<String>> {
     Ok(Zeroizing::new(tls_key_pair(identity, session)?.serialize_pem()))
 }
 
@@ -118,7 +118,7 @@ pub fn certificates(identity: &PartyKeys, session: &str, parties: usize) -> Resu
 }
 
 /// Checks that `pem` is one X.509 certificate named `MPyC party <index>`; returns its raw public key.
-pub fn check_certificate(pem: &str, index: usize) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn check_certificate(pem: &str, index: usize) -> std::result::Result<Vec<u8>, String> {
     let (rest, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
         .map_err(|e| format!("the certificate of party {index} is not PEM ({e})"))?;
     if !rest.iter().all(u8::is_ascii_whitespace) {
@@ -135,7 +135,7 @@ pub fn check_certificate(pem: &str, index: usize) -> std::result::Result<Vec<u8>
 
 /// Writes the files `--ssl` makes MPyC read from `dir/.config/`: this party's certificate and
 /// key, and the bundle of every party's certificate.
-pub fn write_ssl_config(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<()> {
+pub(crate) fn write_ssl_config(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<()> {
     let config = dir.join(".config");
     std::fs::create_dir_all(&config).map_err(|e| Error::io("creating", &config, e))?;
     let own = certificates.get(me).ok_or_else(|| Error::Command(format!("no certificate for party {me}")))?;
@@ -150,7 +150,7 @@ const TLS_LAUNCHER: &str = include_str!("mpyc_tls.py");
 
 /// Writes MPyC's TLS files into `dir/.config/` and the launcher beside them; returns the words
 /// that go before the program on the command line: the launcher and the key directory.
-pub fn write_tls_launcher(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<[String; 2]> {
+pub(crate) fn write_tls_launcher(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<[String; 2]> {
     write_ssl_config(dir, me, key_pem, certificates)?;
     let launcher = dir.join("mpyc_tls.py");
     write_private(&launcher, TLS_LAUNCHER)?;

@@ -135,7 +135,7 @@ impl SessionRecord {
     }
 
     /// The member `did`, to change its status.
-    pub fn member_mut(&mut self, did: &str) -> Option<&mut Member> {
+    pub(crate) fn member_mut(&mut self, did: &str) -> Option<&mut Member> {
         self.members.iter_mut().find(|m| m.did == did)
     }
 }
@@ -212,7 +212,7 @@ impl SessionStore {
     }
 
     /// The private directory a run of `id` works in (MPyC's `.config/` goes there).
-    pub fn run_dir(&self, id: &str) -> PathBuf {
+    pub(crate) fn run_dir(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.run"))
     }
 }
