@@ -104,7 +104,7 @@ async fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
             ..Default::default()
         };
         let home = homes.join(&party.me.record.name);
-        let record = lobby::join(&party.me, &party.store, &resolver, &home, &short, options).await?;
+        let record = mpc_session::joining::join(&party.me, &party.store, &resolver, &home, &short, options).await?;
         println!(
             "   {:<6} verified it (signed by {}) and sent a signed join request",
             party.me.record.name,

@@ -131,3 +131,20 @@ impl Joining {
         lobby::accept(me, store, offered, program, options.label, options.role, presentation).await
     }
 }
+
+/// Joins the session an invitation (URL, short URL or JSON) offers with the party's own copy of
+/// its program (or the one the host shares, when `program` is `None`): verifies it, checks the
+/// program, sends the signed join request, and stores the session. [`Joining`]
+/// does the same in steps, for a front end that shows the offer and asks first.
+pub async fn join(
+    me: &UnlockedIdentity,
+    store: &SessionStore,
+    resolver: &Resolver,
+    home: &std::path::Path,
+    invitation: &str,
+    options: JoinOptions,
+) -> Result<SessionRecord> {
+    let mut joining = Joining::preview(me, resolver, invitation).await?;
+    joining.prepare(me, resolver, home, options).await?;
+    joining.join(me, store).await
+}

@@ -46,7 +46,7 @@ impl Party {
     /// Joins with the party's own copy of `program`, under `label`.
     async fn join(&self, url: &str, program: PathBuf, label: Option<&str>) -> mpc_session::Result<SessionRecord> {
         let options = JoinOptions { program: Some(program), label: label.map(str::to_owned), ..JoinOptions::default() };
-        lobby::join(&self.me, &self.store, &self.resolver, self.home(), url, options).await
+        mpc_session::joining::join(&self.me, &self.store, &self.resolver, self.home(), url, options).await
     }
 }
 
