@@ -16,6 +16,7 @@ mod passphrase;
 mod python;
 mod qr;
 mod resolve;
+mod run;
 mod session;
 mod tunnel;
 
@@ -70,7 +71,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // The program `mpc-id run` launched failed and said why itself: pass its code on.
-            if let Some(session::ExitWith(code)) = err.downcast_ref() {
+            if let Some(run::ExitWith(code)) = err.downcast_ref() {
                 return ExitCode::from(u8::try_from(*code).unwrap_or(1));
             }
             // One line, the whole chain: the reason a script or a person can act on. Errors
@@ -110,7 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Domain(cli::DomainCommand::Check(args)) => domain::check(&keystore()?, args),
         Command::Demo(args) => demo::demo(args),
         Command::Session(command) => session::command(&keystore()?, command),
-        Command::Run(args) => session::run_session(&keystore()?, args),
+        Command::Run(args) => run::run_session(&keystore()?, args),
         Command::Send(args) => messaging::send(&keystore()?, args),
         Command::Inbox(args) => messaging::inbox(&keystore()?, args),
         Command::Ping(args) => messaging::ping(&keystore()?, args),
@@ -135,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot start `{python}`"))?;
             match status.code() {
                 Some(0) => Ok(()),
-                Some(code) => Err(session::ExitWith(code).into()),
+                Some(code) => Err(run::ExitWith(code).into()),
                 None => anyhow::bail!("`{python}` was killed by a signal"),
             }
         }

@@ -35,3 +35,19 @@ pub(crate) fn print_created(keystore: &Keystore, record: &IdentityRecord, ledger
     println!("Whole DID and keys: `mpc-id show --name {}`", record.name);
     println!("Next: `mpc-id invite --name {}` shows a signed invitation for your peers.", record.name);
 }
+
+/// A command line as one might type it (quoting only what needs it), with what a terminal must
+/// not see escaped: arguments come from the host.
+pub(crate) fn shell_words(command: &[String]) -> String {
+    command
+        .iter()
+        .map(|word| {
+            if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c)) {
+                word.clone()
+            } else {
+                format!("'{}'", mpc_identity::text::shown(&word.replace('\'', r"'\''")))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
