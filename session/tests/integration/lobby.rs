@@ -346,3 +346,39 @@ async fn a_shared_program_never_lands_in_an_existing_directory_and_the_join_stop
     lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
     assert_eq!(host.store.find(&created.id).expect("record").members.len(), 1, "no request was sent");
 }
+
+/// A host that fixes the party order gets it whatever order the parties join in, and a DID the
+/// order does not name is refused, told why, and never counted.
+#[tokio::test]
+async fn a_fixed_party_order_holds_whoever_joins_first_and_strangers_are_refused() {
+    let (_mediator, _data, parties) = lobby_of(&["alice", "bob", "carol", "mallory"]).await;
+    let files = tempfile::tempdir().expect("files");
+    let sum = program(files.path(), "sum.py", "print('sum')\n");
+    let [host, bob, carol, mallory] = &parties[..] else { unreachable!() };
+    let order = vec![carol.did().to_owned(), host.did().to_owned(), bob.did().to_owned()];
+    let ordered = CreateOptions { order: Some(order.clone()), ..options(3, Some(sum.clone())) };
+    let created = lobby::create(&host.me, &host.store, ordered).await.expect("create");
+    let url = created.invitation_url.clone().expect("url");
+    // Bob first, then the stranger, then Carol.
+    bob.join(&url, sum.clone(), None).await.expect("bob joins");
+    mallory.join(&url, sum.clone(), None).await.expect("mallory's request is sent");
+    carol.join(&url, sum, None).await.expect("carol joins");
+    lobby::sync(&host.me, &host.store, &host.resolver).await.expect("host sync");
+    let mut record = host.store.find(&created.id).expect("record");
+    assert!(record.admitted().all(|m| m.did != mallory.did()), "a DID outside the order is never admitted");
+    let stranger = record.members.iter().find(|m| m.did == mallory.did()).expect("the request is recorded");
+    assert!(matches!(&stranger.status, MemberStatus::Refused { reason } if reason.contains("party list")));
+    lobby::send_manifest_if_full(&host.me, &host.store, &host.resolver, &mut record, None).await.expect("manifest");
+    assert_eq!(record.state, SessionState::Ready);
+    for party in [bob, carol] {
+        lobby::sync(&party.me, &party.store, &party.resolver).await.expect("sync");
+        let record = party.store.find(&created.id).expect("record");
+        let manifest = lobby::manifest_of(&party.me, &party.resolver, &record).await.expect("manifest");
+        let dids: Vec<&str> = manifest.parties.iter().map(|p| p.did.as_str()).collect();
+        assert_eq!(dids, order.iter().map(String::as_str).collect::<Vec<_>>(), "the host's order, not join order");
+    }
+    lobby::sync(&mallory.me, &mallory.store, &mallory.resolver).await.expect("mallory syncs");
+    let refused = mallory.store.find(&created.id).expect("mallory's record");
+    let SessionState::Refused { reason } = &refused.state else { panic!("not refused: {:?}", refused.state) };
+    assert!(reason.contains("party list"), "{reason}");
+}
