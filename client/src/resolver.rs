@@ -127,9 +127,33 @@ impl Resolver {
         credential: &Value,
         now: u64,
     ) -> Result<mpc_identity::credential::VerifiedCredential> {
+        use mpc_identity::status_list;
         let issuer = mpc_identity::credential::issuer_of(credential)?;
         let resolution = self.resolve_for_use(&issuer).await?;
-        Ok(mpc_identity::credential::verify(credential, &resolution.document, now)?)
+        let verified = mpc_identity::credential::verify(credential, &resolution.document, now)?;
+        // Its status, where it names one: the issuer's list fetched over HTTPS and checked.
+        for entry in status_list::entries(credential)? {
+            let url = &entry.list;
+            let response = self.http()?.get(url).send().await.map_err(|e| transport(url, crate::http::explain(&e)))?;
+            if !response.status().is_success() {
+                return Err(Error::from(mpc_identity::Error::Credential(format!(
+                    "its status list {url} answered HTTP {}: its status cannot be checked",
+                    response.status()
+                ))));
+            }
+            let text = crate::http::text_capped(response, url, MAX_STATUS_LIST_BYTES).await?;
+            let list = serde_json::from_str(&text).map_err(|e| {
+                Error::from(mpc_identity::Error::Credential(format!("its status list {url} is not JSON: {e}")))
+            })?;
+            if status_list::is_set(&list, &resolution.document, &issuer, &entry, now)? {
+                let done = if entry.purpose == "revocation" { "revoked" } else { "suspended" };
+                return Err(Error::from(mpc_identity::Error::Credential(format!(
+                    "its issuer has {done} it (status list {url}, index {})",
+                    entry.index
+                ))));
+            }
+        }
+        Ok(verified)
     }
 
     /// Verifies a presentation made for `challenge` at `domain`: its holder's proof, then each
@@ -420,6 +444,9 @@ pub fn peer_from(did: &str, document: &DidDocument) -> Peer {
         verified: String::new(),
     }
 }
+
+/// The largest status list credential fetched (a list of millions of credentials, compressed).
+const MAX_STATUS_LIST_BYTES: usize = 1024 * 1024;
 
 /// Largest did:web document accepted.
 const MAX_WEB_DOCUMENT_BYTES: usize = 256 * 1024;

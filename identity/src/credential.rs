@@ -81,6 +81,18 @@ pub struct Claims<'a> {
 
 /// Issues a credential: `issuer` (whose key `kid` signs) states `claims`.
 pub fn issue(keys: &PartyKeys, kid: &str, issuer: &str, claims: &Claims<'_>) -> Result<Value> {
+    issue_with_status(keys, kid, issuer, claims, &[])
+}
+
+/// Issues a credential whose status (revocation, suspension) the issuer keeps in the Bitstring
+/// Status Lists `status` names (see [`crate::status_list`]).
+pub fn issue_with_status(
+    keys: &PartyKeys,
+    kid: &str,
+    issuer: &str,
+    claims: &Claims<'_>,
+    status: &[crate::status_list::StatusEntry],
+) -> Result<Value> {
     let invalid = |reason: String| Error::Credential(reason);
     if !is_term(claims.credential_type) {
         return Err(invalid(format!(
@@ -111,6 +123,17 @@ pub fn issue(keys: &PartyKeys, kid: &str, issuer: &str, claims: &Claims<'_>) -> 
     if let Some(until) = claims.valid_until {
         credential["validUntil"] = Value::String(rfc3339(until));
     }
+    match status {
+        [] => {}
+        [one] => credential["credentialStatus"] = one.to_json(),
+        many => credential["credentialStatus"] = Value::Array(many.iter().map(|e| e.to_json()).collect()),
+    }
+    sign(keys, kid, credential)
+}
+
+/// Adds `issuer`'s eddsa-jcs-2022 proof (by its key `kid`) to an unsigned `credential`.
+pub(crate) fn sign(keys: &PartyKeys, kid: &str, mut credential: Value) -> Result<Value> {
+    let invalid = |reason: String| Error::Credential(reason);
     let signer = crate::did::webvh::secret_with_id(keys.signing_key(), kid);
     // eddsa-jcs-2022 copies the document's `@context` into the proof when adding one; the
     // library holds a proof's context as IRIs only, and the second context here is an object,
@@ -154,6 +177,39 @@ pub fn parse(text: &str) -> Result<Value> {
 /// 2.0 context, types, one subject with a DID) and its validity period.
 pub fn verify(credential: &Value, document: &DidDocument, now: u64) -> Result<VerifiedCredential> {
     let invalid = |reason: String| Error::Credential(reason);
+    let Signed { issuer, types, valid_until } = verify_signed(credential, document, now)?;
+    let subject = credential["credentialSubject"]
+        .as_object()
+        .ok_or_else(|| invalid("it has no single `credentialSubject` object".to_owned()))?;
+    let subject_did = subject
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| id.starts_with("did:"))
+        .ok_or_else(|| invalid("its subject has no DID (`credentialSubject.id`)".to_owned()))?;
+    let mut claims = subject.clone();
+    claims.remove("id");
+    Ok(VerifiedCredential {
+        id: credential["id"].as_str().map(str::to_owned),
+        issuer,
+        subject: subject_did.to_owned(),
+        types,
+        claims,
+        valid_until,
+    })
+}
+
+/// What [`verify_signed`] checked.
+pub(crate) struct Signed {
+    pub(crate) issuer: String,
+    /// Types other than `VerifiableCredential`.
+    pub(crate) types: Vec<String>,
+    pub(crate) valid_until: Option<u64>,
+}
+
+/// The checks every credential passes, whatever its subject: context, types, the issuer's proof,
+/// the validity period.
+pub(crate) fn verify_signed(credential: &Value, document: &DidDocument, now: u64) -> Result<Signed> {
+    let invalid = |reason: String| Error::Credential(reason);
     let issuer = issuer_of(credential)?;
     if document.id != issuer {
         return Err(invalid(format!("it was checked against `{}`, not its issuer `{issuer}`", document.id)));
@@ -170,15 +226,6 @@ pub fn verify(credential: &Value, document: &DidDocument, now: u64) -> Result<Ve
     if !types.iter().any(|t| t == "VerifiableCredential") {
         return Err(invalid("its `type` does not include `VerifiableCredential`".to_owned()));
     }
-    let subject = credential["credentialSubject"]
-        .as_object()
-        .ok_or_else(|| invalid("it has no single `credentialSubject` object".to_owned()))?;
-    let subject_did = subject
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|id| id.starts_with("did:"))
-        .ok_or_else(|| invalid("its subject has no DID (`credentialSubject.id`)".to_owned()))?;
-
     let proof_value = match &credential["proof"] {
         Value::Array(proofs) if proofs.len() == 1 => proofs[0].clone(),
         Value::Object(_) => credential["proof"].clone(),
@@ -228,16 +275,7 @@ pub fn verify(credential: &Value, document: &DidDocument, now: u64) -> Result<Ve
     {
         return Err(invalid(format!("it expired at {}", rfc3339(until))));
     }
-    let mut claims = subject.clone();
-    claims.remove("id");
-    Ok(VerifiedCredential {
-        id: credential["id"].as_str().map(str::to_owned),
-        issuer,
-        subject: subject_did.to_owned(),
-        types: types.into_iter().filter(|t| t != "VerifiableCredential").collect(),
-        claims,
-        valid_until,
-    })
+    Ok(Signed { issuer, types: types.into_iter().filter(|t| t != "VerifiableCredential").collect(), valid_until })
 }
 
 /// The Ed25519 key `kid` names in the issuer's document, if the document lists it for

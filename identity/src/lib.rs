@@ -52,6 +52,7 @@ pub mod peerbook;
 pub mod presentation;
 pub mod protocols;
 pub mod schema;
+pub mod status_list;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -6,10 +6,14 @@ use std::io::Read;
 use anyhow::Context;
 use mpc_identity::credential::{self, Claims, VerifiedCredential};
 use mpc_identity::keystore::Keystore;
+use mpc_identity::status_list::{self, StatusEntry};
 use mpc_identity::text::shown;
 use mpc_identity::unix_now;
 
-use crate::cli::{CredentialAddArgs, CredentialCommand, CredentialIssueArgs, CredentialListArgs, CredentialVerifyArgs};
+use crate::cli::{
+    CredentialAddArgs, CredentialCommand, CredentialIssueArgs, CredentialListArgs, CredentialVerifyArgs,
+    StatusListCommand, StatusListNewArgs, StatusListSetArgs,
+};
 use crate::context::block_on;
 use crate::output::{abbreviate_did, format_time};
 use crate::passphrase;
@@ -20,6 +24,8 @@ pub fn command(keystore: &Keystore, command: &CredentialCommand) -> anyhow::Resu
         CredentialCommand::Add(args) => add(keystore, args),
         CredentialCommand::List(args) => list(keystore, args),
         CredentialCommand::Verify(args) => verify(keystore, args),
+        CredentialCommand::StatusList(StatusListCommand::New(args)) => new_status_list(keystore, args),
+        CredentialCommand::StatusList(StatusListCommand::Set(args)) => set_status(keystore, args),
     }
 }
 
@@ -34,7 +40,27 @@ fn issue(keystore: &Keystore, args: &CredentialIssueArgs) -> anyhow::Result<()> 
         valid_from: now,
         valid_until: args.expires.map(|d| now.saturating_add(d.as_secs())),
     };
-    let issued = credential::issue(&issuer.keys, &issuer.record.signing_kid(), &issuer.record.did, &claims)?;
+    let status = match &args.status {
+        None => Vec::new(),
+        Some(text) => {
+            let (list, index) = text
+                .rsplit_once('#')
+                .and_then(|(list, index)| Some((list, index.parse::<usize>().ok()?)))
+                .with_context(|| {
+                    format!("--status `{text}` is not URL#INDEX, as in https://example.org/status/1#42")
+                })?;
+            vec![StatusEntry { purpose: args.status_purpose.clone(), index, list: list.to_owned() }]
+        }
+    };
+    // The entry is checked as a verifier will read it (an HTTPS list, a known purpose).
+    let issued = credential::issue_with_status(
+        &issuer.keys,
+        &issuer.record.signing_kid(),
+        &issuer.record.did,
+        &claims,
+        &status,
+    )?;
+    status_list::entries(&issued)?;
     let text = serde_json::to_string_pretty(&issued)?;
     std::fs::write(&args.out, text + "\n").with_context(|| format!("cannot write `{}`", args.out.display()))?;
     println!("Issued {} to {}", args.credential_type, abbreviate_did(&args.subject));
@@ -142,4 +168,53 @@ fn read(input: &str) -> anyhow::Result<String> {
             .with_context(|| format!("cannot read `{input}` as text"))?;
     }
     Ok(text)
+}
+
+fn new_status_list(keystore: &Keystore, args: &StatusListNewArgs) -> anyhow::Result<()> {
+    let name = crate::context::chosen(keystore, &args.identity.name)?;
+    let issuer = keystore.unlock(&name, &passphrase::for_unlock(&name)?)?;
+    let list = status_list::new_list(
+        &issuer.keys,
+        &issuer.record.signing_kid(),
+        &issuer.record.did,
+        &args.url,
+        &args.purpose,
+        status_list::MIN_BITS,
+        unix_now(),
+    )?;
+    let text = serde_json::to_string_pretty(&list)? + "\n";
+    std::fs::write(&args.out, text).with_context(|| format!("cannot write `{}`", args.out.display()))?;
+    println!("A {} list of {} entries, all clear", args.purpose, status_list::MIN_BITS);
+    println!("  file      {}", args.out.display());
+    println!("  publish   at {}", args.url);
+    println!("  next      mpc-id credential issue -n {name} ... --status '{}#0'", args.url);
+    Ok(())
+}
+
+fn set_status(keystore: &Keystore, args: &StatusListSetArgs) -> anyhow::Result<()> {
+    let name = crate::context::chosen(keystore, &args.identity.name)?;
+    let issuer = keystore.unlock(&name, &passphrase::for_unlock(&name)?)?;
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read `{}`", args.file.display()))?;
+    let list: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", args.file.display()))?;
+    if credential::issuer_of(&list)? != issuer.record.did {
+        anyhow::bail!("`{}` is not a list of `{name}`'s: it names another issuer", args.file.display());
+    }
+    let kid = issuer.record.signing_kid();
+    let updated = status_list::set(&issuer.keys, &kid, &list, args.index, !args.clear, unix_now())?;
+    let text = serde_json::to_string_pretty(&updated)? + "\n";
+    std::fs::write(&args.file, text).with_context(|| format!("cannot write `{}`", args.file.display()))?;
+    let purpose = list["credentialSubject"]["statusPurpose"].as_str().unwrap_or("revocation");
+    let done = match (purpose, args.clear) {
+        (_, true) => "cleared",
+        ("suspension", false) => "suspended",
+        _ => "revoked",
+    };
+    println!(
+        "Entry {} {done}; publish `{}` again at {}",
+        args.index,
+        args.file.display(),
+        shown(list["id"].as_str().unwrap_or("its URL"))
+    );
+    Ok(())
 }

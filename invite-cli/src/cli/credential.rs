@@ -1,4 +1,4 @@
-//! The command line of credentials: `mpc-id credential issue|add|list|verify`.
+//! The command line of credentials: `mpc-id credential issue|add|list|verify|status-list`.
 
 use std::path::PathBuf;
 
@@ -33,6 +33,60 @@ Examples:
   mpc-id credential verify alice-member.json
   mpc-id credential verify alice-member.json --json")]
     Verify(CredentialVerifyArgs),
+    /// Revoke credentials you issued: Bitstring Status Lists you publish over HTTPS.
+    #[command(subcommand)]
+    StatusList(StatusListCommand),
+}
+
+/// `mpc-id credential status-list new|set`.
+#[derive(Debug, Subcommand)]
+pub enum StatusListCommand {
+    /// Make an empty status list to publish at an HTTPS URL of yours.
+    #[command(after_help = "\
+A W3C Bitstring Status List (131,072 entries, all clear), signed by your identity. Publish the
+file at the URL given, then issue credentials that point into it with
+`mpc-id credential issue ... --status URL#INDEX` (one index per credential). Whoever checks one of
+them fetches the list from that URL and refuses the credential once its bit is set.
+
+Examples:
+  mpc-id credential status-list new -n hospital-b --url https://hospital-b.example/status/1 \\
+         --out status-1.json")]
+    New(StatusListNewArgs),
+    /// Revoke (or, with --clear, reinstate) the credential at INDEX of a list, signed again.
+    #[command(after_help = "\
+The file is rewritten in place; publish it again at its URL.
+
+Examples:
+  mpc-id credential status-list set -n hospital-b status-1.json 42")]
+    Set(StatusListSetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusListNewArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The HTTPS URL the list will be published at.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// What a set bit means: `revocation` (for good) or `suspension`.
+    #[arg(long, default_value = "revocation", value_name = "PURPOSE")]
+    pub purpose: String,
+    /// Where to write it.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusListSetArgs {
+    #[command(flatten)]
+    pub identity: IdentityName,
+    /// The list (a file made by `status-list new`).
+    pub file: PathBuf,
+    /// The credential's index in the list (the number after `#` in its `--status`).
+    pub index: usize,
+    /// Clear the bit instead (reinstate a suspended credential).
+    #[arg(long)]
+    pub clear: bool,
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +105,13 @@ pub struct CredentialIssueArgs {
     /// How long it is valid; without it, it does not expire.
     #[arg(long, value_parser = humantime::parse_duration)]
     pub expires: Option<std::time::Duration>,
+    /// Where its status is kept, so that you can revoke it: `URL#INDEX` in a list made with
+    /// `mpc-id credential status-list new` (a different INDEX for each credential).
+    #[arg(long, value_name = "URL#INDEX")]
+    pub status: Option<String>,
+    /// The purpose of the `--status` list: `revocation` or `suspension`.
+    #[arg(long, default_value = "revocation", value_name = "PURPOSE", requires = "status")]
+    pub status_purpose: String,
     /// Where to write it.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,

@@ -174,3 +174,75 @@ fn a_session_requiring_a_credential_admits_its_holder_and_tells_the_others_what_
     assert!(dry.status.success(), "{}", text(&dry));
     assert!(text(&dry).contains("party 1 verified: MemberCredential from"), "{}", text(&dry));
 }
+
+/// An issuer revokes a credential through a Bitstring Status List it publishes: the credential
+/// verifies while its bit is clear, and once the issuer sets it (and publishes the list again),
+/// checking it fetches the list and refuses it, naming the revocation, for its holder too. A list
+/// the issuer did not sign is refused, not believed.
+#[test]
+fn a_credential_its_issuer_revokes_through_a_status_list_is_refused_once_published() {
+    let (org_home, alice_home) = (tempfile::tempdir().expect("org"), tempfile::tempdir().expect("alice"));
+    let mut dids = Vec::new();
+    for (home, name) in [(org_home.path(), "org"), (alice_home.path(), "alice")] {
+        let created = json(&mpc_id(home).args(["new", "-n", name, "--json"]).output().expect("new"));
+        dids.push(created["did"].as_str().expect("did").to_owned());
+    }
+    // The issuer's web space: a directory served over HTTP on localhost.
+    let site = tempfile::tempdir().expect("site");
+    let port = mpc_test_support::free_port();
+    let python = std::env::var("MPC_ID_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let server = Command::new(python)
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .arg(site.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("a file server");
+    let _server = mpc_test_support::KillOnDrop(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the file server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("http://localhost:{port}/status-1.json");
+    let list = site.path().join("status-1.json");
+    let made = mpc_id(org_home.path())
+        .args(["credential", "status-list", "new", "-n", "org", "--url", &url, "--out"])
+        .arg(&list)
+        .output()
+        .expect("new list");
+    assert!(made.status.success(), "{}", text(&made));
+    let credential = site.path().join("alice.json");
+    let issued = mpc_id(org_home.path())
+        .args(["credential", "issue", "-n", "org", "--subject", &dids[1], "--type", "MemberCredential"])
+        .args(["--status", &format!("{url}#42"), "--out"])
+        .arg(&credential)
+        .output()
+        .expect("issue");
+    assert!(issued.status.success(), "{}", text(&issued));
+    let verify = || mpc_id(alice_home.path()).args(["credential", "verify"]).arg(&credential).output().expect("verify");
+    assert!(verify().status.success(), "valid while its bit is clear: {}", text(&verify()));
+    let kept = mpc_id(alice_home.path()).args(["credential", "add", "-n", "alice"]).arg(&credential).output();
+    assert!(kept.expect("add").status.success());
+
+    // Someone rewrites the published list with the bit set but cannot sign as the issuer.
+    let original = std::fs::read_to_string(&list).expect("list");
+    let mut forged: serde_json::Value = serde_json::from_str(&original).expect("json");
+    forged["issuer"] = serde_json::json!("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp");
+    std::fs::write(&list, forged.to_string()).expect("forged");
+    let refused = verify();
+    assert!(!refused.status.success() && text(&refused).contains("not by its issuer"), "{}", text(&refused));
+    std::fs::write(&list, &original).expect("restored");
+
+    // The issuer revokes entry 42 and publishes the list again.
+    let revoked =
+        mpc_id(org_home.path()).args(["credential", "status-list", "set", "-n", "org"]).arg(&list).arg("42").output();
+    let revoked = revoked.expect("set");
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    let refused = verify();
+    assert!(!refused.status.success(), "a revoked credential verified: {}", text(&refused));
+    assert!(text(&refused).contains("revoked") && text(&refused).contains("index 42"), "{}", text(&refused));
+    // Its holder sees it too, in the keystore's list.
+    let listed = mpc_id(alice_home.path()).args(["credential", "list", "-n", "alice"]).output().expect("list");
+    assert!(text(&listed).contains("revoked"), "{}", text(&listed));
+}
