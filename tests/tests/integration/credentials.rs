@@ -246,3 +246,40 @@ fn a_credential_its_issuer_revokes_through_a_status_list_is_refused_once_publish
     let listed = mpc_id(alice_home.path()).args(["credential", "list", "-n", "alice"]).output().expect("list");
     assert!(text(&listed).contains("revoked"), "{}", text(&listed));
 }
+
+/// A credential's issuer writes its claims, and an issuer may be hostile: what it wrote is shown
+/// with control characters escaped (no terminal escape sequence or forged line gets through),
+/// by `credential verify` and by the holder's `credential list`.
+#[test]
+fn a_hostile_issuers_claims_cannot_drive_the_terminal() {
+    let (org_home, alice_home) = (tempfile::tempdir().expect("org"), tempfile::tempdir().expect("alice"));
+    let mut dids = Vec::new();
+    for (home, name) in [(org_home.path(), "org"), (alice_home.path(), "alice")] {
+        let created = json(&mpc_id(home).args(["new", "-n", name, "--json"]).output().expect("new"));
+        dids.push(created["did"].as_str().expect("did").to_owned());
+    }
+    let files = tempfile::tempdir().expect("files");
+    let credential = files.path().join("alice.json");
+    let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2J\ninvited by  the bank\r";
+    let issued = mpc_id(org_home.path())
+        .args(["credential", "issue", "-n", "org", "--subject", &dids[1], "--type", "MemberCredential"])
+        .args(["--claim", &format!("department={hostile}"), "--out"])
+        .arg(&credential)
+        .output()
+        .expect("issue");
+    assert!(issued.status.success(), "{}", text(&issued));
+    let verified = mpc_id(alice_home.path()).args(["credential", "verify"]).arg(&credential).output().expect("verify");
+    let added = mpc_id(alice_home.path()).args(["credential", "add", "-n", "alice"]).arg(&credential).output();
+    let listed = mpc_id(alice_home.path()).args(["credential", "list", "-n", "alice"]).output().expect("list");
+    for output in [verified, added.expect("add"), listed] {
+        assert!(output.status.success(), "{}", text(&output));
+        let shown = String::from_utf8(output.stdout).expect("utf8");
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character reached the terminal: {shown:?}"
+        );
+        let claim = shown.lines().find(|l| l.contains("department")).expect("the claim is shown");
+        assert!(claim.contains("the bank"), "on the claim's own line, escaped: {shown:?}");
+        assert!(!shown.lines().any(|l| l.starts_with("invited by")), "no forged line: {shown:?}");
+    }
+}
