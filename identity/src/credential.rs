@@ -79,20 +79,14 @@ pub struct Claims<'a> {
     pub valid_until: Option<u64>,
 }
 
-/// Issues a credential: `issuer` (whose key `kid` signs) states `claims`.
+/// Issues a credential: `issuer` (whose key `kid` signs) states `claims`. (One whose issuer can
+/// revoke it: `status_list::issue_with_status`.)
 pub fn issue(keys: &PartyKeys, kid: &str, issuer: &str, claims: &Claims<'_>) -> Result<Value> {
-    issue_with_status(keys, kid, issuer, claims, &[])
+    sign(keys, kid, unsigned(issuer, claims)?)
 }
 
-/// Issues a credential whose status (revocation, suspension) the issuer keeps in the Bitstring
-/// Status Lists `status` names (see [`crate::status_list`]).
-pub fn issue_with_status(
-    keys: &PartyKeys,
-    kid: &str,
-    issuer: &str,
-    claims: &Claims<'_>,
-    status: &[crate::status_list::StatusEntry],
-) -> Result<Value> {
+/// The credential [`issue`] signs.
+pub(crate) fn unsigned(issuer: &str, claims: &Claims<'_>) -> Result<Value> {
     let invalid = |reason: String| Error::Credential(reason);
     if !is_term(claims.credential_type) {
         return Err(invalid(format!(
@@ -123,12 +117,7 @@ pub fn issue_with_status(
     if let Some(until) = claims.valid_until {
         credential["validUntil"] = Value::String(rfc3339(until));
     }
-    match status {
-        [] => {}
-        [one] => credential["credentialStatus"] = one.to_json(),
-        many => credential["credentialStatus"] = Value::Array(many.iter().map(|e| e.to_json()).collect()),
-    }
-    sign(keys, kid, credential)
+    Ok(credential)
 }
 
 /// Adds `issuer`'s eddsa-jcs-2022 proof (by its key `kid`) to an unsigned `credential`.

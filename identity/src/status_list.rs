@@ -23,7 +23,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::credential::{CREDENTIALS_V2_CONTEXT, verify_signed};
+use crate::credential::{CREDENTIALS_V2_CONTEXT, Claims, verify_signed};
 use crate::did::DidDocument;
 use crate::error::{Error, Result};
 use crate::keys::PartyKeys;
@@ -99,6 +99,24 @@ pub fn entries(credential: &Value) -> Result<Vec<StatusEntry>> {
             Ok(StatusEntry { purpose: purpose.to_owned(), index, list: list.to_owned() })
         })
         .collect()
+}
+
+/// Issues a credential (as [`crate::credential::issue`]) whose status the issuer keeps in the
+/// lists `status` names: the credential's bit in each.
+pub fn issue_with_status(
+    keys: &PartyKeys,
+    kid: &str,
+    issuer: &str,
+    claims: &Claims<'_>,
+    status: &[StatusEntry],
+) -> Result<Value> {
+    let mut credential = crate::credential::unsigned(issuer, claims)?;
+    match status {
+        [] => {}
+        [one] => credential["credentialStatus"] = one.to_json(),
+        many => credential["credentialStatus"] = Value::Array(many.iter().map(StatusEntry::to_json).collect()),
+    }
+    crate::credential::sign(keys, kid, credential)
 }
 
 /// A new list of `bits` bits (at least [`MIN_BITS`]), all clear, published by `issuer` at `url`

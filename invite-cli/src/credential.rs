@@ -53,7 +53,7 @@ fn issue(keystore: &Keystore, args: &CredentialIssueArgs) -> anyhow::Result<()> 
         }
     };
     // The entry is checked as a verifier will read it (an HTTPS list, a known purpose).
-    let issued = credential::issue_with_status(
+    let issued = status_list::issue_with_status(
         &issuer.keys,
         &issuer.record.signing_kid(),
         &issuer.record.did,
