@@ -2,7 +2,9 @@
 //! `mpc-id run` with its own keystore, against the same MPyC program over plain TCP (N MPyC
 //! processes with a `-P` list) in the same run, interleaved. The program is latency-bound and
 //! light (`programs/comparison_chain.py`: one secure comparison after another, nothing in
-//! parallel), so that 16 parties fit on two cores and what a path adds per round shows.
+//! parallel; MPyC's `--no-prss`, since pseudo-random secret sharing costs binomial(N, t) per
+//! random number: 11,440 subsets at 16 parties), so that 16 parties fit on two cores and what a
+//! path adds per round shows.
 //!
 //! Reported per N, medians of the rounds: MPyC's own elapsed time (the slowest party's) over
 //! both paths and their ratio; wall time and mpc-id's overhead beyond plain MPyC's (against the
@@ -44,7 +46,7 @@ fn measure(n: usize, steps: &str) {
     let mediator = LoopbackMediator::start();
     let parties: Vec<Party> = (0..n).map(|i| Party::new(&format!("p{i}"), &mediator.url)).collect();
     let name = format!("scale{n}");
-    let url = session::create(parties[0].mpc_id(), n, &name, PROGRAM, &["--", "--steps", steps]);
+    let url = session::create(parties[0].mpc_id(), n, &name, PROGRAM, &["--", "--steps", steps, "--no-prss"]);
     for party in &parties[1..] {
         let joined = session::join(party.mpc_id(), &url, PROGRAM);
         assert!(joined.status.success(), "join: {}", String::from_utf8_lossy(&joined.stderr));
@@ -110,7 +112,12 @@ fn plain_tcp(n: usize, steps: &str) -> Timing {
             for port in &ports {
                 command.args(["-P", &format!("127.0.0.1:{port}")]);
             }
-            command.args(["--steps", steps]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mpyc")
+            command
+                .args(["--steps", steps, "--no-prss"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("mpyc")
         })
         .collect();
     timing(&wait_all(runs, Duration::from_secs(600)), started, cpu)
