@@ -102,6 +102,12 @@ pub fn inbox(keystore: &Keystore, args: &InboxArgs) -> anyhow::Result<()> {
         if args.watch {
             // Live: first what is queued (asked for in batches), then each message as it arrives.
             let mut live = mediator.live(&me).await?;
+            // Said once the connection is up, so the user (and a script) knows it is listening.
+            eprintln!(
+                "watching the inbox of {} ({}) live; Ctrl-C stops",
+                mpc_identity::text::shown(&me.record.name),
+                crate::output::abbreviate_did(&me.record.did)
+            );
             loop {
                 let received = not_for_sessions(live.next(&me).await?);
                 for message in &received {

@@ -248,3 +248,48 @@ impl tokio_rustls_acme::AccountCache for AcmeCache {
         self.store(&self.path("account", contact, directory), account)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mpc_test_support::pki::PrivateCa;
+
+    fn served(watched: &FileCertificate) -> Vec<u8> {
+        watched.current.read().expect("lock").cert[0].to_vec()
+    }
+
+    /// Yields to the watcher a few times, the clock `by` further on.
+    async fn advance(by: Duration) {
+        tokio::time::advance(by).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Files replaced with their times kept are not read again by the periodic check (SIGHUP is
+    /// what loads them: `tests/tests/integration/https_mediator.rs`); a new time is. The clock is
+    /// moved past the check interval, not waited for.
+    #[tokio::test(start_paused = true)]
+    async fn the_files_are_read_again_when_their_times_change_and_only_then() {
+        let ca = PrivateCa::new("tls watch test CA");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (cert, key) = ca.issue(&["localhost"], dir.path(), "server");
+        let watched = FileCertificate::watch(cert.clone(), key.clone()).expect("watch");
+        let first = served(&watched);
+        let times = [&cert, &key].map(|path| std::fs::metadata(path).and_then(|m| m.modified()).expect("mtime"));
+        ca.issue(&["localhost"], dir.path(), "server");
+        for (path, time) in [&cert, &key].into_iter().zip(times) {
+            std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(time)).expect("set mtime");
+        }
+        for _ in 0..3 {
+            advance(RELOAD_CHECK).await;
+        }
+        assert_eq!(served(&watched), first, "unchanged times: not read again");
+        let later = times[0] + Duration::from_secs(10);
+        for path in [&cert, &key] {
+            std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(later)).expect("set mtime");
+        }
+        advance(RELOAD_CHECK).await;
+        assert_ne!(served(&watched), first, "new times: the new pair is served");
+    }
+}

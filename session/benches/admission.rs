@@ -60,7 +60,7 @@ async fn one_session(
     let created = lobby::create(&host.me, &host.store, options).await.expect("create");
     let url = created.invitation_url.clone().expect("link");
     let started = Instant::now();
-    let offered = lobby::preview(&guest.me, &guest.resolver, &url).await.expect("preview");
+    let offered = lobby::preview(&guest.me, &guest.resolver, &url, mpc_identity::unix_now()).await.expect("preview");
     let held: Vec<serde_json::Value> = credential.map(|(_, c)| vec![c.clone()]).unwrap_or_default();
     let presentation =
         mpc_session::proofs::presentation_for(&guest.me, &guest.resolver, &offered.offer, &offered.host, &held)

@@ -61,7 +61,13 @@ pub struct Joining {
 impl Joining {
     /// Fetches (for a short link) and verifies the session `invitation`; sends nothing.
     pub async fn preview(me: &UnlockedIdentity, resolver: &Resolver, invitation: &str) -> Result<Joining> {
-        let offered = lobby::preview(me, resolver, invitation).await?;
+        Self::preview_at(me, resolver, invitation, mpc_identity::unix_now()).await
+    }
+
+    /// [`Joining::preview`] as of unix time `now`: the invitation's lifetime is checked against
+    /// it (the system clock's, for `preview`).
+    pub async fn preview_at(me: &UnlockedIdentity, resolver: &Resolver, invitation: &str, now: u64) -> Result<Joining> {
+        let offered = lobby::preview(me, resolver, invitation, now).await?;
         Ok(Joining { offered, options: JoinOptions::default(), presentation: None, shared: None })
     }
 

@@ -9,7 +9,8 @@ PORT may be HOST:PORT (any address) where a port alone means 127.0.0.1.
   many PORT N          N connections at once, each sending its own 64 KiB and checking the
                        SHA-256 that comes back; print {"ok": count, "failed": [reasons]}
   send PORT MEGABYTES  send that many pseudo-random megabytes to 127.0.0.1:PORT (retrying the
-                       connect for 30 s), half-close, print {"sent": hex, "answer": text, "seconds": s}
+                       connect for 30 s), half-close, print {"sent": hex, "answer": text, "seconds": s};
+                       "under way" on stderr once a megabyte is sent
 """
 
 import hashlib
@@ -82,9 +83,12 @@ def send(port: str, megabytes: int) -> None:
     started = time.time()
     error = None
     try:
-        for _ in range(megabytes * 16):
+        for i in range(megabytes * 16):
             conn.sendall(block)
             digest.update(block)
+            if i == 16:
+                # A megabyte is through: a test waiting for the transfer to be under way goes on.
+                print("under way", file=sys.stderr, flush=True)
         conn.shutdown(socket.SHUT_WR)
         received = b""
         while chunk := conn.recv(4096):

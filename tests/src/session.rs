@@ -2,7 +2,6 @@
 //! `mpc-id session ...` / `mpc-id run` as the real processes a user would start. The same steps
 //! run in the NAT lab, where each party's command runs in its own namespace.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -202,60 +201,22 @@ pub fn spawn_run_with_inputs(mut party: Command, session: &str, program: &str, i
         .expect("mpc-id run")
 }
 
-/// How a run ended: its exit code, stdout, stderr, and when.
-#[derive(Debug)]
-pub struct Ended {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    pub at: Instant,
-}
+pub use mpc_test_support::watched::{Ended, Watched};
 
 /// Waits for every child (reading their output meanwhile), at most `patience`.
 ///
 /// # Panics
 /// When one is still running after `patience` (all are killed first).
 pub fn wait_all(children: Vec<Child>, patience: Duration) -> Vec<Ended> {
-    let handles: Vec<_> = children
-        .into_iter()
-        .map(|mut child| {
-            std::thread::spawn(move || {
-                let out = read_all(child.stdout.take().expect("stdout"));
-                let err = read_all(child.stderr.take().expect("stderr"));
-                let deadline = Instant::now() + patience;
-                let status = loop {
-                    if let Some(status) = child.try_wait().expect("wait") {
-                        break Some(status);
-                    }
-                    if Instant::now() > deadline {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        break None;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                };
-                let at = Instant::now();
-                let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
-                (status, stdout, stderr, at)
-            })
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| {
-            let (status, stdout, stderr, at) = h.join().expect("thread");
-            let status = status.unwrap_or_else(|| panic!("a run did not end within {patience:?}: {stderr}"));
-            Ended { code: status.code(), stdout, stderr, at }
-        })
-        .collect()
+    mpc_test_support::watched::wait_all(children.into_iter().map(Watched::from).collect(), patience)
 }
 
-fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
+/// [`wait_all`] for runs already watched.
+///
+/// # Panics
+/// As [`wait_all`].
+pub fn wait_watched(runs: Vec<Watched>, patience: Duration) -> Vec<Ended> {
+    mpc_test_support::watched::wait_all(runs, patience)
 }
 
 /// The result lines of an MPyC program's output: without MPyC's log lines.
@@ -291,21 +252,21 @@ pub fn plain_results(program: &str, parties: usize) -> Vec<String> {
 }
 
 /// Waits until the program a run launches is running (a process in the run's group whose
-/// command line names `program`), then returns the run.
+/// command line names `program`).
 ///
 /// # Panics
 /// When that does not happen before `deadline`.
-pub fn wait_for_launch(run: Child, program: &str, deadline: Instant) -> Child {
+pub fn wait_for_launch(run: &Watched, program: &str, deadline: Instant) {
     loop {
         let found = Command::new("pgrep")
             .args(["-g", &run.id().to_string(), "-f", program])
             .output()
             .is_ok_and(|o| o.status.success());
         if found {
-            return run;
+            return;
         }
-        assert!(Instant::now() < deadline, "{program} did not start");
-        std::thread::sleep(Duration::from_millis(100));
+        assert!(Instant::now() < deadline, "{program} did not start: {}", run.stderr());
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -313,8 +274,19 @@ pub fn wait_for_launch(run: Child, program: &str, deadline: Instant) -> Child {
 ///
 /// # Panics
 /// When `kill` fails.
-pub fn kill_group(mut run: Child) {
+pub fn kill_group(run: impl Into<Watched>) -> Ended {
+    let run = run.into();
     let status = Command::new("kill").args(["-KILL", "--", &format!("-{}", run.id())]).status().expect("kill");
     assert!(status.success(), "kill failed");
-    let _ = run.wait();
+    run.kill()
+}
+
+/// SIGINT to a run alone (its program is left to it), as a user pressing Ctrl-C would send
+/// to `mpc-id`.
+///
+/// # Panics
+/// When `kill` fails.
+pub fn interrupt(run: &Watched) {
+    let sent = Command::new("kill").args(["-INT", &run.id().to_string()]).status().expect("kill");
+    assert!(sent.success(), "kill -INT failed");
 }

@@ -158,7 +158,8 @@ async fn the_server_holds_a_stream_until_its_target_listens() {
     let forwarder = Forwarder::start(alice, bob.addr(), LOOPBACK.parse().expect("addr"), patient).await.expect("fwd");
     let local = forwarder.local_addr();
     let client = tokio::spawn(async move { send_and_hash(local, 1000, 3).await });
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Long enough for the server to find the target closed a few times (it retries every 100 ms).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let listener = TcpListener::bind(target).await.expect("late target");
     let (mut tcp, _) = listener.accept().await.expect("the held stream arrives");
     let mut received = Vec::new();
@@ -178,18 +179,23 @@ async fn a_peer_that_vanishes_mid_transfer_is_an_error_not_a_hang() {
     let server = Server::start(bob.clone(), target, quick());
     let forwarder = Forwarder::start(alice, bob.addr(), LOOPBACK.parse().expect("addr"), quick()).await.expect("fwd");
     let local = forwarder.local_addr();
+    let (under_way, started) = tokio::sync::oneshot::channel();
     let transfer = tokio::spawn(async move {
         let mut tcp = TcpStream::connect(local).await.expect("connect");
         let chunk = vec![0x5a; 64 * 1024];
-        // Write until the tunnel breaks; the peer is killed meanwhile.
-        for _ in 0..100_000 {
+        let mut under_way = Some(under_way);
+        // Write until the tunnel breaks; the peer is killed once a megabyte is through.
+        for n in 0..100_000 {
             if tcp.write_all(&chunk).await.is_err() {
                 return true;
+            }
+            if n == 16 {
+                let _ = under_way.take().map(|tx| tx.send(()));
             }
         }
         false
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::timeout(Duration::from_secs(30), started).await.expect("under way").expect("writer");
     drop(server);
     bob.close().await;
     let broke = tokio::time::timeout(Duration::from_secs(30), transfer).await.expect("no hang").expect("task");
@@ -209,7 +215,8 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
     let local = forwarder.local_addr();
     let client = tokio::spawn(async move { send_and_hash(local, 4096, 11).await });
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Away long enough for the forwarder to find no one a few times (it retries every 200 ms).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let allow = Allowlist::new([endpoint_id_of(&alice_key.verifying_key())]);
     let bob = PeerEndpoint::bind(
         &bob_key,
@@ -233,16 +240,19 @@ async fn the_forwarder_holds_a_connection_until_the_peer_comes_up() {
 
 /// Passes a peer's first datagram on to `to`, and drops everything after it, both ways: the peer
 /// starts a handshake that never ends.
-async fn one_datagram_proxy(to: SocketAddr) -> SocketAddr {
+/// Also returns a receiver told once that datagram has been passed on.
+async fn one_datagram_proxy(to: SocketAddr) -> (SocketAddr, tokio::sync::oneshot::Receiver<()>) {
     let socket = tokio::net::UdpSocket::bind(LOOPBACK).await.expect("bind");
     let addr = socket.local_addr().expect("addr");
+    let (passed, passed_on) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let mut buffer = vec![0u8; 65536];
         let Ok((n, _)) = socket.recv_from(&mut buffer).await else { return };
         let _ = socket.send_to(&buffer[..n], to).await;
+        let _ = passed.send(());
         while socket.recv_from(&mut buffer).await.is_ok() {}
     });
-    addr
+    (addr, passed_on)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,10 +263,11 @@ async fn a_handshake_that_never_ends_holds_up_no_one_else() {
     let _server = Server::start(bob.clone(), target, quick());
     // A peer whose handshake reaches Bob and then goes silent.
     let bob_udp = *bob.addr().ip_addrs().next().expect("bob's address");
-    let through_proxy = mpc_connect::EndpointAddr::new(bob.addr().id).with_ip_addr(one_datagram_proxy(bob_udp).await);
+    let (proxy, passed_on) = one_datagram_proxy(bob_udp).await;
+    let through_proxy = mpc_connect::EndpointAddr::new(bob.addr().id).with_ip_addr(proxy);
     let stuck = endpoint(&stuck_key, &[&bob_key]).await;
     let stalled = tokio::spawn(async move { stuck.connect(through_proxy, Duration::from_secs(30)).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(Duration::from_secs(10), passed_on).await.expect("the handshake reached Bob").expect("proxy");
     // Meanwhile Alice connects and tunnels as usual.
     let alice = endpoint(&alice_key, &[&bob_key]).await;
     let forwarder = Forwarder::start(alice, bob.addr(), LOOPBACK.parse().expect("addr"), quick()).await.expect("fwd");

@@ -277,10 +277,33 @@ fn inspect_refuses_tampered_and_malformed_input_with_one_line_each() {
 fn an_invitation_past_its_expiry_is_refused() {
     let home = tempfile::tempdir().expect("tempdir");
     new_identity(home.path(), "alice", &["--method", "key"]);
-    let url = mpc_id(home.path()).args(["invite", "-n", "alice", "--url", "--expires", "1s"]).output().expect("run");
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    let output = mpc_id(home.path()).args(["inspect", "-"]).write_stdin(url.stdout).output().expect("run");
+    // Alice's own invitation, as `mpc-id invite --expires 1m` made it an hour ago: the clock is
+    // moved (by dating it), not waited for.
+    let alice = mpc_identity::keystore::Keystore::open(home.path())
+        .and_then(|keystore| keystore.unlock("alice", PASSPHRASE))
+        .expect("alice");
+    let hour_ago = mpc_identity::unix_now() - 3600;
+    let old = mpc_identity::invitation::Invitation::new(
+        &alice.record,
+        None,
+        None,
+        std::time::Duration::from_secs(60),
+        hour_ago,
+    );
+    let old = old.sign(&alice.keys, &alice.record.signing_kid()).expect("sign");
+    let output = mpc_id(home.path()).args(["inspect", "-"]).write_stdin(old.to_json()).output().expect("run");
     assert_refused(&output, "expired at");
+    // The same, within its lifetime, is accepted: only the time differs.
+    let fresh = mpc_identity::invitation::Invitation::new(
+        &alice.record,
+        None,
+        None,
+        std::time::Duration::from_secs(60),
+        hour_ago + 3590,
+    );
+    let fresh = fresh.sign(&alice.keys, &alice.record.signing_kid()).expect("sign");
+    let output = mpc_id(home.path()).args(["inspect", "-"]).write_stdin(fresh.to_json()).output().expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
@@ -396,7 +419,9 @@ fn parties_enroll_ping_and_message_each_other_through_a_mediator() {
         .env("MPC_ID_PASSPHRASE", PASSPHRASE)
         .stdout(std::process::Stdio::piped())
         .spawn()
+        .map(mpc_test_support::watched::Watched::from)
         .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     mpc_id(alice.path())
         .args(["ping", "-n", "alice", &bob_did])
         .assert()
@@ -409,9 +434,15 @@ fn parties_enroll_ping_and_message_each_other_through_a_mediator() {
             .expect("run"),
     );
     assert_eq!(sent["to"], bob_did.as_str());
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    watch.kill().expect("kill");
-    let seen = String::from_utf8(watch.wait_with_output().expect("output").stdout).expect("utf8");
+    watch.wait_for("the inputs are ready", deadline);
+    // Shown, then acknowledged: the queue empties (read without acknowledging, `--keep`).
+    while !stdout(&mpc_id(bob.path()).args(["inbox", "-n", "bob", "--keep"]).output().expect("run"))
+        .contains("no messages")
+    {
+        assert!(std::time::Instant::now() < deadline, "the watching inbox did not acknowledge");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let seen = watch.kill().stdout;
     let contents: Vec<Value> = seen.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert!(contents.iter().any(|m| m["message"]["body"]["content"] == "the inputs are ready"), "{seen}");
     assert!(

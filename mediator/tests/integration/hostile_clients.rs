@@ -411,8 +411,23 @@ async fn junk_from_16_addresses_neither_ends_nor_starves_a_watching_inbox() {
             }
         })
     };
+    // What it says on stderr, read as it comes: once it says it is watching, the flood starts.
+    let said: Arc<std::sync::Mutex<String>> = Arc::default();
+    let stderr = watch.stderr.take().expect("stderr");
+    {
+        let said = Arc::clone(&said);
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+                said.lock().expect("lock").push_str(&(line + "\n"));
+            }
+        });
+    }
     let watch = KillOnDrop(watch);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !said.lock().expect("lock").contains("watching the inbox") {
+        assert!(Instant::now() < deadline, "the inbox never said it was watching: {}", said.lock().expect("lock"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let junk = Arc::new(AtomicUsize::new(0));
@@ -434,7 +449,12 @@ async fn junk_from_16_addresses_neither_ends_nor_starves_a_watching_inbox() {
             }));
         }
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The junk is flowing (stored by the hundred) before Alice sends.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while junk.load(Ordering::Relaxed) < 200 {
+        assert!(Instant::now() < deadline, "the flood did not get going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Alice, a real peer, sends 30 messages while the junk flows.
     let alice = Party::at("alice", &mediator.base).await;
@@ -462,13 +482,9 @@ async fn junk_from_16_addresses_neither_ends_nor_starves_a_watching_inbox() {
     let junk = junk.load(Ordering::Relaxed);
     let mut watch = watch;
     let still_running = watch.0.try_wait().expect("wait").is_none();
-    let mut stderr = String::new();
-    if !still_running {
-        std::io::Read::read_to_string(watch.0.stderr.as_mut().expect("stderr"), &mut stderr).ok();
-    }
     drop(watch);
     let _ = reader.join();
-    assert!(still_running, "the watching inbox ended during the flood: {stderr}");
+    assert!(still_running, "the watching inbox ended during the flood: {}", said.lock().expect("lock"));
     assert!(junk > 1000, "the flood stored only {junk} junk messages");
     let shown = shown.lock().expect("lock");
     let mut delays: Vec<Duration> = sent
@@ -643,8 +659,14 @@ async fn a_client_that_stops_reading_is_closed_after_the_write_timeout() {
         let (_, inner) = alice.seal_for(&bob, json!({ "n": n, "padding": padding }));
         assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
     }
-    // Twice the write timeout without reading.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Without reading, until the mediator gives up on the stalled write and closes the session
+    // (its gauge of open WebSocket sessions falls back to 0), which must be soon after the
+    // 1 s write timeout.
+    let stalled_at = Instant::now();
+    while mediator.metric("mpc_mediator_websockets").await != 0 {
+        assert!(stalled_at.elapsed() < Duration::from_secs(10), "the stalled session was held past its write timeout");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Read what reached the socket before the mediator gave up: the stream then ends.
     let mut tcp = live.into_inner();
     let mut buffer = vec![0u8; 1 << 20];

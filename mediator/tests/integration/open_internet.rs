@@ -531,7 +531,12 @@ async fn flooding_pages_bundles_and_witness_uploads_locks_no_party_out() {
             }));
         }
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The flood is on (every address already held to its rate) before the party acts.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while limited.load(Ordering::Relaxed) < 100 {
+        assert!(Instant::now() < deadline, "the flood did not reach the rate limit");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // The party, meanwhile: shares a program, fetches it back, and its invitation page opens.
     let client = MediatorClient::connect(&mediator.base).await.expect("connect");

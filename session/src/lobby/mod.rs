@@ -232,10 +232,11 @@ fn role_offers(options: &CreateOptions) -> Result<Vec<RoleOffer>> {
     Ok(offers)
 }
 
-/// Fetches (for a short link) and verifies a session invitation; sends nothing.
-pub async fn preview(me: &UnlockedIdentity, resolver: &Resolver, invitation: &str) -> Result<Offered> {
+/// Fetches (for a short link) and verifies a session invitation as of unix time `now`; sends
+/// nothing.
+pub async fn preview(me: &UnlockedIdentity, resolver: &Resolver, invitation: &str, now: u64) -> Result<Offered> {
     let signed = client::read_invitation(invitation).await?;
-    let (verified, _) = resolver.verify_invitation(&signed, unix_now()).await?;
+    let (verified, _) = resolver.verify_invitation(&signed, now).await?;
     let offer: SessionOffer = verified
         .attachment(OFFER_ATTACHMENT)
         .ok_or_else(|| Error::NotASession("it offers no session (no `mpc-id-session` attachment)".into()))

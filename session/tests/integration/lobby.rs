@@ -159,6 +159,26 @@ async fn a_host_that_confirms_by_hand_refuses_and_the_joiner_hears_why() {
     assert_eq!(heard.state, SessionState::Refused { reason: "not this time".into() });
 }
 
+/// A session invitation past its lifetime is refused when previewed, naming the expiry, and
+/// nothing is stored or sent: the joiner's clock is moved, not waited for.
+#[tokio::test]
+async fn an_expired_session_invitation_is_refused_before_anything_is_sent() {
+    let (_mediator, _data, parties) = lobby_of(&["alice", "bob"]).await;
+    let files = tempfile::tempdir().expect("files");
+    let sum = program(files.path(), "sum.py", "print('sum')\n");
+    let [host, bob] = &parties[..] else { unreachable!() };
+    let brief = CreateOptions { ttl: Duration::from_secs(2), ..options(2, Some(sum.clone())) };
+    let created = lobby::create(&host.me, &host.store, brief).await.expect("create");
+    let url = created.invitation_url.clone().expect("url");
+    let now = mpc_identity::unix_now();
+    Joining::preview_at(&bob.me, &bob.resolver, &url, now).await.expect("within its lifetime it previews");
+    let Err(late) = Joining::preview_at(&bob.me, &bob.resolver, &url, now + 3).await else {
+        panic!("an invitation past its lifetime previewed");
+    };
+    assert!(late.to_string().contains("expired"), "{late}");
+    assert!(bob.store.find(&created.id).is_err(), "nothing stored for an expired session");
+}
+
 #[tokio::test]
 async fn a_guest_who_leaves_is_no_longer_counted_by_the_host() {
     let (_mediator, _data, parties) = lobby_of(&["alice", "bob", "carol"]).await;
@@ -225,14 +245,15 @@ async fn a_session_admits_only_parties_that_prove_the_required_credential() {
     let url = created.invitation_url.clone().expect("a short link");
 
     // Mallory holds no credential: told so before anything is sent; sending without, refused.
-    let offered = lobby::preview(&mallory.me, &mallory.resolver, &url).await.expect("preview");
+    let offered =
+        lobby::preview(&mallory.me, &mallory.resolver, &url, mpc_identity::unix_now()).await.expect("preview");
     let err = mpc_session::proofs::presentation_for(&mallory.me, &mallory.resolver, &offered.offer, &offered.host, &[])
         .await
         .expect_err("no credential");
     assert!(err.to_string().contains("MemberCredential credential from"), "{err}");
     lobby::accept(&mallory.me, &mallory.store, offered, None, None, None, None).await.expect("sent anyway");
     // Carol presents Alice's credential in a presentation of her own.
-    let offered = lobby::preview(&carol.me, &carol.resolver, &url).await.expect("preview");
+    let offered = lobby::preview(&carol.me, &carol.resolver, &url, mpc_identity::unix_now()).await.expect("preview");
     let stolen = mpc_identity::presentation::present(
         &carol.me.keys,
         &carol.me.record.signing_kid(),
@@ -245,7 +266,7 @@ async fn a_session_admits_only_parties_that_prove_the_required_credential() {
     .expect("presentation");
     lobby::accept(&carol.me, &carol.store, offered, None, None, None, Some(stolen)).await.expect("sent");
     // Alice presents her own.
-    let offered = lobby::preview(&alice.me, &alice.resolver, &url).await.expect("preview");
+    let offered = lobby::preview(&alice.me, &alice.resolver, &url, mpc_identity::unix_now()).await.expect("preview");
     let presentation = mpc_session::proofs::presentation_for(
         &alice.me,
         &alice.resolver,

@@ -1,13 +1,14 @@
 //! Helpers the workspace's tests and benches share, written once: a child process killed when
 //! dropped, free ports, the workspace's built binaries, `mpc-id` with a keystore of its own,
 //! plain HTTP clients for loopback services, the test PostgreSQL server (skipped loudly when
-//! none is given), a private CA ([`pki`]), and
-//! Pebble, an ACME CA for tests ([`pebble`]).
+//! none is given), a private CA ([`pki`]), Pebble, an ACME CA for tests ([`pebble`]), and processes whose output a test can wait on
+//! ([`watched`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
 pub mod pebble;
 pub mod pki;
+pub mod watched;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mpc_id_e2e::netlab::{KillOnDrop, Nat, NatLab, Site};
+use mpc_id_e2e::session::Watched;
 use serde_json::Value;
 
 /// Collects a child's stdout lines (the tunnel's path reports).
@@ -130,21 +131,19 @@ fn parties_behind_nats_reach_each_other_through_the_relay() {
 
     // The relay killed mid-transfer: the sender sees an error or a short answer, not a hang.
     let started = Instant::now();
-    let result = std::thread::scope(|scope| {
-        let transfer = scope.spawn(|| {
-            let output = carol.python(&["send", "7200", "100000"]).output().expect("python");
-            serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null)
-        });
-        std::thread::sleep(Duration::from_secs(2));
-        let _ = mediator.0.kill();
-        let _ = mediator.0.wait();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !transfer.is_finished() {
-            assert!(Instant::now() < deadline, "the transfer hung after the relay died");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        transfer.join().expect("thread")
-    });
+    let mut transfer: Watched = carol
+        .python(&["send", "7200", "100000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python")
+        .into();
+    transfer.wait_for("under way", Instant::now() + Duration::from_secs(60));
+    let _ = mediator.0.kill();
+    let _ = mediator.0.wait();
+    let (ended, _) = transfer.wait(Duration::from_secs(120));
+    let ended = ended.expect("the transfer hung after the relay died");
+    let result = serde_json::from_str::<Value>(&ended.stdout).unwrap_or(Value::Null);
     assert_ne!(result["answer"], result["sent"], "a 100 GB transfer cannot have completed: {result}");
     eprintln!("relay killed: the transfer ended after {:.1} s: {result}", started.elapsed().as_secs_f64());
 }

@@ -4,13 +4,12 @@
 //! whose every byte crosses the relay's WebSocket upgrade, and the mediator tells clients behind
 //! the proxy apart by `X-Forwarded-For` (one client over its rate limit, another still served).
 
-use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mpc_id_e2e::session::{self, Party, wait_all};
+use mpc_id_e2e::session::{self, Party, Watched, wait_all};
 use mpc_test_support::pki::PrivateCa;
 use mpc_test_support::{KillOnDrop, binary, free_port};
 
@@ -173,28 +172,29 @@ fn behind(proxy: Proxy, prefix: &str) {
         }
     });
     // A message near the size cap, delivered live over WSS.
-    let mut watch = parties[1]
+    let mut watch: Watched = parties[1]
         .mpc_id()
         .args(["inbox", "--watch", "--json"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("inbox --watch");
-    std::thread::sleep(Duration::from_secs(2));
+        .expect("inbox --watch")
+        .into();
+    watch.wait_for("watching the inbox", Instant::now() + Duration::from_secs(20));
     let big = "x".repeat(120 * 1024);
     let sent = parties[0].mpc_id().args(["send", &parties[1].did, &big]).output().expect("send");
     assert!(sent.status.success(), "{proxy:?} send: {}", String::from_utf8_lossy(&sent.stderr));
-    let (lines, received) = std::sync::mpsc::channel();
-    let stdout = watch.stdout.take().expect("stdout");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let line = received.recv_timeout(Duration::from_secs(20)).expect("the message arrives live through the proxy");
+    watch.wait_for(&big[..1024], Instant::now() + Duration::from_secs(20));
+    // The whole line (120 KiB may come in several reads).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !watch.stdout().contains('\n') {
+        assert!(Instant::now() < deadline, "{proxy:?}: the message's line did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let shown = watch.stdout();
+    let line = shown.lines().next().expect("a line");
     assert!(line.contains(&big[..1024]) && line.len() > big.len(), "{proxy:?}: {}", &line[..200.min(line.len())]);
-    let _ = watch.kill();
-    let _ = watch.wait();
+    watch.kill();
 
     // A session, every byte through the relay's WebSocket upgrade.
     let invitation = session::create(parties[0].mpc_id(), 3, "proxied", "hello.py", &[]);

@@ -11,7 +11,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mpc_id_e2e::session::{self, LoopbackMediator, Party, plain_results, results, spawn_run, wait_all};
+use mpc_id_e2e::session::{
+    self, LoopbackMediator, Party, Watched, plain_results, results, spawn_run, wait_all, wait_watched,
+};
 
 fn parties(mediator: &LoopbackMediator) -> [Party; 3] {
     ["alice", "bob", "carol"].map(|name| Party::new(name, &mediator.url))
@@ -25,6 +27,18 @@ fn gather(parties: &[Party; 3], name: &str, program: &str, extra: &[&str]) -> St
         assert!(output.status.success(), "{} joins: {}", party.name, String::from_utf8_lossy(&output.stderr));
     }
     name.to_owned()
+}
+
+/// Every party's `mpc-id run` of the session `name`, returned once MPyC has connected all three:
+/// the computation is under way.
+fn under_way(parties: &[Party; 3], name: &str) -> Vec<Watched> {
+    let mut runs: Vec<Watched> =
+        parties.iter().map(|p| spawn_run(p.mpc_id(), name, "secure_ranking.py", &[]).into()).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for run in &mut runs {
+        run.wait_for("All 3 parties connected", deadline);
+    }
+    runs
 }
 
 #[test]
@@ -304,19 +318,19 @@ fn a_party_that_leaves_the_session_tells_the_others() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
     let name = gather(&parties, "leaving", "secure_ranking.py", &[]);
-    let runs = parties[..2].iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[])).collect();
-    // Alice and Bob wait for Carol, who leaves instead.
-    std::thread::sleep(Duration::from_secs(3));
+    let mut runs: Vec<Watched> =
+        parties[..2].iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[]).into()).collect();
+    // Alice and Bob wait for Carol, who leaves instead. While they wait, they say for whom and
+    // why.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for run in &mut runs {
+        run.wait_for("still waiting for party 2 (carol): not reachable yet", deadline);
+    }
     let left_at = Instant::now();
     let left = parties[2].mpc_id().args(["session", "leave", &name]).output().expect("leave");
     assert!(left.status.success(), "{}", String::from_utf8_lossy(&left.stderr));
     let carol = format!("party 2 (carol, {})", mpc_identity::did::abbreviate(&parties[2].did));
-    let ended = wait_all(runs, Duration::from_secs(60));
-    // While they waited, the first to notice said for whom and why (the other may hear it first).
-    assert!(
-        ended.iter().any(|run| run.stderr.contains("still waiting for party 2 (carol): not reachable yet")),
-        "{ended:?}"
-    );
+    let ended = wait_watched(runs, Duration::from_secs(60));
     for (party, run) in parties.iter().zip(ended) {
         assert_ne!(run.code, Some(0), "{}: {}", party.name, run.stderr);
         assert!(run.stderr.contains(&format!("{carol} left it")), "{} names who left: {}", party.name, run.stderr);
@@ -335,15 +349,10 @@ fn a_party_interrupted_by_its_user_tells_the_others() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
     let name = gather(&parties, "stopped", "secure_ranking.py", &["--", "--values", "100"]);
-    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[])).collect();
-    let carol = runs.pop().expect("carol");
-    let carol = session::wait_for_launch(carol, "secure_ranking.py", Instant::now() + Duration::from_secs(60));
-    std::thread::sleep(Duration::from_secs(2));
+    let runs = under_way(&parties, &name);
     let interrupted_at = Instant::now();
-    let sent = std::process::Command::new("kill").args(["-INT", &carol.id().to_string()]).status().expect("kill");
-    assert!(sent.success());
-    runs.push(carol);
-    let ended = wait_all(runs, Duration::from_secs(60));
+    session::interrupt(&runs[2]);
+    let ended = wait_watched(runs, Duration::from_secs(60));
     assert_ne!(ended[2].code, Some(0), "carol: {}", ended[2].stderr);
     assert!(ended[2].stderr.contains("interrupted"), "carol: {}", ended[2].stderr);
     for (party, run) in parties.iter().zip(&ended[..2]) {
@@ -430,15 +439,13 @@ fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
     let name = gather(&parties, "long", "secure_ranking.py", &["--", "--values", "100"]);
-    let mut runs: Vec<_> = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[])).collect();
     // Carol's machine goes down once the computation is under way: her `mpc-id` and her
     // program die together, without a word to anyone.
+    let mut runs = under_way(&parties, &name);
     let carol = runs.pop().expect("carol");
-    let carol = session::wait_for_launch(carol, "secure_ranking.py", Instant::now() + Duration::from_secs(60));
-    std::thread::sleep(Duration::from_secs(3));
     let killed_at = Instant::now();
     session::kill_group(carol);
-    let ended = wait_all(runs, Duration::from_secs(60));
+    let ended = wait_watched(runs, Duration::from_secs(60));
     for (party, run) in parties.iter().zip(&ended) {
         assert_ne!(run.code, Some(0), "{} should fail: {}", party.name, run.stderr);
         assert!(
@@ -935,14 +942,7 @@ fn the_lobby_refuses_with_reasons() {
     assert!(session::join(carol.mpc_id(), &url, "secure_ranking.py").status.success());
     status(&alice, "ordered");
     assert!(status(&carol, "ordered").contains("not in this session's party list"), "{}", status(&carol, "ordered"));
-
-    // Expired: the invitation itself says so. (Two seconds, not one: with one, the invitation
-    // could expire between being signed and being stored at the mediator, which then refused it.)
-    let url = session::create(alice.mpc_id(), 2, "brief", "secure_ranking.py", &["--expires", "2s"]);
-    std::thread::sleep(Duration::from_secs(3));
-    let output = session::join(bob.mpc_id(), &url, "secure_ranking.py");
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("expired"), "{}", String::from_utf8_lossy(&output.stderr));
+    // An expired invitation: session/tests/integration/lobby.rs, on a clock it moves.
 }
 
 #[test]
