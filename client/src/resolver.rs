@@ -205,6 +205,20 @@ impl Resolver {
         Ok(domain::verify_configuration(&text, did, &origin, now, &resolution.document)?)
     }
 
+    /// [`Resolver::check_domain`] for each of `domains`, all at once (each fetch under the one
+    /// HTTP policy's deadline, so a slow domain holds up the answer by that much at most); the
+    /// answers in the order asked.
+    pub async fn check_domains(
+        &self,
+        did: &str,
+        domains: &[String],
+        now: u64,
+    ) -> Vec<(String, Result<mpc_identity::domain::Linkage>)> {
+        let checks =
+            domains.iter().map(|domain| async move { (domain.clone(), self.check_domain(did, domain, now).await) });
+        futures_util::future::join_all(checks).await
+    }
+
     /// Verifies an invitation against its sender's DID, resolved (and for did:webvh, fetched and
     /// verified) here first. Returns the invitation and the resolution it was checked against.
     pub async fn verify_invitation(&self, signed: &SignedInvitation, now: u64) -> Result<(Invitation, Resolution)> {
@@ -440,6 +454,7 @@ pub fn peer_from(did: &str, document: &DidDocument) -> Peer {
         log_entries: None,
         log_version_id: None,
         deactivated: false,
+        domains: Vec::new(),
         added: String::new(),
         verified: String::new(),
     }

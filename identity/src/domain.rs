@@ -64,6 +64,37 @@ pub fn origin_of(domain: &str) -> Result<String> {
     })
 }
 
+/// Most origins taken from one DID document's `LinkedDomains` services: each costs an HTTPS
+/// fetch wherever the party is shown, and the document is the party's own text.
+pub const MAX_LINKED_ORIGINS: usize = 8;
+
+/// The origins a DID document says its subject controls: its `LinkedDomains` services (DIF Well
+/// Known DID Configuration, "Linked Domain Service Endpoint"), whose endpoint is an origin or
+/// `{"origins": [...]}`. Only a claim: each holds once the domain's configuration links the
+/// DID back ([`verify_configuration`]). What is not an HTTPS origin is left out; at most
+/// [`MAX_LINKED_ORIGINS`], without repeats.
+pub fn linked_origins(document: &DidDocument) -> Vec<String> {
+    let is_linked_domains = |kind: &Value| match kind {
+        Value::String(kind) => kind == "LinkedDomains",
+        Value::Array(kinds) => kinds.iter().any(|k| k == "LinkedDomains"),
+        _ => false,
+    };
+    let mut origins: Vec<String> = Vec::new();
+    for service in document.service.iter().filter(|s| is_linked_domains(&s.service_type)) {
+        let endpoint = &service.service_endpoint;
+        let listed: Vec<&Value> = match endpoint {
+            Value::Object(object) => object.get("origins").and_then(|o| o.as_array()).into_iter().flatten().collect(),
+            other => vec![other],
+        };
+        for origin in listed.into_iter().filter_map(|o| o.as_str()).filter_map(|o| origin_of(o).ok()) {
+            if origins.len() < MAX_LINKED_ORIGINS && !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+    }
+    origins
+}
+
 /// A Domain Linkage Credential in the JWT form: `did` (whose key `kid` signs) says it is linked
 /// to `origin` from `issued` until `expires` (Unix seconds).
 pub fn linkage_jwt(keys: &PartyKeys, kid: &str, did: &str, origin: &str, issued: u64, expires: u64) -> Result<String> {
@@ -256,6 +287,35 @@ mod tests {
         let endpoint = MediatorEndpoint::from_url("https://mediator.example.org").expect("endpoint");
         let identity = keystore.create("org", DidMethod::Peer, Some(endpoint), "pw").expect("identity");
         (home, identity)
+    }
+
+    /// Both endpoint forms of the specification's example, other services ignored, what is not
+    /// an HTTPS origin left out, repeats once, and no more than the cap from a long list.
+    #[test]
+    fn linked_domains_services_name_origins_in_both_forms_and_only_origins() {
+        let (_home, org) = party();
+        let mut document = crate::did::resolve(&org.record.did).expect("document");
+        let service = |kind: Value, endpoint: Value| crate::did::Service {
+            id: "#linked".into(),
+            service_type: kind,
+            service_endpoint: endpoint,
+            extra: serde_json::Map::new(),
+        };
+        let many: Vec<String> = (0..20).map(|n| format!("https://site{n}.example")).collect();
+        document.service = vec![
+            service(json!("LinkedDomains"), json!({ "origins": ["https://foo.example.com", "identity.foundation"] })),
+            service(json!(["LinkedDomains"]), json!("https://bar.example.com/")),
+            service(json!("LinkedDomains"), json!("http://plain.example.com")),
+            service(json!("LinkedDomains"), json!("https://path.example.com/x")),
+            service(json!("DIDCommMessaging"), json!("https://not-a-domain.example.com")),
+            service(json!("LinkedDomains"), json!("https://foo.example.com")),
+        ];
+        assert_eq!(
+            linked_origins(&document),
+            ["https://foo.example.com", "https://identity.foundation", "https://bar.example.com"]
+        );
+        document.service = vec![service(json!("LinkedDomains"), json!({ "origins": many }))];
+        assert_eq!(linked_origins(&document).len(), MAX_LINKED_ORIGINS);
     }
 
     #[test]

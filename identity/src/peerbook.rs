@@ -48,6 +48,10 @@ pub struct Peer {
     #[serde(default)]
     /// Whether its did:webvh log was deactivated.
     pub deactivated: bool,
+    /// Origins it was shown to control (`https://example.org`) when added: checked again, over
+    /// HTTPS, wherever it is shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
     /// RFC 3339, UTC.
     pub added: String,
     /// When it was last verified (RFC 3339).
@@ -118,6 +122,9 @@ impl PeerBook {
                 if peer.label.is_none() {
                     peer.label = existing.label.clone();
                 }
+                let mut domains = existing.domains.clone();
+                domains.extend(peer.domains.iter().filter(|o| !existing.domains.contains(o)).cloned());
+                peer.domains = domains;
                 *existing = peer.clone();
             }
             None => {
@@ -190,4 +197,41 @@ fn check_pin(peer: &Peer, log: &VerifiedLog) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(did: &str, label: Option<&str>, domains: &[&str]) -> Peer {
+        Peer {
+            did: did.to_owned(),
+            label: label.map(str::to_owned),
+            authentication_key: None,
+            key_agreement_key: None,
+            mediator: None,
+            log_entries: None,
+            log_version_id: None,
+            deactivated: false,
+            domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+            added: String::new(),
+            verified: String::new(),
+        }
+    }
+
+    /// A refresh (a peer resolved again, which knows no label or domains) keeps what the user
+    /// added; a domain proven later joins those already there, once.
+    #[test]
+    fn a_refresh_keeps_the_label_and_the_domains_and_new_domains_join_them() {
+        let home = tempfile::tempdir().expect("home");
+        let book = PeerBook::open(home.path());
+        book.record(peer("did:example:org", Some("org"), &["https://org.example"]), None).expect("add");
+        book.record(peer("did:example:org", None, &[]), None).expect("refresh");
+        let kept = book.get("did:example:org").expect("read").expect("kept");
+        assert_eq!(kept.label.as_deref(), Some("org"));
+        assert_eq!(kept.domains, ["https://org.example"]);
+        book.record(peer("did:example:org", None, &["https://org.example", "https://b.example"]), None).expect("more");
+        let merged = book.get("did:example:org").expect("read").expect("kept");
+        assert_eq!(merged.domains, ["https://org.example", "https://b.example"]);
+    }
 }

@@ -69,19 +69,76 @@ pub fn check(keystore: &Keystore, args: &DomainCheckArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Checks each domain a peer is said to control; the lines to show, or the first that fails.
-pub fn check_peer_domains(
+/// One domain a party is said to control, as checked just now: until when the link holds, or
+/// why it does not.
+pub struct DomainCheck {
+    pub origin: String,
+    pub outcome: Result<u64, String>,
+}
+
+impl DomainCheck {
+    /// The line shown under the party: `controls ORIGIN (until DATE)`, or why not. The reason
+    /// may quote what the domain served: shown escaped.
+    pub fn line(&self) -> String {
+        match &self.outcome {
+            Ok(until) => format!("controls {} (until {})", self.origin, format_time(*until)),
+            Err(reason) => format!("{}: NOT PROVEN now: {}", self.origin, mpc_identity::text::shown(reason)),
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.outcome {
+            Ok(until) => serde_json::json!({ "origin": self.origin, "controls": true, "until": until }),
+            Err(reason) => serde_json::json!({ "origin": self.origin, "controls": false, "reason": reason }),
+        }
+    }
+}
+
+/// Checks, over HTTPS and all at once, the domains a party is said to control: `asked` (by the
+/// user) and those its DID document claims (`LinkedDomains` services), each once.
+pub async fn check_domains(
     resolver: &mpc_client::Resolver,
     did: &str,
-    domains: &[String],
-) -> anyhow::Result<Vec<String>> {
-    let mut lines = Vec::new();
-    for wanted in domains {
-        let linkage = block_on(resolver.check_domain(did, wanted, unix_now()))?
-            .with_context(|| format!("{} was not added: it does not prove control of {wanted}", abbreviate_did(did)))?;
-        lines.push(format!("controls {} (until {})", linkage.origin, format_time(linkage.expires)));
+    document: Option<&mpc_identity::did::DidDocument>,
+    asked: &[String],
+) -> Vec<DomainCheck> {
+    let mut origins: Vec<String> = Vec::new();
+    let claimed = document.map(domain::linked_origins).unwrap_or_default();
+    for origin in asked.iter().cloned().chain(claimed) {
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
     }
-    Ok(lines)
+    resolver
+        .check_domains(did, &origins, unix_now())
+        .await
+        .into_iter()
+        .map(|(origin, checked)| DomainCheck {
+            outcome: checked.map(|linkage| linkage.expires).map_err(|e| e.to_string()),
+            origin,
+        })
+        .collect()
+}
+
+/// The domains to check for a peer being added: each one asked for must hold (else the peer is
+/// not added, and the error says which and why); those its document claims are shown either way.
+pub fn check_new_peer_domains(
+    resolver: &mpc_client::Resolver,
+    did: &str,
+    document: &mpc_identity::did::DidDocument,
+    asked: &[String],
+) -> anyhow::Result<Vec<DomainCheck>> {
+    let asked = asked.iter().map(|d| domain::origin_of(d)).collect::<Result<Vec<_>, _>>()?;
+    let checks = block_on(check_domains(resolver, did, Some(document), &asked))?;
+    if let Some(failed) = checks.iter().find(|c| asked.contains(&c.origin) && c.outcome.is_err()) {
+        let reason = failed.outcome.as_ref().err().map(|r| mpc_identity::text::shown(r)).unwrap_or_default();
+        anyhow::bail!(
+            "{} was not added: it does not prove control of {}: {reason}",
+            abbreviate_did(did),
+            failed.origin
+        );
+    }
+    Ok(checks)
 }
 
 /// Replaces `path` with `text`, readable by all (it is for a web server): written beside it

@@ -108,14 +108,27 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let text = read_input(&args.input)?;
     let signed = crate::context::block_on(client::read_invitation(&text))??;
     let resolver = mpc_client::resolver::Resolver::new(None);
-    let (invitation, _) =
+    let (invitation, resolution) =
         crate::context::block_on(resolver.verify_invitation(&signed, unix_now()))?.context("invalid invitation")?;
+    // The domains the sender's DID document claims, each checked against the domain itself.
+    let domains = crate::context::block_on(crate::domain::check_domains(
+        &resolver,
+        &invitation.from,
+        Some(&resolution.document),
+        &[],
+    ))?;
     if args.output.json {
-        return crate::output::print_json(&serde_json::json!({ "valid": true, "invitation": invitation }));
+        let domains: Vec<_> = domains.iter().map(crate::domain::DomainCheck::to_json).collect();
+        return crate::output::print_json(
+            &serde_json::json!({ "valid": true, "invitation": invitation, "domains": domains }),
+        );
     }
     let body = &invitation.body;
     println!("Valid invitation, signed by its sender");
     println!("  from      {}", invitation.from);
+    for check in &domains {
+        println!("  domain    {}", check.line());
+    }
     println!("  id        {}", invitation.id);
     match &body.goal {
         Some(goal) => println!("  goal      {} ({goal})", body.goal_code),

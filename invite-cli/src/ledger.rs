@@ -198,9 +198,10 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
         (invitation.from, resolution.document)
     };
     // Domains it is said to control are checked before anything is kept.
-    let domains = crate::domain::check_peer_domains(&resolver, &did, &args.domain)?;
+    let domains = crate::domain::check_new_peer_domains(&resolver, &did, &document, &args.domain)?;
     let mut peer = resolver::peer_from(&did, &document);
     peer.label.clone_from(&args.label);
+    peer.domains = domains.iter().filter(|c| c.outcome.is_ok()).map(|c| c.origin.clone()).collect();
     // did:webvh resolution pinned the log already; this adds the label and refreshes the keys.
     let pinned = book.get(&did)?;
     peer.log_entries = pinned.as_ref().and_then(|p| p.log_entries);
@@ -211,27 +212,48 @@ pub fn add_peer(keystore: &Keystore, args: &PeersAddArgs) -> anyhow::Result<()> 
     }
     println!("Verified and added {}", peer.did);
     print_peer(&peer);
-    for line in domains {
-        println!("  domain    {line}");
+    for check in &domains {
+        println!("  domain    {}", check.line());
     }
     Ok(())
 }
 
 pub fn list_peers(keystore: &Keystore, json: bool) -> anyhow::Result<()> {
-    let peers = PeerBook::open(keystore.home()).list()?;
+    let book = PeerBook::open(keystore.home());
+    let peers = book.list()?;
+    // The domains each peer was shown to control, checked again now (all at once): a domain
+    // that stopped linking the DID says so here, not only when the peer was added.
+    let resolver = Resolver::new(Some(book));
+    let checks = block_on(futures_util::future::join_all(
+        peers.iter().map(|peer| crate::domain::check_domains(&resolver, &peer.did, None, &peer.domains)),
+    ))?;
     if json {
-        return crate::output::print_json(&peers);
+        let listed: Vec<serde_json::Value> = peers
+            .iter()
+            .zip(&checks)
+            .map(|(peer, checks)| {
+                let mut value = serde_json::to_value(peer).unwrap_or_default();
+                if !checks.is_empty() {
+                    value["domains"] = checks.iter().map(crate::domain::DomainCheck::to_json).collect();
+                }
+                value
+            })
+            .collect();
+        return crate::output::print_json(&listed);
     }
     if peers.is_empty() {
         println!("No peers yet. Add one with `mpc-id peers add <did|invitation>`.");
     }
-    for peer in &peers {
+    for (peer, checks) in peers.iter().zip(&checks) {
         let label = peer.label.as_deref().unwrap_or("-");
         let version = peer.log_entries.map(|n| format!("log v{n}")).unwrap_or_default();
         let ended = if peer.deactivated { " DEACTIVATED" } else { "" };
         let place = webvh::provenance(&peer.did).map(|place| format!(" - {place}")).unwrap_or_default();
         let label = mpc_identity::text::shown(label);
         println!("{label:<16} {}{place} {version}{ended}", crate::output::abbreviate_did(&peer.did));
+        for check in checks {
+            println!("{:<16} {}", "", check.line());
+        }
     }
     Ok(())
 }

@@ -306,6 +306,9 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
         .expect("peers add");
     assert!(added.status.success(), "{}", text(&added));
     assert!(text(&added).contains(&format!("controls {origin}")), "{}", text(&added));
+    // Shown again, the peer's domain is checked again.
+    let listed = site.mpc_id(bob_home).args(["peers", "list"]).output().expect("peers list");
+    assert!(text(&listed).contains(&format!("controls {origin}")), "{}", text(&listed));
 
     // A DID the domain does not list does not control it, and is not added as if it did; the
     // independent implementation agrees.
@@ -397,4 +400,14 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     assert!(!checked.status.success(), "a forged credential must not link: {}", text(&checked));
     let there = node(&["verify", &well_known.to_string_lossy(), &org_did, &origin, key]);
     assert_eq!(there["status"], "INVALID", "{there}");
+    // Wherever the peer is shown now, the domain no longer vouches for it, and that is said.
+    let listed = site.mpc_id(bob_home).args(["peers", "list"]).output().expect("peers list");
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert!(!text(&listed).contains(&format!("controls {origin}")), "{}", text(&listed));
+    assert!(text(&listed).contains(&format!("{origin}: NOT PROVEN now")), "{}", text(&listed));
+    let listed = site.mpc_id(bob_home).args(["peers", "list", "--json"]).output().expect("peers list");
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json");
+    let org_entry = listed.as_array().expect("list").iter().find(|p| p["did"] == org_did.as_str()).expect("org");
+    assert_eq!(org_entry["domains"][0]["origin"], origin.as_str(), "{org_entry}");
+    assert_eq!(org_entry["domains"][0]["controls"], false, "{org_entry}");
 }
