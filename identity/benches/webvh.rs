@@ -23,6 +23,7 @@ fn party() -> PartyDocument {
         authentication: PublicKey::Ed25519(keys.verifying_key()),
         key_agreement: PublicKey::X25519(keys.agreement_public()),
         mediator: Some(MediatorEndpoint { uri: "https://mediator.example.org/didcomm".into(), routing_keys: vec![] }),
+        linked_domains: Vec::new(),
     }
 }
 

@@ -41,6 +41,10 @@ pub fn link(keystore: &Keystore, args: &DomainLinkArgs) -> anyhow::Result<()> {
     println!("  valid     until {}", format_time(expires));
     println!("  upload    to {origin}{}", domain::WELL_KNOWN_PATH);
     println!("  check     mpc-id domain check {did} {}", args.domain);
+    if identity.record.method == mpc_identity::keystore::DidMethod::Webvh {
+        // A peer finds the domain by itself once the DID document names it.
+        println!("  announce  mpc-id publish --name {name} --linked-domain {}", args.domain);
+    }
     Ok(())
 }
 

@@ -105,8 +105,16 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
     };
     let passphrase = passphrase::for_unlock(name)?;
     let identity = keystore.unlock(name, &passphrase)?;
-    let change = LedgerUpdate { rotate_keys: args.rotate_keys, mediator, deactivate: args.deactivate };
-    let nothing_new = !change.rotate_keys && change.mediator.is_none() && !change.deactivate;
+    let linked_domains = match (args.no_linked_domains, args.linked_domains.is_empty()) {
+        (true, _) => Some(Vec::new()),
+        (false, false) => Some(
+            args.linked_domains.iter().map(|d| mpc_identity::domain::origin_of(d)).collect::<Result<Vec<_>, _>>()?,
+        ),
+        (false, true) => None,
+    };
+    let change = LedgerUpdate { rotate_keys: args.rotate_keys, mediator, deactivate: args.deactivate, linked_domains };
+    let nothing_new =
+        !change.rotate_keys && change.mediator.is_none() && !change.deactivate && change.linked_domains.is_none();
     let (identity, log) = if nothing_new {
         let log = keystore.log_of(name)?.context("the identity holds no log")?;
         (identity, log)
@@ -114,7 +122,8 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
         keystore.advance_webvh(&identity, &change, &passphrase)?
     };
     let did = &identity.record.did;
-    let (_, deactivated) = webvh::verify_own(did, &log)?;
+    let (document, deactivated) = webvh::verify_own(did, &log)?;
+    let linked = mpc_identity::domain::linked_origins(&document);
     let version_number = log.lines().count();
     let version_id = log
         .lines()
@@ -164,6 +173,7 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
             "versionId": version_id,
             "versionNumber": version_number,
             "deactivated": deactivated,
+            "linkedDomains": linked,
         }));
     }
     match (&args.out, put) {
@@ -180,6 +190,9 @@ pub fn publish(keystore: &Keystore, args: &PublishArgs) -> anyhow::Result<()> {
     } else {
         println!("  signing   {} (Ed25519)", identity.record.authentication_key);
         println!("  agreement {} (X25519)", identity.record.key_agreement_key);
+        for origin in &linked {
+            println!("  domain    {origin} (peers check its /.well-known/did-configuration.json)");
+        }
     }
     Ok(())
 }

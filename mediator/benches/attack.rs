@@ -385,6 +385,7 @@ async fn hosted_log(base: &str, port: u16, name: &str, entries: usize) -> String
             authentication: PublicKey::Ed25519(keys.verifying_key()),
             key_agreement: PublicKey::X25519(keys.agreement_public()),
             mediator: Some(MediatorEndpoint { uri: format!("{base}/didcomm"), routing_keys: vec![] }),
+            linked_domains: Vec::new(),
         }
     };
     let address = format!("did:webvh:{{SCID}}:localhost%3A{port}:parties:{name}");

@@ -113,6 +113,7 @@ fn party() -> PartyDocument {
         authentication: PublicKey::Ed25519(keys.verifying_key()),
         key_agreement: PublicKey::X25519(keys.agreement_public()),
         mediator: None,
+        linked_domains: Vec::new(),
     }
 }
 

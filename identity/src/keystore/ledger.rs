@@ -58,6 +58,9 @@ pub struct LedgerUpdate {
     pub mediator: Option<Option<MediatorEndpoint>>,
     /// End the DID.
     pub deactivate: bool,
+    /// Name these origins in the document's `LinkedDomains` service instead (`Some(vec![])`
+    /// removes it); `None` keeps what the current document names.
+    pub linked_domains: Option<Vec<String>>,
 }
 
 impl Keystore {
@@ -108,7 +111,11 @@ impl Keystore {
                 .ok_or_else(|| Error::Rng("copying keys".to_owned()))?
         };
         let mediator = change.mediator.clone().unwrap_or_else(|| identity.record.mediator.clone());
-        let party = party_document(&keys, mediator.clone());
+        let mut party = party_document(&keys, mediator.clone());
+        party.linked_domains = match &change.linked_domains {
+            Some(origins) => origins.iter().map(|o| crate::domain::origin_of(o)).collect::<Result<_>>()?,
+            None => crate::domain::linked_origins(&webvh::verify_own(&identity.record.did, &log)?.0),
+        };
         // Pre-rotation: the committed key signs and becomes the update key; a fresh key is
         // committed to for the entry after.
         let following = random_key()?;
@@ -181,6 +188,7 @@ fn party_document(keys: &PartyKeys, mediator: Option<MediatorEndpoint>) -> Party
         authentication: PublicKey::Ed25519(keys.verifying_key()),
         key_agreement: PublicKey::X25519(keys.agreement_public()),
         mediator,
+        linked_domains: Vec::new(),
     }
 }
 
@@ -200,4 +208,32 @@ fn random_key() -> Result<SigningKey> {
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut_slice()).map_err(|e| Error::Rng(e.to_string()))?;
     Ok(SigningKey::from_bytes(&seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::did::webvh;
+
+    /// A domain named once stays in every later entry (a key rotation keeps it) until replaced
+    /// or removed.
+    #[test]
+    fn linked_domains_are_kept_by_later_entries_until_changed() {
+        let home = tempfile::tempdir().expect("home");
+        let keystore = Keystore::open(home.path()).expect("keystore");
+        let (org, _) = keystore
+            .create_webvh("org", "did:webvh:{SCID}:mediator.example.org:parties:org", None, None, "pw")
+            .expect("create");
+        let named = LedgerUpdate { linked_domains: Some(vec!["org.example".into()]), ..Default::default() };
+        let (org, log) = keystore.advance_webvh(&org, &named, "pw").expect("name the domain");
+        let linked =
+            |log: &str| crate::domain::linked_origins(&webvh::verify_own(&org.record.did, log).expect("log").0);
+        assert_eq!(linked(&log), ["https://org.example"]);
+        let rotated = LedgerUpdate { rotate_keys: true, ..Default::default() };
+        let (org, log) = keystore.advance_webvh(&org, &rotated, "pw").expect("rotate");
+        assert_eq!(linked(&log), ["https://org.example"], "a rotation keeps the domain");
+        let removed = LedgerUpdate { linked_domains: Some(Vec::new()), ..Default::default() };
+        let (_, log) = keystore.advance_webvh(&org, &removed, "pw").expect("remove");
+        assert!(linked(&log).is_empty());
+    }
 }

@@ -23,6 +23,7 @@ fn party(mediator: &str) -> (PartyKeys, PartyDocument) {
         authentication: PublicKey::Ed25519(keys.verifying_key()),
         key_agreement: PublicKey::X25519(keys.agreement_public()),
         mediator: Some(MediatorEndpoint { uri: mediator.to_owned(), routing_keys: vec![] }),
+        linked_domains: Vec::new(),
     };
     (keys, document)
 }

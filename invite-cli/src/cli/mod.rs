@@ -90,6 +90,7 @@ run `mpc-id publish` again to send what was saved.
 Examples:
   mpc-id publish --name alice --rotate-keys
   mpc-id publish --name alice --mediator https://other-mediator.example.org
+  mpc-id publish --name org --linked-domain example.org   # after `mpc-id domain link example.org`
   mpc-id publish --name alice                  # re-send the saved log (e.g. after an outage)
   mpc-id publish --name alice --deactivate     # end the DID for good")]
     Publish(PublishArgs),
@@ -280,6 +281,15 @@ pub struct PublishArgs {
     /// Deactivate the DID: nobody, you included, can update it again.
     #[arg(long, conflicts_with = "rotate_keys")]
     pub deactivate: bool,
+    /// Name DOMAIN in the DID document as one this DID controls (a `LinkedDomains` service;
+    /// repeatable; replaces those named before): peers then check its
+    /// `/.well-known/did-configuration.json` (made with `mpc-id domain link`) wherever they
+    /// show you.
+    #[arg(long = "linked-domain", value_name = "DOMAIN", conflicts_with = "deactivate")]
+    pub linked_domains: Vec<String>,
+    /// Name no domain in the DID document any more.
+    #[arg(long, conflicts_with_all = ["linked_domains", "deactivate"])]
+    pub no_linked_domains: bool,
     /// Proofs from your DID's witnesses (a `did-witness.json` file), published with the log:
     /// for witnesses other than the host, which co-signs only for itself. The host checks each.
     #[arg(long, value_name = "FILE")]

@@ -240,6 +240,7 @@ fn long_log(mediator: &Spawned, name: &str, entries: usize) -> (String, String) 
             authentication: PublicKey::Ed25519(keys.verifying_key()),
             key_agreement: PublicKey::X25519(keys.agreement_public()),
             mediator: Some(MediatorEndpoint { uri: format!("{}/didcomm", mediator.base), routing_keys: vec![] }),
+            linked_domains: Vec::new(),
         }
     };
     let address = format!("did:webvh:{{SCID}}:localhost%3A{}:parties:{name}", mediator.port);

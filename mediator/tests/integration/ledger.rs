@@ -25,6 +25,7 @@ fn party_document(mediator: &TestMediator) -> PartyDocument {
         authentication: PublicKey::Ed25519(keys.verifying_key()),
         key_agreement: PublicKey::X25519(keys.agreement_public()),
         mediator: Some(MediatorEndpoint { uri: format!("{}/didcomm", mediator.base), routing_keys: vec![] }),
+        linked_domains: Vec::new(),
     }
 }
 

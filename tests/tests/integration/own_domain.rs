@@ -411,3 +411,99 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     assert_eq!(org_entry["domains"][0]["origin"], origin.as_str(), "{org_entry}");
     assert_eq!(org_entry["domains"][0]["controls"], false, "{org_entry}");
 }
+
+/// An organisation's did:webvh names its domain (`publish --linked-domain`, a `LinkedDomains`
+/// service): a peer that adds it without being told the domain finds it, checks the domain's
+/// configuration, and shows "controls" only while the domain links the DID back; a DID that names
+/// a domain which does not link it is shown with the claim refused.
+#[test]
+fn a_did_that_names_its_domain_is_shown_controlling_it_only_while_the_domain_links_it_back() {
+    let Some(site) = Site::start("LinkedDomains") else { return };
+    let origin = format!("https://{SITE}:{SITE_PORT}");
+    let well_known = site.root().join(".well-known/did-configuration.json");
+    std::fs::create_dir_all(well_known.parent().expect("dir")).expect(".well-known");
+    let data = tempfile::tempdir().expect("data");
+    let _mediator = KillOnDrop(
+        site.namespace
+            .command(mpc_test_support::binary("mpc-mediator"))
+            .args(["--listen", &format!("127.0.0.1:{MEDIATOR_PORT}")])
+            .args(["--public-url", &format!("http://localhost:{MEDIATOR_PORT}/")])
+            .args(["--rate-limit-ip", "0", "--rate-limit-did", "0"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("RUST_LOG", "warn,iroh_relay=error")
+            .spawn()
+            .expect("mediator"),
+    );
+    site.namespace.wait_for_port(MEDIATOR_PORT);
+    let mediator = format!("http://localhost:{MEDIATOR_PORT}/");
+    let homes =
+        [tempfile::tempdir().expect("org"), tempfile::tempdir().expect("mallory"), tempfile::tempdir().expect("bob")];
+    let mut dids = Vec::new();
+    for (home, name) in homes.iter().zip(["org", "mallory", "bob"]) {
+        let created = site
+            .mpc_id(home.path())
+            .args(["new", "-n", name, "--method", "webvh", "--mediator", &mediator, "--json"])
+            .output()
+            .expect("new");
+        assert!(created.status.success(), "{}", text(&created));
+        let created: serde_json::Value = serde_json::from_slice(&created.stdout).expect("json");
+        dids.push(created["did"].as_str().expect("did").to_owned());
+    }
+    let (org, mallory, bob) = (homes[0].path(), homes[1].path(), homes[2].path());
+
+    // The organisation links the domain to its DID, and its DID names the domain.
+    let linked = site
+        .mpc_id(org)
+        .args(["domain", "link", &origin, "-n", "org", "--out"])
+        .arg(&well_known)
+        .output()
+        .expect("link");
+    assert!(linked.status.success(), "{}", text(&linked));
+    assert!(
+        text(&linked).contains(&format!("mpc-id publish --name org --linked-domain {origin}")),
+        "{}",
+        text(&linked)
+    );
+    let published =
+        site.mpc_id(org).args(["publish", "-n", "org", "--linked-domain", &origin]).output().expect("publish");
+    assert!(published.status.success(), "{}", text(&published));
+    assert!(text(&published).contains(&format!("domain    {origin}")), "{}", text(&published));
+    // Mallory names the same domain, which does not link her DID.
+    let claimed =
+        site.mpc_id(mallory).args(["publish", "-n", "mallory", "--linked-domain", &origin]).output().expect("publish");
+    assert!(claimed.status.success(), "{}", text(&claimed));
+
+    // Bob adds both by DID alone: the organisation is shown controlling the domain, Mallory's
+    // claim is shown refused, and both are added (a claim is not a requirement).
+    let added = site.mpc_id(bob).args(["peers", "add", &dids[0], "--label", "org"]).output().expect("add");
+    assert!(added.status.success(), "{}", text(&added));
+    assert!(text(&added).contains(&format!("controls {origin}")), "{}", text(&added));
+    let added = site.mpc_id(bob).args(["peers", "add", &dids[1], "--label", "mallory"]).output().expect("add");
+    assert!(added.status.success(), "{}", text(&added));
+    assert!(text(&added).contains(&format!("{origin}: NOT PROVEN now")), "{}", text(&added));
+    assert!(!text(&added).contains(&format!("controls {origin}")), "{}", text(&added));
+    let listed = |home: &Path| -> serde_json::Value {
+        let listed = site.mpc_id(home).args(["peers", "list", "--json"]).output().expect("list");
+        serde_json::from_slice(&listed.stdout).expect("json")
+    };
+    let peers = listed(bob);
+    let domains_of = |peers: &serde_json::Value, did: &str| {
+        peers.as_array().expect("list").iter().find(|p| p["did"] == did).expect("peer")["domains"].clone()
+    };
+    assert_eq!(domains_of(&peers, &dids[0])[0]["controls"], true, "{peers}");
+    assert!(domains_of(&peers, &dids[1]).is_null(), "an unproven claim is not kept: {peers}");
+
+    // An invitation from the organisation shows the domain, checked.
+    let invitation = site.mpc_id(org).args(["invite", "-n", "org", "--url"]).output().expect("invite");
+    assert!(invitation.status.success(), "{}", text(&invitation));
+    let url = String::from_utf8_lossy(&invitation.stdout).trim().to_owned();
+    let inspected = site.mpc_id(bob).args(["inspect", &url]).output().expect("inspect");
+    assert!(text(&inspected).contains(&format!("domain    controls {origin}")), "{}", text(&inspected));
+
+    // The domain takes the link down: wherever the organisation is shown now, it is not proven.
+    std::fs::remove_file(&well_known).expect("remove");
+    assert_eq!(domains_of(&listed(bob), &dids[0])[0]["controls"], false);
+    let inspected = site.mpc_id(bob).args(["inspect", &url]).output().expect("inspect");
+    assert!(text(&inspected).contains(&format!("{origin}: NOT PROVEN now")), "{}", text(&inspected));
+}

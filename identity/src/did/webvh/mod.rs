@@ -114,6 +114,9 @@ pub struct PartyDocument {
     pub key_agreement: PublicKey,
     /// The mediator named as DIDComm service, if any.
     pub mediator: Option<MediatorEndpoint>,
+    /// Origins (`https://example.org`) named in a `LinkedDomains` service: domains whose DID
+    /// configuration links this DID (DIF Well Known DID Configuration), for peers to check.
+    pub linked_domains: Vec<String>,
 }
 
 /// What a new log entry changes.
@@ -421,12 +424,23 @@ fn document_template(party: &PartyDocument) -> Value {
         "assertionMethod": ["{DID}#key-1"],
         "keyAgreement": ["{DID}#key-2"],
     });
+    let mut services = Vec::new();
     if let Some(mediator) = &party.mediator {
-        document["service"] = json!([{
+        services.push(json!({
             "id": "{DID}#didcomm",
             "type": "DIDCommMessaging",
             "serviceEndpoint": { "uri": mediator.uri, "accept": ["didcomm/v2"], "routingKeys": mediator.routing_keys },
-        }]);
+        }));
+    }
+    if !party.linked_domains.is_empty() {
+        services.push(json!({
+            "id": "{DID}#linked-domains",
+            "type": "LinkedDomains",
+            "serviceEndpoint": { "origins": party.linked_domains },
+        }));
+    }
+    if !services.is_empty() {
+        document["service"] = Value::Array(services);
     }
     document
 }
