@@ -3,7 +3,8 @@
 //! A browser asking for an invitation (`Accept: text/html`) gets a page; every other client gets
 //! the invitation's bytes exactly as before, so its `_oobid` hash still matches. The page says
 //! who invites (label where the DID names one, and the abbreviated DID), what for (a session's
-//! program, parties, arguments and MPyC version), until when, the command that joins, and the
+//! program, parties, arguments and MPyC version, and the proofs it requires of a joiner: a
+//! credential from an issuer, control of a domain), until when, the command that joins, and the
 //! link's QR code to pass on. It works without JavaScript; with it, the signature is checked in
 //! the browser (Ed25519 through WebCrypto) against the key the DID itself carries, so the page
 //! does not ask anyone to trust this mediator, which served it.
@@ -53,6 +54,11 @@ pub(crate) fn invitation_page(jws: &str, link: &str, now: u64) -> String {
                 what.push_str(&row_code("Arguments", &args.join(" ")));
             }
             what.push_str(&row("MPyC", &text(&offer["mpyc_version"])));
+            // What a joiner must prove: shown apart from anything the host says of itself, as
+            // the proofs the host (and every party, from the manifest) will check.
+            for requirement in offer["requirements"].as_array().into_iter().flatten() {
+                what.push_str(&row("Proof required", &requirement_text(requirement)));
+            }
             let roles: Vec<&Value> = offer["roles"].as_array().into_iter().flatten().collect();
             for role in &roles {
                 let args: Vec<&str> = role["args"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -214,9 +220,49 @@ fn qr_svg(link: &str) -> String {
     }
 }
 
+/// A proof a session requires, in words: `a Member credential from did:webvh:Qm…xyz`,
+/// `control of https://example.org`.
+fn requirement_text(requirement: &Value) -> String {
+    match requirement["kind"].as_str() {
+        Some("credential") => {
+            let issuer = abbreviate(requirement["issuer"].as_str().unwrap_or("(no issuer)"));
+            match requirement["type"].as_str() {
+                Some(kind) => format!("a {kind} credential from {issuer}, about the joiner's DID"),
+                None => format!("a credential from {issuer}, about the joiner's DID"),
+            }
+        }
+        Some("domain") => {
+            format!("control of {} (its DID configuration links the joiner's DID)", text(&requirement["origin"]))
+        }
+        _ => format!("{} (not understood here; mpc-id explains it when you join)", text(requirement)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The proofs a session requires are on its page, in words, escaped like everything else.
+    #[test]
+    fn a_sessions_required_proofs_are_on_its_page() {
+        let offer = serde_json::json!({
+            "session": "0123456789abcdef0123456789abcdef", "name": "audit", "parties": 3,
+            "args": [], "mpyc_version": "0.11", "mpyc_ssl": false,
+            "requirements": [
+                { "kind": "credential", "issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "type": "Member<b>" },
+                { "kind": "domain", "origin": "https://hospital.example" },
+            ],
+        });
+        let payload = serde_json::json!({
+            "type": "https://didcomm.org/out-of-band/2.0/invitation", "from": "did:key:z6Mk",
+            "body": { "goal_code": "mpc-id.session" }, "expires_time": 10,
+            "attachments": [{ "id": "mpc-id-session", "data": { "json": offer } }],
+        });
+        let jws = serde_json::json!({ "payload": URL_SAFE_NO_PAD.encode(payload.to_string()), "signatures": [] });
+        let page = invitation_page(&jws.to_string(), "http://localhost/oob?_oobid=x", 0);
+        assert!(page.contains("<dt>Proof required</dt><dd>a Member&lt;b&gt; credential from did:key:z6Mkha"), "{page}");
+        assert!(page.contains("control of https://hospital.example"), "{page}");
+    }
 
     #[test]
     fn text_from_the_invitation_is_escaped() {
