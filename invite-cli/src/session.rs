@@ -339,24 +339,42 @@ fn status(keystore: &Keystore, args: &SessionStatusArgs) -> anyhow::Result<()> {
         Some(query) => vec![cx.store.find(query)?],
         None => cx.store.list()?.into_iter().filter(|r| r.me == cx.me.record.did).collect(),
     };
-    // A guest learns the parties from the signed manifest (verified again here).
-    let manifests: Vec<_> = records
+    // A guest learns the parties from the signed manifest, verified again here with every
+    // party's proofs (domains fetched, credentials' status lists read): what no longer holds is
+    // said, not shown as verified.
+    let (manifests, problems): (Vec<_>, Vec<_>) = records
         .iter()
         .map(|record| match (&record.role, &record.manifest) {
-            (Role::Guest, Some(_)) => runtime.block_on(lobby::manifest_of(&cx.me, &cx.resolver, record)).ok(),
-            _ => None,
+            (Role::Guest, Some(_)) => match runtime.block_on(lobby::manifest_of(&cx.me, &cx.resolver, record)) {
+                Ok(manifest) => (Some(manifest), None),
+                Err(e) => (None, Some(format!("the manifest no longer verifies: {e}"))),
+            },
+            _ => (None, None),
         })
-        .collect();
+        .unzip();
     if args.output.json {
-        let sessions: Vec<serde_json::Value> =
-            records.iter().zip(&manifests).map(|(record, manifest)| status_json(record, manifest.as_ref())).collect();
+        let sessions: Vec<serde_json::Value> = records
+            .iter()
+            .zip(&manifests)
+            .zip(&problems)
+            .map(|((record, manifest), problem)| {
+                let mut json = status_json(record, manifest.as_ref());
+                if let Some(problem) = problem {
+                    json["manifest_problem"] = json!(problem);
+                }
+                json
+            })
+            .collect();
         return crate::output::print_json(&sessions);
     }
     if records.is_empty() {
         println!("no sessions (create one with `mpc-id session create`, or join one)");
     }
-    for (record, manifest) in records.iter().zip(&manifests) {
+    for ((record, manifest), problem) in records.iter().zip(&manifests).zip(&problems) {
         show(record, manifest.as_ref());
+        if let Some(problem) = problem {
+            println!("  problem  {}", shown(problem));
+        }
     }
     Ok(())
 }

@@ -391,11 +391,18 @@ pub async fn send_manifest_if_full(
     Ok(())
 }
 
-/// The stored manifest of a ready session, verified again (it is re-read from disk).
+/// The stored manifest of a ready session, verified again (it is re-read from disk), with every
+/// party's proofs: wherever the parties are shown or run with (`session status`, `run`), a
+/// domain that stopped linking a party, or a credential revoked or expired since the manifest
+/// arrived, is found then, not only when it arrived.
 pub async fn manifest_of(me: &UnlockedIdentity, resolver: &Resolver, record: &SessionRecord) -> Result<Manifest> {
     let text = record.manifest.as_deref().ok_or_else(|| Error::rejected(&record.id, "it has no manifest yet"))?;
     let endpoint = hex(me.keys.signing_key().verifying_key().as_bytes());
-    SignedManifest::parse(text)?.verify(resolver, &record.id, &record.host, &record.me, &endpoint, unix_now()).await
+    let manifest = SignedManifest::parse(text)?
+        .verify(resolver, &record.id, &record.host, &record.me, &endpoint, unix_now())
+        .await?;
+    crate::proofs::check_manifest(resolver, &record.offer, &record.host, &manifest).await?;
+    Ok(manifest)
 }
 
 /// Syncs until the session `id` has a verified manifest (the host signs and sends it as soon as

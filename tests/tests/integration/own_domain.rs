@@ -410,6 +410,15 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     let org_entry = listed.as_array().expect("list").iter().find(|p| p["did"] == org_did.as_str()).expect("org");
     assert_eq!(org_entry["domains"][0]["origin"], origin.as_str(), "{org_entry}");
     assert_eq!(org_entry["domains"][0]["controls"], false, "{org_entry}");
+    // The session's member no longer proves the domain either: shown again, its manifest is
+    // checked again, and what no longer holds is said instead of "verified".
+    let member = site.mpc_id(session_homes[1].path()).args(["session", "status"]).output().expect("status");
+    assert!(!text(&member).contains(&format!("verified: controls {origin}")), "{}", text(&member));
+    assert!(
+        text(&member).contains("no longer verifies") && text(&member).contains(&origin),
+        "{}",
+        text(&member)
+    );
 }
 
 /// An organisation's did:webvh names its domain (`publish --linked-domain`, a `LinkedDomains`
