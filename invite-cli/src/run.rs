@@ -119,7 +119,7 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
         let plan = run::plan(&cx.me, &cx.resolver, &record, &command, installed_mpyc).await?;
         plan.check_tls_wish(args.mpyc_ssl)?;
         if args.json {
-            // What each party proved (checked at admission and when the manifest arrived).
+            // What each party proved (checked at admission, and again as the plan read the manifest).
             let verified: Vec<serde_json::Value> = plan
                 .manifest
                 .parties
