@@ -20,6 +20,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mpc_id_e2e::bench::{Timing, children_cpu, connected_in, median, timing};
 use mpc_id_e2e::session::{self, LoopbackMediator, Party, wait_all};
 
 const ROUNDS: usize = 3;
@@ -59,7 +60,7 @@ fn measure(n: usize, steps: &str) {
         ours.push(timing);
         connected.extend(setup);
     }
-    let (plain, ours) = (median(plain), median(ours));
+    let (plain, ours) = (median(&plain), median(&ours));
     connected.sort();
     let overhead = ours.wall.as_secs_f64() - plain.wall.as_secs_f64();
     let extra_cpu_per_kb = (ours.cpu - plain.cpu) * 1e6 / (ours.kb.max(1.0));
@@ -76,29 +77,6 @@ fn measure(n: usize, steps: &str) {
         connected.last().copied().unwrap_or_default().as_secs_f64(),
         extra_cpu_per_kb,
     );
-}
-
-/// One run: MPyC's elapsed time and wall time (the slowest party's), the CPU seconds of all its
-/// processes, and the kilobytes MPyC sent (all parties).
-#[derive(Clone, Copy, Debug)]
-struct Timing {
-    elapsed: Duration,
-    wall: Duration,
-    cpu: f64,
-    kb: f64,
-}
-
-fn median(samples: Vec<Timing>) -> Timing {
-    let middle = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
-    Timing {
-        elapsed: Duration::from_secs_f64(middle(samples.iter().map(|t| t.elapsed.as_secs_f64()).collect())),
-        wall: Duration::from_secs_f64(middle(samples.iter().map(|t| t.wall.as_secs_f64()).collect())),
-        cpu: middle(samples.iter().map(|t| t.cpu).collect()),
-        kb: middle(samples.iter().map(|t| t.kb).collect()),
-    }
 }
 
 fn plain_tcp(n: usize, steps: &str) -> Timing {
@@ -128,43 +106,5 @@ fn over_mpc_id(parties: &[Party], name: &str) -> (Timing, Vec<Duration>) {
     let started = Instant::now();
     let runs = parties.iter().map(|p| session::spawn_run(p.mpc_id(), name, PROGRAM, &[])).collect();
     let ended = wait_all(runs, Duration::from_secs(600));
-    let setup = ended
-        .iter()
-        .filter_map(|run| {
-            let line = run.stderr.lines().find(|l| l.contains("all parties connected in"))?;
-            let seconds: f64 = line.rsplit(" in ").next()?.trim_end_matches(" s").parse().ok()?;
-            Some(Duration::from_secs_f64(seconds))
-        })
-        .collect();
-    (timing(&ended, started, cpu), setup)
-}
-
-/// CPU seconds (user and system) used so far by this process's waited-for descendants.
-fn children_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(13) + ticks(14)) as f64 / 100.0
-}
-
-fn timing(ended: &[session::Ended], started: Instant, cpu_before: f64) -> Timing {
-    let (mut elapsed, mut wall, mut bytes) = (Duration::ZERO, Duration::ZERO, 0u64);
-    for run in ended {
-        assert_eq!(run.code, Some(0), "a run failed: {}", run.stderr);
-        let (run_elapsed, sent) = mpyc_stop_line(&run.stdout);
-        elapsed = elapsed.max(run_elapsed);
-        bytes += sent;
-        wall = wall.max(run.at.duration_since(started));
-    }
-    Timing { elapsed, wall, cpu: children_cpu() - cpu_before, kb: bytes as f64 / 1024.0 }
-}
-
-/// MPyC's `Stop MPyC -- elapsed time: H:MM:SS.fff|bytes sent: N`.
-fn mpyc_stop_line(stdout: &str) -> (Duration, u64) {
-    let line = stdout.lines().find(|l| l.contains("elapsed time:")).expect("MPyC reports its elapsed time");
-    let time = line.split("elapsed time: ").nth(1).and_then(|t| t.split('|').next()).expect("time");
-    let parts: Vec<f64> = time.split(':').map(|p| p.trim().parse().expect("number")).collect();
-    let sent = line.split("bytes sent: ").nth(1).and_then(|b| b.trim().parse().ok()).unwrap_or(0);
-    (Duration::from_secs_f64(parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]), sent)
+    (timing(&ended, started, cpu), connected_in(&ended))
 }

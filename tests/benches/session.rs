@@ -12,6 +12,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mpc_id_e2e::bench::{Timing, children_cpu, connected_in, median, timing};
 use mpc_id_e2e::session::{self, LoopbackMediator, Party, wait_all};
 
 const ROUNDS: usize = 5;
@@ -54,26 +55,26 @@ fn compare(parties: &[Party; 3], setting: &str) {
         relayed.push(timing);
         connected.extend(setup);
         eprintln!(
-            "round {}: (MPyC elapsed, wall, CPU s) plain {:?}, direct {:?}, relayed {:?}",
+            "round {}: plain {:?}, direct {:?}, relayed {:?}",
             round + 1,
             plain[round],
             direct[round],
             relayed[round]
         );
     }
-    let (plain, direct, relayed) = (median(plain), median(direct), median(relayed));
+    let (plain, direct, relayed) = (median(&plain), median(&direct), median(&relayed));
     println!("{setting}");
     println!("secure_ranking.py --values {VALUES} (3 parties, 48 values), medians of {ROUNDS} interleaved rounds:");
     println!("  path              MPyC elapsed   ratio   wall time   ratio   CPU s (all processes)   ratio");
     for (name, t) in [("plain TCP", plain), ("mpc-id, direct", direct), ("mpc-id, relayed", relayed)] {
         println!(
             "  {name:<16} {:>9.3} s   {:>5.2}x   {:>7.3} s   {:>5.2}x   {:>8.2}                {:>5.2}x",
-            t.0.as_secs_f64(),
-            t.0.as_secs_f64() / plain.0.as_secs_f64(),
-            t.1.as_secs_f64(),
-            t.1.as_secs_f64() / plain.1.as_secs_f64(),
-            t.2,
-            t.2 / plain.2
+            t.elapsed.as_secs_f64(),
+            t.elapsed.as_secs_f64() / plain.elapsed.as_secs_f64(),
+            t.wall.as_secs_f64(),
+            t.wall.as_secs_f64() / plain.wall.as_secs_f64(),
+            t.cpu,
+            t.cpu / plain.cpu
         );
     }
     connected.sort();
@@ -94,7 +95,7 @@ fn repeat(parties: &[Party; 3], path: &str) {
             "relayed" => over_mpc_id(parties, &["--relay-only"]).0,
             other => panic!("MPC_ID_BENCH_ONLY: no path {other:?} (plain, direct, relayed)"),
         };
-        eprintln!("{path} round {}: (MPyC elapsed, wall, CPU s) {timing:?}", round + 1);
+        eprintln!("{path} round {}: {timing:?}", round + 1);
     }
 }
 
@@ -115,18 +116,6 @@ impl Drop for LoopbackMtu {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["link", "set", "lo", "mtu", &self.previous]).status();
     }
-}
-
-/// (MPyC's elapsed time, wall time) of one run, the slowest party's; and the CPU seconds all its
-/// processes used.
-type Timing = (Duration, Duration, f64);
-
-fn median(mut samples: Vec<Timing>) -> Timing {
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let mut cpu: Vec<f64> = samples.iter().map(|t| t.2).collect();
-    cpu.sort_by(f64::total_cmp);
-    let middle = samples[samples.len() / 2];
-    (middle.0, middle.1, cpu[cpu.len() / 2])
 }
 
 fn free_port() -> u16 {
@@ -155,42 +144,5 @@ fn over_mpc_id(parties: &[Party; 3], extra: &[&str]) -> (Timing, Vec<Duration>) 
     let started = Instant::now();
     let runs = parties.iter().map(|p| session::spawn_run(p.mpc_id(), "bench", "secure_ranking.py", extra)).collect();
     let ended = wait_all(runs, Duration::from_secs(600));
-    let setup = ended
-        .iter()
-        .filter_map(|run| {
-            let line = run.stderr.lines().find(|l| l.contains("all parties connected in"))?;
-            let seconds: f64 = line.rsplit(" in ").next()?.trim_end_matches(" s").parse().ok()?;
-            Some(Duration::from_secs_f64(seconds))
-        })
-        .collect();
-    (timing(&ended, started, cpu), setup)
-}
-
-/// CPU seconds (user and system) used so far by this process's waited-for descendants: MPyC, and
-/// `mpc-id run` with the MPyC it ran.
-fn children_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(13) + ticks(14)) as f64 / 100.0
-}
-
-fn timing(ended: &[session::Ended], started: Instant, cpu_before: f64) -> Timing {
-    let mut elapsed = Duration::ZERO;
-    let mut wall = Duration::ZERO;
-    for run in ended {
-        assert_eq!(run.code, Some(0), "a run failed: {}", run.stderr);
-        elapsed = elapsed.max(mpyc_elapsed(&run.stdout));
-        wall = wall.max(run.at.duration_since(started));
-    }
-    (elapsed, wall, children_cpu() - cpu_before)
-}
-
-/// MPyC's `Stop MPyC -- elapsed time: H:MM:SS.fff|bytes sent: N`.
-fn mpyc_elapsed(stdout: &str) -> Duration {
-    let line = stdout.lines().find(|l| l.contains("elapsed time:")).expect("MPyC reports its elapsed time");
-    let time = line.split("elapsed time: ").nth(1).and_then(|t| t.split('|').next()).expect("time");
-    let parts: Vec<f64> = time.split(':').map(|p| p.parse().expect("number")).collect();
-    Duration::from_secs_f64(parts[0] * 3600.0 + parts[1] * 60.0 + parts[2])
+    (timing(&ended, started, cpu), connected_in(&ended))
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace's end-to-end and interop tests.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod netlab;
 pub mod session;
 

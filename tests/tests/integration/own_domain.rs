@@ -133,6 +133,25 @@ impl Site {
         Some(Site { namespace, files, ca, _caddy: caddy })
     }
 
+    /// A mediator in the site's namespace (plain HTTP on `localhost:MEDIATOR_PORT`, its data in
+    /// `data`), and its URL.
+    fn mediator(&self, data: &Path) -> (KillOnDrop, String) {
+        let process = KillOnDrop(
+            self.namespace
+                .command(mpc_test_support::binary("mpc-mediator"))
+                .args(["--listen", &format!("127.0.0.1:{MEDIATOR_PORT}")])
+                .args(["--public-url", &format!("http://localhost:{MEDIATOR_PORT}/")])
+                .args(["--rate-limit-ip", "0", "--rate-limit-did", "0"])
+                .arg("--data-dir")
+                .arg(data)
+                .env("RUST_LOG", "warn,iroh_relay=error")
+                .spawn()
+                .expect("mediator"),
+        );
+        self.namespace.wait_for_port(MEDIATOR_PORT);
+        (process, format!("http://localhost:{MEDIATOR_PORT}/"))
+    }
+
     /// Where the site's files are (`/` of the site).
     fn root(&self) -> PathBuf {
         self.files.path().join("site")
@@ -327,20 +346,7 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     // Admission by domain: a session that requires control of the domain admits a party whose
     // DID the domain links and refuses one it does not, naming the domain.
     let data = tempfile::tempdir().expect("data");
-    let _mediator = KillOnDrop(
-        site.namespace
-            .command(mpc_test_support::binary("mpc-mediator"))
-            .args(["--listen", &format!("127.0.0.1:{MEDIATOR_PORT}")])
-            .args(["--public-url", &format!("http://localhost:{MEDIATOR_PORT}/")])
-            .args(["--rate-limit-ip", "0", "--rate-limit-did", "0"])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("RUST_LOG", "warn,iroh_relay=error")
-            .spawn()
-            .expect("mediator"),
-    );
-    site.namespace.wait_for_port(MEDIATOR_PORT);
-    let mediator = format!("http://localhost:{MEDIATOR_PORT}/");
+    let (_mediator, mediator) = site.mediator(data.path());
     let python = mpc_id_e2e::session::python();
     let program = mpc_id_e2e::session::program("hello.py");
     let session_homes =
@@ -414,11 +420,7 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     // checked again, and what no longer holds is said instead of "verified".
     let member = site.mpc_id(session_homes[1].path()).args(["session", "status"]).output().expect("status");
     assert!(!text(&member).contains(&format!("verified: controls {origin}")), "{}", text(&member));
-    assert!(
-        text(&member).contains("no longer verifies") && text(&member).contains(&origin),
-        "{}",
-        text(&member)
-    );
+    assert!(text(&member).contains("no longer verifies") && text(&member).contains(&origin), "{}", text(&member));
 }
 
 /// An organisation's did:webvh names its domain (`publish --linked-domain`, a `LinkedDomains`
@@ -432,20 +434,7 @@ fn a_did_that_names_its_domain_is_shown_controlling_it_only_while_the_domain_lin
     let well_known = site.root().join(".well-known/did-configuration.json");
     std::fs::create_dir_all(well_known.parent().expect("dir")).expect(".well-known");
     let data = tempfile::tempdir().expect("data");
-    let _mediator = KillOnDrop(
-        site.namespace
-            .command(mpc_test_support::binary("mpc-mediator"))
-            .args(["--listen", &format!("127.0.0.1:{MEDIATOR_PORT}")])
-            .args(["--public-url", &format!("http://localhost:{MEDIATOR_PORT}/")])
-            .args(["--rate-limit-ip", "0", "--rate-limit-did", "0"])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("RUST_LOG", "warn,iroh_relay=error")
-            .spawn()
-            .expect("mediator"),
-    );
-    site.namespace.wait_for_port(MEDIATOR_PORT);
-    let mediator = format!("http://localhost:{MEDIATOR_PORT}/");
+    let (_mediator, mediator) = site.mediator(data.path());
     let homes =
         [tempfile::tempdir().expect("org"), tempfile::tempdir().expect("mallory"), tempfile::tempdir().expect("bob")];
     let mut dids = Vec::new();

@@ -1,0 +1,87 @@
+//! What the MPyC benches (`tests/benches/session.rs`, `parties.rs`) read from runs, written once:
+//! MPyC's own report of a run, the CPU the runs used, the time to all parties connected, and
+//! medians of rounds.
+
+use std::time::{Duration, Instant};
+
+use crate::session::Ended;
+
+/// One run: MPyC's elapsed time and the wall time (the slowest party's), the CPU seconds of all
+/// its processes, and the kilobytes MPyC sent (all parties).
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub elapsed: Duration,
+    pub wall: Duration,
+    pub cpu: f64,
+    pub kb: f64,
+}
+
+/// Each figure's median over `samples` (taken apart: the median run of one figure need not be
+/// that of another).
+///
+/// # Panics
+/// When there are no samples.
+pub fn median(samples: &[Timing]) -> Timing {
+    let middle = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    Timing {
+        elapsed: Duration::from_secs_f64(middle(samples.iter().map(|t| t.elapsed.as_secs_f64()).collect())),
+        wall: Duration::from_secs_f64(middle(samples.iter().map(|t| t.wall.as_secs_f64()).collect())),
+        cpu: middle(samples.iter().map(|t| t.cpu).collect()),
+        kb: middle(samples.iter().map(|t| t.kb).collect()),
+    }
+}
+
+/// CPU seconds (user and system) used so far by this process's waited-for descendants: MPyC, and
+/// `mpc-id run` with the MPyC it ran.
+pub fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(13) + ticks(14)) as f64 / 100.0
+}
+
+/// The timing of one run of every party, started at `started` with [`children_cpu`] then at
+/// `cpu_before`.
+///
+/// # Panics
+/// When a party's run failed, or MPyC did not report its elapsed time.
+pub fn timing(ended: &[Ended], started: Instant, cpu_before: f64) -> Timing {
+    let (mut elapsed, mut wall, mut bytes) = (Duration::ZERO, Duration::ZERO, 0u64);
+    for run in ended {
+        assert_eq!(run.code, Some(0), "a run failed: {}", run.stderr);
+        let (run_elapsed, sent) = mpyc_stop_line(&run.stdout);
+        elapsed = elapsed.max(run_elapsed);
+        bytes += sent;
+        wall = wall.max(run.at.duration_since(started));
+    }
+    Timing { elapsed, wall, cpu: children_cpu() - cpu_before, kb: bytes as f64 / 1024.0 }
+}
+
+/// MPyC's `Stop MPyC -- elapsed time: H:MM:SS.fff|bytes sent: N`: the time, and the bytes (0
+/// where an MPyC version does not say).
+///
+/// # Panics
+/// When there is no such line.
+pub fn mpyc_stop_line(stdout: &str) -> (Duration, u64) {
+    let line = stdout.lines().find(|l| l.contains("elapsed time:")).expect("MPyC reports its elapsed time");
+    let time = line.split("elapsed time: ").nth(1).and_then(|t| t.split('|').next()).expect("time");
+    let parts: Vec<f64> = time.split(':').map(|p| p.trim().parse().expect("number")).collect();
+    let sent = line.split("bytes sent: ").nth(1).and_then(|b| b.trim().parse().ok()).unwrap_or(0);
+    (Duration::from_secs_f64(parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]), sent)
+}
+
+/// Each `mpc-id run`'s "all parties connected in S s".
+pub fn connected_in(ended: &[Ended]) -> Vec<Duration> {
+    ended
+        .iter()
+        .filter_map(|run| {
+            let line = run.stderr.lines().find(|l| l.contains("all parties connected in"))?;
+            let seconds: f64 = line.rsplit(" in ").next()?.trim_end_matches(" s").parse().ok()?;
+            Some(Duration::from_secs_f64(seconds))
+        })
+        .collect()
+}
