@@ -52,18 +52,19 @@ async fn run() {
     // The measurement is of the service, not of its per-client shares.
     let mut extra = vec!["--rate-limit-ip", "0", "--rate-limit-did", "0", "--queue-cap", "10000000"];
     extra.extend(["--queue-cap-per-source", "10000000", "--queue-bytes-per-source", "1099511627776"]);
-    extra.extend(["--max-connections-per-source", "4096"]);
+    extra.extend(["--max-connections-per-source", "4096", "--enrollments-per-hour", "0"]);
     let mediator = spawn_mediator(port, data.path(), None, &extra);
     wait_ready(&base).await;
     let sender = Party::at("alice", &base).await;
     let mut figures: Vec<Vec<Figures>> = vec![Vec::new(); CELLS.len()];
-    let mut forwards = 0usize;
+    let (mut forwards, mut largest_wal) = (0usize, 0u64);
     for round in 0..rounds {
         for (cell, &(recipients, senders)) in CELLS.iter().enumerate() {
             let measured = measure(&base, &sender, mediator.id(), recipients, senders).await;
             forwards += if senders == 1 { SOLO } else { MANY };
             eprintln!("round {round}: {recipients} recipient(s), {senders} sender(s): {measured:?}");
             figures[cell].push(measured);
+            largest_wal = largest_wal.max(wal_bytes(data.path()));
         }
     }
     println!("| recipients | senders | forwards/s | p50 ms | p99 ms | mediator CPU µs/forward |");
@@ -84,9 +85,23 @@ async fn run() {
     }
     println!();
     println!(
-        "{rounds} rounds, medians; mediator RSS after {forwards} forwards: {:.1} MiB",
-        rss_kib(mediator.id()) as f64 / 1024.0
+        "{rounds} rounds, medians; mediator RSS after {forwards} forwards: {:.1} MiB; the largest SQLite WAL seen \
+         after a cell: {:.1} MiB",
+        rss_kib(mediator.id()) as f64 / 1024.0,
+        largest_wal as f64 / (1024.0 * 1024.0)
     );
+}
+
+/// The size of the SQLite write-ahead log(s) in the mediator's data directory.
+fn wal_bytes(data: &std::path::Path) -> u64 {
+    std::fs::read_dir(data)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with("-wal"))
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|meta| meta.len())
+        .sum()
 }
 
 /// Forwards sent by one sender alone, and by many together, in one cell.
