@@ -421,6 +421,18 @@ fn a_domain_links_dids_made_here_and_by_an_independent_implementation_each_verif
     let member = site.mpc_id(session_homes[1].path()).args(["session", "status"]).output().expect("status");
     assert!(!text(&member).contains(&format!("verified: controls {origin}")), "{}", text(&member));
     assert!(text(&member).contains("no longer verifies") && text(&member).contains(&origin), "{}", text(&member));
+    // And the host's run of the session stops before anything starts, naming what no longer holds.
+    let host = session_homes[0].path();
+    let status = site.mpc_id(host).args(["session", "status", "--json"]).output().expect("status");
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    let id = status[0]["id"].as_str().expect("the session's id");
+    let run = site.mpc_id(host).args(["run", id, "--dry-run"]).output().expect("run");
+    assert!(!run.status.success(), "{}", text(&run));
+    assert!(
+        text(&run).contains("does not meet the session's requirements") && text(&run).contains(&origin),
+        "{}",
+        text(&run)
+    );
 }
 
 /// An organisation's did:webvh names its domain (`publish --linked-domain`, a `LinkedDomains`
