@@ -17,6 +17,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::{Committed, WriteGate};
 use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
@@ -42,10 +43,11 @@ struct Request {
 
 impl GroupCommit {
     /// Starts the writer on its own connection.
-    pub(super) fn start(connection: SqliteConnection) -> Self {
+    /// Each batch is written holding `gate`, and announced to the checkpointer by `committed`.
+    pub(super) fn start(connection: SqliteConnection, gate: WriteGate, committed: Committed) -> Self {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let wake = WakeSlot::default();
-        tokio::spawn(write_forever(connection, receiver, wake.clone()));
+        tokio::spawn(write_forever(connection, receiver, wake.clone(), gate, committed));
         GroupCommit { requests, wake }
     }
 
@@ -67,7 +69,13 @@ fn writer_gone() -> Error {
     Error::Storage(sqlx::Error::WorkerCrashed)
 }
 
-async fn write_forever(mut connection: SqliteConnection, mut requests: mpsc::Receiver<Request>, wake: WakeSlot) {
+async fn write_forever(
+    mut connection: SqliteConnection,
+    mut requests: mpsc::Receiver<Request>,
+    wake: WakeSlot,
+    gate: WriteGate,
+    committed: Committed,
+) {
     let mut pending: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     loop {
         if pending.is_empty() && requests.recv_many(&mut pending, MAX_BATCH).await == 0 {
@@ -84,7 +92,10 @@ async fn write_forever(mut connection: SqliteConnection, mut requests: mpsc::Rec
         let (batch, later): (Vec<Request>, Vec<Request>) =
             pending.drain(..).partition(|request| digests.insert(request.message.digest.clone()));
         pending = later;
+        let writing = gate.lock().await;
         write(&mut connection, batch, &wake).await;
+        drop(writing);
+        committed.notify();
     }
 }
 

@@ -9,6 +9,7 @@
 //! the two never loses one. The SQL is plain text checked by the tests, not at compile time, so
 //! building needs no database.
 
+mod checkpoint;
 mod enrollment;
 mod group_commit;
 mod ledger;

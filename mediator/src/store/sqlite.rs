@@ -2,7 +2,8 @@
 //! killed process (`synchronous = NORMAL`; only a power cut can lose the last commits).
 //!
 //! Forwards, the one write that comes in floods, go through a [`GroupCommit`] writer on a
-//! connection of its own; everything else through the pool.
+//! connection of its own; everything else through the pool. A checkpointer on a third connection
+//! copies the log into the database file, so that no commit waits for that.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::checkpoint::{self, Marks, WriteGate};
 use super::group_commit::GroupCommit;
 use super::sql::{Intake, SqlStore};
 use super::{Enqueued, NewMessage, QueueCaps, Wake};
@@ -28,10 +30,14 @@ pub(super) async fn open(url: &str) -> Result<SqliteStore> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // No commit copies the log into the database file: the checkpointer does (checkpoint.rs).
+        .pragma("wal_autocheckpoint", "0");
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
     MIGRATIONS.run(&pool).await?;
-    let intake = GroupCommit::start(options.connect().await?);
+    let gate = WriteGate::default();
+    let committed = checkpoint::start(options.connect().await?, gate.clone(), Marks::DEFAULT);
+    let intake = GroupCommit::start(options.connect().await?, gate, committed);
     Ok(SqlStore { pool, intake })
 }
 
