@@ -64,6 +64,10 @@ pub enum Error {
     #[error("storage error: {0}")]
     Storage(#[from] sqlx::Error),
 
+    /// The SQLite forward writer failed; the forward was not queued.
+    #[error("storage error: {0}")]
+    SqliteWriter(#[from] rusqlite::Error),
+
     /// Migrations failed at start.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -96,7 +100,11 @@ impl Error {
             Error::NotFound(_) => "e.p.req.not-found",
             // Message Pickup 3.0: live mode asked for over a transport that cannot do it.
             Error::NeedsWebSocket(_) => "e.m.live-mode-not-supported",
-            Error::Storage(_) | Error::Migration(_) | Error::OwnKeys(_) | Error::Startup(_) => "e.p.me.internal",
+            Error::Storage(_)
+            | Error::SqliteWriter(_)
+            | Error::Migration(_)
+            | Error::OwnKeys(_)
+            | Error::Startup(_) => "e.p.me.internal",
         }
     }
 
@@ -110,7 +118,11 @@ impl Error {
             Error::NeedsWebSocket(_) => 426,
             Error::TooSlow => 408,
             Error::QueueFull(_) | Error::RateLimited(_) | Error::Quota(_) => 429,
-            Error::Storage(_) | Error::Migration(_) | Error::OwnKeys(_) | Error::Startup(_) => 500,
+            Error::Storage(_)
+            | Error::SqliteWriter(_)
+            | Error::Migration(_)
+            | Error::OwnKeys(_)
+            | Error::Startup(_) => 500,
         }
     }
 }

@@ -4,24 +4,28 @@
 //! hands back the queue positions. A batch that fails is written again one forward at a time, so
 //! only the replay (or whatever failed) is refused.
 //!
-//! Why: sqlx runs each SQLite statement on the connection's own thread, and that hand-off, not
-//! SQLite, was most of a forward's cost (docs/BENCHMARKS.md). A batch pays it once.
+//! Why: a forward's cost was mostly hand-offs between threads, not SQLite (docs/BENCHMARKS.md).
+//! A batch pays them once; and the writer is a thread of its own holding its SQLite connection
+//! (rusqlite), so a batch crosses threads once each way: in from the request handlers, out to
+//! them with the answers. Through sqlx it crossed twice more (the writer task to the connection's
+//! worker thread and back) and every row RETURNING gave was a message of its own.
 //!
 //! The writer is the only one that queues messages in this file, so positions grow in the order
 //! it wakes owners: a wake-up can carry the message itself, and a live session can push it
 //! without reading the queue.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
 
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::{Committed, WriteGate};
 use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
-/// Most forwards one statement queues (eleven parameters each; SQLite allows 32,766).
+/// Most forwards one statement queues (twelve parameters each; SQLite allows 32,766).
 const MAX_BATCH: usize = 128;
 /// Most message bytes one wake-up carries (see `live`: a session holds a few dozen wake-ups).
 const MAX_WAKE_BYTES: usize = 192 * 1024;
@@ -42,13 +46,29 @@ struct Request {
 }
 
 impl GroupCommit {
-    /// Starts the writer on its own connection.
-    /// Each batch is written holding `gate`, and announced to the checkpointer by `committed`.
-    pub(super) fn start(connection: SqliteConnection, gate: WriteGate, committed: Committed) -> Self {
+    /// Opens the database file at `path` (created and migrated already) for the writer's thread,
+    /// which writes each batch holding `gate` and announces it to the checkpointer by `committed`.
+    pub(super) fn start(path: &Path, gate: WriteGate, committed: Committed) -> Result<Self> {
+        let connection =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        // As the pool's connections: WAL is the file's (set by the pool), the rest per connection.
+        // No commit checkpoints: the checkpointer does (checkpoint.rs).
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // The pages a forward reads before it writes (the B-trees' paths to random ids and
+        // digests) stay in memory: 32 MiB rather than SQLite's 2 MiB.
+        connection.pragma_update(None, "cache_size", -32_768)?;
+        connection.set_prepared_statement_cache_capacity(MAX_BATCH + 8);
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let wake = WakeSlot::default();
-        tokio::spawn(write_forever(connection, receiver, wake.clone(), gate, committed));
-        GroupCommit { requests, wake }
+        let slot = wake.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_forever(connection, receiver, slot, gate, committed))
+            .map_err(|e| Error::Startup(format!("cannot start the SQLite writer thread: {e}")))?;
+        Ok(GroupCommit { requests, wake })
     }
 
     /// Who to tell about each queued message, in queue order.
@@ -69,8 +89,9 @@ fn writer_gone() -> Error {
     Error::Storage(sqlx::Error::WorkerCrashed)
 }
 
-async fn write_forever(
-    mut connection: SqliteConnection,
+/// The writer's thread: until every handle is dropped.
+fn write_forever(
+    mut connection: Connection,
     mut requests: mpsc::Receiver<Request>,
     wake: WakeSlot,
     gate: WriteGate,
@@ -78,8 +99,11 @@ async fn write_forever(
 ) {
     let mut pending: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     loop {
-        if pending.is_empty() && requests.recv_many(&mut pending, MAX_BATCH).await == 0 {
-            return;
+        if pending.is_empty() {
+            match requests.blocking_recv() {
+                Some(request) => pending.push(request),
+                None => return,
+            }
         }
         while pending.len() < MAX_BATCH
             && let Ok(request) = requests.try_recv()
@@ -92,21 +116,21 @@ async fn write_forever(
         let (batch, later): (Vec<Request>, Vec<Request>) =
             pending.drain(..).partition(|request| digests.insert(request.message.digest.clone()));
         pending = later;
-        let writing = gate.lock().await;
-        write(&mut connection, batch, &wake).await;
+        let writing = gate.blocking_lock();
+        write(&mut connection, batch, &wake);
         drop(writing);
         committed.notify();
     }
 }
 
 /// Writes one batch, answers its senders and wakes the owners, in queue order.
-async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &WakeSlot) {
-    let outcomes: Vec<std::result::Result<Option<u64>, sqlx::Error>> = match insert(connection, &batch).await {
+fn write(connection: &mut Connection, batch: Vec<Request>, wake: &WakeSlot) {
+    let outcomes: Vec<rusqlite::Result<Option<u64>>> = match insert(connection, &batch) {
         Ok(positions) => batch.iter().map(|request| Ok(positions.get(&request.message.id).copied())).collect(),
         Err(_) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             for request in &batch {
-                let alone = insert(connection, std::slice::from_ref(request)).await;
+                let alone = insert(connection, std::slice::from_ref(request));
                 outcomes.push(alone.map(|positions| positions.get(&request.message.id).copied()));
             }
             outcomes
@@ -119,9 +143,14 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
                 queued.push((seq, request));
                 continue;
             }
-            Ok(None) => refusal(connection, &request).await,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Enqueued::Replay),
-            Err(e) => Err(Error::Storage(e)),
+            Ok(None) => refusal(connection, &request),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                Ok(Enqueued::Replay)
+            }
+            Err(e) => Err(Error::SqliteWriter(e)),
         };
         let _ = request.reply.send(reply);
     }
@@ -145,17 +174,17 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<Request>, wake: &Wa
 
 /// Which cap refused a forward that was not queued: this writer is the only one queueing, so the
 /// counts are those the statement saw, plus what it queued.
-async fn refusal(connection: &mut SqliteConnection, request: &Request) -> Result<Enqueued> {
+fn refusal(connection: &mut Connection, request: &Request) -> Result<Enqueued> {
     let message = &request.message;
-    let (total, from_source, source_bytes): (i64, i64, i64) = sqlx::query_as(
-        "SELECT COALESCE(SUM(n), 0), COALESCE(SUM(CASE WHEN source = $2 THEN n ELSE 0 END), 0), \
-                COALESCE(SUM(CASE WHEN source = $2 THEN bytes ELSE 0 END), 0) \
-             FROM queue_counts WHERE owner = $1",
-    )
-    .bind(message.owner.as_str())
-    .bind(message.source.as_str())
-    .fetch_one(&mut *connection)
-    .await?;
+    let (total, from_source, source_bytes): (i64, i64, i64) = connection
+        .prepare_cached(
+            "SELECT COALESCE(SUM(n), 0), COALESCE(SUM(CASE WHEN source = ?2 THEN n ELSE 0 END), 0), \
+                    COALESCE(SUM(CASE WHEN source = ?2 THEN bytes ELSE 0 END), 0) \
+                 FROM queue_counts WHERE owner = ?1",
+        )?
+        .query_row((message.owner.as_str(), message.source.as_str()), |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
     let caps = request.caps;
     let source_full = from_source >= super::to_i64(caps.per_source)
         || source_bytes + message.body.len() as i64 > super::to_i64(caps.per_source_bytes);
@@ -166,39 +195,20 @@ async fn refusal(connection: &mut SqliteConnection, request: &Request) -> Result
 /// the messages before it in the batch); a replay is let through the cap so that its record
 /// fails the statement, and the sender learns it is a replay, not that the queue is full.
 /// Returns the positions of those queued, by id.
-async fn insert(
-    connection: &mut SqliteConnection,
-    batch: &[Request],
-) -> std::result::Result<HashMap<String, u64>, sqlx::Error> {
+fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<HashMap<String, u64>> {
     // The counts come from `queue_counts` (kept by triggers, so one lookup however deep the
     // queue). The SELECT also reads `messages` (the id check, true for every new id), so SQLite
     // evaluates it in full before inserting: the counts are those before this batch, and
-    // `position` adds this batch's earlier messages of the owner.
-    let mut query = QueryBuilder::<Sqlite>::new(
+    // `position` adds this batch's earlier messages of the owner. One statement text per batch
+    // size, each prepared once.
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
+    let sql = format!(
         "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest, source) \
          SELECT column2, column3, column4, column5, column6, column7, column8, column10 FROM \
          (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position, \
                     ROW_NUMBER() OVER (PARTITION BY column3, column10 ORDER BY column1) AS source_position, \
                     SUM(LENGTH(CAST(column5 AS BLOB))) OVER (PARTITION BY column3, column10 ORDER BY column1) \
-                        AS source_bytes FROM (",
-    );
-    query.push_values(batch.iter().enumerate(), |mut row, (order, request)| {
-        let message = &request.message;
-        row.push_bind(order as i64)
-            .push_bind(message.id.as_str())
-            .push_bind(message.owner.as_str())
-            .push_bind(message.recipient.as_str())
-            .push_bind(message.body.as_str())
-            .push_bind(super::to_i64(message.received_at))
-            .push_bind(super::to_i64(message.expires_at))
-            .push_bind(message.digest.as_str())
-            .push_bind(super::to_i64(request.caps.owner))
-            .push_bind(message.source.as_str())
-            .push_bind(super::to_i64(request.caps.per_source))
-            .push_bind(super::to_i64(request.caps.per_source_bytes));
-    });
-    query.push(
-        ")) AS batch \
+                        AS source_bytes FROM (VALUES {rows})) AS batch \
          WHERE (NOT EXISTS (SELECT 1 FROM messages WHERE messages.id = batch.column2) \
                 AND COALESCE((SELECT SUM(n) FROM queue_counts WHERE owner = batch.column3), 0) \
                     + batch.position <= batch.column9 \
@@ -208,13 +218,46 @@ async fn insert(
                     + batch.source_bytes <= batch.column12) \
             OR EXISTS (SELECT 1 FROM seen_messages WHERE sender = 'forward' AND id = batch.column8) \
          ORDER BY batch.column1 \
-         RETURNING id, seq",
+         RETURNING id, seq"
     );
-    let rows = query.build().fetch_all(&mut *connection).await?;
-    let mut positions = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let seq: i64 = row.try_get("seq")?;
-        positions.insert(row.try_get("id")?, u64::try_from(seq).unwrap_or(0));
+    let numbers: Vec<[i64; 6]> = batch
+        .iter()
+        .enumerate()
+        .map(|(order, request)| {
+            [
+                order as i64,
+                super::to_i64(request.message.received_at),
+                super::to_i64(request.message.expires_at),
+                super::to_i64(request.caps.owner),
+                super::to_i64(request.caps.per_source),
+                super::to_i64(request.caps.per_source_bytes),
+            ]
+        })
+        .collect();
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(batch.len() * 12);
+    for (request, [order, received_at, expires_at, cap, per_source, per_source_bytes]) in batch.iter().zip(&numbers) {
+        let message = &request.message;
+        values.extend([
+            order as &dyn ToSql,
+            &message.id,
+            &message.owner,
+            &message.recipient,
+            &message.body,
+            received_at,
+            expires_at,
+            &message.digest,
+            cap,
+            &message.source,
+            per_source,
+            per_source_bytes,
+        ]);
+    }
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(values.as_slice())?;
+    let mut positions = HashMap::with_capacity(batch.len());
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(1)?;
+        positions.insert(row.get(0)?, u64::try_from(seq).unwrap_or(0));
     }
     Ok(positions)
 }

@@ -37,7 +37,7 @@ pub(super) async fn open(url: &str) -> Result<SqliteStore> {
     MIGRATIONS.run(&pool).await?;
     let gate = WriteGate::default();
     let committed = checkpoint::start(options.connect().await?, gate.clone(), Marks::DEFAULT);
-    let intake = GroupCommit::start(options.connect().await?, gate, committed);
+    let intake = GroupCommit::start(options.get_filename(), gate, committed)?;
     Ok(SqlStore { pool, intake })
 }
 
