@@ -30,10 +30,10 @@ use std::time::{Duration, Instant};
 #[path = "support/affinidi.rs"]
 mod affinidi;
 
-use common::{FORWARD, Party, spawn_mediator, uuid, wait_ready};
+use common::{Party, forward_via, spawn_mediator, wait_ready};
 use mpc_identity::envelope::encrypted;
 use mpc_test_support::{cpu_micros, rss_kib};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// (recipients, senders) of every cell, in the order each round measures them.
 const CELLS: [(usize, usize); 6] = [(1, 1), (1, 16), (1, 256), (100, 1), (100, 16), (100, 256)];
@@ -188,12 +188,7 @@ async fn measure(
             .map(|n| {
                 let to = &parties[n % recipients];
                 let (_, inner) = sender.seal_for(to, json!({ "n": n, "pad": padding }));
-                let inner: Value = serde_json::from_str(&inner).expect("json");
-                let forward = json!({
-                    "id": uuid(), "type": FORWARD, "body": { "next": to.did() },
-                    "attachments": [{ "data": { "json": inner } }]
-                });
-                encrypted::anoncrypt(&forward, keys).expect("anoncrypt")
+                forward_via(keys, to.did(), &inner)
             })
             .collect(),
     );

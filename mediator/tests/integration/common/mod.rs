@@ -247,12 +247,7 @@ impl Party {
 
     /// An anoncrypted forward to `to` carrying `inner` (already sealed for `to`).
     pub fn forward(&self, next: &str, inner: &str) -> String {
-        let inner: Value = serde_json::from_str(inner).expect("json");
-        let forward = json!({
-            "id": uuid(), "type": FORWARD, "body": {"next": next},
-            "attachments": [{"data": {"json": inner}}]
-        });
-        encrypted::anoncrypt(&forward, &self.mediator_keys).expect("anoncrypt")
+        forward_via(&self.mediator_keys, next, inner)
     }
 
     /// A message from this party sealed for `recipient` (authcrypt).
@@ -266,6 +261,17 @@ impl Party {
         let jwe = encrypted::authcrypt(&message, &self.identity.keys, &self.kids[0], &keys).expect("seal");
         (message, jwe)
     }
+}
+
+/// An anoncrypted forward to `next` carrying `inner`, for the mediator whose keys are `mediator`
+/// (another mediator's, in the comparison bench).
+pub fn forward_via(mediator: &[RecipientKey], next: &str, inner: &str) -> String {
+    let inner: Value = serde_json::from_str(inner).expect("json");
+    let forward = json!({
+        "id": uuid(), "type": FORWARD, "body": {"next": next},
+        "attachments": [{"data": {"json": inner}}]
+    });
+    encrypted::anoncrypt(&forward, mediator).expect("anoncrypt")
 }
 
 /// A forward of junk to `next` that nobody can open: what an anonymous attacker sends.
