@@ -1,6 +1,6 @@
 //! The one error type of this crate: what went wrong, in words naming the peer or address.
 
-use std::net::SocketAddr;
+use crate::local::LocalAddr;
 
 /// Everything that can go wrong in `mpc-connect`.
 #[derive(Debug, thiserror::Error)]
@@ -20,10 +20,10 @@ pub enum Error {
     #[error("peer {0} is not on the allowlist")]
     NotAllowed(String),
 
-    /// The local TCP side of a tunnel failed.
+    /// The local side of a tunnel (a TCP address or a Unix socket) failed.
     #[error("tunnel endpoint {addr}: {source}")]
     Local {
-        addr: SocketAddr,
+        addr: LocalAddr,
         #[source]
         source: std::io::Error,
     },

@@ -11,6 +11,7 @@
 //!   handshake, and which path (direct or relayed) a connection uses.
 //! - [`peer`]: a peer's endpoint id and relay, from its verified DID document.
 //! - [`tunnel`]: TCP port forwarding over a peer connection, one QUIC stream per TCP connection.
+//! - [`local`]: the local end of a tunnel, a TCP address or a Unix socket.
 //! - [`mesh`]: a session's connections between every pair of parties, with heartbeats that
 //!   tell a vanished peer from a slow one, and tunnels into each party's service port.
 //!
@@ -32,6 +33,7 @@
 
 pub mod endpoint;
 mod error;
+pub mod local;
 pub mod mesh;
 pub mod peer;
 pub mod tunnel;
@@ -42,3 +44,4 @@ pub use endpoint::{
 };
 pub use error::{Error, Result};
 pub use iroh::{EndpointAddr, EndpointId, RelayUrl};
+pub use local::LocalAddr;

@@ -8,7 +8,7 @@
 //! again only when QUIC's retransmission timer fires, so whoever comes second gets through at once.
 //! The lower-indexed party opens the control stream, and tunnel streams flow the same way, as
 //! MPyC's party i dials every party j > i: from a local forwarder at the lower-indexed party into
-//! the higher-indexed party's own service port.
+//! the higher-indexed party's own service (a TCP port or a Unix socket, see [`crate::local`]).
 //!
 //! A peer is *lost* when its heartbeats stop for `lost_after` before it said it finished. A killed
 //! process or machine sends nothing at all, and QUIC by itself would notice only after its idle
@@ -18,7 +18,6 @@
 //! broken connection instead of the reason.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +30,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
 use crate::error::{Error, Result};
+use crate::local::{LocalAddr, LocalListener};
 use crate::tunnel::{CONNECTED, PREAMBLE, TunnelOptions, pipe, serve_target};
 
 /// The first bytes of a control stream (tunnel streams start with the tunnel preamble).
@@ -130,12 +130,12 @@ const CLOSE_FOR: Duration = Duration::from_millis(50);
 
 impl Mesh {
     /// Starts connecting to `peers` as party `me`. Tunnel streams from lower-indexed peers are
-    /// connected to `service` (this party's own listening port), if there is one.
+    /// connected to `service` (where this party's own program listens), if there is one.
     pub fn start(
         endpoint: PeerEndpoint,
         me: usize,
         peers: Vec<MeshPeer>,
-        service: Option<SocketAddr>,
+        service: Option<LocalAddr>,
         options: MeshOptions,
     ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -154,7 +154,7 @@ impl Mesh {
             tasks.push(if peer.index > me {
                 tokio::spawn(lead(endpoint, peer, arrivals, link, shared))
             } else {
-                tokio::spawn(follow(endpoint, peer, arrivals, link, service, shared))
+                tokio::spawn(follow(endpoint, peer, arrivals, link, service.clone(), shared))
             });
         }
         tasks.push(tokio::spawn(accept(endpoint.clone(), routes)));
@@ -199,25 +199,42 @@ impl Mesh {
     }
 
     /// Listens on `listen` and tunnels every connection made there to peer `index` (which must
-    /// have a higher index than this party), into that peer's service port. Returns the address.
+    /// have a higher index than this party), into that peer's service. Returns the address (a TCP
+    /// port 0 becomes the one picked).
     ///
-    /// The port is bound at once but listens only when the peer's service accepts a connection
+    /// The address is taken at once but listens only when the peer's service accepts a connection
     /// (the first tunnel is opened ahead to find out), so that a program connecting here is
     /// refused, and tries again as MPyC does, until the other end is really there. A forwarder
     /// that accepted at once would have the program count itself connected, and start its clock,
-    /// while the peer's program is still starting.
-    pub async fn forward(&mut self, index: usize, listen: SocketAddr) -> Result<SocketAddr> {
+    /// while the peer's program is still starting. A Unix socket is created only then: its path
+    /// must not exist before (it is made in a fresh private directory, normally).
+    pub async fn forward(&mut self, index: usize, listen: LocalAddr) -> Result<LocalAddr> {
         let link = self.links.get(&index).cloned().ok_or_else(|| Error::Connect {
             peer: format!("party {index}"),
             reason: "not a party of this mesh".into(),
         })?;
-        let local_error = |e| Error::Local { addr: listen, source: e };
-        let socket = if listen.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(local_error)?;
-        // As a listener would: a port left in TIME_WAIT by an earlier run is still ours to bind.
-        socket.set_reuseaddr(true).map_err(local_error)?;
-        socket.bind(listen).map_err(local_error)?;
-        let local = socket.local_addr().map_err(local_error)?;
+        let local_error = |e| Error::Local { addr: listen.clone(), source: e };
+        // Bound now, listening later (see above).
+        let (pending, local) = match &listen {
+            LocalAddr::Tcp(addr) => {
+                let socket =
+                    if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(local_error)?;
+                // As a listener would: a port left in TIME_WAIT by an earlier run is still ours to bind.
+                socket.set_reuseaddr(true).map_err(local_error)?;
+                socket.bind(*addr).map_err(local_error)?;
+                let bound = socket.local_addr().map_err(local_error)?;
+                (PendingListener::Tcp(socket), LocalAddr::Tcp(bound))
+            }
+            LocalAddr::Unix(path) if path.exists() => {
+                return Err(local_error(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the socket's path exists already",
+                )));
+            }
+            LocalAddr::Unix(path) => (PendingListener::Unix(path.clone()), listen.clone()),
+        };
         let options = self.options.tunnel;
+        let shown = local.clone();
         self.tasks.push(tokio::spawn(async move {
             let mut ahead = match open_ahead(link.clone(), options, index).await {
                 Ok(stream) => Some(stream),
@@ -227,27 +244,26 @@ impl Mesh {
                     None
                 }
             };
-            let listener = match socket.listen(64) {
+            let listener = match pending.listen() {
                 Ok(listener) => listener,
                 Err(e) => {
-                    tracing::error!(%local, error = %e, "cannot listen for the program's connections");
+                    tracing::error!(local = %shown, error = %e, "cannot listen for the program's connections");
                     return;
                 }
             };
             loop {
-                let Ok((tcp, from)) = listener.accept().await else {
+                let Ok((stream, from)) = listener.accept().await else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
-                let _ = tcp.set_nodelay(true);
-                let (link, stream) = (link.clone(), ahead.take());
+                let (link, ahead, shown) = (link.clone(), ahead.take(), shown.clone());
                 tokio::spawn(async move {
                     let result = async {
-                        let (send, recv) = match stream {
+                        let (send, recv) = match ahead {
                             Some(stream) => stream,
                             None => open_tunnel(link, options, index, PREAMBLE).await?,
                         };
-                        pipe(tcp, send, recv).await
+                        pipe(stream, &shown, send, recv).await
                     };
                     // A party's program closing its connections as it ends looks the same as one
                     // cut: what matters to the user (a peer lost, a program failed) is reported
@@ -290,6 +306,21 @@ impl Drop for Mesh {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
+        }
+    }
+}
+
+/// A forwarder's address, taken but not listening yet.
+enum PendingListener {
+    Tcp(TcpSocket),
+    Unix(std::path::PathBuf),
+}
+
+impl PendingListener {
+    fn listen(self) -> std::io::Result<LocalListener> {
+        match self {
+            PendingListener::Tcp(socket) => socket.listen(64).map(LocalListener::Tcp),
+            PendingListener::Unix(path) => tokio::net::UnixListener::bind(path).map(LocalListener::Unix),
         }
     }
 }
@@ -400,7 +431,7 @@ async fn follow(
     peer: MeshPeer,
     mut arrivals: mpsc::UnboundedReceiver<Connection>,
     link: watch::Sender<Option<Connection>>,
-    service: Option<SocketAddr>,
+    service: Option<LocalAddr>,
     shared: Shared,
 ) {
     let index = peer.index;
@@ -427,7 +458,7 @@ async fn follow(
             Some(_) = serving.join_next() => continue,
             else => return,
         };
-        serving.spawn(serve_peer(index, connection, Arc::clone(&link), service, shared.clone()));
+        serving.spawn(serve_peer(index, connection, Arc::clone(&link), service.clone(), shared.clone()));
     }
 }
 
@@ -468,18 +499,19 @@ async fn serve_peer(
     index: usize,
     connection: Connection,
     link: Arc<watch::Sender<Option<Connection>>>,
-    service: Option<SocketAddr>,
+    service: Option<LocalAddr>,
     shared: Shared,
 ) {
     while let Ok((send, mut recv)) = connection.accept_bi().await {
         let (shared, link, connection) = (shared.clone(), Arc::clone(&link), connection.clone());
+        let service = service.clone();
         tokio::spawn(async move {
             let mut preamble = [0u8; 8];
             if let Err(e) = recv.read_exact(&mut preamble).await {
                 tracing::debug!(party = index, error = %e, "a stream ended before its preamble");
                 return;
             }
-            match (&preamble, service) {
+            match (&preamble, &service) {
                 (CONTROL_PREAMBLE, _) => {
                     link.send_replace(Some(connection));
                     run_control(index, send, recv, shared).await;

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
 use crate::error::{Error, Result};
+use crate::local::{LocalAddr, LocalStream};
 
 /// The first bytes of every tunnel stream. QUIC tells the peer about a stream only when data
 /// flows, and many protocols wait for the server to speak first; the preamble opens the stream
@@ -58,7 +59,7 @@ impl Server {
                 tokio::spawn(async move {
                     let Some(connection) = handshake.finish().await else { return };
                     tracing::info!(peer = %connection.remote_id(), "peer connected");
-                    serve_connection(connection, target, options).await;
+                    serve_connection(connection, LocalAddr::Tcp(target), options).await;
                 });
             }
         });
@@ -72,13 +73,14 @@ impl Drop for Server {
     }
 }
 
-async fn serve_connection(connection: Connection, target: SocketAddr, options: TunnelOptions) {
+async fn serve_connection(connection: Connection, target: LocalAddr, options: TunnelOptions) {
     let peer = connection.remote_id();
     loop {
         match connection.accept_bi().await {
             Ok((send, recv)) => {
+                let target = target.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = serve_stream(send, recv, target, options).await {
+                    if let Err(e) = serve_stream(send, recv, &target, options).await {
                         tracing::warn!(peer = %peer, error = %e, "tunnel stream ended with an error");
                     }
                 });
@@ -94,7 +96,7 @@ async fn serve_connection(connection: Connection, target: SocketAddr, options: T
 async fn serve_stream(
     send: SendStream,
     mut recv: RecvStream,
-    target: SocketAddr,
+    target: &LocalAddr,
     options: TunnelOptions,
 ) -> Result<()> {
     let mut preamble = [0u8; PREAMBLE.len()];
@@ -110,17 +112,17 @@ async fn serve_stream(
 pub(crate) async fn serve_target(
     mut send: SendStream,
     recv: RecvStream,
-    target: SocketAddr,
+    target: &LocalAddr,
     options: TunnelOptions,
     confirm: bool,
 ) -> Result<()> {
-    let tcp = connect_patiently(target, options).await?;
+    let local = connect_patiently(target, options).await?;
     if confirm {
         send.write_all(&[CONNECTED])
             .await
             .map_err(|e| Error::Lost { peer: "(stream)".into(), reason: e.to_string() })?;
     }
-    pipe(tcp, send, recv).await
+    pipe(local, target, send, recv).await
 }
 
 /// The byte a serving side sends on a stream it was asked to confirm, once its target accepted.
@@ -133,17 +135,14 @@ pub(crate) const CONNECTED: u8 = b'+';
 const LOCAL_RETRY: Duration = Duration::from_millis(5);
 
 /// Connects to a local target, retrying while it is not (yet) listening.
-async fn connect_patiently(target: SocketAddr, options: TunnelOptions) -> Result<TcpStream> {
+async fn connect_patiently(target: &LocalAddr, options: TunnelOptions) -> Result<LocalStream> {
     let deadline = Instant::now() + options.connect_timeout;
     let retry_every = options.retry_every.min(LOCAL_RETRY);
     loop {
-        match TcpStream::connect(target).await {
-            Ok(tcp) => {
-                let _ = tcp.set_nodelay(true);
-                return Ok(tcp);
-            }
+        match LocalStream::connect(target).await {
+            Ok(local) => return Ok(local),
             Err(e) if Instant::now() + retry_every >= deadline => {
-                return Err(Error::Local { addr: target, source: e });
+                return Err(Error::Local { addr: target.clone(), source: e });
             }
             Err(_) => tokio::time::sleep(retry_every).await,
         }
@@ -166,8 +165,9 @@ impl Forwarder {
         listen: SocketAddr,
         options: TunnelOptions,
     ) -> Result<Self> {
-        let listener = TcpListener::bind(listen).await.map_err(|e| Error::Local { addr: listen, source: e })?;
-        let local = listener.local_addr().map_err(|e| Error::Local { addr: listen, source: e })?;
+        let local_error = |e| Error::Local { addr: LocalAddr::Tcp(listen), source: e };
+        let listener = TcpListener::bind(listen).await.map_err(local_error)?;
+        let local = listener.local_addr().map_err(local_error)?;
         let link: Arc<Mutex<Option<Connection>>> = Arc::default();
         let shared = Arc::clone(&link);
         let task = tokio::spawn(async move {
@@ -225,7 +225,8 @@ async fn forward_one(
                 send.write_all(PREAMBLE)
                     .await
                     .map_err(|e| Error::Lost { peer: peer_id.to_string(), reason: e.to_string() })?;
-                return pipe(tcp, send, recv).await;
+                let from = LocalAddr::Tcp(tcp.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0))));
+                return pipe(LocalStream::Tcp(tcp), &from, send, recv).await;
             }
             Err(e) => last_error = e,
         }
@@ -260,18 +261,23 @@ async fn open_stream(
     connection.open_bi().await.map_err(|e| Error::Lost { peer: peer.id.to_string(), reason: e.to_string() })
 }
 
-/// Copies both ways until both directions are done; a half-close is passed on as one.
-pub(crate) async fn pipe(tcp: TcpStream, mut send: SendStream, mut recv: RecvStream) -> Result<()> {
-    let local = tcp.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let (mut tcp_read, mut tcp_write) = tcp.into_split();
+/// Copies both ways until both directions are done; a half-close is passed on as one. `local`
+/// names the local end in errors.
+pub(crate) async fn pipe(
+    stream: LocalStream,
+    local: &LocalAddr,
+    mut send: SendStream,
+    mut recv: RecvStream,
+) -> Result<()> {
+    let (mut local_read, mut local_write) = stream.into_split();
     let up = async {
-        tokio::io::copy(&mut tcp_read, &mut send).await?;
+        tokio::io::copy(&mut local_read, &mut send).await?;
         send.finish().map_err(std::io::Error::other)?;
         Ok::<_, std::io::Error>(())
     };
     let down = async {
-        tokio::io::copy(&mut recv, &mut tcp_write).await?;
-        tcp_write.shutdown().await
+        tokio::io::copy(&mut recv, &mut local_write).await?;
+        local_write.shutdown().await
     };
-    tokio::try_join!(up, down).map(|_| ()).map_err(|e| Error::Local { addr: local, source: e })
+    tokio::try_join!(up, down).map(|_| ()).map_err(|e| Error::Local { addr: local.clone(), source: e })
 }

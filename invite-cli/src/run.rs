@@ -140,17 +140,16 @@ pub fn run_session(keystore: &Keystore, args: &RunArgs) -> anyhow::Result<()> {
             if let Some(reason) = &plan.refusal {
                 bail!("cannot run: {reason}");
             }
-            let (layout, _reserved) = run::layout(&plan, args.base_port)?;
+            let layout = run::layout(&plan, args.base_port);
             println!("{}", shell_words(&plan.command(&layout, &[])));
-            if plan.manifest.mpyc.ssl {
-                println!("# with --ssl the program is started through a launcher that has MPyC read its TLS files from a private directory; it runs here all the same");
-            }
-            println!("# party {} listens on 127.0.0.1:{} for parties {:?}", plan.me, layout.own_port, (0..plan.me).collect::<Vec<_>>());
+            println!(
+                "# started through mpc-id's launcher, which puts MPyC's connections on Unix sockets in a private \
+                 directory (the ports name them){}; the program runs here all the same",
+                if plan.manifest.mpyc.ssl { " and has MPyC read its TLS files from there" } else { "" }
+            );
+            println!("# party {} listens on socket {} for parties {:?}", plan.me, layout.own_port, (0..plan.me).collect::<Vec<_>>());
             for (index, port) in &layout.forwarders {
-                println!("# forwarder 127.0.0.1:{port} -> party {index} ({})", plan.manifest.parties[*index].did);
-            }
-            if args.base_port.is_none() {
-                println!("# ports are free ones picked now; --base-port fixes them");
+                println!("# forwarder on socket {port} -> party {index} ({})", plan.manifest.parties[*index].did);
             }
             return Ok(0);
         }

@@ -19,7 +19,8 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 
 /// Where each party's MPyC is reached from this party: its own listening port, and a local
-/// forwarder port for every higher-indexed party.
+/// forwarder port for every higher-indexed party. Under `mpc-id run` the ports are names: the
+/// launcher puts each on a Unix socket (see [`socket_of`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortLayout {
     /// This party's index.
@@ -44,6 +45,11 @@ impl PortLayout {
     fn address_of(&self, j: usize) -> String {
         let port = self.forwarders.get(&j).copied().unwrap_or(self.own_port);
         format!("127.0.0.1:{port}")
+    }
+
+    /// Every port of the layout: this party's own, then its forwarders'.
+    pub fn ports(&self) -> impl Iterator<Item = u16> + '_ {
+        std::iter::once(self.own_port).chain(self.forwarders.values().copied())
     }
 
     /// MPyC's command-line arguments: `-I me` and one `-P host:port` per party, in order.
@@ -144,17 +150,38 @@ pub(crate) fn write_ssl_config(dir: &Path, me: usize, key_pem: &str, certificate
     write_private(&config.join("mpyc_ca.crt"), &certificates.concat())
 }
 
-/// The launcher that runs a program in the user's directory with MPyC's TLS files read from a
-/// private one (see `mpyc_tls.py`).
-const TLS_LAUNCHER: &str = include_str!("mpyc_tls.py");
+/// The launcher every program of a run starts through (see `mpyc_launcher.py`): MPyC's
+/// connections on Unix sockets in the run's private directory, and with `--ssl` its TLS files
+/// read from there.
+const LAUNCHER: &str = include_str!("mpyc_launcher.py");
 
-/// Writes MPyC's TLS files into `dir/.config/` and the launcher beside them; returns the words
-/// that go before the program on the command line: the launcher and the key directory.
-pub(crate) fn write_tls_launcher(dir: &Path, me: usize, key_pem: &str, certificates: &[String]) -> Result<[String; 2]> {
-    write_ssl_config(dir, me, key_pem, certificates)?;
-    let launcher = dir.join("mpyc_tls.py");
-    write_private(&launcher, TLS_LAUNCHER)?;
-    Ok([launcher.display().to_string(), dir.join(".config").display().to_string()])
+/// MPyC's TLS files for `--ssl`: this party's key and every party's certificate.
+pub(crate) struct TlsFiles<'a> {
+    pub(crate) key_pem: &'a str,
+    pub(crate) certificates: &'a [String],
+}
+
+/// Writes the launcher into `dir` (a private directory the run owns), and with `tls` MPyC's files
+/// into `dir/.config/`; returns the words that go before the program on the command line. The
+/// Unix sockets of `layout`'s ports are made in `dir` as the run goes: MPyC's own by MPyC, the
+/// forwarders' by the mesh (see [`socket_of`]).
+pub(crate) fn write_launcher(dir: &Path, layout: &PortLayout, tls: Option<TlsFiles<'_>>) -> Result<Vec<String>> {
+    let key_dir = match tls {
+        Some(files) => {
+            write_ssl_config(dir, layout.me, files.key_pem, files.certificates)?;
+            dir.join(".config").display().to_string()
+        }
+        None => "-".to_owned(),
+    };
+    let launcher = dir.join("mpyc_launcher.py");
+    write_private(&launcher, LAUNCHER)?;
+    let ports: Vec<String> = layout.ports().map(|port| port.to_string()).collect();
+    Ok(vec![launcher.display().to_string(), dir.display().to_string(), ports.join(","), key_dir])
+}
+
+/// The Unix socket in `dir` that stands for MPyC's `port` (the launcher's naming).
+pub fn socket_of(dir: &Path, port: u16) -> std::path::PathBuf {
+    dir.join(port.to_string())
 }
 
 /// Creates (or replaces) `path`, readable by its owner only, with `text`.

@@ -8,16 +8,15 @@
 //! its program fails, this party's program is stopped and the run fails naming that peer, where
 //! MPyC by itself would wait forever.
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mpc_client::resolver::Resolver;
 use mpc_connect::mesh::{Mesh, MeshEvent, MeshOptions, MeshPeer};
 use mpc_connect::{
-    Allowlist, EndpointAddr, EndpointId, Locate, PathReport, PeerEndpoint, RelayDiscovery, RelayUrl, peer,
+    Allowlist, EndpointAddr, EndpointId, LocalAddr, Locate, PathReport, PeerEndpoint, RelayDiscovery, RelayUrl, peer,
 };
 use mpc_identity::keystore::UnlockedIdentity;
 
@@ -121,7 +120,7 @@ impl RunPlan {
     }
 
     /// The full command line for a port layout, with MPyC's arguments and the session's;
-    /// `launcher` goes between the interpreter and the program (see [`mpyc::write_tls_launcher`]).
+    /// `launcher` goes between the interpreter and the program (see [`mpyc::write_launcher`]).
     pub fn command(&self, layout: &PortLayout, launcher: &[String]) -> Vec<String> {
         let mut command = self.interpreter.clone();
         command.extend(launcher.iter().cloned());
@@ -268,24 +267,14 @@ fn split_command(command: &[String], stored: Option<&PathBuf>) -> Result<(Vec<St
     Ok((interpreter, program, rest[position + 1..].to_vec()))
 }
 
-/// Picks the ports: fixed, or free ones on loopback, held by the reservations returned until they
-/// are dropped (so that another run on this machine cannot pick them before the program and the
-/// forwarders have bound them).
-pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> Result<(PortLayout, Vec<mpyc::ReservedPort>)> {
-    let parties = plan.manifest.parties.len();
-    if let Some(base) = base_port {
-        return Ok((PortLayout::fixed(plan.me, parties, base), Vec::new()));
-    }
-    let mut held = Vec::new();
-    let mut free = || {
-        let reserved = mpyc::reserve_port().map_err(|e| Error::io("finding a free port on", "127.0.0.1", e))?;
-        let port = reserved.port();
-        held.push(reserved);
-        Ok::<_, Error>(port)
-    };
-    let forwarders = ((plan.me + 1)..parties).map(|j| Ok((j, free()?))).collect::<Result<BTreeMap<_, _>>>()?;
-    let own_port = free()?;
-    Ok((PortLayout { me: plan.me, parties, own_port, forwarders }, held))
+/// MPyC's own default first port: with no `--base-port`, the `-P` list looks as MPyC's would.
+const DEFAULT_BASE_PORT: u16 = 11365;
+
+/// The ports MPyC is given: `base + i` for party i. They are names, not TCP ports: the launcher
+/// puts each on a Unix socket in the run's private directory, so nothing on this machine needs
+/// to be free for them and no run is in another's way.
+pub fn layout(plan: &RunPlan, base_port: Option<u16>) -> PortLayout {
+    PortLayout::fixed(plan.me, plan.manifest.parties.len(), base_port.unwrap_or(DEFAULT_BASE_PORT))
 }
 
 /// Binds `me`'s endpoint: its identity key, its own mediator's relay, and that relay's address
@@ -356,14 +345,16 @@ pub async fn execute(
     options: &RunOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<i32> {
-    // The reservations are held for the whole run: they never listen, so they are in no one's way.
-    let (layout, _reserved) = layout(plan, options.base_port)?;
+    let layout = layout(plan, options.base_port);
+    // MPyC's connections and the forwarders meet on Unix sockets in a directory only this user
+    // can enter (see `mpyc_launcher.py`), removed when the run ends.
+    let run_dir = private_run_dir()?;
     let allow = Allowlist::new(plan.peers.iter().map(|(_, _, addr)| addr.id));
     let addresses: Vec<EndpointAddr> = plan.peers.iter().map(|(_, _, addr)| addr.clone()).collect();
     let endpoint = bind_endpoint(me, allow, options.relay_only, &addresses).await?;
     let started = Instant::now();
     let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
-    let service = SocketAddr::from((Ipv4Addr::LOCALHOST, layout.own_port));
+    let service = LocalAddr::Unix(mpyc::socket_of(run_dir.path(), layout.own_port));
     let mut mesh = Mesh::start(endpoint, plan.me, peers, Some(service), options.mesh);
     if let Some(reason) = &plan.refusal {
         tell_peers(&mut mesh, plan, reason).await;
@@ -372,7 +363,8 @@ pub async fn execute(
     }
     // Every way out closes the mesh (an endpoint dropped unclosed is aborted, and iroh reports
     // that as an error the user can do nothing about), and peers see the connections close.
-    let running = connect_and_run(me, store, resolver, plan, options, &layout, &mut mesh, started, &mut progress);
+    let running =
+        connect_and_run(me, resolver, store, plan, options, &layout, run_dir.path(), &mut mesh, started, &mut progress);
     let outcome = tokio::select! {
         outcome = running => outcome,
         // Ctrl-C: the program is killed with the dropped future (kill_on_drop); the others are
@@ -394,17 +386,18 @@ pub async fn execute(
 #[allow(clippy::too_many_arguments)]
 async fn connect_and_run(
     me: &UnlockedIdentity,
-    store: &SessionStore,
     resolver: &Resolver,
+    store: &SessionStore,
     plan: &RunPlan,
     options: &RunOptions,
     layout: &PortLayout,
+    run_dir: &Path,
     mesh: &mut Mesh,
     started: Instant,
     progress: &mut impl FnMut(Progress),
 ) -> Result<i32> {
     for (&index, &port) in &layout.forwarders {
-        mesh.forward(index, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+        mesh.forward(index, LocalAddr::Unix(mpyc::socket_of(run_dir, port))).await?;
     }
 
     // Start-up: every peer connected, or a clear timeout naming who is missing.
@@ -469,10 +462,7 @@ async fn connect_and_run(
     }
     progress(Progress::AllConnected { elapsed: started.elapsed() });
 
-    let (run_dir, launcher) = match prepare_run_dir(me, store, plan)? {
-        Some((dir, launcher)) => (Some(dir), launcher.to_vec()),
-        None => (None, Vec::new()),
-    };
+    let launcher = write_launcher(me, plan, layout, run_dir)?;
     let command = plan.command(layout, &launcher);
     let shown = command.len() - plan.private_args.len();
     progress(Progress::Launching { command: command[..shown].to_vec(), private_args: plan.private_args.len() });
@@ -488,11 +478,7 @@ async fn connect_and_run(
     }
     let mut child = child.spawn().map_err(|e| Error::Command(format!("cannot start `{}`: {e}", command[0])))?;
     let stderr = child.stderr.take().map(|stderr| tokio::spawn(pass_stderr_through(stderr)));
-    let outcome = watch(&mut child, mesh, plan, options, started, stderr, progress).await;
-    if let Some(dir) = run_dir {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    outcome
+    watch(&mut child, mesh, plan, options, started, stderr, progress).await
 }
 
 /// How long a party whose peer vanished at start-up waits for a refusal that explains it.
@@ -528,15 +514,26 @@ fn missing(connected: &HashMap<usize, bool>) -> Vec<usize> {
     missing
 }
 
-/// With MPyC TLS, a private directory holding the `.config/` files MPyC reads and the launcher
-/// that has it read them there, while the program runs where `mpc-id run` was started.
-fn prepare_run_dir(
-    me: &UnlockedIdentity,
-    store: &SessionStore,
-    plan: &RunPlan,
-) -> Result<Option<(PathBuf, [String; 2])>> {
+/// A fresh directory only this user can enter, for a run's sockets and files; removed when
+/// dropped. In the temporary directory, whose path is short: a Unix socket's path must fit in
+/// about a hundred bytes, and the sessions' directory is under the user's data directory, which
+/// can be long.
+fn private_run_dir() -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = std::env::temp_dir();
+    let parent = if temp.as_os_str().len() <= 64 { temp } else { PathBuf::from("/tmp") };
+    tempfile::Builder::new()
+        .prefix("mpc-id-run-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("creating a private run directory in", &parent, e))
+}
+
+/// Writes the launcher into the run's directory, and with MPyC TLS the `.config/` files MPyC
+/// reads, checked against the manifest first; returns the launcher's words for the command line.
+fn write_launcher(me: &UnlockedIdentity, plan: &RunPlan, layout: &PortLayout, dir: &Path) -> Result<Vec<String>> {
     if !plan.manifest.mpyc.ssl {
-        return Ok(None);
+        return mpyc::write_launcher(dir, layout, None);
     }
     let certificates: Vec<String> =
         plan.manifest.parties.iter().map(|p| p.certificate.clone().unwrap_or_default()).collect();
@@ -545,18 +542,8 @@ fn prepare_run_dir(
     if key != mpyc::tls_public_key(&me.keys, &plan.session) {
         return Err(Error::bad_manifest(&plan.session, "your MPyC certificate in it is not for your key"));
     }
-    let dir = store.run_dir(&plan.session);
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| Error::io("creating", &dir, e))?;
-    }
-    let launcher =
-        mpyc::write_tls_launcher(&dir, plan.me, &mpyc::tls_key_pem(&me.keys, &plan.session)?, &certificates)?;
-    Ok(Some((dir, launcher)))
+    let key_pem = mpyc::tls_key_pem(&me.keys, &plan.session)?;
+    mpyc::write_launcher(dir, layout, Some(mpyc::TlsFiles { key_pem: &key_pem, certificates: &certificates }))
 }
 
 /// Reports every pair whose path turned direct or relayed since `direct` was last updated.

@@ -210,9 +210,4 @@ impl SessionStore {
             _ => Err(Error::AmbiguousSession(query.to_owned())),
         }
     }
-
-    /// The private directory a run of `id` works in (MPyC's `.config/` goes there).
-    pub(crate) fn run_dir(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.run"))
-    }
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use mpc_connect::mesh::{Mesh, MeshEvent, MeshOptions, MeshPeer};
 use mpc_connect::tunnel::TunnelOptions;
-use mpc_connect::{Allowlist, PeerEndpoint, PeerEndpointConfig, endpoint_id_of};
+use mpc_connect::{Allowlist, LocalAddr, PeerEndpoint, PeerEndpointConfig, endpoint_id_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 fn key() -> SigningKey {
     let mut seed = [0u8; 32];
@@ -47,9 +47,9 @@ async fn endpoints() -> Vec<PeerEndpoint> {
 }
 
 /// An echo service (what party `i`'s MPyC port stands for here).
-async fn echo() -> std::net::SocketAddr {
+async fn echo() -> LocalAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    let addr = LocalAddr::Tcp(listener.local_addr().expect("addr"));
     tokio::spawn(async move {
         while let Ok((mut tcp, _)) = listener.accept().await {
             tokio::spawn(async move {
@@ -70,7 +70,7 @@ async fn meshes(endpoints: &[PeerEndpoint]) -> Vec<Mesh> {
     meshes_serving(endpoints, services)
 }
 
-fn meshes_serving(endpoints: &[PeerEndpoint], services: Vec<std::net::SocketAddr>) -> Vec<Mesh> {
+fn meshes_serving(endpoints: &[PeerEndpoint], services: Vec<LocalAddr>) -> Vec<Mesh> {
     let mut meshes = Vec::new();
     for (me, endpoint) in endpoints.iter().enumerate() {
         let peers = endpoints
@@ -79,9 +79,21 @@ fn meshes_serving(endpoints: &[PeerEndpoint], services: Vec<std::net::SocketAddr
             .filter(|(j, _)| *j != me)
             .map(|(index, e)| MeshPeer { index, addr: e.addr() })
             .collect();
-        meshes.push(Mesh::start(endpoint.clone(), me, peers, Some(services[me]), options()));
+        meshes.push(Mesh::start(endpoint.clone(), me, peers, Some(services[me].clone()), options()));
     }
     meshes
+}
+
+/// A forwarder on any free loopback port.
+fn any_port() -> LocalAddr {
+    LocalAddr::Tcp("127.0.0.1:0".parse().expect("addr"))
+}
+
+fn tcp(addr: LocalAddr) -> std::net::SocketAddr {
+    match addr {
+        LocalAddr::Tcp(addr) => addr,
+        other => panic!("not TCP: {other}"),
+    }
 }
 
 /// Connects as MPyC does: again and again while refused (5 s at most).
@@ -117,7 +129,7 @@ async fn parties_connect_pairwise_tunnel_to_higher_parties_and_learn_each_others
         all_connected(mesh).await;
     }
     // Party 0 reaches party 2's service through a local forwarder.
-    let local = meshes[0].forward(2, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
+    let local = tcp(meshes[0].forward(2, any_port()).await.expect("forward"));
     let mut tcp = connect_when_listening(local).await;
     tcp.write_all(b"hello party 2").await.expect("write");
     let mut answer = [0u8; 13];
@@ -125,7 +137,7 @@ async fn parties_connect_pairwise_tunnel_to_higher_parties_and_learn_each_others
     assert_eq!(&answer, b"hello party 2");
     assert!(meshes[0].path(2).is_some_and(|p| p.direct), "loopback paths are direct");
     // A forwarder only goes to higher-indexed parties that are in the mesh.
-    assert!(meshes[0].forward(7, "127.0.0.1:0".parse().expect("addr")).await.is_err());
+    assert!(meshes[0].forward(7, any_port()).await.is_err());
 
     // Party 1's program ends well: the others hear it, and its going quiet afterwards is fine.
     meshes[1].announce_exit(0);
@@ -145,11 +157,11 @@ async fn a_forwarder_accepts_only_once_the_peers_service_does() {
     let later = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port_of_1 = later.local_addr().expect("addr");
     drop(later);
-    let mut meshes = meshes_serving(&endpoints, vec![echo().await, port_of_1, echo().await]);
+    let mut meshes = meshes_serving(&endpoints, vec![echo().await, LocalAddr::Tcp(port_of_1), echo().await]);
     for mesh in &mut meshes {
         all_connected(mesh).await;
     }
-    let local = meshes[0].forward(1, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
+    let local = tcp(meshes[0].forward(1, any_port()).await.expect("forward"));
     // Refused, as a connection straight to party 1 would be, so the program keeps trying...
     for _ in 0..10 {
         let refused = TcpStream::connect(local).await.expect_err("refused while party 1's program is not there");
@@ -169,6 +181,47 @@ async fn a_forwarder_accepts_only_once_the_peers_service_does() {
     let mut answer = [0u8; 5];
     tcp.read_exact(&mut answer).await.expect("echo");
     assert_eq!(&answer, b"hello");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tunnels_run_between_unix_sockets_and_a_forwarders_socket_appears_once_the_peers_service_does() {
+    // As `mpc-id run` sets it up: every program's socket in a private directory of its party.
+    let endpoints = endpoints().await;
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("dir")).collect();
+    let service_of = |i: usize| dirs[i].path().join("service");
+    let mut meshes = meshes_serving(&endpoints, (0..3).map(|i| LocalAddr::Unix(service_of(i))).collect());
+    for mesh in &mut meshes {
+        all_connected(mesh).await;
+    }
+    let forwarder = dirs[0].path().join("to-1");
+    let local = meshes[0].forward(1, LocalAddr::Unix(forwarder.clone())).await.expect("forward");
+    assert_eq!(local, LocalAddr::Unix(forwarder.clone()));
+    // Party 1's program is not there yet: no socket to connect to, so a program keeps trying.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!forwarder.exists(), "the forwarder's socket exists before party 1's program listens");
+    let listener = UnixListener::bind(service_of(1)).expect("party 1's program listens");
+    tokio::spawn(async move {
+        let (mut unix, _) = listener.accept().await.expect("accept");
+        let mut hello = [0u8; 12];
+        unix.read_exact(&mut hello).await.expect("read");
+        unix.write_all(&hello).await.expect("echo");
+    });
+    let mut unix = None;
+    for _ in 0..250 {
+        if let Ok(connected) = UnixStream::connect(&forwarder).await {
+            unix = Some(connected);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut unix = unix.expect("the forwarder's socket accepts once party 1's program does");
+    unix.write_all(b"over sockets").await.expect("write");
+    let mut answer = [0u8; 12];
+    unix.read_exact(&mut answer).await.expect("echo");
+    assert_eq!(&answer, b"over sockets");
+    // A path that is there already is not taken over.
+    let taken = meshes[0].forward(2, LocalAddr::Unix(forwarder.clone())).await;
+    assert!(taken.is_err(), "a forwarder replaced an existing socket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,18 +256,24 @@ async fn a_pair_connects_when_only_the_higher_indexed_party_gets_through() {
     let stale = iroh::EndpointAddr::new(endpoints[1].id()).with_ip_addr(nobody);
     let services = [echo().await, echo().await];
     let mut meshes = [
-        Mesh::start(endpoints[0].clone(), 0, vec![MeshPeer { index: 1, addr: stale }], Some(services[0]), options()),
+        Mesh::start(
+            endpoints[0].clone(),
+            0,
+            vec![MeshPeer { index: 1, addr: stale }],
+            Some(services[0].clone()),
+            options(),
+        ),
         Mesh::start(
             endpoints[1].clone(),
             1,
             vec![MeshPeer { index: 0, addr: endpoints[0].addr() }],
-            Some(services[1]),
+            Some(services[1].clone()),
             options(),
         ),
     ];
     assert_eq!(next(&mut meshes[0]).await, MeshEvent::Connected { index: 1 });
     assert_eq!(next(&mut meshes[1]).await, MeshEvent::Connected { index: 0 });
-    let local = meshes[0].forward(1, "127.0.0.1:0".parse().expect("addr")).await.expect("forward");
+    let local = tcp(meshes[0].forward(1, any_port()).await.expect("forward"));
     let mut tcp = connect_when_listening(local).await;
     tcp.write_all(b"over 1's dial").await.expect("write");
     let mut answer = [0u8; 13];

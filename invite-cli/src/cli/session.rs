@@ -241,7 +241,8 @@ pub struct RunArgs {
     /// How long to wait for the manifest and for every party to connect.
     #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
     pub startup_timeout: std::time::Duration,
-    /// Fixed ports: party i's is BASE+i (free ports otherwise).
+    /// The port numbers MPyC is given: party i's is BASE+i (11365+i otherwise). They only name
+    /// the Unix sockets MPyC's connections use: nothing listens on TCP.
     #[arg(long, value_name = "BASE")]
     pub base_port: Option<u16>,
     /// Send only through the mediator's relay, never directly.

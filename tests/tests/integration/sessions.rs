@@ -102,6 +102,32 @@ fn private_inputs_reach_only_their_own_program() {
     }
 }
 
+/// MPyC listens on all interfaces and authenticates no one; under `mpc-id run` its connections
+/// are Unix sockets in a directory only the party's user can enter (no TCP port for the network
+/// or another user of the machine to reach), and the directory is gone after the run.
+#[test]
+fn mpycs_connections_are_unix_sockets_in_a_private_directory_removed_after_the_run() {
+    let mediator = LoopbackMediator::start();
+    let parties = parties(&mediator);
+    let probe = mpc_id_e2e::workspace_root().join("tests/python/transport_probe.py").display().to_string();
+    let name = gather(&parties, "sockets", &probe, &[]);
+    let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &probe, &[])).collect();
+    let ended = wait_all(runs, Duration::from_secs(120));
+    for (me, (party, run)) in parties.iter().zip(&ended).enumerate() {
+        assert_eq!(run.code, Some(0), "{} ran: {}", party.name, run.stderr);
+        assert!(run.stdout.contains("total: 6"), "{}: {}", party.name, run.stdout);
+        let peers: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("peer ")).collect();
+        assert_eq!(peers.len(), 2, "{}: {}", party.name, run.stdout);
+        for line in peers {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(words.get(2), Some(&"AF_UNIX"), "party {me}'s MPyC connection: {line}");
+            assert_eq!(words.get(4), Some(&"700"), "party {me}'s socket directory is open to others: {line}");
+            let directory = std::path::Path::new(words[3]).parent().expect("a directory");
+            assert!(!directory.exists(), "party {me}'s run directory {} is left behind", directory.display());
+        }
+    }
+}
+
 /// With MPyC's TLS too, a program runs in the directory `mpc-id run` was started in: it reads its
 /// data files relative to it (each party's number here, as MPyC's demos read `data/...`), and
 /// MPyC's key material never lands there.
@@ -968,7 +994,7 @@ fn dry_run_and_export_show_the_exact_mpyc_configuration() {
         session::program("secure_ranking.py").display()
     );
     assert_eq!(text.lines().next(), Some(expected.as_str()), "{text}");
-    assert!(text.contains("# party 1 listens on 127.0.0.1:21001 for parties [0]"), "{text}");
+    assert!(text.contains("# party 1 listens on socket 21001 for parties [0]"), "{text}");
 
     let export = |who: &Party, format: &str| {
         let output = who.mpc_id().args(["session", "export", "pair", "--format", format]).output().expect("export");
