@@ -179,6 +179,11 @@ pub(crate) fn write_launcher(dir: &Path, layout: &PortLayout, tls: Option<TlsFil
     Ok(vec![launcher.display().to_string(), dir.display().to_string(), ports.join(","), key_dir])
 }
 
+/// The Unix socket in `dir` on which the launcher waits for the word to run the program.
+pub(crate) fn go_socket(dir: &Path) -> std::path::PathBuf {
+    dir.join("go")
+}
+
 /// The Unix socket in `dir` that stands for MPyC's `port` (the launcher's naming).
 pub fn socket_of(dir: &Path, port: u16) -> std::path::PathBuf {
     dir.join(port.to_string())

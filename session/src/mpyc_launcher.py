@@ -15,7 +15,10 @@ With MPyC's TLS (`--ssl`), MPyC reads its files from `.config/` in the working d
 too. So that the program runs in the directory `mpc-id run` was started in, while the key stays in
 mpc-id's private key directory, exactly those three names are opened from KEY_DIR instead.
 
-Then the program runs as `python PROGRAM ARGS...` would.
+The launcher starts while mpc-id is still connecting the parties: it imports MPyC's modules
+(what takes a Python start the longest), then waits until mpc-id says every party is connected
+(a byte on the socket `SOCKET_DIR/go`) and only then runs the program, as `python PROGRAM
+ARGS...` would. If the run cannot go ahead, mpc-id stops this process before the program ran.
 
 Usage: python mpyc_launcher.py SOCKET_DIR PORTS KEY_DIR PROGRAM [ARGS...]
   PORTS: the ports to redirect, comma-separated; KEY_DIR: `-` without TLS.
@@ -106,4 +109,29 @@ if KEY_DIR is not None:
 # (MPyC's multi-file demos import their neighbours).
 sys.argv = sys.argv[4:]
 sys.path[0] = os.path.dirname(os.path.abspath(PROGRAM))
+
+# Warm-up, with the program's own arguments in place (MPyC's package reads some at import): the
+# modules `mpyc.runtime` imports, not `mpyc.runtime` itself, which sets up the runtime from the
+# command line when the program imports it. What fails here fails again, and is reported, when
+# the program imports it.
+try:
+    import mpyc.asyncoro
+    import mpyc.finfields
+    import mpyc.mpctools
+    import mpyc.sectypes
+    import mpyc.thresha
+except Exception:
+    pass
+
+
+def wait_for_go(path):
+    """Blocks until mpc-id says every party is connected; ends this process if mpc-id goes."""
+    import socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as go:
+        go.connect(path)
+        if go.recv(1) != b'+':
+            sys.exit('mpc-id ended the run before the program started')
+
+
+wait_for_go(os.path.join(SOCKET_DIR, 'go'))
 runpy.run_path(PROGRAM, run_name='__main__')

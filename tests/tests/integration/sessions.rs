@@ -205,6 +205,10 @@ fn a_startup_timeout_names_the_missing_party_and_nothing_else() {
             run.stderr
         );
         assert!(!run.stderr.contains("ERROR") && !run.stderr.contains("WARN"), "{}: {}", party.name, run.stderr);
+        // Python was started while the parties connected, but the program never ran: MPyC
+        // did not start, and nothing said it launched.
+        assert!(!run.stdout.contains("Start MPyC"), "{}'s program ran: {}", party.name, run.stdout);
+        assert!(!run.stderr.contains("launching"), "{}: {}", party.name, run.stderr);
     }
 }
 
