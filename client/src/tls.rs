@@ -69,10 +69,18 @@ pub fn verifier(
     Ok(Arc::new(verifier))
 }
 
+/// The verifier of [`client_config`], made once per process: making one reads and parses the
+/// system's CA store (about 20 ms of CPU here), and a command makes a client for each mediator
+/// and relay it asks (`mpc-id run`, one per peer).
+static CLIENT_VERIFIER: OnceLock<std::result::Result<Arc<dyn ServerCertVerifier>, String>> = OnceLock::new();
+
 /// A client configuration with [`verifier`], ring, TLS 1.2 and 1.3, offering `alpn`.
 pub fn client_config(alpn: &[&[u8]]) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = verifier(provider.clone(), []).map_err(|e| Error::Tls(e.to_string()))?;
+    let verifier = CLIENT_VERIFIER
+        .get_or_init(|| verifier(provider.clone(), []).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Error::Tls)?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?
