@@ -81,7 +81,11 @@ fn measure(n: usize, steps: &str) {
 
 fn plain_tcp(n: usize, steps: &str) -> Timing {
     let cpu = children_cpu();
-    let ports: Vec<u16> = (0..n).map(|_| mpc_session::mpyc::free_port().expect("a free port")).collect();
+    // Held until MPyC binds them, and not from the ephemeral range: a port 0 hands out is free
+    // for any outgoing connection to take meanwhile (the parties' to the mediator), and an MPyC
+    // party whose port was taken waits forever.
+    let held: Vec<_> = (0..n).map(|_| mpc_session::mpyc::reserve_port().expect("a free port")).collect();
+    let ports: Vec<u16> = held.iter().map(|port| port.port()).collect();
     let started = Instant::now();
     let runs: Vec<Child> = (0..n)
         .map(|i| {
@@ -98,7 +102,9 @@ fn plain_tcp(n: usize, steps: &str) -> Timing {
                 .expect("mpyc")
         })
         .collect();
-    timing(&wait_all(runs, Duration::from_secs(600)), started, cpu)
+    let ended = wait_all(runs, Duration::from_secs(600));
+    drop(held);
+    timing(&ended, started, cpu)
 }
 
 fn over_mpc_id(parties: &[Party], name: &str) -> (Timing, Vec<Duration>) {

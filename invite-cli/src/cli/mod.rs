@@ -191,8 +191,10 @@ Examples:
 Waits for the session's manifest (the host sends it once everyone has joined) and verifies it:
 the host's signature, your entry, your program's SHA-256 and MPyC version. Then it connects to
 every other party (directly where the NATs allow, through the mediator's relay where not), opens
-a local forwarder on 127.0.0.1 for each higher-indexed party, and launches the program with
-MPyC's `-I` and `-P` arguments pointing at them. Its output is streamed; `mpc-id run` exits with
+a local forwarder for each higher-indexed party, and launches the program with MPyC's `-I` and
+`-P` arguments pointing at them, through a launcher that puts MPyC's connections on Unix sockets
+in a private directory (no TCP port for the network or other users to reach). The program runs
+once every party is connected. Its output is streamed; `mpc-id run` exits with
 its exit code. If a party's program fails or the party vanishes, the others stop within seconds
 with an error naming it, instead of waiting forever.
 
