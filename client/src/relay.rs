@@ -41,15 +41,50 @@ pub async fn relay_info(base: &str) -> Result<Option<RelayInfo>> {
 /// digits) is connected to now: `Some(url)` from a mediator of several instances that knows,
 /// `None` when the relay its DID names is the one (one instance, or not connected now).
 pub async fn relay_home(base: &str, endpoint: &str) -> Result<Option<String>> {
-    let url = format!("{}/relay-info?endpoint={endpoint}", base.trim_end_matches('/'));
-    let info = fetch(&url).await?;
-    Ok(info["relayUrl"].as_str().map(str::to_owned))
+    RelayLookup::new()?.home(base, endpoint).await
+}
+
+/// Asks mediators where their parties' relay connections are, for a run that dials many peers
+/// at once: one HTTP client (its connections kept and reused) and at most
+/// [`LOOKUPS_IN_FLIGHT`] questions at a time. A client per question opened a connection each,
+/// and sixteen parties behind one address, each asking about fifteen peers at once, passed a
+/// mediator's cap on connections from one address (64 by default), which then refused the
+/// parties' own requests.
+#[derive(Clone, Debug)]
+pub struct RelayLookup {
+    http: reqwest::Client,
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// How many [`RelayLookup`] questions one process has in flight at most.
+pub const LOOKUPS_IN_FLIGHT: usize = 2;
+
+impl RelayLookup {
+    /// A lookup with its own HTTP client (made in the runtime it is used in).
+    pub fn new() -> Result<Self> {
+        Ok(RelayLookup {
+            http: crate::http::client(crate::http::Redirects::Follow)?,
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(LOOKUPS_IN_FLIGHT)),
+        })
+    }
+
+    /// As [`relay_home`].
+    pub async fn home(&self, base: &str, endpoint: &str) -> Result<Option<String>> {
+        let url = format!("{}/relay-info?endpoint={endpoint}", base.trim_end_matches('/'));
+        let _turn =
+            self.in_flight.acquire().await.map_err(|e| Error::Transport { url: url.clone(), reason: e.to_string() })?;
+        let info = fetch_with(&self.http, &url).await?;
+        Ok(info["relayUrl"].as_str().map(str::to_owned))
+    }
 }
 
 async fn fetch(url: &str) -> Result<serde_json::Value> {
+    fetch_with(&crate::http::client(crate::http::Redirects::Follow)?, url).await
+}
+
+async fn fetch_with(http: &reqwest::Client, url: &str) -> Result<serde_json::Value> {
     let failed = |reason: String| Error::Transport { url: url.to_owned(), reason };
     crate::http::check_scheme(url)?;
-    let http = crate::http::client(crate::http::Redirects::Follow)?;
     let response = http.get(url).send().await.map_err(|e| failed(crate::http::explain(&e)))?;
     if !response.status().is_success() {
         return Err(failed(format!("HTTP {}", response.status())));

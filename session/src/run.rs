@@ -322,11 +322,21 @@ fn locate_through_mediators(peers: &[EndpointAddr]) -> Option<Locate> {
     if mediators.is_empty() {
         return None;
     }
+    // One client for every question, few at a time (see `RelayLookup`); without one, the peers
+    // are dialled through the relays their DIDs name.
+    let lookup = match mpc_client::relay::RelayLookup::new() {
+        Ok(lookup) => lookup,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot ask the peers' mediators where their relay connections are");
+            return None;
+        }
+    };
     Some(Locate::new(move |id| {
         let mediator = mediators.get(&id).cloned();
+        let lookup = lookup.clone();
         Box::pin(async move {
             let mediator = mediator?;
-            match mpc_client::relay::relay_home(mediator.as_str(), &hex(id.as_bytes())).await {
+            match lookup.home(mediator.as_str(), &hex(id.as_bytes())).await {
                 Ok(found) => found.and_then(|url| url.parse().ok()),
                 Err(e) => {
                     tracing::debug!(error = %e, "cannot ask a peer's mediator where its relay connection is");

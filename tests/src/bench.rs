@@ -51,6 +51,19 @@ pub fn children_cpu() -> f64 {
 /// When a party's run failed, or MPyC did not report its elapsed time.
 pub fn timing(ended: &[Ended], started: Instant, cpu_before: f64) -> Timing {
     let (mut elapsed, mut wall, mut bytes) = (Duration::ZERO, Duration::ZERO, 0u64);
+    // The run that failed first is often not the one that explains it (the others wait out a
+    // party that could not start): every run's output, before the assertion names one.
+    if ended.iter().any(|r| r.code != Some(0)) {
+        for (i, run) in ended.iter().enumerate() {
+            eprintln!(
+                "===== run {i}: code {:?} at {:?}\n{}\n--- stdout\n{}",
+                run.code,
+                run.at.duration_since(started),
+                run.stderr,
+                run.stdout
+            );
+        }
+    }
     for run in ended {
         assert_eq!(run.code, Some(0), "a run failed: {}", run.stderr);
         let (run_elapsed, sent) = mpyc_stop_line(&run.stdout);

@@ -5,4 +5,5 @@ mod did_endpoint;
 mod http_policy;
 mod live;
 mod mediator_identity;
+mod relay_lookup;
 mod resolver;
