@@ -37,7 +37,7 @@ pub(super) async fn forward(mediator: &Mediator, incoming: &Incoming, client: Ip
     // The same envelope forwarded twice is a replay, whoever sends it.
     let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(inner.as_bytes()));
     let now = mediator.now();
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
     let source = source_of(client);
     let message = NewMessage {
         id: &id,

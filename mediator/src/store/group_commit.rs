@@ -5,21 +5,26 @@
 //! only the replay (or whatever failed) is refused.
 //!
 //! Why: a forward's cost was mostly hand-offs between threads, not SQLite (docs/BENCHMARKS.md).
-//! A batch pays them once; and the writer is a thread of its own holding its SQLite connection
-//! (rusqlite), so a batch crosses threads once each way: in from the request handlers, out to
-//! them with the answers. Through sqlx it crossed twice more (the writer task to the connection's
-//! worker thread and back) and every row RETURNING gave was a message of its own.
+//! A batch pays them once. And no thread waits for forwards: the first forward to find nobody
+//! writing starts a *leader*, a task that writes what is queued, batch after batch, on the
+//! runtime's thread it was spawned on, and ends when the queue is empty. A lone forward is then
+//! written and answered on the thread that read it, without waking another (a writer thread of
+//! its own cost two cross-thread wake-ups per forward, and a wake-up waits for a free core: the
+//! one-sender tail of docs/BENCHMARKS.md). Large batches are written with
+//! [`tokio::task::block_in_place`], so that the runtime's other tasks move to another thread
+//! meanwhile.
 //!
-//! The writer is the only one that queues messages in this file, so positions grow in the order
+//! The leader is the only one that queues messages in this file, so positions grow in the order
 //! it wakes owners: a wake-up can carry the message itself, and a live session can push it
 //! without reading the queue.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, ToSql};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::checkpoint::{Committed, WriteGate};
 use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
@@ -27,16 +32,35 @@ use crate::error::{Error, Result};
 
 /// Most forwards one statement queues (twelve parameters each; SQLite allows 32,766).
 const MAX_BATCH: usize = 128;
+/// Batches from this size on are written off the runtime's thread (`block_in_place`): a batch
+/// of one takes some 100 µs, one of 128 a few milliseconds.
+const BLOCK_IN_PLACE_FROM: usize = 8;
 /// Most message bytes one wake-up carries (see `live`: a session holds a few dozen wake-ups).
 const MAX_WAKE_BYTES: usize = 192 * 1024;
-/// Forwards waiting for the writer before senders wait to hand theirs over.
-const BACKLOG: usize = 4096;
 
 /// The handle forwards are queued through.
 #[derive(Clone, Debug)]
 pub(super) struct GroupCommit {
-    requests: mpsc::Sender<Request>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Forwards waiting for the leader. Not bounded here: each is a request in flight, and the
+    /// requests in flight are bounded by the mediator's connection caps.
+    queue: Mutex<Waiting>,
+    /// Used by the leader only (there is at most one): the lock is never contended.
+    connection: Mutex<Connection>,
+    /// Held for each batch; taken by the checkpointer for its catch-up.
+    gate: WriteGate,
+    committed: Committed,
     wake: WakeSlot,
+}
+
+#[derive(Default)]
+struct Waiting {
+    requests: Vec<Request>,
+    /// Whether a leader is running: it takes every request queued before it ends.
+    leading: bool,
 }
 
 struct Request {
@@ -45,9 +69,15 @@ struct Request {
     reply: oneshot::Sender<Result<Enqueued>>,
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
 impl GroupCommit {
-    /// Opens the database file at `path` (created and migrated already) for the writer's thread,
-    /// which writes each batch holding `gate` and announces it to the checkpointer by `committed`.
+    /// Opens the database file at `path` (created and migrated already) for the writer, which
+    /// writes each batch holding `gate` and announces it to the checkpointer by `committed`.
     pub(super) fn start(path: &Path, gate: WriteGate, committed: Committed) -> Result<Self> {
         let connection =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
@@ -61,66 +91,105 @@ impl GroupCommit {
         // digests) stay in memory: 32 MiB rather than SQLite's 2 MiB.
         connection.pragma_update(None, "cache_size", -32_768)?;
         connection.set_prepared_statement_cache_capacity(MAX_BATCH + 8);
-        let (requests, receiver) = mpsc::channel(BACKLOG);
-        let wake = WakeSlot::default();
-        let slot = wake.clone();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || write_forever(connection, receiver, slot, gate, committed))
-            .map_err(|e| Error::Startup(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(GroupCommit { requests, wake })
+        let shared = Shared {
+            queue: Mutex::default(),
+            connection: Mutex::new(connection),
+            gate,
+            committed,
+            wake: WakeSlot::default(),
+        };
+        Ok(GroupCommit { shared: Arc::new(shared) })
     }
 
     /// Who to tell about each queued message, in queue order.
     pub(super) fn on_queued(&self, wake: Wake) {
-        self.wake.set(wake);
+        self.shared.wake.set(wake);
     }
 
     /// Queues `message` with the next batch; returns once that batch is committed.
     pub(super) async fn enqueue(&self, message: &NewMessage<'_>, caps: QueueCaps) -> Result<Enqueued> {
         let (reply, outcome) = oneshot::channel();
-        let message = OwnedMessage::of(message);
-        self.requests.send(Request { message, caps, reply }).await.map_err(|_| writer_gone())?;
-        outcome.await.map_err(|_| writer_gone())?
+        let request = Request { message: OwnedMessage::of(message), caps, reply };
+        let start_leader = {
+            let mut waiting = lock(&self.shared.queue);
+            waiting.requests.push(request);
+            !std::mem::replace(&mut waiting.leading, true)
+        };
+        if start_leader {
+            // A task of its own, not this future: a request's future is dropped when its client
+            // hangs up, and the leader writes other senders' forwards too. Spawned from a
+            // runtime thread, it runs on this one as soon as this future waits below.
+            tokio::spawn(Arc::clone(&self.shared).lead());
+        }
+        outcome.await.map_err(|_| Error::Storage(sqlx::Error::WorkerCrashed))?
     }
 }
 
-fn writer_gone() -> Error {
-    Error::Storage(sqlx::Error::WorkerCrashed)
-}
-
-/// The writer's thread: until every handle is dropped.
-fn write_forever(
-    mut connection: Connection,
-    mut requests: mpsc::Receiver<Request>,
-    wake: WakeSlot,
-    gate: WriteGate,
-    committed: Committed,
-) {
-    let mut pending: Vec<Request> = Vec::with_capacity(MAX_BATCH);
-    loop {
-        if pending.is_empty() {
-            match requests.blocking_recv() {
-                Some(request) => pending.push(request),
-                None => return,
-            }
-        }
-        while pending.len() < MAX_BATCH
-            && let Ok(request) = requests.try_recv()
-        {
-            pending.push(request);
-        }
+impl Shared {
+    /// Writes batches until nothing is queued.
+    async fn lead(self: Arc<Self>) {
+        let _resign = Resign(&self);
         // A second copy of an envelope waits for the next batch, where the first copy's record
         // makes it a replay, or it is refused as the first was.
-        let mut digests = HashSet::with_capacity(pending.len());
-        let (batch, later): (Vec<Request>, Vec<Request>) =
-            pending.drain(..).partition(|request| digests.insert(request.message.digest.clone()));
-        pending = later;
-        let writing = gate.blocking_lock();
-        write(&mut connection, batch, &wake);
-        drop(writing);
-        committed.notify();
+        let mut later: Vec<Request> = Vec::new();
+        loop {
+            let writing = self.gate.lock().await;
+            let mut pending = std::mem::take(&mut later);
+            {
+                let mut waiting = lock(&self.queue);
+                let room = MAX_BATCH.saturating_sub(pending.len());
+                let taken = waiting.requests.len().min(room);
+                pending.extend(waiting.requests.drain(..taken));
+                if pending.is_empty() {
+                    // Under the queue's lock: a forward queued after this starts a new leader.
+                    waiting.leading = false;
+                    return;
+                }
+            }
+            let mut digests = HashSet::with_capacity(pending.len());
+            let (batch, again): (Vec<Request>, Vec<Request>) =
+                pending.into_iter().partition(|request| digests.insert(request.message.digest.clone()));
+            later = again;
+            self.write(batch);
+            drop(writing);
+            self.committed.notify();
+            // The senders just answered run before the next batch is written; forwards that come
+            // meanwhile join it.
+            tokio::task::yield_now().await;
+        }
     }
+
+    /// Writes `batch` on this thread, or for a large batch with the runtime's other tasks moved
+    /// off it.
+    fn write(&self, batch: Vec<Request>) {
+        let mut connection = lock(&self.connection);
+        let in_place = batch.len() >= BLOCK_IN_PLACE_FROM
+            && tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+        if in_place {
+            tokio::task::block_in_place(|| write(&mut connection, batch, &self.wake));
+        } else {
+            write(&mut connection, batch, &self.wake);
+        }
+    }
+}
+
+/// Lets another leader start if this one panicked (its batch's senders get an error, as their
+/// replies are dropped): otherwise every later forward would wait for a leader that is gone.
+struct Resign<'a>(&'a Shared);
+
+impl Drop for Resign<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.queue).leading = false;
+        }
+    }
+}
+
+/// A lock whose holder may have panicked: the data is still whole (a panic in `write` drops its
+/// batch's replies, so their senders see an error; the connection rolls back an unfinished
+/// transaction when the next one begins).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Writes one batch, answers its senders and wakes the owners, in queue order.
@@ -260,4 +329,59 @@ fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<Ha
         positions.insert(row.get(0)?, u64::try_from(seq).unwrap_or(0));
     }
     Ok(positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::task::Poll;
+
+    use futures_util::future::join_all;
+
+    use super::super::queue::Queue;
+    use super::super::sqlite;
+    use super::*;
+
+    const OWNER: &str = "did:example:owner";
+    const CAPS: QueueCaps = QueueCaps { owner: 100, per_source: 100, per_source_bytes: 1 << 20 };
+
+    fn message(n: usize) -> OwnedMessage {
+        OwnedMessage {
+            id: format!("message-{n}"),
+            owner: OWNER.into(),
+            recipient: OWNER.into(),
+            body: format!("body {n}"),
+            digest: format!("digest-{n}"),
+            source: "127.0.0.1".into(),
+            received_at: 1,
+            expires_at: 1_000,
+        }
+    }
+
+    /// The leader is a task of its own: a forward whose request is dropped once it started one
+    /// (its client hung up) holds back none of the forwards queued behind it, and is written.
+    #[tokio::test]
+    async fn forwards_queued_behind_one_whose_request_was_dropped_are_still_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            sqlite::open(&format!("sqlite://{}", dir.path().join("store.sqlite").display())).await.expect("open");
+        let first = message(0);
+        {
+            let new = first.as_new();
+            let mut queued = std::pin::pin!(store.intake.enqueue(&new, CAPS));
+            // Polled once (queued; a leader is started), then dropped.
+            let polled = std::future::poll_fn(|context| Poll::Ready(queued.as_mut().poll(context))).await;
+            assert!(polled.is_pending(), "a forward is not written before its leader runs");
+        }
+        let rest: Vec<OwnedMessage> = (1..10).map(message).collect();
+        let news: Vec<NewMessage<'_>> = rest.iter().map(OwnedMessage::as_new).collect();
+        let answers = tokio::time::timeout(
+            Duration::from_secs(10),
+            join_all(news.iter().map(|message| store.intake.enqueue(message, CAPS))),
+        )
+        .await
+        .expect("the forwards behind the dropped one are answered");
+        assert!(answers.iter().all(|answer| matches!(answer, Ok(Enqueued::Stored))), "{answers:?}");
+        assert_eq!(store.count(OWNER, None).await.expect("count"), 10, "the dropped request's forward is written too");
+    }
 }

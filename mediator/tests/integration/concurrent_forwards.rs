@@ -146,7 +146,32 @@ async fn the_caps_follow_every_way_a_queue_shrinks(backend: Backend) {
     assert_eq!(bob.ask(&format!("{PICKUP}status-request"), json!({})).await.body()["message_count"], 4);
 }
 
+/// The mediator's message ids grow as messages are queued (UUID version 7: time, then a counter),
+/// so that the id index takes each new entry at its end instead of at a random leaf.
+async fn message_ids_grow_in_queue_order(backend: Backend) {
+    let mediator = TestMediator::start(backend).await;
+    let alice = Party::new("alice", &mediator).await;
+    let bob = Party::new("bob", &mediator).await;
+    bob.enroll().await;
+    let count = 40;
+    for n in 0..count {
+        let (_, inner) = alice.seal_for(&bob, json!({ "n": n }));
+        assert_eq!(alice.post(alice.forward(bob.did(), &inner)).await.status, 202);
+    }
+    let delivery = bob.ask(&format!("{PICKUP}delivery-request"), json!({"limit": 100})).await;
+    let attachments = delivery.message.as_ref().expect("delivery")["attachments"].as_array().expect("attachments");
+    // Queue order is the order they were forwarded in.
+    let order: Vec<i64> =
+        attachments.iter().map(|a| bob.open_attachment(a).0["body"]["n"].as_i64().expect("n")).collect();
+    assert_eq!(order, (0..count as i64).collect::<Vec<_>>());
+    let ids: Vec<String> = attachments.iter().map(|a| a["id"].as_str().expect("id").to_owned()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "ids in queue order are in ascending order");
+}
+
 on_both_backends!(
+    message_ids_grow_in_queue_order,
     the_caps_follow_every_way_a_queue_shrinks,
     concurrent_forwards_keep_the_cap_and_refuse_only_replays,
     live_sessions_get_concurrent_forwards_once_in_queue_order,
