@@ -1,26 +1,33 @@
 //! Checkpoints off the commit path: SQLite's write-ahead log is copied into the database file by
-//! a task with a connection of its own, not by whichever commit crosses the log's size mark.
+//! a thread with a connection of its own, not by whichever commit crosses the log's size mark.
 //!
 //! Why: by default the commit that takes the log past 1,000 pages copies all of them into the
 //! database file and syncs it while its forward, and every forward queued behind it, waits: the
 //! one-sender p99 of a forward was 20-26 ms against a p50 of 0.7 ms (docs/BENCHMARKS.md). Here the
-//! copy runs beside the writer (SQLite's PASSIVE checkpoint never blocks it).
+//! copy runs beside the writer (SQLite's PASSIVE checkpoint never blocks it), on a thread of the
+//! lowest CPU priority: copying and syncing is work for a core nobody else wants. Run beside the
+//! request handlers at their priority, it cost the one-sender p99 half a millisecond.
 //!
 //! A log written to all the time never starts over by itself: the copy always ends a few commits
 //! behind the writer, and SQLite restarts the log only when a write begins with all of it copied.
-//! So once the log passes [`Marks::restart`] and a background pass has caught up with what it saw,
-//! the checkpointer takes the [`WriteGate`] (the forward writer waits at its next batch) and
-//! copies the few frames written meanwhile; the writer's next commit then starts the log over.
-//! The writer waits for a copy of those few frames and one small sync, not the whole log's.
+//! So once the log passes [`Marks::restart`] and a pass has caught up with what it saw, the
+//! checkpointer asks the forward writer to copy the few frames written since, before its next
+//! batch ([`Checkpoints::before_batch`], at the writer's priority); that batch's commit then starts
+//! the log over. The writer waits for a copy of those few frames and one small sync, not the
+//! whole log's.
 //!
 //! Durability is unchanged: commits append to the log without a sync (`synchronous = NORMAL`), a
 //! checkpoint syncs the log before copying and the database file after, as before.
 
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::Duration;
 
-use sqlx::sqlite::SqliteConnection;
-use tokio::sync::{Mutex, Notify};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result};
 
 /// When the log is started over, in frames (pages).
 #[derive(Clone, Copy, Debug)]
@@ -29,8 +36,8 @@ pub(super) struct Marks {
     /// 4 KiB pages. Larger means fewer pauses of the writer; the file keeps the largest size the
     /// log reached.
     pub restart: i64,
-    /// Past this the writer is paused even if the copy has not caught up: a bound on the log's
-    /// size when the copy cannot keep up with the writer.
+    /// Past this the writer is asked to copy even if the copy has not caught up: a bound on the
+    /// log's size when the copy cannot keep up with the writer.
     pub force: i64,
 }
 
@@ -42,26 +49,61 @@ const GATHER: Duration = Duration::from_millis(20);
 /// Writes through the pool (enrollments, acknowledgements) do not wake the checkpointer; it
 /// looks at least this often.
 const IDLE_LOOK: Duration = Duration::from_millis(500);
+/// The checkpointer's nice value: the lowest priority there is.
+const NICE: i32 = 19;
 
-/// Held by the forward writer for each batch; taken by the checkpointer for its catch-up.
-pub(super) type WriteGate = Arc<Mutex<()>>;
+/// What the forward writer and the checkpointer share.
+#[derive(Clone, Debug)]
+pub(super) struct Checkpoints {
+    commits: SyncSender<()>,
+    copy_before_batch: Arc<AtomicBool>,
+}
 
-/// What the forward writer tells the checkpointer.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Committed(Arc<Notify>);
-
-impl Committed {
+impl Checkpoints {
     /// A batch was committed: there are frames to copy.
-    pub(super) fn notify(&self) {
-        self.0.notify_one();
+    pub(super) fn committed(&self) {
+        // One wake-up waiting is enough; the checkpointer gone (it never is, unless its thread
+        // could not start) only means no copies.
+        if let Err(TrySendError::Disconnected(())) = self.commits.try_send(()) {
+            tracing::warn!("the WAL checkpointer is gone; the log grows until a restart");
+        }
+    }
+
+    /// Before the writer's next batch on `connection`: copies what the log holds if the
+    /// checkpointer asked for it, so that this batch's commit starts the log over.
+    pub(super) fn before_batch(&self, connection: &Connection) {
+        if self.copy_before_batch.swap(false, Ordering::AcqRel) {
+            let last = passive(connection);
+            tracing::debug!(log = last.log, copied = last.copied, "WAL copied for a restart");
+        }
     }
 }
 
-/// Starts the checkpointer on `connection`, which must not autocheckpoint either.
-pub(super) fn start(connection: SqliteConnection, gate: WriteGate, marks: Marks) -> Committed {
-    let committed = Committed::default();
-    tokio::spawn(checkpoint_forever(connection, gate, committed.clone(), marks));
-    committed
+/// Starts the checkpointer on a connection of its own to the database at `path` (created and in
+/// WAL mode already).
+pub(super) fn start(path: &Path, marks: Marks) -> Result<Checkpoints> {
+    let connection = open(path)?;
+    let (commits, woken) = mpsc::sync_channel(1);
+    let copy_before_batch = Arc::new(AtomicBool::new(false));
+    let ask = Arc::clone(&copy_before_batch);
+    std::thread::Builder::new()
+        .name("wal-checkpoint".into())
+        .spawn(move || checkpoint_forever(&connection, &woken, &ask, marks))
+        .map_err(|e| Error::Startup(format!("cannot start the WAL checkpointer thread: {e}")))?;
+    Ok(Checkpoints { commits, copy_before_batch })
+}
+
+/// A connection to `path` that, as every connection to the mediator's database, never
+/// checkpoints by itself.
+pub(super) fn open(path: &Path) -> Result<Connection> {
+    let connection =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    // WAL is the file's (set by the pool); the rest is per connection.
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(connection)
 }
 
 /// One checkpoint's result: frames in the log, and frames copied into the database file.
@@ -71,11 +113,12 @@ struct Pass {
     copied: i64,
 }
 
-async fn passive(connection: &mut SqliteConnection) -> Pass {
+fn passive(connection: &Connection) -> Pass {
     // (busy, log, checkpointed); the log is -1 before this connection has read the database
     // (its log is opened by the first read), and then 0 is what there is to copy.
-    let row: Result<(i64, i64, i64), _> =
-        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut *connection).await;
+    let row = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+    });
     match row {
         Ok((_, log, copied)) => Pass { log: log.max(0), copied: copied.max(0) },
         Err(e) => {
@@ -85,80 +128,107 @@ async fn passive(connection: &mut SqliteConnection) -> Pass {
     }
 }
 
-async fn checkpoint_forever(mut connection: SqliteConnection, gate: WriteGate, committed: Committed, marks: Marks) {
-    // The log's length at the last catch-up: until a commit starts it over, another catch-up
-    // would copy nothing.
-    let mut caught_up_at = None;
-    // Until the writer is gone (its handle is the other holder of `committed`).
-    while Arc::strong_count(&committed.0) > 1 {
+fn checkpoint_forever(connection: &Connection, woken: &Receiver<()>, ask: &AtomicBool, marks: Marks) {
+    // A thread's nice value is its own on Linux; raising it needs no privilege.
+    if let Err(e) = rustix::process::setpriority_process(None, NICE) {
+        tracing::debug!(error = %e, "the WAL checkpointer keeps the default CPU priority");
+    }
+    // The log's length when the writer was last asked to copy: until a commit starts it over,
+    // asking again would copy nothing.
+    let mut asked_at = None;
+    loop {
         // Woken by a commit (or the idle look), then a moment for more commits to gather.
-        let _ = tokio::time::timeout(IDLE_LOOK, committed.0.notified()).await;
-        tokio::time::sleep(GATHER).await;
-        let pass = passive(&mut connection).await;
+        match woken.recv_timeout(IDLE_LOOK) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            // The writer is gone.
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        std::thread::sleep(GATHER);
+        let pass = passive(connection);
         let caught_up = pass.copied == pass.log;
         let due = (pass.log >= marks.restart && caught_up) || pass.log >= marks.force;
-        if due && caught_up_at != Some(pass.log) {
-            // Between two batches: what was committed since the pass above is copied, and the
-            // next commit starts the log over.
-            let _writer_waits = gate.lock().await;
-            let last = passive(&mut connection).await;
-            tracing::debug!(log = last.log, copied = last.copied, "WAL copied for a restart");
-            caught_up_at = (last.copied == last.log).then_some(last.log);
+        if due && asked_at != Some(pass.log) {
+            ask.store(true, Ordering::Release);
+            asked_at = Some(pass.log);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::str::FromStr;
-
-    use sqlx::ConnectOptions;
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-
     use super::*;
 
     /// A writer that never stops still gets its log started over, so the file stays near the
     /// restart mark instead of growing with everything written; and nothing written is lost.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_log_written_without_pause_is_started_over_and_stays_small() {
+    #[test]
+    fn a_log_written_without_pause_is_started_over_and_stays_small() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("store.sqlite");
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .expect("url")
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .pragma("wal_autocheckpoint", "0");
-        let mut writer = options.connect().await.expect("writer");
-        sqlx::query("CREATE TABLE pages (n INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-            .execute(&mut writer)
-            .await
-            .expect("table");
-        let gate = WriteGate::default();
+        let writer = Connection::open(&path).expect("create");
+        writer.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+        writer.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
+        writer.pragma_update(None, "wal_autocheckpoint", 0).expect("no autocheckpoint");
+        writer.execute("CREATE TABLE pages (n INTEGER PRIMARY KEY, body BLOB NOT NULL)", []).expect("table");
         let marks = Marks { restart: 100, force: 400 };
-        let committed = start(options.connect().await.expect("checkpointer"), gate.clone(), marks);
+        let checkpoints = start(&path, marks).expect("checkpointer");
 
-        // 3,000 commits of a page each: some 12 MiB of log if it were never started over.
+        // 3,000 commits of a page each: some 12 MiB of log if it were never started over. The
+        // writer runs at the checkpointer's priority, so that other tests running meanwhile
+        // cannot starve the checkpointer alone.
         const COMMITS: i64 = 3_000;
-        let mut largest_log = 0;
-        for n in 0..COMMITS {
-            let writing = gate.lock().await;
-            sqlx::query("INSERT INTO pages (n, body) VALUES ($1, zeroblob(3000))")
-                .bind(n)
-                .execute(&mut writer)
-                .await
-                .expect("insert");
-            drop(writing);
-            committed.notify();
-            largest_log =
-                largest_log.max(std::fs::metadata(dir.path().join("store.sqlite-wal")).map_or(0, |m| m.len()));
-        }
-        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pages").fetch_one(&mut writer).await.expect("count");
+        let wal = dir.path().join("store.sqlite-wal");
+        let (writer, largest_log) = std::thread::spawn(move || {
+            rustix::process::setpriority_process(None, NICE).expect("nice");
+            let mut largest_log = 0;
+            for n in 0..COMMITS {
+                checkpoints.before_batch(&writer);
+                writer.execute("INSERT INTO pages (n, body) VALUES (?1, zeroblob(3000))", [n]).expect("insert");
+                checkpoints.committed();
+                largest_log = largest_log.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            }
+            (writer, largest_log)
+        })
+        .join()
+        .expect("writer");
+        let kept: i64 = writer.query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0)).expect("count");
         assert_eq!(kept, COMMITS, "every commit is kept");
         // Frames of 4 KiB and a header each; over the forced mark by what is written while the
         // pass that finds the log past it gathers and copies (up to about 2,000 frames here: this
         // writer commits some 10,000 frames a second). Never started over, it reaches 37 MB.
         let bound = (marks.force as u64 + 4_000) * 4_120;
         assert!(largest_log <= bound, "the log grew to {largest_log} bytes, over {bound}: it was never started over");
+    }
+
+    /// The checkpointer runs at the lowest CPU priority, the writer at its own.
+    #[test]
+    fn the_checkpointer_thread_runs_at_the_lowest_priority() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.sqlite");
+        let writer = Connection::open(&path).expect("create");
+        writer.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+        let _checkpoints = start(&path, Marks::DEFAULT).expect("checkpointer");
+        let nice_of = |comm: &str| -> Option<i32> {
+            for task in std::fs::read_dir("/proc/self/task").ok()? {
+                let task = task.ok()?.path();
+                if std::fs::read_to_string(task.join("comm")).ok()?.trim() == comm {
+                    // Field 19 of stat, counted after the command's closing parenthesis.
+                    let stat = std::fs::read_to_string(task.join("stat")).ok()?;
+                    let after = &stat[stat.rfind(')')? + 2..];
+                    return after.split(' ').nth(16)?.parse().ok();
+                }
+            }
+            None
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let nice = loop {
+            match nice_of("wal-checkpoint") {
+                Some(NICE) => break NICE,
+                other if std::time::Instant::now() > deadline => panic!("the checkpointer's nice value: {other:?}"),
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
+        };
+        assert_eq!(nice, NICE);
+        let own = rustix::process::getpriority_process(None).expect("own priority");
+        assert_eq!(own, 0, "only the checkpointer's thread is lowered");
     }
 }

@@ -21,12 +21,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, ToSql};
+use rusqlite::{Connection, ToSql};
 use tokio::sync::oneshot;
 
-use super::checkpoint::{Committed, WriteGate};
+use super::checkpoint::{self, Checkpoints};
 use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
@@ -50,9 +49,7 @@ struct Shared {
     queue: Mutex<Waiting>,
     /// Used by the leader only (there is at most one): the lock is never contended.
     connection: Mutex<Connection>,
-    /// Held for each batch; taken by the checkpointer for its catch-up.
-    gate: WriteGate,
-    committed: Committed,
+    checkpoints: Checkpoints,
     wake: WakeSlot,
 }
 
@@ -77,16 +74,10 @@ impl std::fmt::Debug for Shared {
 
 impl GroupCommit {
     /// Opens the database file at `path` (created and migrated already) for the writer, which
-    /// writes each batch holding `gate` and announces it to the checkpointer by `committed`.
-    pub(super) fn start(path: &Path, gate: WriteGate, committed: Committed) -> Result<Self> {
-        let connection =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        connection.busy_timeout(Duration::from_secs(5))?;
-        // As the pool's connections: WAL is the file's (set by the pool), the rest per connection.
+    /// tells the checkpointer of each batch.
+    pub(super) fn start(path: &Path, checkpoints: Checkpoints) -> Result<Self> {
         // No commit checkpoints: the checkpointer does (checkpoint.rs).
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let connection = checkpoint::open(path)?;
         // The pages a forward reads before it writes (the B-trees' paths to random ids and
         // digests) stay in memory: 32 MiB rather than SQLite's 2 MiB.
         connection.pragma_update(None, "cache_size", -32_768)?;
@@ -94,8 +85,7 @@ impl GroupCommit {
         let shared = Shared {
             queue: Mutex::default(),
             connection: Mutex::new(connection),
-            gate,
-            committed,
+            checkpoints,
             wake: WakeSlot::default(),
         };
         Ok(GroupCommit { shared: Arc::new(shared) })
@@ -133,7 +123,6 @@ impl Shared {
         // makes it a replay, or it is refused as the first was.
         let mut later: Vec<Request> = Vec::new();
         loop {
-            let writing = self.gate.lock().await;
             let mut pending = std::mem::take(&mut later);
             {
                 let mut waiting = lock(&self.queue);
@@ -151,8 +140,7 @@ impl Shared {
                 pending.into_iter().partition(|request| digests.insert(request.message.digest.clone()));
             later = again;
             self.write(batch);
-            drop(writing);
-            self.committed.notify();
+            self.checkpoints.committed();
             // The senders just answered run before the next batch is written; forwards that come
             // meanwhile join it.
             tokio::task::yield_now().await;
@@ -162,14 +150,14 @@ impl Shared {
     /// Writes `batch` on this thread, or for a large batch with the runtime's other tasks moved
     /// off it.
     fn write(&self, batch: Vec<Request>) {
-        let mut connection = lock(&self.connection);
         let in_place = batch.len() >= BLOCK_IN_PLACE_FROM
             && tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
-        if in_place {
-            tokio::task::block_in_place(|| write(&mut connection, batch, &self.wake));
-        } else {
+        let mut connection = lock(&self.connection);
+        let write_batch = move || {
+            self.checkpoints.before_batch(&connection);
             write(&mut connection, batch, &self.wake);
-        }
+        };
+        if in_place { tokio::task::block_in_place(write_batch) } else { write_batch() }
     }
 }
 
@@ -334,6 +322,7 @@ fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<Ha
 #[cfg(test)]
 mod tests {
     use std::future::Future;
+    use std::time::Duration;
     use std::task::Poll;
 
     use futures_util::future::join_all;

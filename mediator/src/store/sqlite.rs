@@ -2,17 +2,17 @@
 //! killed process (`synchronous = NORMAL`; only a power cut can lose the last commits).
 //!
 //! Forwards, the one write that comes in floods, go through a [`GroupCommit`] writer on a
-//! connection of its own; everything else through the pool. A checkpointer on a third connection
-//! copies the log into the database file, so that no commit waits for that.
+//! connection of its own; everything else through the pool. A checkpointer on a third connection,
+//! a thread of the lowest CPU priority, copies the log into the database file, so that no commit
+//! waits for that and no request for a core.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::checkpoint::{self, Marks, WriteGate};
+use super::checkpoint::{self, Marks};
 use super::group_commit::GroupCommit;
 use super::sql::{Intake, SqlStore};
 use super::{Enqueued, NewMessage, QueueCaps, Wake};
@@ -35,9 +35,8 @@ pub(super) async fn open(url: &str) -> Result<SqliteStore> {
         .pragma("wal_autocheckpoint", "0");
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
     MIGRATIONS.run(&pool).await?;
-    let gate = WriteGate::default();
-    let committed = checkpoint::start(options.connect().await?, gate.clone(), Marks::DEFAULT);
-    let intake = GroupCommit::start(options.get_filename(), gate, committed)?;
+    let checkpoints = checkpoint::start(options.get_filename(), Marks::DEFAULT)?;
+    let intake = GroupCommit::start(options.get_filename(), checkpoints)?;
     Ok(SqlStore { pool, intake })
 }
 
