@@ -4,15 +4,15 @@
 //! Why: by default the commit that takes the log past 1,000 pages copies all of them into the
 //! database file and syncs it while its forward, and every forward queued behind it, waits: the
 //! one-sender p99 of a forward was 20-26 ms against a p50 of 0.7 ms (docs/BENCHMARKS.md). Here the
-//! copy runs beside the writer (SQLite's PASSIVE checkpoint never blocks it), on a thread of the
-//! lowest CPU priority: copying and syncing is work for a core nobody else wants. Run beside the
-//! request handlers at their priority, it cost the one-sender p99 half a millisecond.
+//! copy runs beside the writer (SQLite's PASSIVE checkpoint never blocks it), on a thread of its
+//! own. (At the lowest CPU priority it fell behind under load, and the writer then had to copy
+//! what it had not: docs/BENCHMARKS.md.)
 //!
 //! A log written to all the time never starts over by itself: the copy always ends a few commits
 //! behind the writer, and SQLite restarts the log only when a write begins with all of it copied.
 //! So once the log passes [`Marks::restart`] and a pass has caught up with what it saw, the
 //! checkpointer asks the forward writer to copy the few frames written since, before its next
-//! batch ([`Checkpoints::before_batch`], at the writer's priority); that batch's commit then starts
+//! batch ([`Checkpoints::before_batch`]); that batch's commit then starts
 //! the log over. The writer waits for a copy of those few frames and one small sync, not the
 //! whole log's.
 //!
@@ -49,8 +49,6 @@ const GATHER: Duration = Duration::from_millis(20);
 /// Writes through the pool (enrollments, acknowledgements) do not wake the checkpointer; it
 /// looks at least this often.
 const IDLE_LOOK: Duration = Duration::from_millis(500);
-/// The checkpointer's nice value: the lowest priority there is.
-const NICE: i32 = 19;
 
 /// What the forward writer and the checkpointer share.
 #[derive(Clone, Debug)]
@@ -129,10 +127,6 @@ fn passive(connection: &Connection) -> Pass {
 }
 
 fn checkpoint_forever(connection: &Connection, woken: &Receiver<()>, ask: &AtomicBool, marks: Marks) {
-    // A thread's nice value is its own on Linux; raising it needs no privilege.
-    if let Err(e) = rustix::process::setpriority_process(None, NICE) {
-        tracing::debug!(error = %e, "the WAL checkpointer keeps the default CPU priority");
-    }
     // The log's length when the writer was last asked to copy: until a commit starts it over,
     // asking again would copy nothing.
     let mut asked_at = None;
@@ -172,24 +166,16 @@ mod tests {
         let marks = Marks { restart: 100, force: 400 };
         let checkpoints = start(&path, marks).expect("checkpointer");
 
-        // 3,000 commits of a page each: some 12 MiB of log if it were never started over. The
-        // writer runs at the checkpointer's priority, so that other tests running meanwhile
-        // cannot starve the checkpointer alone.
+        // 3,000 commits of a page each: some 12 MiB of log if it were never started over.
         const COMMITS: i64 = 3_000;
         let wal = dir.path().join("store.sqlite-wal");
-        let (writer, largest_log) = std::thread::spawn(move || {
-            rustix::process::setpriority_process(None, NICE).expect("nice");
-            let mut largest_log = 0;
-            for n in 0..COMMITS {
-                checkpoints.before_batch(&writer);
-                writer.execute("INSERT INTO pages (n, body) VALUES (?1, zeroblob(3000))", [n]).expect("insert");
-                checkpoints.committed();
-                largest_log = largest_log.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
-            }
-            (writer, largest_log)
-        })
-        .join()
-        .expect("writer");
+        let mut largest_log = 0;
+        for n in 0..COMMITS {
+            checkpoints.before_batch(&writer);
+            writer.execute("INSERT INTO pages (n, body) VALUES (?1, zeroblob(3000))", [n]).expect("insert");
+            checkpoints.committed();
+            largest_log = largest_log.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
         let kept: i64 = writer.query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0)).expect("count");
         assert_eq!(kept, COMMITS, "every commit is kept");
         // Frames of 4 KiB and a header each; over the forced mark by what is written while the
@@ -197,38 +183,5 @@ mod tests {
         // writer commits some 10,000 frames a second). Never started over, it reaches 37 MB.
         let bound = (marks.force as u64 + 4_000) * 4_120;
         assert!(largest_log <= bound, "the log grew to {largest_log} bytes, over {bound}: it was never started over");
-    }
-
-    /// The checkpointer runs at the lowest CPU priority, the writer at its own.
-    #[test]
-    fn the_checkpointer_thread_runs_at_the_lowest_priority() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("store.sqlite");
-        let writer = Connection::open(&path).expect("create");
-        writer.pragma_update(None, "journal_mode", "WAL").expect("WAL");
-        let _checkpoints = start(&path, Marks::DEFAULT).expect("checkpointer");
-        let nice_of = |comm: &str| -> Option<i32> {
-            for task in std::fs::read_dir("/proc/self/task").ok()? {
-                let task = task.ok()?.path();
-                if std::fs::read_to_string(task.join("comm")).ok()?.trim() == comm {
-                    // Field 19 of stat, counted after the command's closing parenthesis.
-                    let stat = std::fs::read_to_string(task.join("stat")).ok()?;
-                    let after = &stat[stat.rfind(')')? + 2..];
-                    return after.split(' ').nth(16)?.parse().ok();
-                }
-            }
-            None
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        let nice = loop {
-            match nice_of("wal-checkpoint") {
-                Some(NICE) => break NICE,
-                other if std::time::Instant::now() > deadline => panic!("the checkpointer's nice value: {other:?}"),
-                _ => std::thread::sleep(Duration::from_millis(10)),
-            }
-        };
-        assert_eq!(nice, NICE);
-        let own = rustix::process::getpriority_process(None).expect("own priority");
-        assert_eq!(own, 0, "only the checkpointer's thread is lowered");
     }
 }

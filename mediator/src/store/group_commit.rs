@@ -322,8 +322,8 @@ fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<Ha
 #[cfg(test)]
 mod tests {
     use std::future::Future;
-    use std::time::Duration;
     use std::task::Poll;
+    use std::time::Duration;
 
     use futures_util::future::join_all;
 

@@ -2,9 +2,8 @@
 //! killed process (`synchronous = NORMAL`; only a power cut can lose the last commits).
 //!
 //! Forwards, the one write that comes in floods, go through a [`GroupCommit`] writer on a
-//! connection of its own; everything else through the pool. A checkpointer on a third connection,
-//! a thread of the lowest CPU priority, copies the log into the database file, so that no commit
-//! waits for that and no request for a core.
+//! connection of its own; everything else through the pool. A checkpointer on a third connection
+//! (a thread of its own) copies the log into the database file, so that no commit waits for that.
 
 use std::str::FromStr;
 use std::time::Duration;
