@@ -12,9 +12,8 @@
 //! behind the writer, and SQLite restarts the log only when a write begins with all of it copied.
 //! So once the log passes [`Marks::restart`] and a pass has caught up with what it saw, the
 //! checkpointer asks the forward writer to copy the few frames written since, before its next
-//! batch ([`Checkpoints::before_batch`]); that batch's commit then starts
-//! the log over. The writer waits for a copy of those few frames and one small sync, not the
-//! whole log's.
+//! batch ([`Checkpoints::before_batch`]); that batch's commit then starts the log over. The
+//! writer waits for a copy of those few frames and one small sync, not the whole log's.
 //!
 //! Durability is unchanged: commits append to the log without a sync (`synchronous = NORMAL`), a
 //! checkpoint syncs the log before copying and the database file after, as before.
