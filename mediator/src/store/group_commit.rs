@@ -14,9 +14,10 @@
 //! [`tokio::task::block_in_place`], so that the runtime's other tasks move to another thread
 //! meanwhile.
 //!
-//! The leader is the only one that queues messages in this file, so positions grow in the order
-//! it wakes owners: a wake-up can carry the message itself, and a live session can push it
-//! without reading the queue.
+//! The leader is the only one that queues messages in this file, and it assigns their queue
+//! positions itself (one counter, not SQLite's `sqlite_sequence`, a page fewer per forward):
+//! positions grow in the order it wakes owners, so a wake-up can carry the message itself, and a
+//! live session can push it without reading the queue.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -48,7 +49,7 @@ struct Shared {
     /// requests in flight are bounded by the mediator's connection caps.
     queue: Mutex<Waiting>,
     /// Used by the leader only (there is at most one): the lock is never contended.
-    connection: Mutex<Connection>,
+    writer: Mutex<Writer>,
     checkpoints: Checkpoints,
     wake: WakeSlot,
 }
@@ -58,6 +59,15 @@ struct Waiting {
     requests: Vec<Request>,
     /// Whether a leader is running: it takes every request queued before it ends.
     leading: bool,
+}
+
+/// The writer's connection and the last queue position it gave.
+struct Writer {
+    connection: Connection,
+    /// Past every position ever given in this file: the newest message queued, or the newest
+    /// deleted (kept in `queue_position`), so that no position is given twice and a pickup
+    /// cursor never skips a message.
+    last_position: i64,
 }
 
 struct Request {
@@ -82,9 +92,15 @@ impl GroupCommit {
         // digests) stay in memory: 32 MiB rather than SQLite's 2 MiB.
         connection.pragma_update(None, "cache_size", -32_768)?;
         connection.set_prepared_statement_cache_capacity(MAX_BATCH + 8);
+        let last_position = connection.query_row(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM messages), 0), \
+                        COALESCE((SELECT last FROM queue_position WHERE only = 1), 0))",
+            (),
+            |row| row.get(0),
+        )?;
         let shared = Shared {
             queue: Mutex::default(),
-            connection: Mutex::new(connection),
+            writer: Mutex::new(Writer { connection, last_position }),
             checkpoints,
             wake: WakeSlot::default(),
         };
@@ -152,10 +168,10 @@ impl Shared {
     fn write(&self, batch: Vec<Request>) {
         let in_place = batch.len() >= BLOCK_IN_PLACE_FROM
             && tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
-        let mut connection = lock(&self.connection);
+        let mut writer = lock(&self.writer);
         let write_batch = move || {
-            self.checkpoints.before_batch(&connection);
-            write(&mut connection, batch, &self.wake);
+            self.checkpoints.before_batch(&writer.connection);
+            write(&mut writer, batch, &self.wake);
         };
         if in_place { tokio::task::block_in_place(write_batch) } else { write_batch() }
     }
@@ -181,13 +197,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Writes one batch, answers its senders and wakes the owners, in queue order.
-fn write(connection: &mut Connection, batch: Vec<Request>, wake: &WakeSlot) {
-    let outcomes: Vec<rusqlite::Result<Option<u64>>> = match insert(connection, &batch) {
+fn write(writer: &mut Writer, batch: Vec<Request>, wake: &WakeSlot) {
+    let outcomes: Vec<rusqlite::Result<Option<u64>>> = match insert(writer, &batch) {
         Ok(positions) => batch.iter().map(|request| Ok(positions.get(&request.message.id).copied())).collect(),
         Err(_) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             for request in &batch {
-                let alone = insert(connection, std::slice::from_ref(request));
+                let alone = insert(writer, std::slice::from_ref(request));
                 outcomes.push(alone.map(|positions| positions.get(&request.message.id).copied()));
             }
             outcomes
@@ -200,7 +216,7 @@ fn write(connection: &mut Connection, batch: Vec<Request>, wake: &WakeSlot) {
                 queued.push((seq, request));
                 continue;
             }
-            Ok(None) => refusal(connection, &request),
+            Ok(None) => refusal(&mut writer.connection, &request),
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
@@ -251,17 +267,25 @@ fn refusal(connection: &mut Connection, request: &Request) -> Result<Enqueued> {
 /// Queues `batch` in one statement: each message unless its owner would pass its cap (counting
 /// the messages before it in the batch); a replay is let through the cap so that its record
 /// fails the statement, and the sender learns it is a replay, not that the queue is full.
-/// Returns the positions of those queued, by id.
-fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<HashMap<String, u64>> {
+/// Returns the positions of those queued, by id: each forward of the batch is given the next
+/// position, whether it is queued or not (a refused one leaves a gap, which nobody reads).
+fn insert(writer: &mut Writer, batch: &[Request]) -> rusqlite::Result<HashMap<String, u64>> {
     // The counts come from `queue_counts` (kept by triggers, so one lookup however deep the
     // queue). The SELECT also reads `messages` (the id check, true for every new id), so SQLite
     // evaluates it in full before inserting: the counts are those before this batch, and
     // `position` adds this batch's earlier messages of the owner. One statement text per batch
     // size, each prepared once.
-    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
+    let rows = (0..batch.len())
+        .map(|row| {
+            let first = 2 + row * 12;
+            let parameters: Vec<String> = (first..first + 12).map(|n| format!("?{n}")).collect();
+            format!("({})", parameters.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest, source) \
-         SELECT column2, column3, column4, column5, column6, column7, column8, column10 FROM \
+        "INSERT INTO messages (seq, id, owner, recipient, body, received_at, expires_at, digest, source) \
+         SELECT ?1 + column1, column2, column3, column4, column5, column6, column7, column8, column10 FROM \
          (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position, \
                     ROW_NUMBER() OVER (PARTITION BY column3, column10 ORDER BY column1) AS source_position, \
                     SUM(LENGTH(CAST(column5 AS BLOB))) OVER (PARTITION BY column3, column10 ORDER BY column1) \
@@ -282,7 +306,7 @@ fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<Ha
         .enumerate()
         .map(|(order, request)| {
             [
-                order as i64,
+                order as i64 + 1,
                 super::to_i64(request.message.received_at),
                 super::to_i64(request.message.expires_at),
                 super::to_i64(request.caps.owner),
@@ -291,7 +315,10 @@ fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<Ha
             ]
         })
         .collect();
-    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(batch.len() * 12);
+    // Positions from the last given on: `column1` counts from 1.
+    let last_position = writer.last_position;
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(1 + batch.len() * 12);
+    values.push(&last_position);
     for (request, [order, received_at, expires_at, cap, per_source, per_source_bytes]) in batch.iter().zip(&numbers) {
         let message = &request.message;
         values.extend([
@@ -309,13 +336,17 @@ fn insert(connection: &mut Connection, batch: &[Request]) -> rusqlite::Result<Ha
             per_source_bytes,
         ]);
     }
-    let mut statement = connection.prepare_cached(&sql)?;
+    let mut statement = writer.connection.prepare_cached(&sql)?;
     let mut rows = statement.query(values.as_slice())?;
     let mut positions = HashMap::with_capacity(batch.len());
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(1)?;
         positions.insert(row.get(0)?, u64::try_from(seq).unwrap_or(0));
     }
+    drop(rows);
+    drop(statement);
+    // Only once the statement succeeded: a failed batch is written again with the same positions.
+    writer.last_position += batch.len() as i64;
     Ok(positions)
 }
 
@@ -372,5 +403,29 @@ mod tests {
         .expect("the forwards behind the dropped one are answered");
         assert!(answers.iter().all(|answer| matches!(answer, Ok(Enqueued::Stored))), "{answers:?}");
         assert_eq!(store.count(OWNER, None).await.expect("count"), 10, "the dropped request's forward is written too");
+    }
+
+    /// Positions are the writer's, not SQLite's: the newest message deleted, the next forward is
+    /// still placed after it, in this run and after a restart, so a pickup cursor (the last
+    /// position a party read) never skips a message queued later.
+    #[tokio::test]
+    async fn a_queue_position_is_never_given_twice() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("store.sqlite").display());
+        let positions = |fetched: Vec<StoredMessage>| fetched.iter().map(|message| message.seq).collect::<Vec<_>>();
+        let store = sqlite::open(&url).await.expect("open");
+        for n in 0..3 {
+            assert!(matches!(store.intake.enqueue(&message(n).as_new(), CAPS).await, Ok(Enqueued::Stored)));
+        }
+        assert_eq!(positions(store.fetch(OWNER, None, 0, 10).await.expect("fetch")), [1, 2, 3]);
+        store.delete(OWNER, &["message-2".to_owned()]).await.expect("delete");
+        assert!(matches!(store.intake.enqueue(&message(3).as_new(), CAPS).await, Ok(Enqueued::Stored)));
+        assert_eq!(positions(store.fetch(OWNER, None, 2, 10).await.expect("fetch")), [4], "after the deleted third");
+        store.delete(OWNER, &["message-3".to_owned()]).await.expect("delete");
+        drop(store);
+
+        let store = sqlite::open(&url).await.expect("open again");
+        assert!(matches!(store.intake.enqueue(&message(4).as_new(), CAPS).await, Ok(Enqueued::Stored)));
+        assert_eq!(positions(store.fetch(OWNER, None, 2, 10).await.expect("fetch")), [5], "after the deleted fourth");
     }
 }

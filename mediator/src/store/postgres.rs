@@ -35,7 +35,7 @@ pub(super) async fn open(url: &str) -> Result<PostgresStore> {
     // advisory lock around them.
     MIGRATIONS.run(&pool).await?;
     let intake = PgIntake { pool: pool.clone(), wake: WakeSlot::default(), waiting: Arc::default() };
-    Ok(SqlStore { pool, intake })
+    Ok(SqlStore::new(pool, intake))
 }
 
 /// Forwards, batched per owner, each batch one transaction under the owner's lock.

@@ -36,7 +36,7 @@ pub(super) async fn open(url: &str) -> Result<SqliteStore> {
     MIGRATIONS.run(&pool).await?;
     let checkpoints = checkpoint::start(options.get_filename(), Marks::DEFAULT)?;
     let intake = GroupCommit::start(options.get_filename(), checkpoints)?;
-    Ok(SqlStore { pool, intake })
+    Ok(SqlStore::new(pool, intake))
 }
 
 #[async_trait]
