@@ -6,6 +6,10 @@
 -- * `messages_expiry`: every message of a run of the mediator lives as long, so expiry follows
 --   queue order, and the sweep deletes from the front of the queue;
 -- * `seen_messages_age`: the replay records are swept in key order, a bounded stretch a time.
+-- And the queue index is keyed by a number for the owner (eight bytes of its DID's digest,
+-- filled in by the mediator for the messages already queued), not by its DID: a DID's index
+-- entry filled a page with a dozen, and where owners are many a forward wrote two to three
+-- pages of it.
 DROP INDEX messages_expiry;
 DROP INDEX seen_messages_age;
 DROP TRIGGER messages_counted;
@@ -28,13 +32,14 @@ CREATE TABLE messages_positioned (
     received_at INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
     digest      TEXT,
-    source      TEXT NOT NULL DEFAULT ''
+    source      TEXT NOT NULL DEFAULT '',
+    owner_key   INTEGER
 );
 INSERT INTO messages_positioned (seq, id, owner, recipient, body, received_at, expires_at, digest, source)
     SELECT seq, id, owner, recipient, body, received_at, expires_at, digest, source FROM messages;
 DROP TABLE messages;
 ALTER TABLE messages_positioned RENAME TO messages;
-CREATE INDEX messages_owner ON messages(owner, seq);
+CREATE INDEX messages_owner ON messages(owner_key, seq);
 
 CREATE TRIGGER messages_counted AFTER INSERT ON messages BEGIN
     INSERT INTO queue_counts (owner, source, n, bytes) VALUES (NEW.owner, NEW.source, 1, LENGTH(CAST(NEW.body AS BLOB)))

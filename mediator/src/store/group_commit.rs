@@ -30,7 +30,7 @@ use super::checkpoint::{self, Checkpoints};
 use super::{Enqueued, NewMessage, OwnedMessage, QueueCaps, StoredMessage, Wake, WakeSlot};
 use crate::error::{Error, Result};
 
-/// Most forwards one statement queues (twelve parameters each; SQLite allows 32,766).
+/// Most forwards one statement queues (thirteen parameters each; SQLite allows 32,766).
 const MAX_BATCH: usize = 128;
 /// Batches from this size on are written off the runtime's thread (`block_in_place`): a batch
 /// of one takes some 100 µs, one of 128 a few milliseconds.
@@ -277,15 +277,15 @@ fn insert(writer: &mut Writer, batch: &[Request]) -> rusqlite::Result<HashMap<St
     // size, each prepared once.
     let rows = (0..batch.len())
         .map(|row| {
-            let first = 2 + row * 12;
-            let parameters: Vec<String> = (first..first + 12).map(|n| format!("?{n}")).collect();
+            let first = 2 + row * 13;
+            let parameters: Vec<String> = (first..first + 13).map(|n| format!("?{n}")).collect();
             format!("({})", parameters.join(", "))
         })
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "INSERT INTO messages (seq, id, owner, recipient, body, received_at, expires_at, digest, source) \
-         SELECT ?1 + column1, column2, column3, column4, column5, column6, column7, column8, column10 FROM \
+        "INSERT INTO messages (seq, id, owner, recipient, body, received_at, expires_at, digest, source, owner_key) \
+         SELECT ?1 + column1, column2, column3, column4, column5, column6, column7, column8, column10, column13 FROM \
          (SELECT *, ROW_NUMBER() OVER (PARTITION BY column3 ORDER BY column1) AS position, \
                     ROW_NUMBER() OVER (PARTITION BY column3, column10 ORDER BY column1) AS source_position, \
                     SUM(LENGTH(CAST(column5 AS BLOB))) OVER (PARTITION BY column3, column10 ORDER BY column1) \
@@ -301,7 +301,7 @@ fn insert(writer: &mut Writer, batch: &[Request]) -> rusqlite::Result<HashMap<St
          ORDER BY batch.column1 \
          RETURNING id, seq"
     );
-    let numbers: Vec<[i64; 6]> = batch
+    let numbers: Vec<[i64; 7]> = batch
         .iter()
         .enumerate()
         .map(|(order, request)| {
@@ -312,14 +312,17 @@ fn insert(writer: &mut Writer, batch: &[Request]) -> rusqlite::Result<HashMap<St
                 super::to_i64(request.caps.owner),
                 super::to_i64(request.caps.per_source),
                 super::to_i64(request.caps.per_source_bytes),
+                super::owner_key(&request.message.owner),
             ]
         })
         .collect();
     // Positions from the last given on: `column1` counts from 1.
     let last_position = writer.last_position;
-    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(1 + batch.len() * 12);
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(1 + batch.len() * 13);
     values.push(&last_position);
-    for (request, [order, received_at, expires_at, cap, per_source, per_source_bytes]) in batch.iter().zip(&numbers) {
+    for (request, [order, received_at, expires_at, cap, per_source, per_source_bytes, owner_key]) in
+        batch.iter().zip(&numbers)
+    {
         let message = &request.message;
         values.extend([
             order as &dyn ToSql,
@@ -334,6 +337,7 @@ fn insert(writer: &mut Writer, batch: &[Request]) -> rusqlite::Result<HashMap<St
             &message.source,
             per_source,
             per_source_bytes,
+            owner_key,
         ]);
     }
     let mut statement = writer.connection.prepare_cached(&sql)?;

@@ -35,7 +35,9 @@ pub(super) async fn open(url: &str) -> Result<PostgresStore> {
     // advisory lock around them.
     MIGRATIONS.run(&pool).await?;
     let intake = PgIntake { pool: pool.clone(), wake: WakeSlot::default(), waiting: Arc::default() };
-    Ok(SqlStore::new(pool, intake))
+    let store = SqlStore::new(pool, intake);
+    store.key_owners().await?;
+    Ok(store)
 }
 
 /// Forwards, batched per owner, each batch one transaction under the owner's lock.
@@ -166,8 +168,8 @@ impl PgIntake {
                 continue;
             }
             sqlx::query(
-                "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, source) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, source, owner_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&message.id)
             .bind(owner)
@@ -176,6 +178,7 @@ impl PgIntake {
             .bind(super::to_i64(message.received_at))
             .bind(super::to_i64(message.expires_at))
             .bind(&message.source)
+            .bind(super::owner_key(owner))
             .execute(&mut *transaction)
             .await?;
             total += 1;
@@ -232,8 +235,8 @@ impl PgIntake {
             return Ok(Enqueued::SourceFull);
         }
         sqlx::query(
-            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, source, owner_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(message.id)
         .bind(message.owner)
@@ -242,6 +245,7 @@ impl PgIntake {
         .bind(super::to_i64(message.received_at))
         .bind(super::to_i64(message.expires_at))
         .bind(message.source)
+        .bind(super::owner_key(message.owner))
         .execute(&mut *transaction)
         .await?;
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message.owner).execute(&mut *transaction).await?;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::sql::{Affected, Intake, SqlStore};
-use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, Wake, to_i64};
+use super::{Enqueued, NewMessage, QueueCaps, StoredMessage, Wake, owner_key, to_i64};
 use crate::error::Result;
 
 /// Each owner's queue of forwarded messages.
@@ -66,11 +66,14 @@ where
                     .await?
             }
             Some(recipient) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE owner = $1 AND recipient = $2")
-                    .bind(owner)
-                    .bind(recipient)
-                    .fetch_one(&self.pool)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM messages WHERE owner_key = $1 AND owner = $2 AND recipient = $3",
+                )
+                .bind(owner_key(owner))
+                .bind(owner)
+                .bind(recipient)
+                .fetch_one(&self.pool)
+                .await?
             }
         };
         Ok(u64::try_from(count).unwrap_or(0))
@@ -79,8 +82,10 @@ where
     async fn fetch(&self, owner: &str, recipient: Option<&str>, after: u64, limit: u32) -> Result<Vec<StoredMessage>> {
         let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
             "SELECT seq, id, recipient, body, received_at FROM messages \
-             WHERE owner = $1 AND (CAST($2 AS TEXT) IS NULL OR recipient = $2) AND seq > $3 ORDER BY seq LIMIT $4",
+             WHERE owner_key = $1 AND owner = $2 AND (CAST($3 AS TEXT) IS NULL OR recipient = $3) AND seq > $4 \
+             ORDER BY seq LIMIT $5",
         )
+        .bind(owner_key(owner))
         .bind(owner)
         .bind(recipient)
         .bind(to_i64(after))
@@ -100,7 +105,8 @@ where
     }
 
     async fn last_seq(&self, owner: &str) -> Result<u64> {
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE owner = $1")
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE owner_key = $1 AND owner = $2")
+            .bind(owner_key(owner))
             .bind(owner)
             .fetch_one(&self.pool)
             .await?;
@@ -124,7 +130,12 @@ where
     }
 
     async fn purge(&self, owner: &str) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM messages WHERE owner = $1").bind(owner).execute(&self.pool).await?.rows())
+        Ok(sqlx::query("DELETE FROM messages WHERE owner_key = $1 AND owner = $2")
+            .bind(owner_key(owner))
+            .bind(owner)
+            .execute(&self.pool)
+            .await?
+            .rows())
     }
 
     async fn remember(&self, sender: &str, id: &str, now: u64) -> Result<bool> {

@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
-use super::{Enqueued, NewMessage, QueueCaps, Store, Sweep, Wake, to_i64};
+use super::{Enqueued, NewMessage, QueueCaps, Store, Sweep, Wake, owner_key, to_i64};
 use crate::error::Result;
 
 /// Replay records are swept in key order, this many per statement: they have no index by age
@@ -140,6 +140,22 @@ where
     String: for<'r> Decode<'r, DB> + Type<DB>,
     usize: ColumnIndex<DB::Row>,
 {
+    /// Gives the messages queued before the queue index was keyed by owner key (the migration
+    /// cannot hash) their key: run once the migrations have.
+    pub(super) async fn key_owners(&self) -> Result<()> {
+        let owners: Vec<String> = sqlx::query_scalar("SELECT DISTINCT owner FROM messages WHERE owner_key IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        for owner in owners {
+            sqlx::query("UPDATE messages SET owner_key = $1 WHERE owner = $2 AND owner_key IS NULL")
+                .bind(owner_key(&owner))
+                .bind(owner.as_str())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Deletes replay records seen before `seen_before`, in key order from where the last sweep
     /// stopped, a stretch per statement, until the end of the table or
     /// [`REPLAY_SWEEP_MOST`] records.
@@ -212,5 +228,27 @@ mod tests {
         assert!(store.remember("did:example:1", &format!("{:08}", records - 1), 200).await.expect("remember"));
         assert!(store.remember("did:example:0", "00000003", 200).await.expect("remember"));
         assert!(!store.remember("did:example:0", "00000015", 200).await.expect("remember"), "15 is kept");
+    }
+
+    /// Messages queued before the queue index was keyed by owner key are given theirs when the
+    /// store opens: their owner reads them as before.
+    #[tokio::test]
+    async fn messages_queued_before_the_owner_key_are_read_after_the_upgrade() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("store.sqlite").display());
+        let store = sqlite::open(&url).await.expect("open");
+        // As the migration leaves a message queued before it.
+        sqlx::query(
+            "INSERT INTO messages (seq, id, owner, recipient, body, received_at, expires_at, source) \
+             VALUES (7, 'old', 'did:example:owner', 'did:example:owner', '{}', 1, 1000, '127.0.0.1')",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("queued before");
+        drop(store);
+        let store = sqlite::open(&url).await.expect("open again");
+        let fetched = store.fetch("did:example:owner", None, 0, 10).await.expect("fetch");
+        assert_eq!(fetched.iter().map(|message| message.id.as_str()).collect::<Vec<_>>(), ["old"]);
+        assert_eq!(store.last_seq("did:example:owner").await.expect("last"), 7);
     }
 }

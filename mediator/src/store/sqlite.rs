@@ -36,7 +36,9 @@ pub(super) async fn open(url: &str) -> Result<SqliteStore> {
     MIGRATIONS.run(&pool).await?;
     let checkpoints = checkpoint::start(options.get_filename(), Marks::DEFAULT)?;
     let intake = GroupCommit::start(options.get_filename(), checkpoints)?;
-    Ok(SqlStore::new(pool, intake))
+    let store = SqlStore::new(pool, intake);
+    store.key_owners().await?;
+    Ok(store)
 }
 
 #[async_trait]
@@ -50,5 +52,60 @@ impl Intake for GroupCommit {
     async fn watch(&self, wake: Wake) -> Result<()> {
         self.on_queued(wake);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{OwnedMessage, Queue};
+    use super::*;
+
+    /// A database from before the writer gave queue positions (SQLite's AUTOINCREMENT did) keeps
+    /// its queue through the migration: the messages, their positions and keys, and no position
+    /// given before (the newest message was deleted) is given again.
+    #[tokio::test]
+    async fn a_queue_from_before_keeps_its_messages_and_positions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("store.sqlite").display());
+        let options = SqliteConnectOptions::from_str(&url).expect("url").create_if_missing(true);
+        let pool = SqlitePoolOptions::new().connect_with(options).await.expect("pool");
+        MIGRATIONS.run_to(20261206000013, &pool).await.expect("the migrations before");
+        for n in 1..=3 {
+            sqlx::query(
+                "INSERT INTO messages (id, owner, recipient, body, received_at, expires_at, digest, source) \
+                 VALUES ($1, 'did:example:owner', 'did:example:owner', $2, 1, 1000, $1, '127.0.0.1')",
+            )
+            .bind(format!("old-{n}"))
+            .bind(format!("body {n}"))
+            .execute(&pool)
+            .await
+            .expect("queued before");
+        }
+        sqlx::query("DELETE FROM messages WHERE id = 'old-3'").execute(&pool).await.expect("picked up");
+        pool.close().await;
+
+        let store = open(&url).await.expect("migrated");
+        let before = store.fetch("did:example:owner", None, 0, 10).await.expect("fetch");
+        let kept: Vec<(u64, &str, &str)> =
+            before.iter().map(|message| (message.seq, message.id.as_str(), message.body.as_str())).collect();
+        assert_eq!(kept, [(1, "old-1", "body 1"), (2, "old-2", "body 2")]);
+        assert_eq!(store.count("did:example:owner", None).await.expect("count"), 2);
+        let new = OwnedMessage {
+            id: "new".into(),
+            owner: "did:example:owner".into(),
+            recipient: "did:example:owner".into(),
+            body: "body new".into(),
+            digest: "new".into(),
+            source: "127.0.0.1".into(),
+            received_at: 2,
+            expires_at: 1_000,
+        };
+        let caps = QueueCaps { owner: 100, per_source: 100, per_source_bytes: 1 << 20 };
+        assert!(matches!(store.intake.enqueue(&new.as_new(), caps).await, Ok(Enqueued::Stored)));
+        let after = store.fetch("did:example:owner", None, 2, 10).await.expect("fetch");
+        assert_eq!(after.iter().map(|message| message.seq).collect::<Vec<_>>(), [4], "after the deleted third");
+        // A replayed envelope from before is still refused.
+        let replayed = OwnedMessage { id: "again".into(), digest: "old-1".into(), ..new };
+        assert!(matches!(store.intake.enqueue(&replayed.as_new(), caps).await, Ok(Enqueued::Replay)));
     }
 }
