@@ -3,7 +3,8 @@
 //! recipients and 1, 16 and 256 senders. One load generator, the one a comparison with another
 //! mediator uses: a closed loop of keep-alive HTTP/1.1 connections (one per sender, the 256
 //! spread over eight 127.0.0.x source addresses) POSTing pre-made unique forwards of 1 KiB
-//! messages; every cell measured in each of `MPC_ID_BENCH_ROUNDS` (default 3) interleaved
+//! messages (a cell of one sender sends `MPC_ID_BENCH_SOLO`, default 2,000: more gives its p99
+//! more checkpoints to meet); every cell measured in each of `MPC_ID_BENCH_ROUNDS` (default 3) interleaved
 //! rounds against the same mediator process, medians reported; the mediator's own CPU per forward,
 //! and its resident memory at the end.
 //!
@@ -93,7 +94,7 @@ async fn run() {
                 );
                 figures[t][cell].push(measured);
             }
-            forwards += if senders == 1 { SOLO } else { MANY };
+            forwards += if senders == 1 { solo() } else { MANY };
             largest_wal = largest_wal.max(wal_bytes(data.path()));
         }
     }
@@ -158,9 +159,14 @@ fn wal_bytes(data: &std::path::Path) -> u64 {
         .sum()
 }
 
-/// Forwards sent by one sender alone, and by many together, in one cell.
+/// Forwards sent by one sender alone (unless `MPC_ID_BENCH_SOLO` says), and by many together, in
+/// one cell.
 const SOLO: usize = 2_000;
 const MANY: usize = 8_000;
+
+fn solo() -> usize {
+    std::env::var("MPC_ID_BENCH_SOLO").ok().and_then(|n| n.parse().ok()).unwrap_or(SOLO)
+}
 
 /// One cell: `recipients` new parties, `senders` connections posting pre-made forwards to them
 /// (round robin, sealed to `keys`, the mediator's) until all are taken.
@@ -181,7 +187,7 @@ async fn measure(
         parties.push(party);
     }
     // Made before the clock starts: the senders measure the mediator, not the sealing.
-    let count = if senders == 1 { SOLO } else { MANY };
+    let count = if senders == 1 { solo() } else { MANY };
     let padding = "x".repeat(900);
     let forwards: Arc<Vec<String>> = Arc::new(
         (0..count)

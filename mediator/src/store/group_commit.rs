@@ -33,8 +33,10 @@ use crate::error::{Error, Result};
 /// Most forwards one statement queues (thirteen parameters each; SQLite allows 32,766).
 const MAX_BATCH: usize = 128;
 /// Batches from this size on are written off the runtime's thread (`block_in_place`): a batch
-/// of one takes some 100 µs, one of 128 a few milliseconds.
-const BLOCK_IN_PLACE_FROM: usize = 8;
+/// of one takes some 100 µs, one of 128 a few milliseconds. Moving the runtime's other tasks to
+/// another thread costs more than writing a smaller batch: from 8, the 16-sender cells of the
+/// intake bench took 5,200-5,900 forwards/s, from 64 6,650-7,500 (docs/BENCHMARKS.md, round 4).
+const BLOCK_IN_PLACE_FROM: usize = 64;
 /// Most message bytes one wake-up carries (see `live`: a session holds a few dozen wake-ups).
 const MAX_WAKE_BYTES: usize = 192 * 1024;
 
