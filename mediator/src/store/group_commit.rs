@@ -277,14 +277,9 @@ fn insert(writer: &mut Writer, batch: &[Request]) -> rusqlite::Result<HashMap<St
     // evaluates it in full before inserting: the counts are those before this batch, and
     // `position` adds this batch's earlier messages of the owner. One statement text per batch
     // size, each prepared once.
-    let rows = (0..batch.len())
-        .map(|row| {
-            let first = 2 + row * 13;
-            let parameters: Vec<String> = (first..first + 13).map(|n| format!("?{n}")).collect();
-            format!("({})", parameters.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    // `?1` (the last position given) comes first in the text, so SQLite numbers the rows' `?`
+    // from 2 on.
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
     let sql = format!(
         "INSERT INTO messages (seq, id, owner, recipient, body, received_at, expires_at, digest, source, owner_key) \
          SELECT ?1 + column1, column2, column3, column4, column5, column6, column7, column8, column10, column13 FROM \
