@@ -12,6 +12,7 @@
 //! - [`peer`]: a peer's endpoint id and relay, from its verified DID document.
 //! - [`tunnel`]: TCP port forwarding over a peer connection, one QUIC stream per TCP connection.
 //! - [`local`]: the local end of a tunnel, a TCP address or a Unix socket.
+//! - [`direct`]: what parties offer each other so that their programs can meet directly.
 //! - [`mesh`]: a session's connections between every pair of parties, with heartbeats that
 //!   tell a vanished peer from a slow one, and tunnels into each party's service port.
 //!
@@ -31,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
+pub mod direct;
 pub mod endpoint;
 mod error;
 pub mod local;

@@ -18,6 +18,7 @@
 //! broken connection instead of the reason.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ use tokio::net::TcpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::direct::{DirectOffer, DirectOut, Offered};
 use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
 use crate::error::{Error, Result};
 use crate::local::{LocalAddr, LocalListener};
@@ -84,6 +86,8 @@ pub enum MeshEvent {
     Lost { index: usize, reason: String },
     /// The peer cannot run, and says why (its program changed, its MPyC, its user stopped it).
     Failed { index: usize, reason: String },
+    /// The peer offered something for a direct connection between the programs (see [`crate::direct`]).
+    Offered { index: usize, offer: DirectOffer },
 }
 
 /// How this party's run ended, as its peers are told.
@@ -106,6 +110,10 @@ pub struct Mesh {
     /// finished and ended its control stream, while this party's program still runs).
     _events_open: mpsc::UnboundedSender<MeshEvent>,
     exit: watch::Sender<Option<End>>,
+    /// What this party offers its peers for direct connections (see [`crate::direct`]).
+    direct: watch::Sender<DirectOut>,
+    /// The IP addresses each peer's address names (a direct connection may reach it there).
+    addresses: HashMap<usize, Vec<IpAddr>>,
     options: MeshOptions,
     tasks: Vec<JoinHandle<()>>,
     /// Held by every control writer until its last line is acknowledged (see [`Mesh::close`]).
@@ -118,6 +126,7 @@ pub struct Mesh {
 struct Shared {
     events: mpsc::UnboundedSender<MeshEvent>,
     exit: watch::Receiver<Option<End>>,
+    direct: watch::Receiver<DirectOut>,
     options: MeshOptions,
     /// Upgraded by each control writer for as long as it runs; weak, so that only writers count.
     writers: mpsc::WeakSender<()>,
@@ -141,7 +150,16 @@ impl Mesh {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (exit, exit_rx) = watch::channel(None);
         let (writers, writers_done) = mpsc::channel(1);
-        let shared = Shared { events: events_tx.clone(), exit: exit_rx, options, writers: writers.downgrade() };
+        let (direct, direct_rx) = watch::channel(DirectOut::default());
+        let shared = Shared {
+            events: events_tx.clone(),
+            exit: exit_rx,
+            direct: direct_rx,
+            options,
+            writers: writers.downgrade(),
+        };
+        let addresses =
+            peers.iter().map(|peer| (peer.index, peer.addr.ip_addrs().map(|addr| addr.ip()).collect())).collect();
         let mut links = HashMap::new();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
@@ -164,6 +182,8 @@ impl Mesh {
             events,
             _events_open: events_tx,
             exit,
+            direct,
+            addresses,
             options,
             tasks,
             writers: Some(writers),
@@ -191,6 +211,41 @@ impl Mesh {
             line.truncate(cut);
         }
         self.exit.send_replace(Some(End::Failed(line)));
+    }
+
+    /// Offers every peer `certificate` (DER, at most a few hundred bytes), the one this party's
+    /// program presents on direct connections (see [`crate::direct`]).
+    pub fn offer_certificate(&self, certificate: Vec<u8>) {
+        self.direct.send_modify(|out| out.certificate = Some(Arc::new(certificate)));
+    }
+
+    /// Tells peer `index` the TCP port this party's program listens on for it, or (`None`) that
+    /// it offers none. Once per peer: later offers to the same peer are not sent.
+    pub fn offer_port(&self, index: usize, port: Option<u16>) {
+        self.direct.send_modify(|out| {
+            out.ports.entry(index).or_insert(port);
+        });
+    }
+
+    /// Where peer `index`'s machine may be reached directly: the IP address of the connection's
+    /// direct path if it has one, then the addresses the peer's own address names.
+    pub fn addresses_of(&self, index: usize) -> Vec<IpAddr> {
+        let mut addresses = Vec::new();
+        if let Some(connection) = self.links.get(&index).and_then(|link| link.borrow().clone()) {
+            let paths = connection.paths();
+            if let Some(ip) = paths.iter().find(|path| path.is_selected()).and_then(|path| match path.remote_addr() {
+                iroh::TransportAddr::Ip(addr) => Some(addr.ip()),
+                _ => None,
+            }) {
+                addresses.push(ip);
+            }
+        }
+        for ip in self.addresses.get(&index).into_iter().flatten() {
+            if !addresses.contains(ip) {
+                addresses.push(*ip);
+            }
+        }
+        addresses
     }
 
     /// The path the connection to peer `index` uses now; `None` while not connected.
@@ -534,6 +589,7 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
     // run): a party that cannot run is never reported connected, so nobody launches for it.
     let options = shared.options;
     let mut exit = shared.exit.clone();
+    let mut direct = shared.direct.clone();
     let held = shared.writers.upgrade();
     let writer = async move {
         // Counted by `Mesh::close` until the last line is acknowledged.
@@ -544,11 +600,21 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
         if let Some(end) = announced {
             return write_last(&mut send, &end_line(&end), options.lost_after).await;
         }
+        // Offers go before the first beat, so that a peer has this party's certificate by the
+        // time it counts it connected.
+        let mut offered = Offered::default();
+        let mut offers_open = true;
         loop {
+            let lines = offered.news(&direct.borrow_and_update(), index);
+            if send.write_all(lines.as_bytes()).await.is_err() {
+                return;
+            }
             tokio::select! {
                 _ = beat.tick() => if send.write_all(b"beat\n").await.is_err() {
                     return;
                 },
+                // The mesh is going when this ends: nothing more to offer, beats go on.
+                changed = direct.changed(), if offers_open => offers_open = changed.is_ok(),
                 changed = exit.changed() => {
                     if changed.is_err() {
                         return;
@@ -594,6 +660,10 @@ async fn run_control(index: usize, mut send: SendStream, recv: RecvStream, share
                         let _ = events.send(MeshEvent::Failed { index, reason });
                         continue;
                     }
+                    Some(Control::Offer(offer)) => {
+                        let _ = events.send(MeshEvent::Offered { index, offer });
+                        continue;
+                    }
                     None => format!("it sent {:?}, which is not a control message", line.trim_end()),
                 },
                 Ok(Err(e)) => format!("its connection broke ({e})"),
@@ -618,6 +688,7 @@ enum Control {
     Beat,
     Exit(i32),
     Fail(String),
+    Offer(DirectOffer),
 }
 
 fn parse_control(line: &str) -> Option<Control> {
@@ -626,6 +697,7 @@ fn parse_control(line: &str) -> Option<Control> {
         None if line == "beat" => Some(Control::Beat),
         Some(("exit", code)) => code.parse().ok().map(Control::Exit),
         Some(("fail", reason)) => Some(Control::Fail(reason.to_owned())),
+        Some((verb, rest)) => DirectOffer::parse(verb, rest).map(Control::Offer),
         _ => None,
     }
 }

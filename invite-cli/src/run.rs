@@ -196,6 +196,18 @@ fn report(progress: &Progress, plan: &run::RunPlan) {
             &plan.session[..8.min(plan.session.len())]
         ),
         Progress::AllConnected { elapsed } => format!("all parties connected in {:.2} s", elapsed.as_secs_f64()),
+        Progress::ProgramPaths { direct, tunnelled } => {
+            let list = |parties: &[usize]| parties.iter().map(party).collect::<Vec<_>>().join(", ");
+            match (direct.is_empty(), tunnelled.is_empty()) {
+                (false, true) => format!("your program reaches {} directly (TLS)", list(direct)),
+                (true, _) => format!("your program reaches {} through the tunnels", list(tunnelled)),
+                (false, false) => format!(
+                    "your program reaches {} directly (TLS), {} through the tunnels",
+                    list(direct),
+                    list(tunnelled)
+                ),
+            }
+        }
         Progress::Launching { command, private_args: 0 } => format!("launching: {}", shell_words(command)),
         Progress::Launching { command, private_args } => {
             format!("launching: {} and your {private_args} private argument(s)", shell_words(command))
@@ -236,6 +248,9 @@ fn report_json(progress: &Progress, plan: &run::RunPlan) {
         }
         Progress::Waiting { missing } => json!({ "event": "waiting", "missing": missing }),
         Progress::AllConnected { elapsed } => json!({ "event": "all-connected", "seconds": elapsed.as_secs_f64() }),
+        Progress::ProgramPaths { direct, tunnelled } => {
+            json!({ "event": "program-paths", "direct": direct, "tunnelled": tunnelled })
+        }
         Progress::Launching { command, private_args } => {
             json!({ "event": "launched", "command": command, "private_args": private_args, "party": plan.me })
         }

@@ -93,8 +93,13 @@ fn pkcs8(seed: &[u8; 32]) -> Zeroizing<Vec<u8>> {
 }
 
 fn tls_key_pair(identity: &PartyKeys, session: &str) -> Result<rcgen::KeyPair> {
-    let der = pkcs8(&tls_seed(identity, session));
-    rcgen::KeyPair::try_from(der.as_slice()).map_err(|e| Error::Command(format!("deriving the MPyC TLS key: {e}")))
+    key_pair_of(&tls_seed(identity, session))
+}
+
+/// The Ed25519 TLS key of `seed`.
+pub(crate) fn key_pair_of(seed: &[u8; 32]) -> Result<rcgen::KeyPair> {
+    let der = pkcs8(seed);
+    rcgen::KeyPair::try_from(der.as_slice()).map_err(|e| Error::Command(format!("making a TLS key: {e}")))
 }
 
 /// The public half of this party's TLS key for `session`.
@@ -165,7 +170,14 @@ pub(crate) struct TlsFiles<'a> {
 /// into `dir/.config/`; returns the words that go before the program on the command line. The
 /// Unix sockets of `layout`'s ports are made in `dir` as the run goes: MPyC's own by MPyC, the
 /// forwarders' by the mesh (see [`socket_of`]).
-pub(crate) fn write_launcher(dir: &Path, layout: &PortLayout, tls: Option<TlsFiles<'_>>) -> Result<Vec<String>> {
+/// With `direct`, the launcher also listens for direct TLS connections from peers, and dials those
+/// `direct.json` names (see `run/direct.rs`).
+pub(crate) fn write_launcher(
+    dir: &Path,
+    layout: &PortLayout,
+    tls: Option<TlsFiles<'_>>,
+    direct: bool,
+) -> Result<Vec<String>> {
     let key_dir = match tls {
         Some(files) => {
             write_ssl_config(dir, layout.me, files.key_pem, files.certificates)?;
@@ -176,7 +188,8 @@ pub(crate) fn write_launcher(dir: &Path, layout: &PortLayout, tls: Option<TlsFil
     let launcher = dir.join("mpyc_launcher.py");
     write_private(&launcher, LAUNCHER)?;
     let ports: Vec<String> = layout.ports().map(|port| port.to_string()).collect();
-    Ok(vec![launcher.display().to_string(), dir.display().to_string(), ports.join(","), key_dir])
+    let direct = if direct { "direct" } else { "-" };
+    Ok(vec![launcher.display().to_string(), dir.display().to_string(), ports.join(","), key_dir, direct.to_owned()])
 }
 
 /// The Unix socket in `dir` on which the launcher waits for the word to run the program.
@@ -190,7 +203,7 @@ pub fn socket_of(dir: &Path, port: u16) -> std::path::PathBuf {
 }
 
 /// Creates (or replaces) `path`, readable by its owner only, with `text`.
-fn write_private(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     mpc_identity::files::replace_private_file(path, text.as_bytes()).map_err(|e| Error::io("writing", path, e))
 }
 

@@ -20,22 +20,59 @@ library modules MPyC uses (most of what a Python start with MPyC costs), then wa
 mpc-id says every party is connected (a byte on the socket `SOCKET_DIR/go`), and only then
 runs the program, as `python PROGRAM ARGS...` would. If the run cannot go ahead, mpc-id stops this process before the program ran.
 
-Usage: python mpyc_launcher.py SOCKET_DIR PORTS KEY_DIR PROGRAM [ARGS...]
-  PORTS: the ports to redirect, comma-separated; KEY_DIR: `-` without TLS.
+With DIRECT, the parties' programs also meet on direct TLS connections where one can reach the
+other's machine (mpc-id's `session/src/run/direct.rs` says why and when): the launcher listens on
+a TCP port of its own at once and tells mpc-id which (`port P` on the go socket), mpc-id offers
+it to the peers over its authenticated mesh, and once every party is connected it writes
+`SOCKET_DIR/direct.json`: this run's certificate and key, the peers to dial directly (address,
+port, certificate), and the certificates to accept. MPyC's listener then also serves TLS on that
+port, to exactly those certificates, and a connection must name the party its certificate is
+for (MPyC's first two bytes); MPyC's connection to a peer in the list goes there, pinned to that
+peer's certificate, and through the tunnel if that fails. Everything else stays on the tunnels.
+
+Usage: python mpyc_launcher.py SOCKET_DIR PORTS KEY_DIR DIRECT PROGRAM [ARGS...]
+  PORTS: the ports to redirect, comma-separated; KEY_DIR: `-` without TLS; DIRECT: `direct` or `-`.
 """
 import asyncio
 import importlib.util
 import os
 import re
 import runpy
+import socket
 import sys
 
 SOCKET_DIR = sys.argv[1]
 PORTS = {int(port) for port in sys.argv[2].split(',') if port}
 KEY_DIR = None if sys.argv[3] == '-' else sys.argv[3]
-PROGRAM = sys.argv[4]
+DIRECT = sys.argv[4] == 'direct'
+PROGRAM = sys.argv[5]
 MPYC_FILE = re.compile(r'party_\d+\.(crt|key)|mpyc_ca\.crt')
 LOOPBACK = {'127.0.0.1', 'localhost', '::1'}
+# How long a direct connection to a peer may take before its tunnel is used (the port answered
+# mpc-id's probe already: this is the TLS handshake).
+DIAL_FOR = 2.0
+
+
+def direct_listener():
+    """A TCP socket listening on every interface, on a port the system picks; None if it cannot."""
+    try:
+        if socket.has_dualstack_ipv6():
+            return socket.create_server(('::', 0), family=socket.AF_INET6, backlog=64, dualstack_ipv6=True)
+        return socket.create_server(('0.0.0.0', 0), backlog=64)
+    except OSError:
+        return None
+
+
+# Said first, so that mpc-id can offer the port while its mesh still connects.
+LISTENER = direct_listener() if DIRECT else None
+GO = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+GO.connect(os.path.join(SOCKET_DIR, 'go'))
+GO.sendall(b'port %d\n' % LISTENER.getsockname()[1] if LISTENER else b'port -\n')
+# Filled from direct.json once mpc-id says go: the forwarder ports dialled directly, the
+# certificates (sha256 of the DER) accepted and whose party they are, this run's own files.
+DIAL = {}
+ACCEPT = {}
+OWN = {}
 
 
 def socket_of(port):
@@ -53,21 +90,128 @@ def on_unix_sockets(loop_class):
     create_connection = loop_class.create_connection
 
     async def _create_server(self, protocol_factory, host=None, port=None, **kwargs):
+        global LISTENER
         path = socket_of(port) if host in (None, '') else None
         if path is None:
             return await create_server(self, protocol_factory, host, port, **kwargs)
-        return await self.create_unix_server(protocol_factory, path, ssl=kwargs.get('ssl'))
+        tunnels = await self.create_unix_server(protocol_factory, path, ssl=kwargs.get('ssl'))
+        listener, LISTENER = LISTENER, None
+        if listener is None or not ACCEPT or kwargs.get('ssl') is not None:
+            if listener is not None:
+                listener.close()
+            return tunnels
+        direct = await create_server(self, lambda: OnlyTheirOwnParty(protocol_factory()), sock=listener,
+                                     ssl=tls_context(ssl_server=True, trusted=ACCEPT.values()))
+        return Servers(tunnels, direct)
 
     async def _create_connection(self, protocol_factory, host=None, port=None, **kwargs):
         path = socket_of(port) if host in LOOPBACK else None
         if path is None:
             return await create_connection(self, protocol_factory, host, port, **kwargs)
+        peer = DIAL.pop(int(port), None) if kwargs.get('ssl') is None else None
+        if peer is not None:
+            # Tried once: if it fails, this and every later try of MPyC's go through the tunnel.
+            try:
+                return await asyncio.wait_for(
+                    create_connection(self, protocol_factory, peer['host'], peer['tcp_port'],
+                                      ssl=tls_context(ssl_server=False, trusted=[peer['certificate']]),
+                                      server_hostname=''),
+                    DIAL_FOR)
+            except (OSError, asyncio.TimeoutError) as e:
+                print(f'mpc-id: the direct connection to party {peer["party"]} failed ({e}); '
+                      'using the tunnel', file=sys.stderr)
         tls = kwargs.get('ssl')
         return await self.create_unix_connection(
             protocol_factory, path, ssl=tls, server_hostname=kwargs.get('server_hostname') if tls else None)
 
     loop_class.create_server = _create_server
     loop_class.create_connection = _create_connection
+
+
+def tls_context(ssl_server, trusted):
+    """TLS 1.3 with this run's certificate, trusting exactly `trusted` (hex of DER each)."""
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if ssl_server else ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(OWN['certificate'], OWN['key'])
+    for certificate in trusted:
+        context.load_verify_locations(cadata=bytes.fromhex(certificate))
+    return context
+
+
+class OnlyTheirOwnParty(asyncio.Protocol):
+    """MPyC's protocol on a direct connection, once the party it names (its first two bytes) is
+    the one whose certificate it presented; any other connection is cut before MPyC sees it."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.transport = None
+        self.party = None
+        self.head = b''
+        self.passing = False
+
+    def connection_made(self, transport):
+        import hashlib
+        tls = transport.get_extra_info('ssl_object')
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        self.party = ACCEPT_PARTY.get(hashlib.sha256(der).hexdigest()) if der else None
+        if self.party is None:
+            transport.abort()
+            return
+        self.transport = transport
+
+    def data_received(self, data):
+        if self.passing:
+            return self.inner.data_received(data)
+        if self.transport is None:
+            return
+        self.head += data
+        if len(self.head) < 2:
+            return
+        if int.from_bytes(self.head[:2], 'little') != self.party:
+            print(f'mpc-id: refused a direct connection with the certificate of party {self.party} '
+                  'that said it was another party', file=sys.stderr)
+            self.transport.abort()
+            self.transport = None
+            return
+        self.passing = True
+        self.inner.connection_made(self.transport)
+        self.inner.data_received(self.head)
+
+    def eof_received(self):
+        return self.inner.eof_received() if self.passing else None
+
+    def connection_lost(self, exc):
+        if self.passing:
+            self.inner.connection_lost(exc)
+
+    def pause_writing(self):
+        if self.passing:
+            self.inner.pause_writing()
+
+    def resume_writing(self):
+        if self.passing:
+            self.inner.resume_writing()
+
+
+class Servers:
+    """MPyC's listener on the tunnels' socket and on the direct port, closed together."""
+
+    def __init__(self, *servers):
+        self.servers = servers
+
+    def close(self):
+        for server in self.servers:
+            server.close()
+
+    async def wait_closed(self):
+        for server in self.servers:
+            await server.wait_closed()
+
+    def is_serving(self):
+        return any(server.is_serving() for server in self.servers)
 
 
 on_unix_sockets(asyncio.BaseEventLoop)
@@ -107,7 +251,7 @@ if KEY_DIR is not None:
 
 # As `python PROGRAM ARGS...`: its arguments, and its own directory first on the import path
 # (MPyC's multi-file demos import their neighbours).
-sys.argv = sys.argv[4:]
+sys.argv = sys.argv[5:]
 sys.path[0] = os.path.dirname(os.path.abspath(PROGRAM))
 
 # Warm-up: the standard library modules MPyC imports, most of what importing it costs (57 of
@@ -120,14 +264,35 @@ for module in ('argparse', 'asyncio', 'concurrent.futures', 'configparser', 'dat
     importlib.import_module(module)
 
 
-def wait_for_go(path):
+def wait_for_go():
     """Blocks until mpc-id says every party is connected; ends this process if mpc-id goes."""
-    import socket
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as go:
-        go.connect(path)
-        if go.recv(1) != b'+':
+    with GO:
+        if GO.recv(1) != b'+':
             sys.exit('mpc-id ended the run before the program started')
 
 
-wait_for_go(os.path.join(SOCKET_DIR, 'go'))
+def read_direct(path):
+    """What mpc-id wrote for the direct connections (nothing if it wrote nothing)."""
+    import hashlib
+    import json
+    try:
+        with open(path) as file:
+            direct = json.load(file)
+    except FileNotFoundError:
+        return
+    OWN.update(certificate=direct['certificate'], key=direct['key'])
+    DIAL.update({peer['port']: peer for peer in direct['dial']})
+    for peer in direct['accept']:
+        ACCEPT[peer['party']] = peer['certificate']
+        ACCEPT_PARTY[hashlib.sha256(bytes.fromhex(peer['certificate'])).hexdigest()] = peer['party']
+
+
+ACCEPT_PARTY = {}
+wait_for_go()
+if DIRECT:
+    read_direct(os.path.join(SOCKET_DIR, 'direct.json'))
+if LISTENER is not None and not ACCEPT:
+    # Nobody will dial this party directly.
+    LISTENER.close()
+    LISTENER = None
 runpy.run_path(PROGRAM, run_name='__main__')

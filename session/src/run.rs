@@ -26,8 +26,10 @@ use crate::mpyc::{self, PortLayout};
 use crate::store::{SessionRecord, SessionState, SessionStore};
 use mpc_identity::hex;
 
+use direct::{DirectIdentity, DirectPlan};
 use launch::{Go, Launched, private_run_dir, start_launcher};
 
+mod direct;
 mod launch;
 
 /// How a run behaves.
@@ -75,6 +77,9 @@ pub enum Progress {
     Waiting { missing: Vec<usize> },
     /// Every peer is connected, this long after the mesh started.
     AllConnected { elapsed: Duration },
+    /// How this party's program reaches the higher-indexed parties it dials: `direct` ones on a
+    /// TLS connection of its own, `tunnelled` ones through mpc-id's tunnel (see `run/direct.rs`).
+    ProgramPaths { direct: Vec<usize>, tunnelled: Vec<usize> },
     /// The program starts with this command line; `command` leaves out this party's own arguments (`private_args` of
     /// them), which are not for logs.
     Launching { command: Vec<String>, private_args: usize },
@@ -370,6 +375,12 @@ pub async fn execute(
     let peers = plan.peers.iter().map(|(index, _, addr)| MeshPeer { index: *index, addr: addr.clone() }).collect();
     let service = LocalAddr::Unix(mpyc::socket_of(run_dir.path(), layout.own_port));
     let mut mesh = Mesh::start(endpoint, plan.me, peers, Some(service), options.mesh);
+    // Direct connections between the programs (see `direct`): not where the user asked for the
+    // relay only, nor where MPyC brings its own TLS (its connections then stay in the tunnels).
+    let direct = if options.relay_only || plan.manifest.mpyc.ssl { None } else { Some(DirectIdentity::generate()?) };
+    if let Some(identity) = &direct {
+        mesh.offer_certificate(identity.der());
+    }
     if let Some(reason) = &plan.refusal {
         tell_peers(&mut mesh, plan, reason).await;
         mesh.close().await;
@@ -377,8 +388,19 @@ pub async fn execute(
     }
     // Every way out closes the mesh (an endpoint dropped unclosed is aborted, and iroh reports
     // that as an error the user can do nothing about), and peers see the connections close.
-    let running =
-        connect_and_run(me, resolver, store, plan, options, &layout, run_dir.path(), &mut mesh, started, &mut progress);
+    let running = connect_and_run(
+        me,
+        resolver,
+        store,
+        plan,
+        options,
+        &layout,
+        run_dir.path(),
+        direct.as_ref(),
+        &mut mesh,
+        started,
+        &mut progress,
+    );
     let outcome = tokio::select! {
         outcome = running => outcome,
         // Ctrl-C: the program is killed with the dropped future (kill_on_drop); the others are
@@ -406,6 +428,7 @@ async fn connect_and_run(
     options: &RunOptions,
     layout: &PortLayout,
     run_dir: &Path,
+    direct: Option<&DirectIdentity>,
     mesh: &mut Mesh,
     started: Instant,
     progress: &mut impl FnMut(Progress),
@@ -418,8 +441,22 @@ async fn connect_and_run(
     // runs the program only once every peer is connected (`Go`); if the start-up fails, it is
     // stopped before the program ran (`kill_on_drop`).
     let mut go = Go::listen(run_dir)?;
-    let Launched { mut child, stderr, shown } = start_launcher(me, plan, options, layout, run_dir)?;
-    if wait_for_peers(me, resolver, store, plan, options, mesh, &mut child, progress).await? {
+    let Launched { mut child, stderr, shown } = start_launcher(me, plan, options, layout, run_dir, direct.is_some())?;
+    let mut offers = DirectPlan::new(plan.me, plan.peers.iter().map(|(index, _, _)| *index));
+    if direct.is_none() {
+        offers.decline(mesh);
+    }
+    let waited = wait_for_peers(me, resolver, store, plan, options, mesh, &mut child, &mut go, &mut offers, progress);
+    if waited.await? {
+        if let Some(identity) = direct {
+            let report = offers.write(identity, mesh, layout, run_dir).await?;
+            tracing::debug!(accepted = report.accepted, "certificates accepted on the direct port");
+            let tunnelled: Vec<usize> =
+                layout.forwarders.keys().copied().filter(|i| !report.dialled.contains(i)).collect();
+            if !layout.forwarders.is_empty() {
+                progress(Progress::ProgramPaths { direct: report.dialled, tunnelled });
+            }
+        }
         progress(Progress::AllConnected { elapsed: started.elapsed() });
         progress(Progress::Launching { command: shown, private_args: plan.private_args.len() });
         go.give();
@@ -440,9 +477,14 @@ async fn wait_for_peers(
     options: &RunOptions,
     mesh: &mut Mesh,
     child: &mut tokio::process::Child,
+    go: &mut Go,
+    offers: &mut DirectPlan,
     progress: &mut impl FnMut(Progress),
 ) -> Result<bool> {
     let mut connected: HashMap<usize, bool> = plan.peers.iter().map(|(i, _, _)| (*i, false)).collect();
+    // Once every peer is connected, offers for direct connections are waited for a moment more
+    // (they come with the peers' launchers, started at the same time); then the tunnels do.
+    let mut settle_by = None;
     let deadline = tokio::time::Instant::now() + options.startup_timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     tick.tick().await;
@@ -451,9 +493,19 @@ async fn wait_for_peers(
     // first cause rather than its echo.
     let mut vanished: Option<(Error, tokio::time::Instant)> = None;
     let far = deadline + Duration::from_secs(3600);
-    while connected.values().any(|c| !c) {
+    loop {
+        let all_connected = connected.values().all(|c| *c);
+        if all_connected && settle_by.is_none() {
+            settle_by = Some(tokio::time::Instant::now() + DIRECT_GRACE);
+        }
+        let settled = offers.settled() || settle_by.is_some_and(|by| tokio::time::Instant::now() >= by);
+        if all_connected && (settled || vanished.is_some()) {
+            break;
+        }
         let echo_until = vanished.as_ref().map_or(far, |(_, until)| *until);
         tokio::select! {
+            Some(port) = go.listening() => offers.listening_on(port, mesh),
+            () = tokio::time::sleep_until(settle_by.unwrap_or(far)) => {}
             event = mesh.next_event() => match event {
                 Some(MeshEvent::Connected { index }) => {
                     connected.insert(index, true);
@@ -471,6 +523,7 @@ async fn wait_for_peers(
                 Some(MeshEvent::Failed { index, reason }) => {
                     return Err(Error::PeerCannotRun { index, who: plan.who(index), reason });
                 }
+                Some(MeshEvent::Offered { index, offer }) => offers.offered_by(index, offer, mesh),
                 None => return Err(Error::Command("the connection mesh stopped".into())),
             },
             _ = tick.tick() => {
@@ -506,6 +559,9 @@ async fn wait_for_peers(
     Ok(true)
 }
 
+/// How long a party with every peer connected waits for their offers of direct connections.
+const DIRECT_GRACE: Duration = Duration::from_secs(2);
+
 /// How long a party whose peer vanished at start-up waits for a refusal that explains it.
 const FIRST_CAUSE_GRACE: Duration = Duration::from_secs(3);
 
@@ -525,6 +581,7 @@ async fn tell_peers(mesh: &mut Mesh, plan: &RunPlan, reason: &str) {
                 Some(MeshEvent::Lost { index, .. } | MeshEvent::Failed { index, .. } | MeshEvent::Finished { index, .. }) => {
                     told.insert(index);
                 }
+                Some(MeshEvent::Offered { .. }) => {}
                 None => break,
             },
             () = tokio::time::sleep_until(deadline) => break,
@@ -602,7 +659,7 @@ async fn watch(
                         event = mesh.next_event() => match event {
                             Some(MeshEvent::Finished { index, code }) => { finished.insert(index, code); }
                             Some(MeshEvent::Lost { index, .. } | MeshEvent::Failed { index, .. }) => { finished.insert(index, -1); }
-                            Some(MeshEvent::Connected { .. }) => {}
+                            Some(MeshEvent::Connected { .. } | MeshEvent::Offered { .. }) => {}
                             None => break,
                         },
                     }

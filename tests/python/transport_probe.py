@@ -1,6 +1,6 @@
 """An MPyC program that reports how its connections to the other parties travel: one line per
-peer, `peer <pid>: <address family> <path> <mode of the path's directory>` (path and mode for
-Unix sockets), then the usual secure sum, so that the run ends as any other."""
+peer, `peer <pid>: <address family> <tls|plain> <path> <mode of the path's directory>` (path and
+mode for Unix sockets), then the usual secure sum, so that the run ends as any other."""
 import os
 import socket
 import stat
@@ -13,9 +13,14 @@ async def main():
     for peer in mpc.parties:
         if peer.pid == mpc.pid:
             continue
-        sock = peer.protocol.transport.get_extra_info('socket')
-        line = f'peer {peer.pid}: {socket.AddressFamily(sock.family).name}'
-        if sock.family == socket.AF_UNIX:
+        transport = peer.protocol.transport
+        # A TLS transport hides its socket on the accepting side: its own name says the family.
+        sock = transport.get_extra_info('socket')
+        family = sock.family if sock is not None else (
+            socket.AF_UNIX if isinstance(transport.get_extra_info('sockname'), str) else socket.AF_INET)
+        tls = 'tls' if transport.get_extra_info('ssl_object') is not None else 'plain'
+        line = f'peer {peer.pid}: {socket.AddressFamily(family).name} {tls}'
+        if family == socket.AF_UNIX:
             # The dialling side sees the path as its peer's name, the listening side as its own.
             path = sock.getpeername() or sock.getsockname()
             mode = stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)

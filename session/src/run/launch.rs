@@ -28,9 +28,15 @@ pub(super) fn private_run_dir() -> Result<tempfile::TempDir> {
 
 /// Writes the launcher into the run's directory, and with MPyC TLS the `.config/` files MPyC
 /// reads, checked against the manifest first; returns the launcher's words for the command line.
-fn write_launcher(me: &UnlockedIdentity, plan: &RunPlan, layout: &PortLayout, dir: &Path) -> Result<Vec<String>> {
+fn write_launcher(
+    me: &UnlockedIdentity,
+    plan: &RunPlan,
+    layout: &PortLayout,
+    dir: &Path,
+    direct: bool,
+) -> Result<Vec<String>> {
     if !plan.manifest.mpyc.ssl {
-        return mpyc::write_launcher(dir, layout, None);
+        return mpyc::write_launcher(dir, layout, None, direct);
     }
     let certificates: Vec<String> =
         plan.manifest.parties.iter().map(|p| p.certificate.clone().unwrap_or_default()).collect();
@@ -40,32 +46,53 @@ fn write_launcher(me: &UnlockedIdentity, plan: &RunPlan, layout: &PortLayout, di
         return Err(Error::bad_manifest(&plan.session, "your MPyC certificate in it is not for your key"));
     }
     let key_pem = mpyc::tls_key_pem(&me.keys, &plan.session)?;
-    mpyc::write_launcher(dir, layout, Some(mpyc::TlsFiles { key_pem: &key_pem, certificates: &certificates }))
+    mpyc::write_launcher(dir, layout, Some(mpyc::TlsFiles { key_pem: &key_pem, certificates: &certificates }), direct)
 }
 
 /// What lets the launcher run the program (see `mpyc_launcher.py`): one byte on the socket
 /// `go` in the run's directory, given once every peer is connected, and never if the run cannot
-/// go ahead. Dropping it closes the socket.
+/// go ahead. Dropping it closes the socket. The launcher first says on it which TCP port its
+/// program listens on for direct connections (`port P`, or `port -`).
 pub(super) struct Go {
     give: Option<tokio::sync::oneshot::Sender<()>>,
+    listening: Option<tokio::sync::oneshot::Receiver<Option<u16>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The longest line the launcher says on the go socket.
+const MAX_LAUNCHER_LINE: u64 = 32;
+
 impl Go {
     pub(super) fn listen(run_dir: &Path) -> Result<Go> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
         let path = mpyc::go_socket(run_dir);
         let listener = tokio::net::UnixListener::bind(&path).map_err(|e| Error::io("listening on", &path, e))?;
         let (give, given) = tokio::sync::oneshot::channel::<()>();
+        let (said, listening) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
-            let Ok((mut launcher, _)) = listener.accept().await else { return };
+            let Ok((launcher, _)) = listener.accept().await else { return };
+            let mut launcher = tokio::io::BufReader::new(launcher);
+            let mut line = String::new();
+            let port = match (&mut launcher).take(MAX_LAUNCHER_LINE).read_line(&mut line).await {
+                Ok(_) => line.trim_end().strip_prefix("port ").and_then(|port| port.parse().ok()),
+                Err(_) => None,
+            };
+            let _ = said.send(port);
             if given.await.is_ok() {
-                use tokio::io::AsyncWriteExt;
-                let _ = launcher.write_all(b"+").await;
+                let _ = launcher.get_mut().write_all(b"+").await;
                 // Held until the run ends: the launcher reads one byte and closes its end.
                 std::future::pending::<()>().await;
             }
         });
-        Ok(Go { give: Some(give), task })
+        Ok(Go { give: Some(give), listening: Some(listening), task })
+    }
+
+    /// The port the launcher listens on for direct connections (`Some(None)`: none), once it
+    /// said; `None` after that, or if it never will.
+    pub(super) async fn listening(&mut self) -> Option<Option<u16>> {
+        let said = self.listening.as_mut()?.await;
+        self.listening = None;
+        said.ok()
     }
 
     pub(super) fn give(&mut self) {
@@ -97,8 +124,9 @@ pub(super) fn start_launcher(
     options: &RunOptions,
     layout: &PortLayout,
     run_dir: &Path,
+    direct: bool,
 ) -> Result<Launched> {
-    let launcher = write_launcher(me, plan, layout, run_dir)?;
+    let launcher = write_launcher(me, plan, layout, run_dir, direct)?;
     let command = plan.command(layout, &launcher);
     let shown = command[..command.len() - plan.private_args.len()].to_vec();
     let started_as: Vec<&String> = options.launcher.iter().chain(&command).collect();

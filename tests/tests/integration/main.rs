@@ -4,6 +4,7 @@
 mod credentials;
 mod did_peer_2_interop;
 mod didcomm_interop;
+mod direct;
 mod field_rehearsal;
 mod fuzz_seeds;
 mod hostile_host;

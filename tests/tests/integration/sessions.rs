@@ -103,27 +103,40 @@ fn private_inputs_reach_only_their_own_program() {
 }
 
 /// MPyC listens on all interfaces and authenticates no one; under `mpc-id run` its connections
-/// are Unix sockets in a directory only the party's user can enter (no TCP port for the network
-/// or another user of the machine to reach), and the directory is gone after the run.
+/// are either direct TLS connections pinned to certificates the peers sent over the mesh (where one
+/// party's machine reaches the other's, as on loopback here), or, with `--relay-only`, Unix sockets
+/// in a directory only the party's user can enter (no TCP port for the network or another user of
+/// the machine to reach). Either way the run's directory is gone after the run.
 #[test]
-fn mpycs_connections_are_unix_sockets_in_a_private_directory_removed_after_the_run() {
+fn mpycs_connections_are_pinned_tls_or_unix_sockets_in_a_private_directory_removed_after_the_run() {
     let mediator = LoopbackMediator::start();
     let parties = parties(&mediator);
     let probe = mpc_id_e2e::workspace_root().join("tests/python/transport_probe.py").display().to_string();
     let name = gather(&parties, "sockets", &probe, &[]);
-    let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &probe, &[])).collect();
-    let ended = wait_all(runs, Duration::from_secs(120));
-    for (me, (party, run)) in parties.iter().zip(&ended).enumerate() {
-        assert_eq!(run.code, Some(0), "{} ran: {}", party.name, run.stderr);
-        assert!(run.stdout.contains("total: 6"), "{}: {}", party.name, run.stdout);
-        let peers: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("peer ")).collect();
-        assert_eq!(peers.len(), 2, "{}: {}", party.name, run.stdout);
-        for line in peers {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            assert_eq!(words.get(2), Some(&"AF_UNIX"), "party {me}'s MPyC connection: {line}");
-            assert_eq!(words.get(4), Some(&"700"), "party {me}'s socket directory is open to others: {line}");
-            let directory = std::path::Path::new(words[3]).parent().expect("a directory");
-            assert!(!directory.exists(), "party {me}'s run directory {} is left behind", directory.display());
+    for relay_only in [false, true] {
+        let extra: &[&str] = if relay_only { &["--relay-only"] } else { &[] };
+        let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &probe, extra)).collect();
+        let ended = wait_all(runs, Duration::from_secs(120));
+        for (me, (party, run)) in parties.iter().zip(&ended).enumerate() {
+            assert_eq!(run.code, Some(0), "{} ran: {}", party.name, run.stderr);
+            assert!(run.stdout.contains("total: 6"), "{}: {}", party.name, run.stdout);
+            let peers: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("peer ")).collect();
+            assert_eq!(peers.len(), 2, "{}: {}", party.name, run.stdout);
+            for line in peers {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if !relay_only {
+                    assert!(
+                        matches!(words.get(2), Some(&("AF_INET" | "AF_INET6"))),
+                        "party {me}'s direct connection: {line}"
+                    );
+                    assert_eq!(words.get(3), Some(&"tls"), "party {me}'s direct connection is not TLS: {line}");
+                    continue;
+                }
+                assert_eq!(words.get(2), Some(&"AF_UNIX"), "party {me}'s MPyC connection: {line}");
+                assert_eq!(words.get(5), Some(&"700"), "party {me}'s socket directory is open to others: {line}");
+                let directory = std::path::Path::new(words[4]).parent().expect("a directory");
+                assert!(!directory.exists(), "party {me}'s run directory {} is left behind", directory.display());
+            }
         }
     }
 }

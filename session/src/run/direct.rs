@@ -1,0 +1,251 @@
+//! Direct connections between the parties' programs: TLS over TCP where one party's machine can
+//! reach the other's, the tunnel where not.
+//!
+//! Every MPyC message through a tunnel wakes two `mpc-id` processes and crosses four sockets
+//! (docs/BENCHMARKS.md); a direct connection crosses one, as plain MPyC does, and is encrypted
+//! by the programs' own TLS. Its trust comes from the mesh: each party makes a fresh key and
+//! certificate for the run and sends the certificate over its authenticated mesh connections
+//! ([`mpc_connect::direct`]), so a program accepts exactly the certificates its peers' identity
+//! keys vouched for, and the launcher pins the one of the party it dials.
+//!
+//! The order is what keeps both ends in step. A party whose program listens offers each
+//! lower-indexed peer its port only once it holds that peer's certificate, and only before its own
+//! program starts, when the certificates it accepts are written; a lower-indexed party dials
+//! directly only a peer that offered it a port before its own program started, and that it could
+//! reach by TCP. Anything else (no port offered in time, the port unreachable, the TLS handshake
+//! refused) falls back to the tunnel, which always works.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mpc_connect::direct::DirectOffer;
+use mpc_connect::mesh::Mesh;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::mpyc::{self, PortLayout};
+
+/// How long a TCP probe of a peer's direct port may take before the tunnel is used instead.
+const PROBE_FOR: Duration = Duration::from_secs(1);
+
+/// This party's certificate and key for the run's direct connections.
+pub(super) struct DirectIdentity {
+    der: Vec<u8>,
+    pem: String,
+    key_pem: Zeroizing<String>,
+}
+
+impl DirectIdentity {
+    /// A fresh Ed25519 key and a self-signed certificate for it, used for one run only.
+    pub(super) fn generate() -> Result<Self> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut()).map_err(|e| Error::Command(format!("no randomness for a TLS key: {e}")))?;
+        let key = mpyc::key_pair_of(&seed)?;
+        let mut params = rcgen::CertificateParams::default();
+        // A name of its own: OpenSSL looks a trusted certificate up by its name, and a program
+        // that trusts several peers' certificates of one name checks against the wrong one.
+        let mut name = [0u8; 8];
+        getrandom::fill(&mut name).map_err(|e| Error::Command(format!("no randomness for a TLS key: {e}")))?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, format!("mpc-id direct {}", mpc_identity::hex(&name)));
+        let certificate =
+            params.self_signed(&key).map_err(|e| Error::Command(format!("making the direct certificate: {e}")))?;
+        Ok(DirectIdentity {
+            der: certificate.der().to_vec(),
+            pem: certificate.pem(),
+            key_pem: Zeroizing::new(key.serialize_pem()),
+        })
+    }
+
+    /// The certificate, as offered to peers.
+    pub(super) fn der(&self) -> Vec<u8> {
+        self.der.clone()
+    }
+}
+
+/// What the parties offered each other so far, while the run starts.
+pub(super) struct DirectPlan {
+    me: usize,
+    /// This party's program's port: unknown until its launcher says (`None`), or none offered.
+    own_port: Option<Option<u16>>,
+    certificates: HashMap<usize, Vec<u8>>,
+    /// What each higher-indexed peer offered: its port, or none.
+    ports: HashMap<usize, Option<u16>>,
+    /// The lower-indexed peers offered this party's port: their certificates are accepted.
+    offered: HashSet<usize>,
+    higher: Vec<usize>,
+    lower: Vec<usize>,
+}
+
+impl DirectPlan {
+    pub(super) fn new(me: usize, peers: impl IntoIterator<Item = usize>) -> Self {
+        let (higher, lower) = peers.into_iter().partition(|&index| index > me);
+        DirectPlan {
+            me,
+            own_port: None,
+            certificates: HashMap::new(),
+            ports: HashMap::new(),
+            offered: HashSet::new(),
+            higher,
+            lower,
+        }
+    }
+
+    /// Takes in what peer `index` offered.
+    pub(super) fn offered_by(&mut self, index: usize, offer: DirectOffer, mesh: &Mesh) {
+        match offer {
+            DirectOffer::Certificate(der) => {
+                self.certificates.entry(index).or_insert(der);
+            }
+            // Only a higher-indexed peer's program listens for this party's.
+            DirectOffer::Port(port) if index > self.me => {
+                self.ports.entry(index).or_insert(port);
+            }
+            DirectOffer::Port(_) => tracing::debug!(party = index, "ignored a port offered by a lower-indexed peer"),
+        }
+        self.offer_ports(mesh);
+    }
+
+    /// Takes in the port this party's launcher listens on (`None`: it could not listen).
+    pub(super) fn listening_on(&mut self, port: Option<u16>, mesh: &Mesh) {
+        self.own_port.get_or_insert(port);
+        self.offer_ports(mesh);
+    }
+
+    /// Offers no port to anybody and dials nobody directly (a relay-only run, or one whose
+    /// program has its own TLS): nothing to wait for either.
+    pub(super) fn decline(&mut self, mesh: &Mesh) {
+        self.higher.clear();
+        self.listening_on(None, mesh);
+    }
+
+    fn offer_ports(&mut self, mesh: &Mesh) {
+        let Some(port) = self.own_port else { return };
+        for &index in &self.lower {
+            if self.offered.contains(&index) {
+                continue;
+            }
+            match port {
+                Some(_) if !self.certificates.contains_key(&index) => continue,
+                Some(_) => {
+                    self.offered.insert(index);
+                }
+                None => {}
+            }
+            mesh.offer_port(index, port);
+        }
+    }
+
+    /// Whether everything this party waits for was said: its own port, and every
+    /// higher-indexed peer's offer.
+    pub(super) fn settled(&self) -> bool {
+        self.own_port.is_some() && self.higher.iter().all(|index| self.ports.contains_key(index))
+    }
+
+    /// Probes the ports offered, and writes what the launcher needs (`direct.json` in `run_dir`,
+    /// with this party's key and certificate beside it, readable by this user only).
+    pub(super) async fn write(
+        self,
+        identity: &DirectIdentity,
+        mesh: &Mesh,
+        layout: &PortLayout,
+        run_dir: &Path,
+    ) -> Result<DirectReport> {
+        let mut probes = tokio::task::JoinSet::new();
+        for (&index, &port) in &self.ports {
+            let (Some(port), Some(certificate), Some(&name)) =
+                (port, self.certificates.get(&index), layout.forwarders.get(&index))
+            else {
+                continue;
+            };
+            let candidates: Vec<SocketAddr> =
+                mesh.addresses_of(index).into_iter().map(|ip: IpAddr| SocketAddr::new(ip, port)).collect();
+            let certificate = hex_of(certificate);
+            probes.spawn(async move {
+                let reached = reach(&candidates).await?;
+                Some(Dial { party: index, port: name, host: reached.ip().to_string(), tcp_port: port, certificate })
+            });
+        }
+        let mut dial = BTreeMap::new();
+        while let Some(probed) = probes.join_next().await {
+            if let Ok(Some(entry)) = probed {
+                dial.insert(entry.party, entry);
+            }
+        }
+        let accept: Vec<Accept> = self
+            .offered
+            .iter()
+            .filter_map(|&index| Some(Accept { party: index, certificate: hex_of(self.certificates.get(&index)?) }))
+            .collect();
+        let certificate = run_dir.join("direct.crt");
+        let key = run_dir.join("direct.key");
+        mpyc::write_private(&certificate, &identity.pem)?;
+        mpyc::write_private(&key, &identity.key_pem)?;
+        let report = DirectReport { dialled: dial.keys().copied().collect(), accepted: accept.len() };
+        let file = LauncherFile { certificate, key, dial: dial.into_values().collect(), accept };
+        let json = serde_json::to_string(&file).map_err(|e| Error::Command(format!("writing direct.json: {e}")))?;
+        mpyc::write_private(&run_dir.join("direct.json"), &json)?;
+        Ok(report)
+    }
+}
+
+/// Which peers this party's program dials directly, and how many it accepts directly.
+#[derive(Clone, Debug, Default)]
+pub(super) struct DirectReport {
+    pub(super) dialled: Vec<usize>,
+    pub(super) accepted: usize,
+}
+
+/// The first of `candidates` that accepts a TCP connection within [`PROBE_FOR`].
+async fn reach(candidates: &[SocketAddr]) -> Option<SocketAddr> {
+    let mut tries = tokio::task::JoinSet::new();
+    for &addr in candidates {
+        tries.spawn(async move { tokio::net::TcpStream::connect(addr).await.map(|_| addr) });
+    }
+    tokio::time::timeout(PROBE_FOR, async {
+        while let Some(tried) = tries.join_next().await {
+            if let Ok(Ok(addr)) = tried {
+                return Some(addr);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// A certificate as the launcher reads it (hex of its DER, which Python's `ssl` takes as is).
+fn hex_of(der: &[u8]) -> String {
+    mpc_identity::hex(der)
+}
+
+/// `direct.json`, as the launcher reads it.
+#[derive(Serialize)]
+struct LauncherFile {
+    certificate: PathBuf,
+    key: PathBuf,
+    dial: Vec<Dial>,
+    accept: Vec<Accept>,
+}
+
+#[derive(Serialize)]
+struct Dial {
+    party: usize,
+    /// The port MPyC was given for this party (the name of its forwarder).
+    port: u16,
+    host: String,
+    tcp_port: u16,
+    /// Hex of the DER.
+    certificate: String,
+}
+
+#[derive(Serialize)]
+struct Accept {
+    party: usize,
+    certificate: String,
+}
