@@ -54,13 +54,25 @@ DIAL_FOR = 2.0
 
 
 def direct_listener():
-    """A TCP socket listening on every interface, on a port the system picks; None if it cannot."""
-    try:
-        if socket.has_dualstack_ipv6():
-            return socket.create_server(('::', 0), family=socket.AF_INET6, backlog=64, dualstack_ipv6=True)
-        return socket.create_server(('0.0.0.0', 0), backlog=64)
-    except OSError:
-        return None
+    """A TCP socket listening on every interface, on a port the system picks; None if it cannot.
+
+    Made with the protocol named: asyncio turns Nagle's algorithm off only on connections whose
+    socket says IPPROTO_TCP, and a connection accepted here inherits what this one says (without,
+    every small MPyC message could wait for the peer's delayed acknowledgement, 40 ms)."""
+    for family, address in ((socket.AF_INET6, '::'), (socket.AF_INET, '0.0.0.0')):
+        try:
+            listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        except OSError:
+            continue
+        try:
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            listener.bind((address, 0))
+            listener.listen(64)
+            return listener
+        except OSError:
+            listener.close()
+    return None
 
 
 # Said first, so that mpc-id can offer the port while its mesh still connects.
@@ -177,6 +189,8 @@ class OnlyTheirOwnParty(asyncio.Protocol):
             self.transport = None
             return
         self.passing = True
+        # MPyC's protocol takes the connection over: no call through this one per message.
+        self.transport.set_protocol(self.inner)
         self.inner.connection_made(self.transport)
         self.inner.data_received(self.head)
 

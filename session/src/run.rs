@@ -446,7 +446,8 @@ async fn connect_and_run(
     if direct.is_none() {
         offers.decline(mesh);
     }
-    let waited = wait_for_peers(me, resolver, store, plan, options, mesh, &mut child, &mut go, &mut offers, progress);
+    let waited =
+        wait_for_peers(me, resolver, store, plan, options, mesh, &mut child, &mut go, &mut offers, started, progress);
     if waited.await? {
         if let Some(identity) = direct {
             let report = offers.write(identity, mesh, layout, run_dir).await?;
@@ -457,7 +458,6 @@ async fn connect_and_run(
                 progress(Progress::ProgramPaths { direct: report.dialled, tunnelled });
             }
         }
-        progress(Progress::AllConnected { elapsed: started.elapsed() });
         progress(Progress::Launching { command: shown, private_args: plan.private_args.len() });
         go.give();
     }
@@ -479,6 +479,7 @@ async fn wait_for_peers(
     child: &mut tokio::process::Child,
     go: &mut Go,
     offers: &mut DirectPlan,
+    started: Instant,
     progress: &mut impl FnMut(Progress),
 ) -> Result<bool> {
     let mut connected: HashMap<usize, bool> = plan.peers.iter().map(|(i, _, _)| (*i, false)).collect();
@@ -495,7 +496,8 @@ async fn wait_for_peers(
     let far = deadline + Duration::from_secs(3600);
     loop {
         let all_connected = connected.values().all(|c| *c);
-        if all_connected && settle_by.is_none() {
+        if all_connected && settle_by.is_none() && vanished.is_none() {
+            progress(Progress::AllConnected { elapsed: started.elapsed() });
             settle_by = Some(tokio::time::Instant::now() + DIRECT_GRACE);
         }
         let settled = offers.settled() || settle_by.is_some_and(|by| tokio::time::Instant::now() >= by);
