@@ -197,7 +197,14 @@ fn report(progress: &Progress, plan: &run::RunPlan) {
         ),
         Progress::AllConnected { elapsed } => format!("all parties connected in {:.2} s", elapsed.as_secs_f64()),
         Progress::ProgramPaths { direct, tunnelled } => {
-            let list = |parties: &[usize]| parties.iter().map(party).collect::<Vec<_>>().join(", ");
+            // By label while few; as index ranges when many (16 parties made a line of 200 columns).
+            let list = |parties: &[usize]| {
+                if parties.len() <= 4 {
+                    parties.iter().map(party).collect::<Vec<_>>().join(", ")
+                } else {
+                    format!("parties {}", index_ranges(parties))
+                }
+            };
             match (direct.is_empty(), tunnelled.is_empty()) {
                 (false, true) => format!("your program reaches {} directly (TLS)", list(direct)),
                 (true, _) => format!("your program reaches {} through the tunnels", list(tunnelled)),
@@ -263,4 +270,32 @@ fn report_json(progress: &Progress, plan: &run::RunPlan) {
         }
     };
     eprintln!("{event}");
+}
+
+/// `1-3, 5, 7-9` for [1, 2, 3, 5, 7, 8, 9] (sorted indices).
+fn index_ranges(indices: &[usize]) -> String {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for &index in indices {
+        match ranges.last_mut() {
+            Some((_, last)) if *last + 1 == index => *last = index,
+            _ => ranges.push((index, index)),
+        }
+    }
+    let shown: Vec<String> = ranges
+        .iter()
+        .map(|&(first, last)| if first == last { first.to_string() } else { format!("{first}-{last}") })
+        .collect();
+    shown.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_ranges;
+
+    #[test]
+    fn many_parties_are_shown_as_index_ranges() {
+        assert_eq!(index_ranges(&[1, 2, 3, 5, 7, 8, 9]), "1-3, 5, 7-9");
+        assert_eq!(index_ranges(&[4]), "4");
+        assert_eq!(index_ranges(&[]), "");
+    }
 }
