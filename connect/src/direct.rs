@@ -31,16 +31,7 @@ impl DirectOffer {
     /// Its control line.
     pub(crate) fn line(&self) -> String {
         match self {
-            DirectOffer::Certificate(der) => {
-                let mut line = String::with_capacity(6 + 2 * der.len());
-                line.push_str("cert ");
-                for byte in der {
-                    line.push(char::from(HEX[usize::from(byte >> 4)]));
-                    line.push(char::from(HEX[usize::from(byte & 0xf)]));
-                }
-                line.push('\n');
-                line
-            }
+            DirectOffer::Certificate(der) => format!("cert {}\n", mpc_identity::hex(der)),
             DirectOffer::Port(Some(port)) => format!("port {port}\n"),
             DirectOffer::Port(None) => "port -\n".to_owned(),
         }
@@ -96,6 +87,7 @@ impl Offered {
     }
 }
 
+/// The digits `mpc_identity::hex` writes, in order: what `parse` reads back.
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]

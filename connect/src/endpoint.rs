@@ -306,6 +306,15 @@ pub struct PathReport {
     pub remote: String,
 }
 
+/// The peer's IP address on the path `connection` has selected, if that path is direct.
+pub(crate) fn selected_ip(connection: &Connection) -> Option<std::net::IpAddr> {
+    let paths = connection.paths();
+    match paths.iter().find(|path| path.is_selected())?.remote_addr() {
+        iroh::TransportAddr::Ip(addr) => Some(addr.ip()),
+        _ => None,
+    }
+}
+
 /// The path `connection` has selected, if any.
 pub fn selected_path(connection: &Connection) -> Option<PathReport> {
     let paths = connection.paths();

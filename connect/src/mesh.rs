@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::direct::{DirectOffer, DirectOut, Offered};
-use crate::endpoint::{PathReport, PeerEndpoint, selected_path};
+use crate::endpoint::{PathReport, PeerEndpoint, selected_ip, selected_path};
 use crate::error::{Error, Result};
 use crate::local::{LocalAddr, LocalListener};
 use crate::tunnel::{CONNECTED, PREAMBLE, TunnelOptions, pipe, serve_target};
@@ -230,16 +230,9 @@ impl Mesh {
     /// Where peer `index`'s machine may be reached directly: the IP address of the connection's
     /// direct path if it has one, then the addresses the peer's own address names.
     pub fn addresses_of(&self, index: usize) -> Vec<IpAddr> {
-        let mut addresses = Vec::new();
-        if let Some(connection) = self.links.get(&index).and_then(|link| link.borrow().clone()) {
-            let paths = connection.paths();
-            if let Some(ip) = paths.iter().find(|path| path.is_selected()).and_then(|path| match path.remote_addr() {
-                iroh::TransportAddr::Ip(addr) => Some(addr.ip()),
-                _ => None,
-            }) {
-                addresses.push(ip);
-            }
-        }
+        let link = self.links.get(&index);
+        let mut addresses: Vec<IpAddr> =
+            link.and_then(|link| link.borrow().as_ref().and_then(selected_ip)).into_iter().collect();
         for ip in self.addresses.get(&index).into_iter().flatten() {
             if !addresses.contains(ip) {
                 addresses.push(*ip);

@@ -164,7 +164,7 @@ impl DirectPlan {
             };
             let candidates: Vec<SocketAddr> =
                 mesh.addresses_of(index).into_iter().map(|ip: IpAddr| SocketAddr::new(ip, port)).collect();
-            let certificate = hex_of(certificate);
+            let certificate = mpc_identity::hex(certificate);
             probes.spawn(async move {
                 let reached = reach(&candidates).await?;
                 Some(Dial { party: index, port: name, host: reached.ip().to_string(), tcp_port: port, certificate })
@@ -179,7 +179,9 @@ impl DirectPlan {
         let accept: Vec<Accept> = self
             .offered
             .iter()
-            .filter_map(|&index| Some(Accept { party: index, certificate: hex_of(self.certificates.get(&index)?) }))
+            .filter_map(|&index| {
+                Some(Accept { party: index, certificate: mpc_identity::hex(self.certificates.get(&index)?) })
+            })
             .collect();
         let certificate = run_dir.join("direct.crt");
         let key = run_dir.join("direct.key");
@@ -217,11 +219,6 @@ async fn reach(candidates: &[SocketAddr]) -> Option<SocketAddr> {
     .await
     .ok()
     .flatten()
-}
-
-/// A certificate as the launcher reads it (hex of its DER, which Python's `ssl` takes as is).
-fn hex_of(der: &[u8]) -> String {
-    mpc_identity::hex(der)
 }
 
 /// `direct.json`, as the launcher reads it.
