@@ -98,9 +98,12 @@ impl DirectPlan {
     /// Takes in what peer `index` offered.
     pub(super) fn offered_by(&mut self, index: usize, offer: DirectOffer, mesh: &Mesh) {
         match offer {
-            DirectOffer::Certificate(der) => {
+            // A certificate that is not one would stop this party's program when it loads it:
+            // that peer goes through the tunnel instead.
+            DirectOffer::Certificate(der) if is_one_certificate(&der) => {
                 self.certificates.entry(index).or_insert(der);
             }
+            DirectOffer::Certificate(_) => tracing::warn!(party = index, "ignored a malformed certificate offered"),
             // Only a higher-indexed peer's program listens for this party's.
             DirectOffer::Port(port) if index > self.me => {
                 self.ports.entry(index).or_insert(port);
@@ -221,6 +224,11 @@ async fn reach(candidates: &[SocketAddr]) -> Option<SocketAddr> {
     .flatten()
 }
 
+/// Whether `der` is exactly one X.509 certificate (nothing after it).
+fn is_one_certificate(der: &[u8]) -> bool {
+    matches!(x509_parser::parse_x509_certificate(der), Ok((rest, _)) if rest.is_empty())
+}
+
 /// `direct.json`, as the launcher reads it.
 #[derive(Serialize)]
 struct LauncherFile {
@@ -245,4 +253,21 @@ struct Dial {
 struct Accept {
     party: usize,
     certificate: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_whole_certificate_is_taken_from_a_peer() {
+        let identity = DirectIdentity::generate().expect("a certificate");
+        assert!(is_one_certificate(&identity.der()));
+        let mut trailing = identity.der();
+        trailing.push(0);
+        let cut = &identity.der()[..identity.der().len() - 1];
+        for bad in [&b""[..], b"not a certificate", cut, &trailing] {
+            assert!(!is_one_certificate(bad), "{bad:?}");
+        }
+    }
 }
