@@ -34,11 +34,13 @@ Usage: python mpyc_launcher.py SOCKET_DIR PORTS KEY_DIR DIRECT PROGRAM [ARGS...]
   PORTS: the ports to redirect, comma-separated; KEY_DIR: `-` without TLS; DIRECT: `direct` or `-`.
 """
 import asyncio
+import collections
 import importlib.util
 import os
 import re
 import runpy
 import socket
+import struct
 import sys
 
 SOCKET_DIR = sys.argv[1]
@@ -51,6 +53,8 @@ LOOPBACK = {'127.0.0.1', 'localhost', '::1'}
 # How long a direct connection to a peer may take before its tunnel is used (the port answered
 # mpc-id's probe already: this is the TLS handshake).
 DIAL_FOR = 2.0
+# How long a connection to this party's direct port may take to show it is a peer's.
+ADMIT_FOR = DIAL_FOR + 1.0
 
 
 def direct_listener():
@@ -112,8 +116,7 @@ def on_unix_sockets(loop_class):
             if listener is not None:
                 listener.close()
             return tunnels
-        direct = await create_server(self, lambda: OnlyTheirOwnParty(protocol_factory()), sock=listener,
-                                     ssl=tls_context(ssl_server=True, trusted=ACCEPT.values()))
+        direct = DirectPort(self, listener, protocol_factory, tls_context(ssl_server=True, trusted=ACCEPT.values()))
         return Servers(tunnels, direct)
 
     async def _create_connection(self, protocol_factory, host=None, port=None, **kwargs):
@@ -153,30 +156,117 @@ def tls_context(ssl_server, trusted):
     return context
 
 
-class OnlyTheirOwnParty(asyncio.Protocol):
-    """MPyC's protocol on a direct connection, once the party it names (its first two bytes) is
-    the one whose certificate it presented; any other connection is cut before MPyC sees it."""
+class DirectPort:
+    """MPyC's listener on the direct port, which anyone who reaches this machine can connect to.
 
-    def __init__(self, inner):
-        self.inner = inner
+    So it is bounded: a connection has ADMIT_FOR to finish its TLS handshake and name its party; at
+    most `per_source` connections wait from one address (every party that may dial here could come
+    from one: one machine, one NAT) and four times that in all, and while all places are taken
+    nothing more is accepted (the kernel's backlog holds or drops the rest, at no cost here). A
+    party is let in once, and the port closes as soon as every party expected has come (MPyC closes
+    its listener too once all are connected). A flood can keep a peer's connection waiting past its
+    DIAL_FOR, and that peer then takes its tunnel; it cannot take this program's memory, its
+    descriptors or a party's place."""
+
+    def __init__(self, loop, listener, protocol_factory, context):
+        self.loop = loop
+        self.listener = listener
+        self.protocol_factory = protocol_factory
+        self.context = context
+        self.per_source = len(ACCEPT) + 4
+        self.in_all = 4 * self.per_source
+        self.waiting = collections.Counter()
+        self.room = asyncio.Event()
+        self.room.set()
+        self.admitted = set()
+        listener.setblocking(False)
+        self.serving = loop.create_task(self.serve())
+
+    async def serve(self):
+        while True:
+            await self.room.wait()
+            try:
+                connection, address = await self.loop.sock_accept(self.listener)
+            except OSError:
+                # Out of descriptors, or a connection gone before it was taken: not this port's end.
+                await asyncio.sleep(0.1)
+                continue
+            source = address[0]
+            if self.waiting[source] >= self.per_source:
+                # Reset rather than closed: nothing of it lingers here.
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                connection.close()
+                continue
+            self.waiting[source] += 1
+            if sum(self.waiting.values()) >= self.in_all:
+                self.room.clear()
+            self.loop.create_task(self.admit(connection, source))
+
+    async def admit(self, connection, source):
+        guard = OnlyTheirOwnParty(self)
+        try:
+            await asyncio.wait_for(self.handshake(connection, guard), ADMIT_FOR)
+        except Exception:
+            # A stranger's certificate, a wrong party, a handshake too slow: nothing is said to it.
+            guard.cut()
+            connection.close()
+        finally:
+            self.waiting[source] -= 1
+            if not self.waiting[source]:
+                del self.waiting[source]
+            self.room.set()
+
+    async def handshake(self, connection, guard):
+        await self.loop.connect_accepted_socket(lambda: guard, connection, ssl=self.context,
+                                                ssl_handshake_timeout=ADMIT_FOR)
+        if not await guard.decided:
+            raise ConnectionError('not admitted')
+
+    def let_in(self, party):
+        """Whether `party` may come in now: once only; the port closes when all have come."""
+        if party is None or party in self.admitted:
+            return False
+        self.admitted.add(party)
+        if self.admitted >= ACCEPT.keys():
+            self.close()
+        return True
+
+    def close(self):
+        if self.listener is not None:
+            self.serving.cancel()
+            self.listener.close()
+            self.listener = None
+
+    async def wait_closed(self):
+        pass
+
+    def is_serving(self):
+        return self.listener is not None
+
+
+class OnlyTheirOwnParty(asyncio.Protocol):
+    """A direct connection until its party is known: the one whose certificate it presented, if
+    that party is expected and not in yet, and if MPyC's first two bytes name it too. Then MPyC's
+    protocol takes the connection over (no call through this one per message); any other
+    connection is cut before MPyC sees it."""
+
+    def __init__(self, port):
+        self.port = port
         self.transport = None
         self.party = None
         self.head = b''
-        self.passing = False
+        self.decided = port.loop.create_future()
 
     def connection_made(self, transport):
         import hashlib
+        self.transport = transport
         tls = transport.get_extra_info('ssl_object')
         der = tls.getpeercert(binary_form=True) if tls is not None else None
         self.party = ACCEPT_PARTY.get(hashlib.sha256(der).hexdigest()) if der else None
-        if self.party is None:
-            transport.abort()
-            return
-        self.transport = transport
+        if self.party is None or self.party in self.port.admitted:
+            self.cut()
 
     def data_received(self, data):
-        if self.passing:
-            return self.inner.data_received(data)
         if self.transport is None:
             return
         self.head += data
@@ -185,29 +275,26 @@ class OnlyTheirOwnParty(asyncio.Protocol):
         if int.from_bytes(self.head[:2], 'little') != self.party:
             print(f'mpc-id: refused a direct connection with the certificate of party {self.party} '
                   'that said it was another party', file=sys.stderr)
+            return self.cut()
+        if not self.port.let_in(self.party):
+            return self.cut()
+        inner = self.port.protocol_factory()
+        self.transport.set_protocol(inner)
+        inner.connection_made(self.transport)
+        inner.data_received(self.head)
+        self.transport = None
+        self.decided.set_result(True)
+
+    def cut(self):
+        if self.transport is not None:
             self.transport.abort()
             self.transport = None
-            return
-        self.passing = True
-        # MPyC's protocol takes the connection over: no call through this one per message.
-        self.transport.set_protocol(self.inner)
-        self.inner.connection_made(self.transport)
-        self.inner.data_received(self.head)
-
-    def eof_received(self):
-        return self.inner.eof_received() if self.passing else None
+        if not self.decided.done():
+            self.decided.set_result(False)
 
     def connection_lost(self, exc):
-        if self.passing:
-            self.inner.connection_lost(exc)
-
-    def pause_writing(self):
-        if self.passing:
-            self.inner.pause_writing()
-
-    def resume_writing(self):
-        if self.passing:
-            self.inner.resume_writing()
+        self.transport = None
+        self.cut()
 
 
 class Servers:

@@ -1,14 +1,20 @@
 """An MPyC program that reports how its connections to the other parties travel: one line per
 peer, `peer <pid>: <address family> <tls|plain> <path> <mode of the path's directory>` (path and
-mode for Unix sockets), then the usual secure sum, so that the run ends as any other."""
+mode for Unix sockets), then the usual secure sum, so that the run ends as any other.
+With TRANSPORT_PROBE_LATE=<party>:<seconds> in its environment, that party's MPyC starts that much
+later than the others'."""
 import os
 import socket
 import stat
+import time
 
 from mpyc.runtime import mpc
 
 
 async def main():
+    late, _, seconds = os.environ.get('TRANSPORT_PROBE_LATE', '').partition(':')
+    if late == str(mpc.pid):
+        time.sleep(float(seconds))
     await mpc.start()
     for peer in mpc.parties:
         if peer.pid == mpc.pid:

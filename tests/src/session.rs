@@ -20,6 +20,24 @@ pub fn python() -> String {
     crate::python_for("mpyc").display().to_string()
 }
 
+/// Alice, Bob and Carol, each with a keystore of their own, using `mediator`.
+pub fn three_parties(mediator: &LoopbackMediator) -> [Party; 3] {
+    ["alice", "bob", "carol"].map(|name| Party::new(name, &mediator.url))
+}
+
+/// Alice hosts `program`, Bob and Carol join; returns the session name.
+///
+/// # Panics
+/// When a step fails.
+pub fn gather(parties: &[Party; 3], name: &str, program: &str, extra: &[&str]) -> String {
+    let url = create(parties[0].mpc_id(), 3, name, program, extra);
+    for party in &parties[1..] {
+        let output = join(party.mpc_id(), &url, program);
+        assert!(output.status.success(), "{} joins: {}", party.name, String::from_utf8_lossy(&output.stderr));
+    }
+    name.to_owned()
+}
+
 /// A mediator on a free loopback port, SQLite in a temporary directory.
 #[derive(Debug)]
 pub struct LoopbackMediator {

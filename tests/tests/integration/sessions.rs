@@ -15,20 +15,6 @@ use mpc_id_e2e::session::{
     self, LoopbackMediator, Party, Watched, plain_results, results, spawn_run, wait_all, wait_watched,
 };
 
-fn parties(mediator: &LoopbackMediator) -> [Party; 3] {
-    ["alice", "bob", "carol"].map(|name| Party::new(name, &mediator.url))
-}
-
-/// Alice hosts `program`, Bob and Carol join; returns the session name.
-fn gather(parties: &[Party; 3], name: &str, program: &str, extra: &[&str]) -> String {
-    let url = session::create(parties[0].mpc_id(), 3, name, program, extra);
-    for party in &parties[1..] {
-        let output = session::join(party.mpc_id(), &url, program);
-        assert!(output.status.success(), "{} joins: {}", party.name, String::from_utf8_lossy(&output.stderr));
-    }
-    name.to_owned()
-}
-
 /// Every party's `mpc-id run` of the session `name`, returned once MPyC has connected all three:
 /// the computation is under way.
 fn under_way(parties: &[Party; 3], name: &str) -> Vec<Watched> {
@@ -44,9 +30,9 @@ fn under_way(parties: &[Party; 3], name: &str) -> Vec<Watched> {
 #[test]
 fn three_parties_compute_what_plain_mpyc_computes() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     for (program, extra) in [("secure_ranking.py", &[][..]), ("vector_sums.py", &["--mpyc-ssl"][..])] {
-        let name = gather(&parties, program.trim_end_matches(".py"), program, extra);
+        let name = session::gather(&parties, program.trim_end_matches(".py"), program, extra);
         let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, program, &[])).collect();
         let ended = wait_all(runs, Duration::from_secs(180));
         let expected = plain_results(program, 3);
@@ -69,8 +55,8 @@ fn three_parties_compute_what_plain_mpyc_computes() {
 #[test]
 fn private_inputs_reach_only_their_own_program() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "private", "private_sum.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "private", "private_sum.py", &[]);
     let inputs = ["718293", "546372", "918273"];
     let runs = parties
         .iter()
@@ -110,9 +96,9 @@ fn private_inputs_reach_only_their_own_program() {
 #[test]
 fn mpycs_connections_are_pinned_tls_or_unix_sockets_in_a_private_directory_removed_after_the_run() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let probe = mpc_id_e2e::workspace_root().join("tests/python/transport_probe.py").display().to_string();
-    let name = gather(&parties, "sockets", &probe, &[]);
+    let name = session::gather(&parties, "sockets", &probe, &[]);
     for relay_only in [false, true] {
         let extra: &[&str] = if relay_only { &["--relay-only"] } else { &[] };
         let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &probe, extra)).collect();
@@ -147,8 +133,8 @@ fn mpycs_connections_are_pinned_tls_or_unix_sockets_in_a_private_directory_remov
 #[test]
 fn programs_run_where_they_are_started_with_mpyc_tls_too() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "files", "private_sum.py", &["--mpyc-ssl"]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "files", "private_sum.py", &["--mpyc-ssl"]);
     let numbers = [1203u64, 3405, 5607];
     let dirs: Vec<tempfile::TempDir> = numbers
         .iter()
@@ -192,8 +178,8 @@ fn programs_run_where_they_are_started_with_mpyc_tls_too() {
 fn a_startup_timeout_names_the_missing_party_and_nothing_else() {
     use std::process::Stdio;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "absent", "secure_ranking.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "absent", "secure_ranking.py", &[]);
     let runs = parties[..2]
         .iter()
         .map(|party| {
@@ -230,7 +216,7 @@ fn a_startup_timeout_names_the_missing_party_and_nothing_else() {
 #[test]
 fn joiners_see_what_they_agree_to_and_confirm_it() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let url = session::create(parties[0].mpc_id(), 3, "shown", "secure_ranking.py", &["--", "--values", "7"]);
     let unconfirmed = parties[1]
         .mpc_id()
@@ -303,7 +289,7 @@ fn joiners_see_what_they_agree_to_and_confirm_it() {
 fn a_party_that_cannot_run_tells_the_others() {
     use std::process::Stdio;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let url = session::create(parties[0].mpc_id(), 3, "edited", "secure_ranking.py", &[]);
     assert!(session::join(parties[1].mpc_id(), &url, "secure_ranking.py").status.success());
     // Carol joins with her own copy, then edits it.
@@ -359,8 +345,8 @@ fn a_party_that_cannot_run_tells_the_others() {
 #[test]
 fn a_party_that_leaves_the_session_tells_the_others() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "leaving", "secure_ranking.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "leaving", "secure_ranking.py", &[]);
     let mut runs: Vec<Watched> =
         parties[..2].iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &[]).into()).collect();
     // Alice and Bob wait for Carol, who leaves instead. While they wait, they say for whom and
@@ -390,8 +376,8 @@ fn a_party_that_leaves_the_session_tells_the_others() {
 #[test]
 fn a_party_interrupted_by_its_user_tells_the_others() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "stopped", "secure_ranking.py", &["--", "--values", "100"]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "stopped", "secure_ranking.py", &["--", "--values", "100"]);
     let runs = under_way(&parties, &name);
     let interrupted_at = Instant::now();
     session::interrupt(&runs[2]);
@@ -417,7 +403,7 @@ fn a_party_interrupted_by_its_user_tells_the_others() {
 fn run_without_a_command_uses_the_remembered_python_and_program() {
     use std::process::Stdio;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let url = session::create(parties[0].mpc_id(), 3, "remembered", "secure_ranking.py", &[]);
     for party in &parties[1..] {
         let joined = party
@@ -452,8 +438,8 @@ fn run_without_a_command_uses_the_remembered_python_and_program() {
 #[test]
 fn run_json_reports_every_step_as_an_event() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "events", "secure_ranking.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "events", "secure_ranking.py", &[]);
     let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "secure_ranking.py", &["--json"])).collect();
     for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
         assert_eq!(run.code, Some(0), "{}: {}", party.name, run.stderr);
@@ -480,8 +466,8 @@ fn run_json_reports_every_step_as_an_event() {
 #[test]
 fn a_party_killed_mid_run_is_named_by_the_others_within_10_seconds() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "long", "secure_ranking.py", &["--", "--values", "100"]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "long", "secure_ranking.py", &["--", "--values", "100"]);
     // Carol's machine goes down once the computation is under way: her `mpc-id` and her
     // program die together, without a word to anyone.
     let mut runs = under_way(&parties, &name);
@@ -511,7 +497,7 @@ fn run_local_work(parties: &[Party; 3], session_name: &str) -> (tempfile::TempDi
     let program = dir.path().join("local_work.py");
     std::fs::write(&program, "import time\ntime.sleep(120)\n").expect("write");
     let program = program.display().to_string();
-    let name = gather(parties, session_name, &program, &[]);
+    let name = session::gather(parties, session_name, &program, &[]);
     (dir, parties.iter().map(|p| spawn_run(p.mpc_id(), &name, &program, &[])).collect())
 }
 
@@ -534,7 +520,7 @@ fn local_work_of(run: &std::process::Child) -> u32 {
 #[test]
 fn a_killed_mpc_id_run_takes_its_program_along() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     // A program in a long stretch of local work: it would notice nothing of its tunnels going.
     let (_dir, mut runs) = run_local_work(&parties, "orphan");
     let mut carol = runs.pop().expect("carol");
@@ -565,7 +551,7 @@ fn a_killed_mpc_id_run_takes_its_program_along() {
 #[test]
 fn a_party_whose_program_is_killed_is_told_by_which_signal() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let (_dir, mut runs) = run_local_work(&parties, "killed");
     let carol = runs.pop().expect("carol");
     let child = local_work_of(&carol);
@@ -585,14 +571,14 @@ fn a_party_whose_program_is_killed_is_told_by_which_signal() {
 #[test]
 fn a_program_missing_a_module_is_followed_by_the_command_that_adds_it() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let dir = tempfile::tempdir().expect("tempdir");
     let program = dir.path().join("needs_a_module.py");
     // Only the party given `need` imports it: the others wait, so carol's is the first failure.
     let text = "import sys, time\nif 'need' in sys.argv:\n    import mpc_id_absent_module.sub\ntime.sleep(120)\n";
     std::fs::write(&program, text).expect("write");
     let program = program.display().to_string();
-    let name = gather(&parties, "nomodule", &program, &[]);
+    let name = session::gather(&parties, "nomodule", &program, &[]);
     let mut runs: Vec<_> = parties[..2].iter().map(|p| session::spawn_run(p.mpc_id(), &name, &program, &[])).collect();
     let carol = session::spawn_run_with_inputs(parties[2].mpc_id(), &name, &program, &["need"]);
     let carol = &wait_all(vec![carol], Duration::from_secs(60))[0];
@@ -612,7 +598,7 @@ fn a_program_missing_a_module_is_followed_by_the_command_that_adds_it() {
 fn an_offline_join_leaves_making_the_python_to_run() {
     use std::os::unix::fs::PermissionsExt;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let url = session::create(parties[0].mpc_id(), 3, "offline", "hello.py", &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     // `python3` without MPyC (isolated mode), mpc-id's data directory empty, and pip's index a
@@ -653,8 +639,8 @@ fn an_offline_join_leaves_making_the_python_to_run() {
 fn a_python_without_mpyc_gets_the_pinned_install_command_once() {
     use std::os::unix::fs::PermissionsExt;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "nompyc", "hello.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "nompyc", "hello.py", &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     // A Python that finds no `mpyc` anywhere: isolated mode ignores PYTHONPATH and user packages.
     let bare = dir.path().join("python");
@@ -687,8 +673,8 @@ fn a_python_without_mpyc_gets_the_pinned_install_command_once() {
 fn every_run_form_runs_the_sessions_program_with_the_private_input() {
     use std::process::Stdio;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "forms", "private_sum.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "forms", "private_sum.py", &[]);
     let programs = session::program("private_sum.py").parent().expect("programs").to_owned();
     let forms: [&[&str]; 3] = [&["1000"], &["private_sum.py", "200"], &[&session::python(), "private_sum.py", "30"]];
     let runs = parties
@@ -721,8 +707,8 @@ fn every_run_form_runs_the_sessions_program_with_the_private_input() {
 #[test]
 fn session_status_shows_the_local_record_when_the_mediator_is_gone() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "offline", "hello.py", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "offline", "hello.py", &[]);
     drop(mediator);
     let output = parties[1].mpc_id().args(["session", "status", &name]).output().expect("status");
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
@@ -734,7 +720,7 @@ fn session_status_shows_the_local_record_when_the_mediator_is_gone() {
 #[test]
 fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let url = session::create(parties[0].mpc_id(), 3, "mismatch", "secure_ranking.py", &[]);
     // Joining with the wrong program is refused at once...
     let output = session::join(parties[1].mpc_id(), &url, "vector_sums.py");
@@ -762,8 +748,8 @@ fn a_program_that_differs_from_the_sessions_is_refused_before_launch() {
 #[test]
 fn a_two_file_bundle_runs_and_an_altered_one_is_refused_before_launch() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
-    let name = gather(&parties, "bundle", "sum_bundle", &[]);
+    let parties = session::three_parties(&mediator);
+    let name = session::gather(&parties, "bundle", "sum_bundle", &[]);
     let runs = parties.iter().map(|p| spawn_run(p.mpc_id(), &name, "sum_bundle", &[])).collect();
     for (party, run) in parties.iter().zip(wait_all(runs, Duration::from_secs(120))) {
         assert_eq!(run.code, Some(0), "{}: {}", party.name, run.stderr);
@@ -807,7 +793,7 @@ fn a_two_file_bundle_runs_and_an_altered_one_is_refused_before_launch() {
 fn a_shared_bundle_is_fetched_by_joiners_who_never_had_it_and_runs() {
     use std::process::Stdio;
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let url = session::create(parties[0].mpc_id(), 3, "shared", "sum_bundle", &["--share-program"]);
     let places = tempfile::tempdir().expect("places");
 
@@ -863,7 +849,7 @@ fn a_shared_bundle_is_fetched_by_joiners_who_never_had_it_and_runs() {
 #[test]
 fn a_two_role_session_runs_a_different_program_per_role() {
     let mediator = LoopbackMediator::start();
-    let parties = parties(&mediator);
+    let parties = session::three_parties(&mediator);
     let dir = tempfile::tempdir().expect("programs");
     let program = |role: &str| {
         format!(
@@ -947,7 +933,7 @@ fn a_two_role_session_runs_a_different_program_per_role() {
 #[test]
 fn the_lobby_refuses_with_reasons() {
     let mediator = LoopbackMediator::start();
-    let [alice, bob, carol] = parties(&mediator);
+    let [alice, bob, carol] = session::three_parties(&mediator);
     let dave = Party::new("dave", &mediator.url);
 
     // Full: a two-party session takes Bob, then refuses Carol.
@@ -991,7 +977,7 @@ fn the_lobby_refuses_with_reasons() {
 #[test]
 fn dry_run_and_export_show_the_exact_mpyc_configuration() {
     let mediator = LoopbackMediator::start();
-    let [alice, bob, _] = parties(&mediator);
+    let [alice, bob, _] = session::three_parties(&mediator);
     let url = session::create(alice.mpc_id(), 2, "pair", "secure_ranking.py", &["--", "--values", "3"]);
     assert!(session::join(bob.mpc_id(), &url, "secure_ranking.py").status.success());
     assert!(alice.mpc_id().args(["session", "status"]).output().expect("status").status.success());
