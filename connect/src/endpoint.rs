@@ -306,13 +306,23 @@ pub struct PathReport {
     pub remote: String,
 }
 
-/// The peer's IP address on the path `connection` has selected, if that path is direct.
-pub(crate) fn selected_ip(connection: &Connection) -> Option<std::net::IpAddr> {
+/// The peer's IP addresses on the paths of `connection`: the selected one first if it is direct,
+/// then those the endpoint is still trying (the peer's addresses learned while connecting, which
+/// the endpoint dials anyway), so that a peer reached through the relay at first need not wait
+/// for hole punching to be found.
+pub(crate) fn path_ips(connection: &Connection) -> Vec<std::net::IpAddr> {
     let paths = connection.paths();
-    match paths.iter().find(|path| path.is_selected())?.remote_addr() {
-        iroh::TransportAddr::Ip(addr) => Some(addr.ip()),
-        _ => None,
+    let mut ips: Vec<std::net::IpAddr> = Vec::new();
+    let selected_first =
+        paths.iter().filter(|path| path.is_selected()).chain(paths.iter().filter(|path| !path.is_selected()));
+    for path in selected_first {
+        if let iroh::TransportAddr::Ip(addr) = path.remote_addr()
+            && !ips.contains(&addr.ip())
+        {
+            ips.push(addr.ip());
+        }
     }
+    ips
 }
 
 /// The path `connection` has selected, if any.

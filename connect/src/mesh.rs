@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::direct::{DirectOffer, DirectOut, Offered};
-use crate::endpoint::{PathReport, PeerEndpoint, selected_ip, selected_path};
+use crate::endpoint::{PathReport, PeerEndpoint, path_ips, selected_path};
 use crate::error::{Error, Result};
 use crate::local::{LocalAddr, LocalListener};
 use crate::tunnel::{CONNECTED, PREAMBLE, TunnelOptions, pipe, serve_target};
@@ -227,12 +227,11 @@ impl Mesh {
         });
     }
 
-    /// Where peer `index`'s machine may be reached directly: the IP address of the connection's
-    /// direct path if it has one, then the addresses the peer's own address names.
+    /// Where peer `index`'s machine may be reached directly: the IP addresses of the connection's
+    /// paths (the selected one first, if direct), then the addresses the peer's own address names.
     pub fn addresses_of(&self, index: usize) -> Vec<IpAddr> {
         let link = self.links.get(&index);
-        let mut addresses: Vec<IpAddr> =
-            link.and_then(|link| link.borrow().as_ref().and_then(selected_ip)).into_iter().collect();
+        let mut addresses: Vec<IpAddr> = link.and_then(|link| link.borrow().as_ref().map(path_ips)).unwrap_or_default();
         for ip in self.addresses.get(&index).into_iter().flatten() {
             if !addresses.contains(ip) {
                 addresses.push(*ip);

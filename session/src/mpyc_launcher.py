@@ -21,9 +21,9 @@ mpc-id says every party is connected (a byte on the socket `SOCKET_DIR/go`), and
 runs the program, as `python PROGRAM ARGS...` would. If the run cannot go ahead, mpc-id stops this process before the program ran.
 
 With DIRECT, the parties' programs also meet on direct TLS connections where one can reach the
-other's machine (mpc-id's `session/src/run/direct.rs` says why and when): the launcher listens on
-a TCP port of its own at once and tells mpc-id which (`port P` on the go socket), mpc-id offers
-it to the peers over its authenticated mesh, and once every party is connected it writes
+other's machine (mpc-id's `session/src/run/direct.rs` says why and when): mpc-id makes a TCP
+port listening for them, offers it to the peers over its authenticated mesh and hands it to
+this launcher on the go socket, and once every party is connected it writes
 `SOCKET_DIR/direct.json`: this run's certificate and key, the peers to dial directly (address,
 port, certificate), and the certificates to accept. MPyC's listener then also serves TLS on that
 port, to exactly those certificates, and a connection must name the party its certificate is
@@ -57,33 +57,14 @@ DIAL_FOR = 2.0
 ADMIT_FOR = DIAL_FOR + 1.0
 
 
-def direct_listener():
-    """A TCP socket listening on every interface, on a port the system picks; None if it cannot.
-
-    Made with the protocol named: asyncio turns Nagle's algorithm off only on connections whose
-    socket says IPPROTO_TCP, and a connection accepted here inherits what this one says (without,
-    every small MPyC message could wait for the peer's delayed acknowledgement, 40 ms)."""
-    for family, address in ((socket.AF_INET6, '::'), (socket.AF_INET, '0.0.0.0')):
-        try:
-            listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        except OSError:
-            continue
-        try:
-            if family == socket.AF_INET6:
-                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            listener.bind((address, 0))
-            listener.listen(64)
-            return listener
-        except OSError:
-            listener.close()
-    return None
-
-
-# Said first, so that mpc-id can offer the port while its mesh still connects.
-LISTENER = direct_listener() if DIRECT else None
 GO = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 GO.connect(os.path.join(SOCKET_DIR, 'go'))
-GO.sendall(b'port %d\n' % LISTENER.getsockname()[1] if LISTENER else b'port -\n')
+# The direct port, made by mpc-id (which offers it to the peers while its mesh still connects)
+# and handed over here: one byte carrying the socket.
+LISTENER = None
+if DIRECT:
+    _, fds, _, _ = socket.recv_fds(GO, 1, 1)
+    LISTENER = socket.socket(fileno=fds[0]) if fds else None
 # Filled from direct.json once mpc-id says go: the forwarder ports dialled directly, the
 # certificates (sha256 of the DER) accepted and whose party they are, this run's own files.
 DIAL = {}

@@ -3,7 +3,7 @@
 //!
 //! It is a virtual environment under mpc-id's data directory, `python/mpyc-<version>/`, made
 //! with the user's own Python (`-m venv`) and given exactly `mpyc==<version>` by pip, from wheels
-//! only (an sdist would run its build code), and MPyC's optional speed-ups, numpy and gmpy2, where
+//! only (an sdist would run its build code), and MPyC's optional speed-ups, numpy, gmpy2 and uvloop, where
 //! the platform has wheels for them (without them MPyC still runs: their absence is a note). The version comes from a session offer, which the
 //! host chose: only plain release numbers are accepted, so it can never become another pip
 //! argument. The environment is built in a scratch directory beside the final one and renamed
@@ -125,8 +125,9 @@ pub async fn ensure(home: &Path, base: &str, version: &str, mut progress: impl F
 }
 
 /// Installed beside MPyC where wheels exist: gmpy2 speeds up its integer arithmetic, numpy its
-/// arrays (and 5 of its 19 demos need it).
-const SPEED_UPS: &[&str] = &["numpy", "gmpy2"];
+/// arrays (and 5 of its 19 demos need it), uvloop its event loop (MPyC runs on it when installed;
+/// its TLS layer is compiled, which the parties' direct connections use for every message).
+const SPEED_UPS: &[&str] = &["numpy", "gmpy2", "uvloop"];
 
 /// `pip install` of `requirements` (wheels only: nothing built, no sdist's code run) into the
 /// environment of `python`, each line of pip's output to `progress`; pip's last complaint when

@@ -26,7 +26,7 @@ use crate::mpyc::{self, PortLayout};
 use crate::store::{SessionRecord, SessionState, SessionStore};
 use mpc_identity::hex;
 
-use direct::{DirectIdentity, DirectPlan};
+use direct::{DirectIdentity, DirectPlan, direct_port};
 use launch::{Go, Launched, private_run_dir, start_launcher};
 
 mod direct;
@@ -440,14 +440,24 @@ async fn connect_and_run(
     // as long as connecting on a loaded machine (0.6 s each at 16 parties on two cores). It
     // runs the program only once every peer is connected (`Go`); if the start-up fails, it is
     // stopped before the program ran (`kill_on_drop`).
-    let mut go = Go::listen(run_dir)?;
-    let Launched { mut child, stderr, shown } = start_launcher(me, plan, options, layout, run_dir, direct.is_some())?;
+    // The program's direct port is made here and handed to the launcher: it is offered to the
+    // peers as soon as their certificates are in, not once the launcher's Python is up.
+    let port = direct.and_then(|_| direct_port()).and_then(|port| Some((port.local_addr().ok()?.port(), port)));
+    let port_number = port.as_ref().map(|(number, _)| *number);
+    let mut go = Go::listen(run_dir, port.map(|(_, port)| port))?;
+    let Launched { mut child, stderr, shown } =
+        start_launcher(me, plan, options, layout, run_dir, port_number.is_some())?;
     let mut offers = DirectPlan::new(plan.me, plan.peers.iter().map(|(index, _, _)| *index));
     if direct.is_none() {
         offers.decline(mesh);
+    } else {
+        offers.listening_on(port_number, mesh);
     }
+    // The path each peer was last reported on (`Connected`, then `PathChanged`): a pair that
+    // turns direct while the run starts is told when the watch begins.
+    let mut told: HashMap<usize, Option<bool>> = plan.peers.iter().map(|(index, _, _)| (*index, None)).collect();
     let waited =
-        wait_for_peers(me, resolver, store, plan, options, mesh, &mut child, &mut go, &mut offers, started, progress);
+        wait_for_peers(me, resolver, store, plan, options, mesh, &mut child, &mut offers, &mut told, started, progress);
     if waited.await? {
         if let Some(identity) = direct {
             let report = offers.write(identity, mesh, layout, run_dir).await?;
@@ -461,7 +471,7 @@ async fn connect_and_run(
         progress(Progress::Launching { command: shown, private_args: plan.private_args.len() });
         go.give();
     }
-    let outcome = watch(&mut child, mesh, plan, options, started, stderr, progress).await;
+    let outcome = watch(&mut child, mesh, plan, options, &mut told, started, stderr, progress).await;
     drop(go);
     outcome
 }
@@ -477,14 +487,14 @@ async fn wait_for_peers(
     options: &RunOptions,
     mesh: &mut Mesh,
     child: &mut tokio::process::Child,
-    go: &mut Go,
     offers: &mut DirectPlan,
+    told: &mut HashMap<usize, Option<bool>>,
     started: Instant,
     progress: &mut impl FnMut(Progress),
 ) -> Result<bool> {
     let mut connected: HashMap<usize, bool> = plan.peers.iter().map(|(i, _, _)| (*i, false)).collect();
     // Once every peer is connected, offers for direct connections are waited for a moment more
-    // (they come with the peers' launchers, started at the same time); then the tunnels do.
+    // (a peer offers its port once it holds this party's certificate); then the tunnels do.
     let mut settle_by = None;
     let deadline = tokio::time::Instant::now() + options.startup_timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -500,18 +510,23 @@ async fn wait_for_peers(
             progress(Progress::AllConnected { elapsed: started.elapsed() });
             settle_by = Some(tokio::time::Instant::now() + DIRECT_GRACE);
         }
-        let settled = offers.settled() || settle_by.is_some_and(|by| tokio::time::Instant::now() >= by);
+        let now = tokio::time::Instant::now();
+        let for_addresses = settle_by.is_none_or(|by| now + DIRECT_GRACE < by + ADDRESS_GRACE);
+        let settled = offers.settled(mesh, for_addresses) || settle_by.is_some_and(|by| now >= by);
         if all_connected && (settled || vanished.is_some()) {
             break;
         }
         let echo_until = vanished.as_ref().map_or(far, |(_, until)| *until);
         tokio::select! {
-            Some(port) = go.listening() => offers.listening_on(port, mesh),
             () = tokio::time::sleep_until(settle_by.unwrap_or(far)) => {}
+            // Paths change without an event: while offers settle, they are looked at often.
+            () = tokio::time::sleep(SETTLE_LOOK), if settle_by.is_some() => {}
             event = mesh.next_event() => match event {
                 Some(MeshEvent::Connected { index }) => {
                     connected.insert(index, true);
-                    progress(Progress::Connected { index, did: plan.did_of(index), path: mesh.path(index) });
+                    let path = mesh.path(index);
+                    told.insert(index, path.as_ref().map(|p| p.direct));
+                    progress(Progress::Connected { index, did: plan.did_of(index), path });
                 }
                 Some(MeshEvent::Lost { index, reason }) => {
                     if vanished.is_none() {
@@ -563,6 +578,13 @@ async fn wait_for_peers(
 
 /// How long a party with every peer connected waits for their offers of direct connections.
 const DIRECT_GRACE: Duration = Duration::from_secs(2);
+
+/// How long, of that, a party with its peers' offers in waits to learn an address for each port
+/// offered (hole punching finds them; 0.1-0.3 s on loopback).
+const ADDRESS_GRACE: Duration = Duration::from_millis(500);
+
+/// How often a party waiting for offers looks whether its peers' addresses are known.
+const SETTLE_LOOK: Duration = Duration::from_millis(10);
 
 /// How long a party whose peer vanished at start-up waits for a refusal that explains it.
 const FIRST_CAUSE_GRACE: Duration = Duration::from_secs(3);
@@ -616,26 +638,26 @@ fn report_path_changes(
 }
 
 /// The watchdog: the program's end, or a peer's.
+#[allow(clippy::too_many_arguments)]
 async fn watch(
     child: &mut tokio::process::Child,
     mesh: &mut Mesh,
     plan: &RunPlan,
     options: &RunOptions,
+    direct: &mut HashMap<usize, Option<bool>>,
     started: Instant,
     mut stderr: Option<tokio::task::JoinHandle<Option<String>>>,
     progress: &mut impl FnMut(Progress),
 ) -> Result<i32> {
     let mut finished: HashMap<usize, i32> = HashMap::new();
     // Paths are looked at once a second: users see when a pair turns direct (or falls back).
-    let mut direct: HashMap<usize, Option<bool>> =
-        plan.peers.iter().map(|(index, _, _)| (*index, mesh.path(*index).map(|p| p.direct))).collect();
     let mut look = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = look.tick() => report_path_changes(mesh, &mut direct, started, progress),
+            _ = look.tick() => report_path_changes(mesh, direct, started, progress),
             status = child.wait() => {
                 // A change in the program's last second is still news.
-                report_path_changes(mesh, &mut direct, started, progress);
+                report_path_changes(mesh, direct, started, progress);
                 let status = status.map_err(|e| Error::Command(format!("waiting for the program: {e}")))?;
                 // Its last words are out before it is explained (the pipe closes when it ends,
                 // unless a child of its own holds it: then not waited for).

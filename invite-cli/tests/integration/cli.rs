@@ -531,8 +531,9 @@ fn the_demo_provisions_mpyc_when_the_python_on_path_has_none() {
     let version = String::from_utf8_lossy(&version.expect("managed python").stdout).into_owned();
     assert_eq!(version.lines().last(), Some("0.11"), "{version}");
     // With MPyC's optional speed-ups, which this platform has wheels for.
-    let speed_ups = std::process::Command::new(&managed).args(["-c", "import numpy, gmpy2"]).output().expect("python");
-    assert!(speed_ups.status.success(), "numpy and gmpy2: {}", String::from_utf8_lossy(&speed_ups.stderr));
+    let speed_ups =
+        std::process::Command::new(&managed).args(["-c", "import numpy, gmpy2, uvloop"]).output().expect("python");
+    assert!(speed_ups.status.success(), "numpy, gmpy2 and uvloop: {}", String::from_utf8_lossy(&speed_ups.stderr));
     let leftovers: Vec<_> = std::fs::read_dir(data.join("mpc-id/python"))
         .expect("python dir")
         .flatten()

@@ -31,6 +31,44 @@ use crate::mpyc::{self, PortLayout};
 /// How long a TCP probe of a peer's direct port may take before the tunnel is used instead.
 const PROBE_FOR: Duration = Duration::from_secs(1);
 
+/// Connections the direct port's backlog holds until the launcher accepts them (the launcher
+/// bounds what it takes: `DirectPort` in `mpyc_launcher.py`).
+const DIRECT_BACKLOG: i32 = 64;
+
+/// The program's direct port: a TCP socket listening on every interface (IPv6 and IPv4 where
+/// the system has both), on a port the system picks; `None` if it cannot listen at all.
+///
+/// Made here rather than in the launcher so that its port can be offered as soon as a peer's
+/// certificate arrives (the launcher's Python starts late on a loaded machine: 0.48 s at 16
+/// parties on two cores); the launcher is handed the socket ([`super::launch::Go`]). It says
+/// it is TCP (`IPPROTO_TCP`): asyncio turns Nagle's algorithm off only on such sockets, and a
+/// connection accepted from it inherits that, or every small MPyC message could wait for the
+/// peer's delayed acknowledgement (40 ms).
+pub(super) fn direct_port() -> Option<std::net::TcpListener> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, ipproto};
+    let any: [(AddressFamily, SocketAddr); 2] = [
+        (AddressFamily::INET6, SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))),
+        (AddressFamily::INET, SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))),
+    ];
+    for (family, address) in any {
+        let listening = (|| {
+            let socket =
+                rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, Some(ipproto::TCP))?;
+            if family == AddressFamily::INET6 {
+                rustix::net::sockopt::set_ipv6_v6only(&socket, false)?;
+            }
+            rustix::net::bind(&socket, &address)?;
+            rustix::net::listen(&socket, DIRECT_BACKLOG)?;
+            Ok::<_, rustix::io::Errno>(std::net::TcpListener::from(socket))
+        })();
+        match listening {
+            Ok(listener) => return Some(listener),
+            Err(e) => tracing::debug!(%address, error = %e, "no direct port there"),
+        }
+    }
+    None
+}
+
 /// This party's certificate and key for the run's direct connections.
 pub(super) struct DirectIdentity {
     der: Vec<u8>,
@@ -70,7 +108,7 @@ impl DirectIdentity {
 /// What the parties offered each other so far, while the run starts.
 pub(super) struct DirectPlan {
     me: usize,
-    /// This party's program's port: unknown until its launcher says (`None`), or none offered.
+    /// This party's program's port (`Some(None)`: none), once known.
     own_port: Option<Option<u16>>,
     certificates: HashMap<usize, Vec<u8>>,
     /// What each higher-indexed peer offered: its port, or none.
@@ -113,7 +151,7 @@ impl DirectPlan {
         self.offer_ports(mesh);
     }
 
-    /// Takes in the port this party's launcher listens on (`None`: it could not listen).
+    /// Takes in the port this party's program listens on (`None`: none), and offers it.
     pub(super) fn listening_on(&mut self, port: Option<u16>, mesh: &Mesh) {
         self.own_port.get_or_insert(port);
         self.offer_ports(mesh);
@@ -143,10 +181,17 @@ impl DirectPlan {
         }
     }
 
-    /// Whether everything this party waits for was said: its own port, and every
-    /// higher-indexed peer's offer.
-    pub(super) fn settled(&self) -> bool {
-        self.own_port.is_some() && self.higher.iter().all(|index| self.ports.contains_key(index))
+    /// Whether everything this party waits for is in: its own port, every higher-indexed peer's
+    /// offer, and while `for_addresses`, for each port offered an address to try it at (a peer
+    /// reached through the relay at first has none until the endpoint learns its addresses, a
+    /// moment later; one behind a NAT may have none that answers at all).
+    pub(super) fn settled(&self, mesh: &Mesh, for_addresses: bool) -> bool {
+        self.own_port.is_some()
+            && self.higher.iter().all(|index| match self.ports.get(index) {
+                None => false,
+                Some(None) => true,
+                Some(Some(_)) => !for_addresses || !mesh.addresses_of(*index).is_empty(),
+            })
     }
 
     /// Probes the ports offered, and writes what the launcher needs (`direct.json` in `run_dir`,

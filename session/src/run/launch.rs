@@ -51,48 +51,38 @@ fn write_launcher(
 
 /// What lets the launcher run the program (see `mpyc_launcher.py`): one byte on the socket
 /// `go` in the run's directory, given once every peer is connected, and never if the run cannot
-/// go ahead. Dropping it closes the socket. The launcher first says on it which TCP port its
-/// program listens on for direct connections (`port P`, or `port -`).
+/// go ahead. Dropping it closes the socket. Before that, a launcher started for direct
+/// connections is handed the program's direct port there (one byte carrying the socket), which
+/// this process then closes its own copy of.
 pub(super) struct Go {
     give: Option<tokio::sync::oneshot::Sender<()>>,
-    listening: Option<tokio::sync::oneshot::Receiver<Option<u16>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
-/// The longest line the launcher says on the go socket.
-const MAX_LAUNCHER_LINE: u64 = 32;
-
 impl Go {
-    pub(super) fn listen(run_dir: &Path) -> Result<Go> {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    pub(super) fn listen(run_dir: &Path, direct_port: Option<std::net::TcpListener>) -> Result<Go> {
+        use tokio::io::AsyncWriteExt;
         let path = mpyc::go_socket(run_dir);
         let listener = tokio::net::UnixListener::bind(&path).map_err(|e| Error::io("listening on", &path, e))?;
         let (give, given) = tokio::sync::oneshot::channel::<()>();
-        let (said, listening) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
-            let Ok((launcher, _)) = listener.accept().await else { return };
-            let mut launcher = tokio::io::BufReader::new(launcher);
-            let mut line = String::new();
-            let port = match (&mut launcher).take(MAX_LAUNCHER_LINE).read_line(&mut line).await {
-                Ok(_) => line.trim_end().strip_prefix("port ").and_then(|port| port.parse().ok()),
-                Err(_) => None,
-            };
-            let _ = said.send(port);
+            let Ok((mut launcher, _)) = listener.accept().await else { return };
+            if let Some(port) = direct_port {
+                let handed = launcher.async_io(tokio::io::Interest::WRITABLE, || hand_over(&launcher, &port)).await;
+                if let Err(e) = handed {
+                    // The launcher is told there is none; the port closes with this process's
+                    // copy, and peers use the tunnels.
+                    tracing::warn!(error = %e, "could not hand the direct port to the launcher");
+                    let _ = launcher.write_all(b"-").await;
+                }
+            }
             if given.await.is_ok() {
-                let _ = launcher.get_mut().write_all(b"+").await;
+                let _ = launcher.write_all(b"+").await;
                 // Held until the run ends: the launcher reads one byte and closes its end.
                 std::future::pending::<()>().await;
             }
         });
-        Ok(Go { give: Some(give), listening: Some(listening), task })
-    }
-
-    /// The port the launcher listens on for direct connections (`Some(None)`: none), once it
-    /// said; `None` after that, or if it never will.
-    pub(super) async fn listening(&mut self) -> Option<Option<u16>> {
-        let said = self.listening.as_mut()?.await;
-        self.listening = None;
-        said.ok()
+        Ok(Go { give: Some(give), task })
     }
 
     pub(super) fn give(&mut self) {
@@ -100,6 +90,18 @@ impl Go {
             let _ = give.send(());
         }
     }
+}
+
+/// Sends `port` to the launcher on `launcher`: one byte, with the socket as SCM_RIGHTS.
+fn hand_over(launcher: &tokio::net::UnixStream, port: &std::net::TcpListener) -> std::io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    use std::os::fd::AsFd;
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [port.as_fd()];
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    rustix::net::sendmsg(launcher, &[std::io::IoSlice::new(b"L")], &mut control, SendFlags::NOSIGNAL)?;
+    Ok(())
 }
 
 impl Drop for Go {

@@ -3,7 +3,7 @@
 //! only as the party whose certificate it presented. Run against the real launcher and a real
 //! MPyC program, with intruders connecting as a real TLS client would.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,6 +24,19 @@ fn credentials(dir: &Path, name: &str) -> (String, String, String) {
     std::fs::write(&pem, key.serialize_pem()).expect("write key");
     let hex = mpc_identity::hex(certificate.der());
     (crt.display().to_string(), pem.display().to_string(), hex)
+}
+
+/// Sends `listener` on `launcher` as mpc-id does (`session/src/run/launch.rs`): one byte, with
+/// the socket as SCM_RIGHTS.
+fn hand_over(launcher: &std::os::unix::net::UnixStream, listener: &std::net::TcpListener) {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    use std::os::fd::AsFd;
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [listener.as_fd()];
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    rustix::net::sendmsg(launcher, &[std::io::IoSlice::new(b"L")], &mut control, SendFlags::NOSIGNAL)
+        .expect("the port handed over");
 }
 
 #[test]
@@ -49,10 +62,12 @@ fn the_direct_port_admits_only_a_peers_certificate_speaking_as_that_peer() {
         .spawn()
         .expect("the launcher");
     let _launcher = KillOnDrop(child);
-    let (mut said, _) = go.accept().expect("the launcher says its port");
-    let mut line = String::new();
-    BufReader::new(&said).read_line(&mut line).expect("its port");
-    let port: u16 = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("a port line");
+    // As mpc-id does: a listening socket of its own, handed to the launcher.
+    let (mut said, _) = go.accept().expect("the launcher connects");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a direct port");
+    let port = listener.local_addr().expect("its port").port();
+    hand_over(&said, &listener);
+    drop(listener);
     let direct = serde_json::json!({
         "certificate": own_crt, "key": own_key, "dial": [],
         "accept": [{ "party": 0, "certificate": peer_hex }],
@@ -120,13 +135,20 @@ fn open_descriptors(pid: u32) -> usize {
 /// A stranger who finds the parties' direct ports floods them from eight addresses at full speed
 /// (connections held open without a word, handshakes with a certificate of its own) while three
 /// parties run: they compute what they would have computed, each launcher holds no more than its
-/// bound of waiting connections, and a flood can at most send a party through its tunnel.
+/// bound of waiting connections, and a flood can at most send a party through its tunnel. On
+/// uvloop (which mpc-id installs with MPyC) and on asyncio's own loop (a Python without it).
 #[test]
 fn a_flood_of_the_direct_ports_leaves_the_parties_their_computation() {
     let mediator = session::LoopbackMediator::start();
     let parties = session::three_parties(&mediator);
     let probe = mpc_id_e2e::workspace_root().join("tests/python/transport_probe.py").display().to_string();
     let name = session::gather(&parties, "flood", &probe, &[]);
+    for without_uvloop in ["0", "1"] {
+        flood_while_running(&parties, &name, &probe, without_uvloop);
+    }
+}
+
+fn flood_while_running(parties: &[session::Party; 3], name: &str, probe: &str, without_uvloop: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (stranger_crt, stranger_key, _) = credentials(dir.path(), "stranger");
 
@@ -143,8 +165,8 @@ fn a_flood_of_the_direct_ports_leaves_the_parties_their_computation() {
         .iter()
         .map(|p| {
             let mut command = p.mpc_id();
-            command.env("TRANSPORT_PROBE_LATE", "0:2");
-            session::spawn_run(command, &name, &probe, &[])
+            command.env("TRANSPORT_PROBE_LATE", "0:2").env("MPYC_NOUVLOOP", without_uvloop);
+            session::spawn_run(command, name, probe, &[])
         })
         .collect();
     let pids: Vec<u32> = runs.iter().map(std::process::Child::id).collect();
@@ -201,8 +223,13 @@ fn a_flood_of_the_direct_ports_leaves_the_parties_their_computation() {
     // A launcher's own descriptors (standard streams, its loop, MPyC's listener and connections)
     // are about 15; the direct port lets at most 4 * (parties + 4) connections wait.
     for ((pid, port), most) in launchers.iter().zip(&most) {
-        assert!(*most <= 64, "the launcher {pid} (port {port}) held {most} descriptors under the flood ({counts})");
+        assert!(
+            *most <= 64,
+            "the launcher {pid} (port {port}, MPYC_NOUVLOOP={without_uvloop}) held {most} descriptors under the flood ({counts})"
+        );
     }
     let paths: Vec<&str> = ended[0].stdout.lines().filter(|l| l.starts_with("peer ")).collect();
-    eprintln!("flood: {counts}; most descriptors held: {most:?}; party 0's paths: {paths:?}");
+    eprintln!(
+        "flood (MPYC_NOUVLOOP={without_uvloop}): {counts}; most descriptors held: {most:?}; party 0's paths: {paths:?}"
+    );
 }

@@ -113,7 +113,8 @@ fn mpycs_connections_are_pinned_tls_or_unix_sockets_in_a_private_directory_remov
                 if !relay_only {
                     assert!(
                         matches!(words.get(2), Some(&("AF_INET" | "AF_INET6"))),
-                        "party {me}'s direct connection: {line}"
+                        "party {me}'s direct connection: {line} {}",
+                        run.stderr
                     );
                     assert_eq!(words.get(3), Some(&"tls"), "party {me}'s direct connection is not TLS: {line}");
                     continue;
