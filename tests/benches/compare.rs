@@ -82,6 +82,9 @@ struct Sample {
     wall: f64,
     cpu: f64,
     bytes: u64,
+    /// Parties whose program reached a peer through the tunnels on the direct path (a direct
+    /// connection not offered in time, or refused): such a sample measures some tunnels too.
+    tunnelled: usize,
 }
 
 fn main() {
@@ -168,6 +171,8 @@ fn report(program: &Program, samples: &[Vec<Sample>], rounds: usize) {
             wall: median(s.iter().map(|x| x.wall).collect()),
             cpu: median(s.iter().map(|x| x.cpu).collect()),
             bytes: median(s.iter().map(|x| x.bytes as f64).collect()) as u64,
+            // How many samples had a party on its tunnels, not a median.
+            tunnelled: s.iter().filter(|x| x.tunnelled > 0).count(),
         })
         .collect();
     let base = medians[0];
@@ -193,6 +198,10 @@ fn report(program: &Program, samples: &[Vec<Sample>], rounds: usize) {
             m.bytes as f64 / 1e6,
             m.bytes as f64 / base.bytes as f64
         );
+    }
+    let direct = PATHS.iter().position(|path| *path == Path::Direct).map_or(0, |i| medians[i].tunnelled);
+    if direct > 0 {
+        println!("  ({direct} of {rounds} direct-path samples had a party reach a peer through the tunnels)");
     }
     println!();
 }
@@ -245,6 +254,9 @@ impl Runner<'_> {
             assert_eq!(run.code, Some(0), "{} over {}: {}", program.file, path.label(), run.stderr);
             sample.elapsed = sample.elapsed.max(mpyc_elapsed(&run.stdout));
             sample.wall = sample.wall.max(run.at.duration_since(started).as_secs_f64());
+            if path == Path::Direct && run.stderr.contains("through the tunnels") {
+                sample.tunnelled += 1;
+            }
         }
         sample.cpu = children_cpu() + daemons.iter().map(|pid| process_cpu(*pid)).sum::<f64>() - cpu_before;
         sample.bytes = self.wire_bytes() - bytes_before;
