@@ -436,23 +436,19 @@ async fn connect_and_run(
     for (&index, &port) in &layout.forwarders {
         mesh.forward(index, LocalAddr::Unix(mpyc::socket_of(run_dir, port))).await?;
     }
-    // The launcher starts while the mesh connects: starting Python and importing MPyC take about
-    // as long as connecting on a loaded machine (0.6 s each at 16 parties on two cores). It
-    // runs the program only once every peer is connected (`Go`); if the start-up fails, it is
-    // stopped before the program ran (`kill_on_drop`).
     // The program's direct port is made here and handed to the launcher: it is offered to the
     // peers as soon as their certificates are in, not once the launcher's Python is up.
     let port = direct.and_then(|_| direct_port()).and_then(|port| Some((port.local_addr().ok()?.port(), port)));
     let port_number = port.as_ref().map(|(number, _)| *number);
+    let peers = plan.peers.iter().map(|(index, _, _)| *index);
+    let mut offers = DirectPlan::new(plan.me, peers, port_number, direct.is_some(), mesh);
+    // The launcher starts while the mesh connects: starting Python and importing MPyC take about
+    // as long as connecting on a loaded machine (0.6 s each at 16 parties on two cores). It
+    // runs the program only once every peer is connected (`Go`); if the start-up fails, it is
+    // stopped before the program ran (`kill_on_drop`).
     let mut go = Go::listen(run_dir, port.map(|(_, port)| port))?;
     let Launched { mut child, stderr, shown } =
         start_launcher(me, plan, options, layout, run_dir, port_number.is_some())?;
-    let mut offers = DirectPlan::new(plan.me, plan.peers.iter().map(|(index, _, _)| *index));
-    if direct.is_none() {
-        offers.decline(mesh);
-    } else {
-        offers.listening_on(port_number, mesh);
-    }
     // The path each peer was last reported on (`Connected`, then `PathChanged`): a pair that
     // turns direct while the run starts is told when the watch begins.
     let mut told: HashMap<usize, Option<bool>> = plan.peers.iter().map(|(index, _, _)| (*index, None)).collect();
@@ -495,7 +491,7 @@ async fn wait_for_peers(
     let mut connected: HashMap<usize, bool> = plan.peers.iter().map(|(i, _, _)| (*i, false)).collect();
     // Once every peer is connected, offers for direct connections are waited for a moment more
     // (a peer offers its port once it holds this party's certificate); then the tunnels do.
-    let mut settle_by = None;
+    let mut all_connected_at: Option<tokio::time::Instant> = None;
     let deadline = tokio::time::Instant::now() + options.startup_timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     tick.tick().await;
@@ -506,12 +502,13 @@ async fn wait_for_peers(
     let far = deadline + Duration::from_secs(3600);
     loop {
         let all_connected = connected.values().all(|c| *c);
-        if all_connected && settle_by.is_none() && vanished.is_none() {
-            progress(Progress::AllConnected { elapsed: started.elapsed() });
-            settle_by = Some(tokio::time::Instant::now() + DIRECT_GRACE);
-        }
         let now = tokio::time::Instant::now();
-        let for_addresses = settle_by.is_none_or(|by| now + DIRECT_GRACE < by + ADDRESS_GRACE);
+        if all_connected && all_connected_at.is_none() && vanished.is_none() {
+            progress(Progress::AllConnected { elapsed: started.elapsed() });
+            all_connected_at = Some(now);
+        }
+        let settle_by = all_connected_at.map(|at| at + DIRECT_GRACE);
+        let for_addresses = all_connected_at.is_none_or(|at| now < at + ADDRESS_GRACE);
         let settled = offers.settled(mesh, for_addresses) || settle_by.is_some_and(|by| now >= by);
         if all_connected && (settled || vanished.is_some()) {
             break;

@@ -108,8 +108,8 @@ impl DirectIdentity {
 /// What the parties offered each other so far, while the run starts.
 pub(super) struct DirectPlan {
     me: usize,
-    /// This party's program's port (`Some(None)`: none), once known.
-    own_port: Option<Option<u16>>,
+    /// This party's program's port (`None`: it offers none).
+    own_port: Option<u16>,
     certificates: HashMap<usize, Vec<u8>>,
     /// What each higher-indexed peer offered: its port, or none.
     ports: HashMap<usize, Option<u16>>,
@@ -120,17 +120,32 @@ pub(super) struct DirectPlan {
 }
 
 impl DirectPlan {
-    pub(super) fn new(me: usize, peers: impl IntoIterator<Item = usize>) -> Self {
-        let (higher, lower) = peers.into_iter().partition(|&index| index > me);
-        DirectPlan {
+    /// Party `me`'s plan with `peers`: `own_port` is offered to each lower-indexed peer once its
+    /// certificate is in (`None`: they are told at once there is none); `dialling` says whether
+    /// this party's program dials its higher-indexed peers directly at all (not in a relay-only
+    /// run, nor where the program brings its own TLS: then nothing is waited for).
+    pub(super) fn new(
+        me: usize,
+        peers: impl IntoIterator<Item = usize>,
+        own_port: Option<u16>,
+        dialling: bool,
+        mesh: &Mesh,
+    ) -> Self {
+        let (mut higher, lower): (Vec<usize>, Vec<usize>) = peers.into_iter().partition(|&index| index > me);
+        if !dialling {
+            higher.clear();
+        }
+        let mut plan = DirectPlan {
             me,
-            own_port: None,
+            own_port,
             certificates: HashMap::new(),
             ports: HashMap::new(),
             offered: HashSet::new(),
             higher,
             lower,
-        }
+        };
+        plan.offer_ports(mesh);
+        plan
     }
 
     /// Takes in what peer `index` offered.
@@ -151,21 +166,8 @@ impl DirectPlan {
         self.offer_ports(mesh);
     }
 
-    /// Takes in the port this party's program listens on (`None`: none), and offers it.
-    pub(super) fn listening_on(&mut self, port: Option<u16>, mesh: &Mesh) {
-        self.own_port.get_or_insert(port);
-        self.offer_ports(mesh);
-    }
-
-    /// Offers no port to anybody and dials nobody directly (a relay-only run, or one whose
-    /// program has its own TLS): nothing to wait for either.
-    pub(super) fn decline(&mut self, mesh: &Mesh) {
-        self.higher.clear();
-        self.listening_on(None, mesh);
-    }
-
     fn offer_ports(&mut self, mesh: &Mesh) {
-        let Some(port) = self.own_port else { return };
+        let port = self.own_port;
         for &index in &self.lower {
             if self.offered.contains(&index) {
                 continue;
@@ -181,17 +183,16 @@ impl DirectPlan {
         }
     }
 
-    /// Whether everything this party waits for is in: its own port, every higher-indexed peer's
-    /// offer, and while `for_addresses`, for each port offered an address to try it at (a peer
+    /// Whether everything this party waits for is in: every higher-indexed peer's offer, and
+    /// while `for_addresses`, for each port offered an address to try it at (a peer
     /// reached through the relay at first has none until the endpoint learns its addresses, a
     /// moment later; one behind a NAT may have none that answers at all).
     pub(super) fn settled(&self, mesh: &Mesh, for_addresses: bool) -> bool {
-        self.own_port.is_some()
-            && self.higher.iter().all(|index| match self.ports.get(index) {
-                None => false,
-                Some(None) => true,
-                Some(Some(_)) => !for_addresses || !mesh.addresses_of(*index).is_empty(),
-            })
+        self.higher.iter().all(|index| match self.ports.get(index) {
+            None => false,
+            Some(None) => true,
+            Some(Some(_)) => !for_addresses || !mesh.addresses_of(*index).is_empty(),
+        })
     }
 
     /// Probes the ports offered, and writes what the launcher needs (`direct.json` in `run_dir`,
