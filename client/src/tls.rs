@@ -58,29 +58,102 @@ fn read_roots(path: &Path) -> std::result::Result<Vec<CertificateDer<'static>>, 
 /// The verifier every TLS client uses: the system's trust plus the extra roots, plus `pinned`
 /// (a certificate a server made for itself and the caller obtained some other authenticated
 /// way, such as a relay's self-signed address-discovery certificate).
+///
+/// The system's part is made once per process (see [`system_verifier`]); `pinned` is checked
+/// by a verifier of its own, which knows only those certificates.
 pub fn verifier(
     provider: Arc<CryptoProvider>,
     pinned: impl IntoIterator<Item = CertificateDer<'static>>,
 ) -> io::Result<Arc<dyn ServerCertVerifier>> {
-    let mut roots = extra_roots().map_err(io::Error::other)?;
-    roots.extend(pinned);
-    let verifier =
-        rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider).map_err(io::Error::other)?;
-    Ok(Arc::new(verifier))
+    let system = system_verifier().map_err(io::Error::other)?;
+    let certificates: Vec<CertificateDer<'static>> = pinned.into_iter().collect();
+    let mut roots = rustls::RootCertStore::empty();
+    let (_, refused) = roots.add_parsable_certificates(certificates.iter().cloned());
+    if refused > 0 {
+        return Err(io::Error::other("a pinned certificate is not one a TLS client can trust"));
+    }
+    if roots.is_empty() {
+        return Ok(system);
+    }
+    let pinned = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(io::Error::other)?;
+    Ok(Arc::new(SystemOrPinned { system, pinned, certificates }))
 }
 
-/// The verifier of [`client_config`], made once per process: making one reads and parses the
-/// system's CA store (about 20 ms of CPU here), and a command makes a client for each mediator
-/// and relay it asks (`mpc-id run`, one per peer).
-static CLIENT_VERIFIER: OnceLock<std::result::Result<Arc<dyn ServerCertVerifier>, String>> = OnceLock::new();
+/// The system's trust and the extra roots, made once per process: making it reads and parses
+/// the system's CA store (about 20 ms of CPU here: every file in `/etc/ssl/certs`), and a
+/// command makes a client for each mediator and relay it asks.
+fn system_verifier() -> Result<Arc<dyn ServerCertVerifier>> {
+    static SYSTEM: OnceLock<std::result::Result<Arc<dyn ServerCertVerifier>, String>> = OnceLock::new();
+    SYSTEM
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let roots = extra_roots().map_err(|e| e.to_string())?;
+            let verifier =
+                rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider).map_err(|e| e.to_string())?;
+            Ok(Arc::new(verifier) as Arc<dyn ServerCertVerifier>)
+        })
+        .clone()
+        .map_err(Error::Tls)
+}
+
+/// A server's certificate is good if the system's trust takes it, or else if it is one of the
+/// pinned ones (judged as the platform verifier with those as extra roots would). One neither
+/// takes is refused with the system's reason, unless it is pinned and wrong in another way
+/// (another name, expired): then with that.
+#[derive(Debug)]
+struct SystemOrPinned {
+    system: Arc<dyn ServerCertVerifier>,
+    pinned: Arc<rustls::client::WebPkiServerVerifier>,
+    certificates: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for SystemOrPinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let by_system = self.system.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        let Err(system_says) = by_system else { return by_system };
+        match self.pinned.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Ok(verified) => Ok(verified),
+            Err(pinned_says) if self.certificates.contains(end_entity) => Err(pinned_says),
+            Err(_) => Err(system_says),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.system.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.system.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.system.supported_verify_schemes()
+    }
+}
 
 /// A client configuration with [`verifier`], ring, TLS 1.2 and 1.3, offering `alpn`.
 pub fn client_config(alpn: &[&[u8]]) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = CLIENT_VERIFIER
-        .get_or_init(|| verifier(provider.clone(), []).map_err(|e| e.to_string()))
-        .clone()
-        .map_err(Error::Tls)?;
+    let verifier = system_verifier()?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?
@@ -106,5 +179,54 @@ pub fn certificate_hint(reason: &str) -> Option<&'static str> {
         )
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::{ServerName, UnixTime};
+
+    fn self_signed(name: &str) -> CertificateDer<'static> {
+        rcgen::generate_simple_self_signed(vec![name.to_owned()]).expect("a certificate").cert.der().clone()
+    }
+
+    fn check(
+        verifier: &Arc<dyn ServerCertVerifier>,
+        cert: &CertificateDer<'static>,
+        name: &str,
+    ) -> std::result::Result<(), rustls::Error> {
+        let name = ServerName::try_from(name.to_owned()).expect("a name");
+        verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).map(|_| ())
+    }
+
+    /// A relay's own certificate, pinned, is trusted for its name and nothing else; one not
+    /// pinned is refused as the system's trust refuses it, and the system's trust is shared with
+    /// every other client (one read of the CA store).
+    #[test]
+    fn a_pinned_certificate_is_trusted_for_its_name_only() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let relay = self_signed("relay.example");
+        let pinned = verifier(provider.clone(), [relay.clone()]).expect("a verifier");
+        assert_eq!(check(&pinned, &relay, "relay.example"), Ok(()));
+        assert_eq!(
+            check(&pinned, &relay, "other.example"),
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+                expected: ServerName::try_from("other.example").expect("a name"),
+                presented: vec!["DnsName(\"relay.example\")".to_owned()],
+            })),
+        );
+        let stranger = self_signed("relay.example");
+        assert!(
+            matches!(
+                check(&pinned, &stranger, "relay.example"),
+                Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+            ),
+            "a certificate nobody pinned is refused"
+        );
+        let system = verifier(provider.clone(), []).expect("a verifier");
+        assert!(check(&system, &relay, "relay.example").is_err(), "the pin is only where it was given");
+        assert!(Arc::ptr_eq(&system, &system_verifier().expect("the system's")), "one system verifier");
+        assert!(verifier(provider, [CertificateDer::from(b"not a certificate".to_vec())]).is_err());
     }
 }
