@@ -214,21 +214,29 @@ pub async fn version(python: &str) -> Result<String> {
 
 /// Prints the version of the MPyC that `import mpyc` would load, read from the `__version__ =
 /// '...'` line (a string literal and nothing else) of that very file: importing MPyC costs five
-/// times the CPU of a bare Python start, and every party of a run checks at the same moment.
+/// times the CPU of a bare Python start, and every party of a run checks at the same moment
+/// (so nothing is imported that a few string methods do: `re` would add a third).
 /// MPyC itself is imported only when the line is not there.
-const VERSION_SCRIPT: &str = r#"
-import importlib.util, re, sys
+const VERSION_SCRIPT: &str = r##"
+import importlib.util, sys
 spec = importlib.util.find_spec("mpyc")
 if spec is None or spec.origin is None:
     sys.exit("ModuleNotFoundError: No module named 'mpyc'")
+def literal(line):
+    name, equals, value = line.partition("=")
+    value = value.split("#")[0].strip()
+    if name.rstrip() == "__version__" and equals and len(value) > 2 and value[0] in "'\"" and value[-1] == value[0]:
+        inner = value[1:-1]
+        if inner and "'" not in inner and '"' not in inner and "\\" not in inner:
+            return inner
 with open(spec.origin, encoding="utf-8") as source:
-    found = re.search(r"^__version__\s*=\s*(['\"])([^'\"]+)\1\s*(#.*)?$", source.read(), re.M)
+    found = next(filter(None, map(literal, source)), None)
 if found:
-    print(found.group(2))
+    print(found)
 else:
     import mpyc
     print(mpyc.__version__)
-"#;
+"##;
 
 /// Finding out the MPyC version an interpreter has: a Python start, so it is started early and
 /// its answer collected when needed. Dropping it stops the check.

@@ -51,6 +51,22 @@ async fn the_version_line_is_read_without_importing_the_package() {
     assert_eq!(VersionCheck::start(&python).finish().await.expect("version"), "9.8.7");
 }
 
+/// Only a line of its own at the module's top level, `__version__ = '...'` (either quotes, a
+/// comment after it) is read; a version set under a condition, or not a plain string, is what
+/// importing the package says.
+#[tokio::test]
+async fn only_a_plain_version_line_is_read() {
+    for (source, version) in [
+        ("\"\"\"MPyC.\"\"\"\n__version__ = \"0.11\"  # the release\nraise RuntimeError('imported')\n", "0.11"),
+        ("if True:\n    __version__ = '1.0'\n__version__ = '2.0' if True else '1.0'\n", "2.0"),
+        ("__version__ = 'a\\'b'\n__version__ = '3.0'\n", "3.0"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let python = python_with(&fake_mpyc(dir.path(), source), dir.path());
+        assert_eq!(VersionCheck::start(&python).finish().await.expect("version"), version, "{source}");
+    }
+}
+
 #[tokio::test]
 async fn a_version_computed_at_import_is_found_by_importing() {
     let dir = tempfile::tempdir().expect("tempdir");
