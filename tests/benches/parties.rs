@@ -10,7 +10,11 @@
 //! both paths and their ratio; wall time and mpc-id's overhead beyond plain MPyC's (against the
 //! target of 0.3 s + 0.02 s per party); the time from `mpc-id run` to every party connected; and
 //! the CPU all processes used beyond plain MPyC's, per kilobyte MPyC sent (its own count): the
-//! tunnels' cost per unit of MPyC traffic, which should not grow with N. Build the release
+//! tunnels' cost per unit of MPyC traffic, which should not grow with N; and where the wall time
+//! beyond MPyC's goes, both ways: until the last party's program started MPyC (`up`), and from
+//! the last party's MPyC stopping to the last process ending (`down`); the CPU beyond plain
+//! MPyC's per party, and how idle the machine's cores were during the mpc-id rounds (a start-up
+//! that leaves none idle costs its CPU divided by the cores in wall time). Build the release
 //! binaries first:
 //!
 //!     cargo build --release --bins && cargo bench -p mpc-id-e2e --bench parties
@@ -36,7 +40,7 @@ fn main() {
     println!("{PROGRAM} --steps {steps}, medians of {ROUNDS} interleaved rounds");
     println!(
         "   N   plain s   mpc-id s   ratio   wall plain   wall mpc-id   overhead (target)   connected med/max   \
-         extra CPU us/KB"
+         extra CPU us/KB   up plain/mpc-id   down plain/mpc-id   extra CPU/party   idle"
     );
     for n in sizes {
         measure(n, &steps);
@@ -53,19 +57,23 @@ fn measure(n: usize, steps: &str) {
         assert!(joined.status.success(), "join: {}", String::from_utf8_lossy(&joined.stderr));
     }
     assert!(parties[0].mpc_id().args(["session", "status"]).output().expect("status").status.success());
-    let (mut plain, mut ours, mut connected) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plain, mut ours, mut connected, mut idle) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         plain.push(plain_tcp(n, steps));
+        let before = cores_idle();
         let (timing, setup) = over_mpc_id(&parties, &name);
+        let after = cores_idle();
         ours.push(timing);
         connected.extend(setup);
+        idle.push((after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64);
     }
+    idle.sort_by(f64::total_cmp);
     let (plain, ours) = (median(&plain), median(&ours));
     connected.sort();
     let overhead = ours.wall.as_secs_f64() - plain.wall.as_secs_f64();
     let extra_cpu_per_kb = (ours.cpu - plain.cpu) * 1e6 / (ours.kb.max(1.0));
     println!(
-        "  {n:>2}   {:>7.3}   {:>8.3}   {:>5.2}x  {:>10.3}   {:>11.3}   {:>6.2} s ({:.2} s)     {:>5.2} / {:>5.2} s     {:>8.1}",
+        "  {n:>2}   {:>7.3}   {:>8.3}   {:>5.2}x  {:>10.3}   {:>11.3}   {:>6.2} s ({:.2} s)     {:>5.2} / {:>5.2} s     {:>8.1}   {:>5.2} / {:>5.2} s     {:>5.2} / {:>5.2} s     {:>6.0} ms      {:>3.0}%",
         plain.elapsed.as_secs_f64(),
         ours.elapsed.as_secs_f64(),
         ours.elapsed.as_secs_f64() / plain.elapsed.as_secs_f64(),
@@ -76,7 +84,23 @@ fn measure(n: usize, steps: &str) {
         connected.get(connected.len() / 2).copied().unwrap_or_default().as_secs_f64(),
         connected.last().copied().unwrap_or_default().as_secs_f64(),
         extra_cpu_per_kb,
+        plain.up.as_secs_f64(),
+        ours.up.as_secs_f64(),
+        plain.down.as_secs_f64(),
+        ours.down.as_secs_f64(),
+        (ours.cpu - plain.cpu) * 1e3 / n as f64,
+        idle.get(idle.len() / 2).copied().unwrap_or_default() * 100.0,
     );
+}
+
+/// The machine's idle and total CPU time so far, in ticks (`/proc/stat`'s first line).
+fn cores_idle() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> =
+        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    // idle and iowait, of user, nice, system, idle, iowait, irq, softirq, steal.
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (idle, ticks.iter().take(8).sum())
 }
 
 fn plain_tcp(n: usize, steps: &str) -> Timing {

@@ -7,13 +7,17 @@ use std::time::{Duration, Instant};
 use crate::session::Ended;
 
 /// One run: MPyC's elapsed time and the wall time (the slowest party's), the CPU seconds of all
-/// its processes, and the kilobytes MPyC sent (all parties).
+/// its processes, and the kilobytes MPyC sent (all parties); where the wall time beyond MPyC's
+/// went: from the start to the last party's program starting MPyC (`up`), and from the last
+/// party's MPyC stopping to the last process ending (`down`), read from MPyC's log lines.
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     pub elapsed: Duration,
     pub wall: Duration,
     pub cpu: f64,
     pub kb: f64,
+    pub up: Duration,
+    pub down: Duration,
 }
 
 /// Each figure's median over `samples` (taken apart: the median run of one figure need not be
@@ -31,6 +35,8 @@ pub fn median(samples: &[Timing]) -> Timing {
         wall: Duration::from_secs_f64(middle(samples.iter().map(|t| t.wall.as_secs_f64()).collect())),
         cpu: middle(samples.iter().map(|t| t.cpu).collect()),
         kb: middle(samples.iter().map(|t| t.kb).collect()),
+        up: Duration::from_secs_f64(middle(samples.iter().map(|t| t.up.as_secs_f64()).collect())),
+        down: Duration::from_secs_f64(middle(samples.iter().map(|t| t.down.as_secs_f64()).collect())),
     }
 }
 
@@ -51,6 +57,10 @@ pub fn children_cpu() -> f64 {
 /// When a party's run failed, or MPyC did not report its elapsed time.
 pub fn timing(ended: &[Ended], started: Instant, cpu_before: f64) -> Timing {
     let (mut elapsed, mut wall, mut bytes) = (Duration::ZERO, Duration::ZERO, 0u64);
+    // MPyC's log lines carry the time of day on the local clock; `started` is placed on it
+    // through the system clock (see `seconds_after`).
+    let started_at = std::time::SystemTime::now() - started.elapsed();
+    let (mut up, mut stopped) = (0f64, 0f64);
     // The run that failed first is often not the one that explains it (the others wait out a
     // party that could not start): every run's output, before the assertion names one.
     if ended.iter().any(|r| r.code != Some(0)) {
@@ -70,8 +80,40 @@ pub fn timing(ended: &[Ended], started: Instant, cpu_before: f64) -> Timing {
         elapsed = elapsed.max(run_elapsed);
         bytes += sent;
         wall = wall.max(run.at.duration_since(started));
+        let logged = |what: &str| {
+            let line = run.stdout.lines().find(|l| l.contains(what))?;
+            seconds_after(started_at, line, run.at.duration_since(started))
+        };
+        up = up.max(logged("Start MPyC runtime").unwrap_or_default());
+        stopped = stopped.max(logged("Stop MPyC").unwrap_or_default());
     }
-    Timing { elapsed, wall, cpu: children_cpu() - cpu_before, kb: bytes as f64 / 1024.0 }
+    Timing {
+        elapsed,
+        wall,
+        cpu: children_cpu() - cpu_before,
+        kb: bytes as f64 / 1024.0,
+        up: Duration::from_secs_f64(up),
+        down: wall.saturating_sub(Duration::from_secs_f64(stopped)),
+    }
+}
+
+/// Seconds from `started` to an MPyC log line's time (`YYYY-MM-DD HH:MM:SS,mmm ...`, the local
+/// time of day). The local clock's offset from UTC is a multiple of a quarter of an hour, found
+/// by rounding the line's distance to the run's end (`ended`, seconds after `started`), which
+/// is far less.
+fn seconds_after(started: std::time::SystemTime, line: &str, ended: Duration) -> Option<f64> {
+    const DAY: f64 = 86_400.0;
+    let clock = line.split_whitespace().nth(1)?;
+    let (hms, millis) = clock.split_once(',')?;
+    let mut of_day = 0f64;
+    for part in hms.split(':') {
+        of_day = of_day * 60.0 + part.parse::<f64>().ok()?;
+    }
+    of_day += millis.parse::<f64>().ok()? / 1000.0;
+    let utc = started.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64() % DAY;
+    let from_end = (of_day - utc - ended.as_secs_f64()).rem_euclid(DAY);
+    let zone = (from_end / 900.0).round() * 900.0;
+    Some((of_day - utc - zone).rem_euclid(DAY))
 }
 
 /// MPyC's `Stop MPyC -- elapsed time: H:MM:SS.fff|bytes sent: N`: the time, and the bytes (0
