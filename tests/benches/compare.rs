@@ -21,7 +21,9 @@
 //!
 //!     cargo build --release --bins && cargo bench -p mpc-id-e2e --bench compare
 //!
-//! `MPC_ID_COMPARE_ROUNDS` sets the rounds (default 5).
+//! `MPC_ID_COMPARE_ROUNDS` sets the rounds (default 5), `MPC_ID_COMPARE_STEPS` the latency-bound
+//! program's comparisons (default 100; more steady its ratio, which moves between runs by more
+//! than a tenth at 100), `MPC_ID_COMPARE_ONLY=latency-bound` (or `many rounds`) runs one program.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -36,13 +38,21 @@ const PARTIES: usize = 3;
 struct Program {
     label: &'static str,
     file: &'static str,
-    args: &'static [&'static str],
+    args: Vec<String>,
 }
 
-const PROGRAMS: [Program; 2] = [
-    Program { label: "many rounds", file: "secure_ranking.py", args: &["--values", "16"] },
-    Program { label: "latency-bound", file: "comparison_chain.py", args: &["--steps", "100"] },
-];
+/// The programs compared, as the environment picks them (see the module's documentation).
+fn programs() -> Vec<Program> {
+    let steps = std::env::var("MPC_ID_COMPARE_STEPS").unwrap_or_else(|_| "100".to_owned());
+    let only = std::env::var("MPC_ID_COMPARE_ONLY").ok();
+    [
+        Program { label: "many rounds", file: "secure_ranking.py", args: vec!["--values".into(), "16".into()] },
+        Program { label: "latency-bound", file: "comparison_chain.py", args: vec!["--steps".into(), steps] },
+    ]
+    .into_iter()
+    .filter(|program| only.as_deref().is_none_or(|only| only == program.label))
+    .collect()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Path {
@@ -104,9 +114,11 @@ fn main() {
         command.env("MPC_ID_IDENTITY", names[i]);
         command
     };
-    for program in &PROGRAMS {
+    let programs = programs();
+    assert!(!programs.is_empty(), "MPC_ID_COMPARE_ONLY: `many rounds` or `latency-bound`");
+    for program in &programs {
         let mut extra = vec!["--"];
-        extra.extend(program.args);
+        extra.extend(program.args.iter().map(String::as_str));
         let url = session::create(as_party(0), PARTIES, session_name(program), program.file, &extra);
         for i in 1..PARTIES {
             let output = session::join(as_party(i), &url, program.file);
@@ -124,7 +136,7 @@ fn main() {
     println!();
 
     let mut csv = String::from("program,path,round,elapsed_s,wall_s,cpu_s,bytes\n");
-    for program in &PROGRAMS {
+    for program in &programs {
         // One unmeasured run per path first: WireGuard's handshakes, Python's caches.
         for path in PATHS {
             run.once(program, path, 0);
@@ -236,7 +248,7 @@ impl Runner<'_> {
                         for j in 0..PARTIES {
                             command.args(["-P", &format!("{net}.{}:{port}", 10 + j)]);
                         }
-                        command.args(program.args).stdout(Stdio::piped()).stderr(Stdio::piped());
+                        command.args(&program.args).stdout(Stdio::piped()).stderr(Stdio::piped());
                         command.spawn().expect("mpyc")
                     })
                     .collect()
@@ -254,7 +266,10 @@ impl Runner<'_> {
             assert_eq!(run.code, Some(0), "{} over {}: {}", program.file, path.label(), run.stderr);
             sample.elapsed = sample.elapsed.max(mpyc_elapsed(&run.stdout));
             sample.wall = sample.wall.max(run.at.duration_since(started).as_secs_f64());
-            if path == Path::Direct && run.stderr.contains("through the tunnels") {
+            // Planned for the tunnels, or fallen back to them when a direct dial failed.
+            if path == Path::Direct
+                && (run.stderr.contains("through the tunnels") || run.stderr.contains("; using the tunnel"))
+            {
                 sample.tunnelled += 1;
             }
         }
