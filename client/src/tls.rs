@@ -98,10 +98,12 @@ fn system_verifier() -> Result<Arc<dyn ServerCertVerifier>> {
         .map_err(Error::Tls)
 }
 
-/// A server's certificate is good if the system's trust takes it, or else if it is one of the
-/// pinned ones (judged as the platform verifier with those as extra roots would). One neither
-/// takes is refused with the system's reason, unless it is pinned and wrong in another way
-/// (another name, expired): then with that.
+/// A server's certificate is good if it is one of the pinned ones (judged as the platform
+/// verifier with those as extra roots would: its name, its validity), or else if the system's
+/// trust takes it; one issued by a pinned certificate is tried there last. A certificate
+/// neither takes is refused with the system's reason. The pinned ones are looked at first
+/// because the platform verifier logs every refusal as an error, and a relay's own certificate
+/// is refused by the system's trust on every connection.
 #[derive(Debug)]
 struct SystemOrPinned {
     system: Arc<dyn ServerCertVerifier>,
@@ -118,12 +120,14 @@ impl ServerCertVerifier for SystemOrPinned {
         ocsp_response: &[u8],
         now: rustls::pki_types::UnixTime,
     ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let by_pin = || self.pinned.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        if self.certificates.contains(end_entity) {
+            return by_pin();
+        }
         let by_system = self.system.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
-        let Err(system_says) = by_system else { return by_system };
-        match self.pinned.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+        match by_system {
             Ok(verified) => Ok(verified),
-            Err(pinned_says) if self.certificates.contains(end_entity) => Err(pinned_says),
-            Err(_) => Err(system_says),
+            Err(system_says) => by_pin().map_err(|_| system_says),
         }
     }
 

@@ -215,7 +215,7 @@ pub async fn version(python: &str) -> Result<String> {
 /// Prints the version of the MPyC that `import mpyc` would load, read from the `__version__ =
 /// '...'` line (a string literal and nothing else) of that very file: importing MPyC costs five
 /// times the CPU of a bare Python start, and every party of a run checks at the same moment
-/// (so nothing is imported that a few string methods do: `re` would add a third).
+/// (so nothing is imported that a few string methods do: `re` would add a quarter).
 /// MPyC itself is imported only when the line is not there.
 const VERSION_SCRIPT: &str = r##"
 import importlib.util, sys
