@@ -228,6 +228,7 @@ struct Runner<'a> {
 
 impl Runner<'_> {
     fn once(&self, program: &Program, path: Path, round: usize) -> Sample {
+        self.wireguard.only_for(self.lab, path == Path::WireGuard);
         let daemons: Vec<u32> = match path {
             Path::Plain => Vec::new(),
             Path::WireGuard => self.wireguard.daemons.iter().map(KillOnDrop::id).collect(),
@@ -328,7 +329,9 @@ fn round_trips(run: &Runner<'_>, sites: &[Site<'_>], dids: &[String]) -> Vec<(f6
         (KillOnDrop(listen), KillOnDrop(connect), receiver)
     };
     let plain = probe("10.200.0.11:7000");
+    run.wireguard.only_for(run.lab, true);
     let wireguard = probe(&format!("{}.11:7000", WireGuard::NET));
+    run.wireguard.only_for(run.lab, false);
     // The direct tunnel: first traffic opens it relayed; measure once the path says direct.
     let (_listen, _connect, paths) = tunnel(false, 7100);
     let _ = probe("127.0.0.1:7100");
@@ -356,6 +359,18 @@ struct WireGuard {
 
 impl WireGuard {
     const NET: &'static str = "10.201.0";
+
+    /// Every host's WireGuard interface up for its own path and down for the others: the
+    /// endpoints of `mpc-id run` offer every address of every interface that is up as a
+    /// candidate for their direct paths, and a pair that chose the overlay's sent its QUIC
+    /// traffic (tunnels, heartbeats, path probes) through wireguard-go, whose CPU the programs'
+    /// then lacked (the slow rounds of the latency-bound program, docs/BENCHMARKS.md).
+    fn only_for(&self, lab: &NatLab, up: bool) {
+        for i in 0..PARTIES {
+            let state = if up { "up" } else { "down" };
+            command_output(lab.command(&lab.host(i), "ip").args(["link", "set", &format!("wg{i}"), state]), "");
+        }
+    }
 
     fn up(lab: &NatLab) -> Self {
         let keys = tempfile::tempdir().expect("tempdir");
