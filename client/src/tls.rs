@@ -207,8 +207,12 @@ mod tests {
     /// A relay's own certificate, pinned, is trusted for its name and nothing else; one not
     /// pinned is refused as the system's trust refuses it, and the system's trust is shared with
     /// every other client (one read of the CA store).
+    /// The tests that verify: one at a time, so that what one has logged is its own.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn a_pinned_certificate_is_trusted_for_its_name_only() {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let relay = self_signed("relay.example");
         let pinned = verifier(provider.clone(), [relay.clone()]).expect("a verifier");
@@ -232,5 +236,39 @@ mod tests {
         assert!(check(&system, &relay, "relay.example").is_err(), "the pin is only where it was given");
         assert!(Arc::ptr_eq(&system, &system_verifier().expect("the system's")), "one system verifier");
         assert!(verifier(provider, [CertificateDer::from(b"not a certificate".to_vec())]).is_err());
+    }
+
+    /// What the platform verifier logs through the `log` facade, at error level.
+    static LOGGED_ERRORS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+    struct Listener;
+
+    impl log::Log for Listener {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::Level::Error
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                LOGGED_ERRORS.lock().expect("the log").push(format!("{}: {}", record.target(), record.args()));
+            }
+        }
+        fn flush(&self) {}
+    }
+
+    /// A relay's own certificate, pinned, is taken without the system's trust refusing it first:
+    /// the platform verifier logs each refusal as an error, which `-v` shows on every run.
+    #[test]
+    fn a_pinned_certificate_is_not_first_refused_by_the_system() {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = log::set_logger(&Listener);
+        log::set_max_level(log::LevelFilter::Error);
+        let relay = self_signed("relay.example");
+        let pinned = verifier(Arc::new(rustls::crypto::ring::default_provider()), [relay.clone()]).expect("a verifier");
+        assert_eq!(check(&pinned, &relay, "relay.example"), Ok(()));
+        let logged = LOGGED_ERRORS.lock().expect("the log").clone();
+        assert!(
+            logged.iter().all(|line| !line.contains("relay.example") && !line.contains("UnknownIssuer")),
+            "{logged:?}"
+        );
     }
 }
