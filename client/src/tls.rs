@@ -204,12 +204,12 @@ mod tests {
         verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).map(|_| ())
     }
 
-    /// A relay's own certificate, pinned, is trusted for its name and nothing else; one not
-    /// pinned is refused as the system's trust refuses it, and the system's trust is shared with
-    /// every other client (one read of the CA store).
     /// The tests that verify: one at a time, so that what one has logged is its own.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+    /// A relay's own certificate, pinned, is trusted for its name and nothing else; one not
+    /// pinned is refused as the system's trust refuses it, and the system's trust is shared with
+    /// every other client (one read of the CA store).
     #[test]
     fn a_pinned_certificate_is_trusted_for_its_name_only() {
         let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -264,6 +264,8 @@ mod tests {
         log::set_max_level(log::LevelFilter::Error);
         let relay = self_signed("relay.example");
         let pinned = verifier(Arc::new(rustls::crypto::ring::default_provider()), [relay.clone()]).expect("a verifier");
+        // What another test logged before is not this one's.
+        LOGGED_ERRORS.lock().expect("the log").clear();
         assert_eq!(check(&pinned, &relay, "relay.example"), Ok(()));
         let logged = LOGGED_ERRORS.lock().expect("the log").clone();
         assert!(

@@ -362,12 +362,12 @@ impl WireGuard {
 
     /// Every host's WireGuard interface up for its own path and down for the others: the
     /// endpoints of `mpc-id run` offer every address of every interface that is up as a
-    /// candidate for their direct paths, and a pair that chose the overlay's sent its QUIC
-    /// traffic (tunnels, heartbeats, path probes) through wireguard-go, whose CPU the programs'
-    /// then lacked (the slow rounds of the latency-bound program, docs/BENCHMARKS.md).
+    /// candidate for their direct paths, a pair whose QUIC connection chose the overlay's had
+    /// its programs' direct TLS dialled there too, and every message then went through
+    /// wireguard-go (the slow rounds of the latency-bound program, docs/BENCHMARKS.md).
     fn only_for(&self, lab: &NatLab, up: bool) {
+        let state = if up { "up" } else { "down" };
         for i in 0..PARTIES {
-            let state = if up { "up" } else { "down" };
             command_output(lab.command(&lab.host(i), "ip").args(["link", "set", &format!("wg{i}"), state]), "");
         }
     }
